@@ -1,0 +1,100 @@
+"""The `xjtrade` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .paths import ProjectNotFound, find_project
+from .sources import DataValidationError
+
+
+def _log(msg: str) -> None:
+    click.echo(f"  - {msg}", err=True)
+
+
+def _project():
+    try:
+        return find_project()
+    except ProjectNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _as_of_option(f):
+    return click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
+                        help="Use only figures published on or before this date.")(f)
+
+
+def _check_date(as_of: str | None) -> str | None:
+    if as_of is None:
+        return None
+    import datetime as dt
+    try:
+        dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise click.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of") from None
+    return as_of
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xjtrade")
+def main() -> None:
+    """Xinjiang Trade Monitor: sourced trade figures, models and the published report."""
+
+
+@main.group()
+def data() -> None:
+    """Validate and build the processed data."""
+
+
+def _print_summary(summary: dict) -> None:
+    click.echo(f"reported figures : {summary['reported_rows']} rows from {summary['sources']} sources "
+               f"({summary['sources_listed']} listed)")
+    click.echo(f"years covered    : {summary['first_year']}-{summary['last_year']} "
+               f"({summary['years_covered']} distinct years)")
+    click.echo(f"entities         : {summary['entities']}")
+    methods = ", ".join(f"{k} {v}" for k, v in summary["derived_by_method"].items())
+    click.echo(f"derived figures  : {summary['derived_rows']} ({methods})")
+    click.echo(f"selected figures : {summary['selected_figures']} (one per quantity)")
+    click.echo(f"data quality     : {summary['quality_issues']} issues: {summary['conflicts']} conflicts, "
+               f"{summary['warnings']} warnings, {summary['notes']} notes")
+    if summary.get("as_of"):
+        click.echo(f"as of            : {summary['as_of']}")
+
+
+@data.command("check")
+@_as_of_option
+def data_check(as_of: str | None) -> None:
+    """Validate data/raw and print a summary (writes nothing)."""
+    from .dataset import prepare
+    project = _project()
+    try:
+        ds = prepare(project.raw, as_of=_check_date(as_of), log=_log)
+    except DataValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_summary(ds.summary())
+
+
+@data.command("build")
+@_as_of_option
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default data/processed).")
+def data_build(as_of: str | None, out: Path | None) -> None:
+    """Validate, clean and write data/processed (atomically)."""
+    from .dataset import build_dataset
+    project = _project()
+    target = out or project.processed
+    t0 = time.perf_counter()
+    try:
+        ds = build_dataset(project.raw, target, as_of=_check_date(as_of), log=_log)
+    except DataValidationError as exc:
+        raise click.ClickException(f"{exc}\nNothing was written; {target} is unchanged.") from None
+    _print_summary(ds.summary())
+    click.echo(f"wrote {target} in {time.perf_counter() - t0:.1f} s")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

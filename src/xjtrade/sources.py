@@ -1,0 +1,327 @@
+"""The raw tables: reported figures, their sources and exchange rates.
+
+Each table is read as text (nothing is coerced on the way in), checked against a
+declared schema (pandera, column by column) and then against rules that span
+columns and tables (periods, units, foreign keys, duplicates).  Every problem is
+reported with the file, the line (as a text editor numbers it) and the column.
+Nothing is dropped: a table with any problem is refused as a whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from . import periods
+
+REPORT_COLUMNS = [
+    "row_id", "entity", "flow", "partner", "product", "segment", "indicator",
+    "period_start", "period_end", "period_kind", "value", "unit", "qualifier",
+    "yoy_pct", "source_id", "description", "check",
+]
+SOURCE_COLUMNS = ["source_id", "title", "publisher", "published", "url", "language", "date_inferred"]
+RATE_COLUMNS = ["year", "cny_per_usd", "source_id", "note"]
+
+FLOWS = ("total", "exports", "imports", "n/a")
+QUALIFIERS = ("exact", "over", "nearly", "about", "under")
+CHECKS = ("verified", "seed", "unchecked", "doubt", "mismatch", "implausible")
+
+# unit as reported -> (currency, factor to billions of that currency); None = not money
+CURRENCY_UNITS: dict[str, tuple[str, float]] = {
+    "trillion yuan": ("CNY", 1000.0),
+    "billion yuan": ("CNY", 1.0),
+    "100 million yuan": ("CNY", 0.1),
+    "million yuan": ("CNY", 0.001),
+    "10k yuan": ("CNY", 1e-5),
+    "yuan": ("CNY", 1e-9),
+    "trillion USD": ("USD", 1000.0),
+    "billion USD": ("USD", 1.0),
+    "100 million USD": ("USD", 0.1),
+    "million USD": ("USD", 0.001),
+    "USD": ("USD", 1e-9),
+}
+OTHER_UNITS = ("10k tons", "count", "days", "percentage points", "rank", "percent")
+UNITS = tuple(CURRENCY_UNITS) + OTHER_UNITS
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class DataValidationError(ValueError):
+    """Raised when a raw table breaks its schema; lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:25])
+        more = f"\n  ... and {len(problems) - 25} more" if len(problems) > 25 else ""
+        super().__init__(f"{len(problems)} problem(s) in the raw data:\n{shown}{more}")
+
+
+@dataclass
+class RawData:
+    reports: pd.DataFrame
+    sources: pd.DataFrame
+    rates: pd.DataFrame
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def _is_number(text: str) -> bool:
+    if text == "":
+        return True
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _matches(pattern: str, allow_empty: bool = False):
+    rx = re.compile(pattern)
+    return lambda x: (allow_empty and x == "") or bool(rx.match(x))
+
+
+def _nonblank(x: str) -> bool:
+    return x.strip() != "" and x == x.strip()
+
+
+def _col(checks, error=None):
+    return pa.Column(str, checks=checks, nullable=False)
+
+
+def _check(fn, error):
+    return pa.Check(fn, element_wise=True, error=error)
+
+
+REPORTS_SCHEMA = pa.DataFrameSchema(
+    {
+        "row_id": _col([_check(_matches(r"^R\d{4,}$"), "must look like R0001")]),
+        "entity": _col([_check(_nonblank, "must not be blank or padded")]),
+        "flow": _col([_check(lambda x: x in FLOWS, f"must be one of {', '.join(FLOWS)}")]),
+        "partner": _col([_check(_nonblank, "must not be blank or padded")]),
+        "product": _col([_check(_nonblank, "must not be blank or padded ('all' for all goods)")]),
+        "segment": _col([_check(_nonblank, "must not be blank or padded ('all' for all trade)")]),
+        "indicator": _col([_check(_nonblank, "must not be blank or padded")]),
+        "period_start": _col([_check(_matches(r"^\d{4}-\d{2}$", True), "must be a month YYYY-MM")]),
+        "period_end": _col([_check(_matches(r"^\d{4}-\d{2}$", True), "must be a month YYYY-MM")]),
+        "period_kind": _col([_check(lambda x: x in periods.KINDS, f"must be one of {', '.join(periods.KINDS)}")]),
+        "value": _col([_check(_is_number, "is not a number")]),
+        "unit": _col([_check(lambda x: x in UNITS, "is not a known unit (see data/README.md)")]),
+        "qualifier": _col([_check(lambda x: x in QUALIFIERS, f"must be one of {', '.join(QUALIFIERS)}")]),
+        "yoy_pct": _col([_check(_is_number, "is not a number")]),
+        "source_id": _col([_check(_matches(_ID), "must be an id (letters, digits, . _ -)")]),
+        "description": _col([_check(_nonblank, "must not be blank")]),
+        "check": _col([_check(lambda x: x in CHECKS, f"must be one of {', '.join(CHECKS)}")]),
+    },
+    strict=True,
+    ordered=True,
+)
+
+SOURCES_SCHEMA = pa.DataFrameSchema(
+    {
+        "source_id": _col([_check(_matches(_ID), "must be an id (letters, digits, . _ -)")]),
+        "title": _col([_check(_nonblank, "must not be blank")]),
+        "publisher": _col([_check(_nonblank, "must not be blank")]),
+        "published": _col([_check(_matches(_DATE, True), "must be a date YYYY-MM-DD (or empty if unknown)")]),
+        "url": _col([_check(_matches(r"^(https?://\S+|seed:\S+)$"), "must be an http(s) URL or seed:FILE")]),
+        "language": _col([_check(_matches(r"^[a-z]{2}$"), "must be a two-letter language code")]),
+        "date_inferred": _col([_check(lambda x: x in ("yes", "no"), "must be yes or no")]),
+    },
+    strict=True,
+    ordered=True,
+)
+
+RATES_SCHEMA = pa.DataFrameSchema(
+    {
+        "year": _col([_check(_matches(r"^\d{4}$"), "must be a year")]),
+        "cny_per_usd": _col([_check(lambda x: x != "" and _is_number(x) and 1 < float(x) < 20,
+                                    "must be a number of yuan per US dollar (1-20)")]),
+        "source_id": _col([_check(_matches(_ID), "must be an id")]),
+        "note": pa.Column(str, nullable=False),
+    },
+    strict=True,
+    ordered=True,
+)
+
+
+def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read a CSV as text; every row keeps its line number in column `line_no`."""
+    name = str(path)
+    if not path.exists():
+        return pd.DataFrame(), [Problem(name, None, None, "file not found")]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return pd.DataFrame(), [Problem(name, None, None, f"not UTF-8 text ({exc})")]
+    if text.strip() == "":
+        return pd.DataFrame(), [Problem(name, None, None, "file is empty (expected a header and rows)")]
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    if header != columns:
+        missing = [c for c in columns if c not in header]
+        extra = [c for c in header if c not in columns]
+        detail = []
+        if missing:
+            detail.append(f"missing {', '.join(missing)}")
+        if extra:
+            detail.append(f"unexpected {', '.join(extra)}")
+        if not detail:
+            detail.append("columns out of order")
+        problems.append(Problem(name, 1, None, f"header does not match the schema: {'; '.join(detail)} "
+                                               f"(expected: {', '.join(columns)})"))
+        return pd.DataFrame(), problems
+    records, lines = [], []
+    line = reader.line_num
+    for rec in reader:
+        start = line + 1
+        line = reader.line_num
+        if not rec:
+            problems.append(Problem(name, start, None, "blank line"))
+            continue
+        if len(rec) != len(columns):
+            problems.append(Problem(name, start, None, f"has {len(rec)} fields, expected {len(columns)} "
+                                                       "(truncated or mis-quoted line?)"))
+            continue
+        records.append(rec)
+        lines.append(start)
+    if not text.endswith("\n"):
+        problems.append(Problem(name, line, None, "file does not end with a newline (truncated?)"))
+    if not records and not problems:
+        problems.append(Problem(name, None, None, "has a header but no rows"))
+    df = pd.DataFrame(records, columns=columns, dtype=object)
+    df["line_no"] = lines
+    return df, problems
+
+
+def _schema_problems(df: pd.DataFrame, schema: pa.DataFrameSchema, name: str) -> list[Problem]:
+    if df.empty:
+        return []
+    try:
+        schema.validate(df.drop(columns="line_no"), lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        out = []
+        for case in exc.failure_cases.itertuples(index=False):
+            idx = case.index
+            line = int(df["line_no"].iloc[int(idx)]) if idx is not None and not pd.isna(idx) else None
+            out.append(Problem(name, line, case.column, f"{case.failure_case!r} {case.check}"))
+        return sorted(out, key=lambda p: (p.line or 0, p.column or ""))
+    return []
+
+
+def _report_rule_problems(df: pd.DataFrame, name: str) -> list[Problem]:
+    out = []
+    for row in df.itertuples(index=False):
+        line = row.line_no
+        if row.period_kind == "undated":
+            if row.period_start or row.period_end:
+                out.append(Problem(name, line, "period_kind", "'undated' rows must leave the period empty"))
+        else:
+            try:
+                start, end = periods.parse_month(row.period_start), periods.parse_month(row.period_end)
+            except periods.PeriodError as exc:
+                out.append(Problem(name, line, "period_start/period_end", str(exc)))
+            else:
+                if end < start:
+                    out.append(Problem(name, line, "period_end",
+                                       f"period ends ({row.period_end}) before it starts ({row.period_start})"))
+                elif not periods.kind_is_consistent(row.period_kind, start, end):
+                    out.append(Problem(name, line, "period_kind",
+                                       f"'{row.period_kind}' does not fit {row.period_start}..{row.period_end} "
+                                       f"(looks like '{periods.natural_kind(start, end)}')"))
+        if row.value == "" and row.yoy_pct == "" and row.period_kind != "undated":
+            out.append(Problem(name, line, "value", "row has neither a value nor a year-on-year rate"))
+        if row.value != "" and row.unit in CURRENCY_UNITS and float(row.value) < 0:
+            out.append(Problem(name, line, "value", "a trade value cannot be negative"))
+        if row.yoy_pct != "" and float(row.yoy_pct) <= -100:
+            out.append(Problem(name, line, "yoy_pct", f"{row.yoy_pct}% would mean the figure vanished or "
+                                                      "turned negative"))
+    return out
+
+
+def _duplicate_problems(df: pd.DataFrame, column: str, name: str) -> list[Problem]:
+    dup = df[df[column].duplicated(keep="first")]
+    return [Problem(name, int(r.line_no), column, f"duplicate id {getattr(r, column)!r}")
+            for r in dup.itertuples(index=False)]
+
+
+KEY_COLUMNS = ["entity", "flow", "partner", "product", "segment", "indicator", "period_start", "period_end"]
+
+
+def _same_source_problems(df: pd.DataFrame, name: str) -> list[Problem]:
+    """One source cannot report one quantity twice: a repeat is a typo or a misread period."""
+    out = []
+    seen: dict[tuple, tuple[int, str, str]] = {}
+    for r in df.itertuples(index=False):
+        key = tuple(getattr(r, c) for c in KEY_COLUMNS) + (r.unit, r.source_id)
+        if key in seen:
+            line, value, yoy = seen[key]
+            same = value == r.value and yoy == r.yoy_pct
+            what = "repeats" if same else "conflicts with"
+            out.append(Problem(name, int(r.line_no), "value",
+                               f"{what} line {line}: source {r.source_id!r} reports {r.entity} {r.flow} "
+                               f"{r.partner} {r.period_start}..{r.period_end} as {r.value or '-'} "
+                               f"({r.yoy_pct or '-'}%) there and {value or '-'} ({yoy or '-'}%) here"))
+        else:
+            seen[key] = (int(r.line_no), r.value, r.yoy_pct)
+    return out
+
+
+def load_raw(raw_dir: Path) -> RawData:
+    """Read and validate data/raw; raise DataValidationError listing every problem."""
+    raw_dir = Path(raw_dir)
+    files = {"reports": raw_dir / "reports.csv", "sources": raw_dir / "sources.csv",
+             "rates": raw_dir / "exchange_rates.csv"}
+    problems: list[Problem] = []
+    reports, p = read_table(files["reports"], REPORT_COLUMNS)
+    problems += p
+    sources, p = read_table(files["sources"], SOURCE_COLUMNS)
+    problems += p
+    rates, p = read_table(files["rates"], RATE_COLUMNS)
+    problems += p
+    problems += _schema_problems(reports, REPORTS_SCHEMA, str(files["reports"]))
+    problems += _schema_problems(sources, SOURCES_SCHEMA, str(files["sources"]))
+    problems += _schema_problems(rates, RATES_SCHEMA, str(files["rates"]))
+    if not reports.empty:
+        problems += _duplicate_problems(reports, "row_id", str(files["reports"]))
+        problems += _report_rule_problems(reports, str(files["reports"]))
+        problems += _same_source_problems(reports, str(files["reports"]))
+    if not sources.empty:
+        problems += _duplicate_problems(sources, "source_id", str(files["sources"]))
+    if not rates.empty:
+        problems += _duplicate_problems(rates, "year", str(files["rates"]))
+    if not reports.empty and not sources.empty:
+        known = set(sources["source_id"])
+        for r in reports.itertuples(index=False):
+            if r.source_id not in known:
+                problems.append(Problem(str(files["reports"]), int(r.line_no), "source_id",
+                                        f"unknown source id {r.source_id!r} (not in {files['sources'].name})"))
+        for r in rates.itertuples(index=False) if not rates.empty else []:
+            if r.source_id not in known:
+                problems.append(Problem(str(files["rates"]), int(r.line_no), "source_id",
+                                        f"unknown source id {r.source_id!r} (not in {files['sources'].name})"))
+    if problems:
+        raise DataValidationError(problems)
+    return RawData(reports=reports, sources=sources, rates=rates, files=files)
