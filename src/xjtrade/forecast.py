@@ -346,11 +346,17 @@ def _ets(y, h, levels, **_):
     if False in fits and True in fits:
         a0, a1 = fits[False].aicc, fits[True].aicc
         damped = bool(np.isfinite(a1) and (not np.isfinite(a0) or a1 < a0))
+        if not (np.isfinite(a0) or np.isfinite(a1)):
+            selection = "AICc undefined for both (too few observations): undamped by default"
+        else:
+            selection = "lower AICc"
     else:
         damped = True in fits
+        selection = f"only the {'damped' if damped else 'undamped'} model could be fitted"
     res = fits[damped]
     mean, ints = _ets_forecast(res, T, h, levels)
     info = _ets_info(res, damped)
+    info["selection"] = selection
     info["aicc_undamped"] = float(fits[False].aicc) if False in fits else np.nan
     info["aicc_damped"] = float(fits[True].aicc) if True in fits else np.nan
     return mean, ints, info
