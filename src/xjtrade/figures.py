@@ -1,0 +1,210 @@
+"""House style for every figure in the report (seaborn on matplotlib).
+
+One look for all charts: colour-blind-safe palette, integer years on time axes,
+units and currency in axis labels, thousands separators, a title and a source note
+under every figure, one size.  Saved as SVG and PNG with no timestamps inside, so
+the same data always give the same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+WIDTH, HEIGHT = 7.0, 3.9
+PALETTE = sns.color_palette("colorblind")
+UNIT_LABEL = {"CNY": "billion yuan", "USD": "billion US dollars"}
+
+
+def setup_style() -> None:
+    sns.set_theme(style="whitegrid", context="notebook", palette="colorblind", font_scale=0.9)
+    matplotlib.rcParams.update({
+        "figure.figsize": (WIDTH, HEIGHT),
+        "figure.dpi": 110,
+        "savefig.dpi": 150,
+        "svg.hashsalt": "xjtrade",       # fixed ids inside SVG files
+        "svg.fonttype": "path",          # text as paths: same look in browsers and in the PDF
+        "axes.titleweight": "bold",
+        "axes.titlesize": 11,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "font.family": "DejaVu Sans",
+    })
+
+
+setup_style()
+
+
+def thousands(ax, axis: str = "y", decimals: int = 0) -> None:
+    fmt = mticker.FuncFormatter(lambda v, _: f"{v:,.{decimals}f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def integer_years(ax) -> None:
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{int(v)}"))
+
+
+def finish(fig, ax, title: str, source: str, ylabel: str | None = None, xlabel: str | None = None):
+    ax.set_title(title, loc="left")
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    fig.text(0.01, 0.01, source, ha="left", va="bottom", fontsize=7, color="#555555", wrap=True)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def save(fig, folder: Path | str | None, name: str) -> dict[str, Path]:
+    """Write `name`.svg and `name`.png into folder (no-op when folder is None)."""
+    if folder is None:
+        return {}
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"svg": folder / f"{name}.svg", "png": folder / f"{name}.png"}
+    fig.savefig(paths["svg"], format="svg", metadata={"Date": None, "Creator": None})
+    fig.savefig(paths["png"], format="png", metadata={"Software": None})
+    return paths
+
+
+def svg_bytes(fig) -> str:
+    import io
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+KIND_ORDER = ["year", "half", "quarter", "ytd", "month", "other"]
+
+
+def coverage_timeline(figs: pd.DataFrame, title: str, source: str):
+    """Each figure as a bar over the months it covers, by kind of period; derived ones hatched."""
+    fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT + 0.4))
+    f = figs[figs["start"] >= 0].copy()
+    kinds = [k for k in KIND_ORDER if k in set(f["period_kind"])]
+    for i, kind in enumerate(kinds):
+        sub = f[f["period_kind"] == kind]
+        for origin, offset, colour in (("reported", -0.17, PALETTE[0]), ("derived", 0.17, PALETTE[1])):
+            part = sub[sub["origin"] == origin]
+            if part.empty:
+                continue
+            x0 = part["start"] / 12.0
+            width = (part["end"] - part["start"] + 1) / 12.0
+            ax.barh(np.full(len(part), i + offset), width, left=x0, height=0.3, color=colour, alpha=0.35,
+                    edgecolor=colour, linewidth=0.6, label=origin if i == 0 or origin not in
+                    [t.get_label() for t in ax.patches[:1]] else None)
+    ax.set_yticks(range(len(kinds)), kinds)
+    handles = [matplotlib.patches.Patch(color=PALETTE[0], alpha=0.5, label="reported"),
+               matplotlib.patches.Patch(color=PALETTE[1], alpha=0.5, label="derived")]
+    ax.legend(handles=handles, loc="upper left", frameon=False)
+    integer_years(ax)
+    ax.invert_yaxis()
+    return finish(fig, ax, title, source, ylabel="period kind", xlabel="year (months covered)")
+
+
+def annual_levels(df: pd.DataFrame, currency: str, title: str, source: str, trend: pd.Series | None = None,
+                  log_scale: bool = False):
+    """Annual values as bars (derived ones hatched), optional fitted trend line."""
+    fig, ax = plt.subplots()
+    reported = df["origin"] == "reported"
+    ax.bar(df.loc[reported, "year"], df.loc[reported, "value"], color=PALETTE[0], label="reported")
+    if (~reported).any():
+        ax.bar(df.loc[~reported, "year"], df.loc[~reported, "value"], color="white", edgecolor=PALETTE[0],
+               hatch="///", label="derived")
+    if trend is not None and len(trend):
+        ax.plot(trend.index, trend.values, color=PALETTE[3], linewidth=1.8, label="log-linear trend")
+    if log_scale:
+        ax.set_yscale("log")
+    integer_years(ax)
+    thousands(ax)
+    ax.legend(frameon=False, loc="upper left")
+    return finish(fig, ax, title, source, ylabel=UNIT_LABEL[currency], xlabel="year")
+
+
+def yoy_bars(yoy: pd.Series, title: str, source: str, national: pd.Series | None = None):
+    fig, ax = plt.subplots()
+    colours = [PALETTE[2] if v >= 0 else PALETTE[3] for v in yoy.values]
+    ax.bar(yoy.index, yoy.values, color=colours, label="year-on-year growth")
+    if national is not None and len(national):
+        ax.plot(national.index, national.values, "o", color="black", label="China, national")
+        ax.legend(frameon=False)
+    ax.axhline(0, color="black", linewidth=0.8)
+    integer_years(ax)
+    thousands(ax, decimals=0)
+    return finish(fig, ax, title, source, ylabel="percent", xlabel="year")
+
+
+def contributions_chart(contrib: pd.DataFrame, title: str, source: str):
+    """Stacked contributions of exports and imports to total growth (percentage points)."""
+    fig, ax = plt.subplots()
+    years = contrib.index.to_numpy()
+    x, m = contrib["exports_pp"].to_numpy(), contrib["imports_pp"].to_numpy()
+    ax.bar(years, x, color=PALETTE[0], label="exports")
+    ax.bar(years, m, bottom=np.where((m >= 0) == (x >= 0), x, 0), color=PALETTE[1], label="imports")
+    ax.plot(years, contrib["total_yoy"], "D", color="black", label="total growth")
+    ax.axhline(0, color="black", linewidth=0.8)
+    integer_years(ax)
+    ax.legend(frameon=False)
+    return finish(fig, ax, title, source, ylabel="percentage points", xlabel="year")
+
+
+def shares_chart(shares: pd.DataFrame, title: str, source: str):
+    """Partner shares of the world total over time; x = end of the period covered."""
+    fig, ax = plt.subplots()
+    sns.lineplot(data=shares, x="x", y="share", hue="partner", marker="o", ax=ax)
+    ax.set_ylim(0, 100)
+    ax.legend(frameon=False, title=None)
+    integer_years(ax)
+    return finish(fig, ax, title, source, ylabel="percent of world total", xlabel="year")
+
+
+def monthly_blocks(blocks: pd.DataFrame, currency: str, title: str, source: str):
+    """Average monthly value of each release block (Jan-Feb counts as one two-month block)."""
+    fig, ax = plt.subplots()
+    for i, (year, grp) in enumerate(blocks.groupby("year")):
+        ax.step(list(grp["start_month"]) + [grp["end_month"].iloc[-1] + 1],
+                list(grp["per_month"]) + [grp["per_month"].iloc[-1]], where="post",
+                color=PALETTE[i % len(PALETTE)], label=str(year), linewidth=1.8)
+    ax.set_xticks(range(1, 13), ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"])
+    ax.set_xlim(1, 13)
+    thousands(ax, decimals=0)
+    ax.legend(frameon=False, ncol=4)
+    return finish(fig, ax, title, source, ylabel=f"{UNIT_LABEL[currency]} per month", xlabel="month")
+
+
+def fan_chart(history: pd.Series, mean: pd.Series, intervals: dict[int, pd.DataFrame], currency: str,
+              title: str, source: str, model: str):
+    """History, point forecast and nested prediction intervals."""
+    fig, ax = plt.subplots()
+    ax.plot(history.index, history.values, "o-", color=PALETTE[0], label="reported / derived")
+    shades = {lvl: 0.18 + 0.22 * i for i, lvl in enumerate(sorted(intervals, reverse=True))}
+    for lvl in sorted(intervals, reverse=True):
+        band = intervals[lvl]
+        ax.fill_between(band.index, band["lower"], band["upper"], color=PALETTE[1], alpha=shades[lvl],
+                        linewidth=0, label=f"{lvl}% interval")
+    joined = pd.concat([history.iloc[-1:], mean])
+    ax.plot(joined.index, joined.values, "--", color=PALETTE[1], linewidth=1.8, label=f"forecast ({model})")
+    integer_years(ax)
+    thousands(ax)
+    ax.legend(frameon=False, loc="upper left")
+    return finish(fig, ax, title, source, ylabel=UNIT_LABEL[currency], xlabel="year")
+
+
+def backtest_chart(summary: pd.DataFrame, title: str, source: str):
+    fig, ax = plt.subplots()
+    s = summary[summary["evaluable"]].sort_values("MASE")
+    ax.barh(s["model"], s["MASE"], color=PALETTE[0])
+    ax.axvline(1, color="black", linewidth=0.8, linestyle=":")
+    ax.invert_yaxis()
+    return finish(fig, ax, title, source, xlabel="MASE (1 = as good as the naive forecast)")

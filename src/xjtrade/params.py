@@ -1,0 +1,173 @@
+"""The one declared schema of run parameters.
+
+Parameters come from a YAML file (`params/default.yaml` or a scenario) and `-p key=value`
+overrides.  They are checked here, before any notebook runs: an unknown name, a wrong
+type or an impossible value stops the run with a message naming the parameter.
+Values reach the notebooks only as validated literals (papermill writes them into an
+injected cell as Python literals); nothing a user types is ever executed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MODELS = ("naive", "drift", "mean_growth", "loglinear", "ets", "ets_damped", "arima")
+_SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.()&'/_-]*$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+
+
+class ParameterError(ValueError):
+    """Bad parameters: the message names the parameter (and the file) at fault."""
+
+
+def _safe_text(value: str, what: str) -> str:
+    if not _SAFE_TEXT.match(value) or len(value) > 80:
+        raise ValueError(f"{what} {value!r} has characters that are not allowed "
+                         "(letters, digits, spaces and , . ( ) & ' / _ - only)")
+    return value
+
+
+class RunParams(BaseModel):
+    """Parameters of one run of the analysis notebooks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("default", description="Run name: the folder under reports/ (lower case, digits, - _)")
+    title: str = Field("Xinjiang Trade Monitor", description="Report title")
+    entity: str = Field("Xinjiang", description="Entity analysed: Xinjiang, a port or a zone")
+    flow: Literal["total", "exports", "imports"] = Field("total", description="Trade flow")
+    partner: str = Field("World", description="Partner: World, Belt and Road, Central Asia, a country")
+    currency: Literal["CNY", "USD"] = Field("CNY", description="Currency of the analysis (billions)")
+    start_year: int = Field(2011, ge=2000, le=2100, description="First year of the analysis window")
+    end_year: int = Field(2023, ge=2000, le=2100, description="Last year of the analysis window")
+    as_of: dt.date | None = Field(None, description="Use only figures published on or before this date")
+    horizon: int = Field(2, ge=1, le=10, description="Forecast horizon in years")
+    models: tuple[str, ...] = Field(MODELS, description="Forecast models to compare")
+    levels: tuple[int, ...] = Field((80, 95), description="Prediction interval levels, percent")
+    break_year: int = Field(2022, ge=2000, le=2100, description="First year of the tested trend break")
+    min_train: int = Field(5, ge=2, le=50, description="Smallest training sample in the backtest")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"{v!r} must be 1-41 characters: lower-case letters, digits, - or _")
+        return v
+
+    @field_validator("title", "entity", "partner")
+    @classmethod
+    def _text(cls, v: str, info) -> str:
+        return _safe_text(v, info.field_name)
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [m for m in v if m not in MODELS]
+        if unknown:
+            raise ValueError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+        if not v:
+            raise ValueError("at least one model is needed")
+        return tuple(dict.fromkeys(v))
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v or any(not 50 <= x <= 99 for x in v):
+            raise ValueError("interval levels must be whole percentages between 50 and 99")
+        return tuple(sorted(set(v)))
+
+    @model_validator(mode="after")
+    def _window(self) -> "RunParams":
+        if self.end_year <= self.start_year:
+            raise ValueError(f"end_year ({self.end_year}) must be after start_year ({self.start_year})")
+        if not self.start_year < self.break_year <= self.end_year:
+            raise ValueError(f"break_year ({self.break_year}) must fall inside the window "
+                             f"{self.start_year + 1}-{self.end_year}")
+        return self
+
+    def notebook_parameters(self) -> dict:
+        """Plain literals for papermill (str, int, list, None)."""
+        out = self.model_dump()
+        out["as_of"] = self.as_of.isoformat() if self.as_of else None
+        out["models"] = list(self.models)
+        out["levels"] = list(self.levels)
+        return out
+
+
+def _coerce_override(raw: str):
+    """`-p key=value`: the value is read as YAML (numbers, lists, null), never evaluated as code."""
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+
+
+def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ParameterError(f"-p {pair!r}: expected key=value")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = _coerce_override(value.strip())
+    return out
+
+
+def load_params(path: Path | None = None, overrides: dict | None = None) -> RunParams:
+    """Read a parameter file, apply overrides and validate; raise ParameterError naming the culprit."""
+    values: dict = {}
+    where = "parameters"
+    if path is not None:
+        path = Path(path)
+        where = str(path)
+        if not path.is_file():
+            raise ParameterError(f"{path}: parameter file not found")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"{path}: not valid YAML ({exc})") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ParameterError(f"{path}: expected a mapping of parameter names to values")
+        values.update(loaded)
+    if overrides:
+        values.update(overrides)
+        where += " with -p " + ", ".join(f"{k}={v}" for k, v in overrides.items())
+    if path is not None and "name" not in values:
+        values["name"] = path.stem
+    try:
+        return RunParams(**values)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"]) or "parameters"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown parameter (known: {', '.join(RunParams.model_fields)})"
+            lines.append(f"  - {loc}: {msg} (got {err.get('input')!r})")
+        raise ParameterError(f"{where}: invalid parameters\n" + "\n".join(lines)) from None
+
+
+def check_against_data(params: RunParams, figures) -> None:
+    """Values that are well-formed but impossible for the data: an entity with no figures, etc."""
+    money = figures[(figures["indicator"] == "trade value") & (figures["product"] == "all")
+                    & (figures["segment"] == "all") & figures["selected"]]
+    entities = sorted(money["entity"].unique())
+    if params.entity not in entities:
+        raise ParameterError(f"entity: no trade figures for {params.entity!r}; entities with data: "
+                             + ", ".join(entities))
+    of_entity = money[money["entity"] == params.entity]
+    partners = sorted(of_entity["partner"].unique())
+    if params.partner not in partners:
+        raise ParameterError(f"partner: {params.entity} has no figures with partner {params.partner!r}; "
+                             f"partners with data: {', '.join(partners)}")
+    flows = sorted(of_entity.loc[of_entity["partner"] == params.partner, "flow"].unique())
+    if params.flow not in flows:
+        raise ParameterError(f"flow: {params.entity} / {params.partner} has no {params.flow!r} figures; "
+                             f"flows with data: {', '.join(flows)}")
