@@ -96,5 +96,45 @@ def data_build(as_of: str | None, out: Path | None) -> None:
     click.echo(f"wrote {target} in {time.perf_counter() - t0:.1f} s")
 
 
+def _load_params(params_file: Path | None, overrides: tuple[str, ...]):
+    from .params import ParameterError, load_params, parse_overrides
+    project = _project()
+    path = params_file or project.params / "default.yaml"
+    try:
+        return project, load_params(path, parse_overrides(overrides))
+    except ParameterError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _params_options(f):
+    f = click.option("-p", "--param", "overrides", multiple=True, metavar="KEY=VALUE",
+                     help="Override one parameter (repeatable); the value is read as YAML.")(f)
+    return click.option("--params", "params_file", type=click.Path(path_type=Path), default=None,
+                        help="Parameter file (default params/default.yaml).")(f)
+
+
+def _run(project, params, jobs: int):
+    from .params import ParameterError
+    from .run import RunError, run_notebooks
+    try:
+        return run_notebooks(project, params, log=_log, jobs=jobs)
+    except (RunError, ParameterError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except DataValidationError as exc:
+        raise click.ClickException(f"{exc}\nNothing was run.") from None
+
+
+@main.command("run")
+@_params_options
+@click.option("--jobs", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="Notebooks run side by side.")
+def run_cmd(params_file: Path | None, overrides: tuple[str, ...], jobs: int) -> None:
+    """Execute the notebooks with one validated parameter set into reports/runs/<name>/."""
+    project, params = _load_params(params_file, overrides)
+    t0 = time.perf_counter()
+    result = _run(project, params, jobs)
+    click.echo(f"run '{params.name}' written to {result.folder} in {time.perf_counter() - t0:.1f} s")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -183,10 +183,19 @@ def monthly_blocks(blocks: pd.DataFrame, currency: str, title: str, source: str)
     return finish(fig, ax, title, source, ylabel=f"{UNIT_LABEL[currency]} per month", xlabel="month")
 
 
+def _decimal_years(index) -> np.ndarray:
+    if isinstance(index, pd.PeriodIndex):
+        return np.array([p.year + (p.month - 1) / 12 for p in index])
+    return np.asarray(index, dtype=float)
+
+
 def fan_chart(history: pd.Series, mean: pd.Series, intervals: dict[int, pd.DataFrame], currency: str,
-              title: str, source: str, model: str):
-    """History, point forecast and nested prediction intervals."""
+              title: str, source: str, model: str, per: str = "year"):
+    """History, point forecast and nested prediction intervals (annual or monthly index)."""
     fig, ax = plt.subplots()
+    history = pd.Series(history.to_numpy(), index=_decimal_years(history.index))
+    mean = pd.Series(mean.to_numpy(), index=_decimal_years(mean.index))
+    intervals = {k: v.set_axis(_decimal_years(v.index)) for k, v in intervals.items()}
     ax.plot(history.index, history.values, "o-", color=PALETTE[0], label="reported / derived")
     shades = {lvl: 0.18 + 0.22 * i for i, lvl in enumerate(sorted(intervals, reverse=True))}
     for lvl in sorted(intervals, reverse=True):
@@ -198,7 +207,8 @@ def fan_chart(history: pd.Series, mean: pd.Series, intervals: dict[int, pd.DataF
     integer_years(ax)
     thousands(ax)
     ax.legend(frameon=False, loc="upper left")
-    return finish(fig, ax, title, source, ylabel=UNIT_LABEL[currency], xlabel="year")
+    unit = UNIT_LABEL[currency] + (" per month" if per == "month" else "")
+    return finish(fig, ax, title, source, ylabel=unit, xlabel="year")
 
 
 def backtest_chart(summary: pd.DataFrame, title: str, source: str):

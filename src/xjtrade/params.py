@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MODELS = ("naive", "drift", "mean_growth", "loglinear", "ets", "ets_damped", "arima")
-_SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.()&'/_-]*$")
+_SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.:()&'/_-]*$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
 
@@ -29,7 +29,7 @@ class ParameterError(ValueError):
 def _safe_text(value: str, what: str) -> str:
     if not _SAFE_TEXT.match(value) or len(value) > 80:
         raise ValueError(f"{what} {value!r} has characters that are not allowed "
-                         "(letters, digits, spaces and , . ( ) & ' / _ - only)")
+                         "(letters, digits, spaces and , . : ( ) & ' / _ - only)")
     return value
 
 

@@ -1,0 +1,148 @@
+"""The run step: one validated parameter set -> reports/runs/<name>/.
+
+Executes the numbered notebooks in notebooks/ with papermill, each in its own
+process and kernel (independent notebooks run side by side), inside a staging
+folder; the run folder is replaced only when every notebook succeeded.  A failing
+cell stops the run with the notebook, the cell and the error, and the executed
+notebook is kept in reports/runs/<name>.failed/ for inspection.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import yaml
+
+from .atomic import staged_dir
+from .dataset import build_dataset, load_processed
+from .params import RunParams, check_against_data
+from .paths import Project
+
+RESULT_SECTIONS = ("data", "growth", "forecast")
+
+
+class RunError(RuntimeError):
+    """A notebook failed; the message names the notebook, the cell and the error."""
+
+    def __init__(self, message: str, kept: Path | None = None):
+        super().__init__(message)
+        self.kept = kept
+
+
+@dataclass
+class RunResult:
+    folder: Path
+    notebooks: list[Path]
+    seconds: dict[str, float]
+    results: dict
+
+
+def notebooks_in(folder: Path) -> list[Path]:
+    """The analysis notebooks, in run order (file names start with a number)."""
+    found = sorted(p for p in Path(folder).glob("[0-9][0-9]-*.ipynb"))
+    if not found:
+        raise RunError(f"no notebooks (NN-name.ipynb) found in {folder}")
+    return found
+
+
+def execute_one(src: str, dst: str, parameters: dict, cwd: str) -> dict:
+    """Run one notebook (in a worker process). Returns timing, or the failure described."""
+    import os
+
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    # the kernel's own chatter (transport warnings, shutdown notices) goes to a log file, not the console
+    logs = Path(cwd) / "logs"
+    logs.mkdir(exist_ok=True)
+    log_fd = os.open(logs / f"{Path(src).stem}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log_fd, 2)
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(src, dst, parameters=parameters, cwd=cwd, kernel_name="python3",
+                            progress_bar=False, log_output=False, report_mode=False)
+    except PapermillExecutionError as exc:
+        return {"ok": False, "notebook": Path(src).name, "cell": exc.exec_count, "cell_index": exc.cell_index,
+                "error": f"{exc.ename}: {exc.evalue}", "seconds": time.perf_counter() - t0}
+    except Exception as exc:  # kernel died, notebook unreadable, ...
+        return {"ok": False, "notebook": Path(src).name, "cell": None, "cell_index": None,
+                "error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - t0}
+    return {"ok": True, "notebook": Path(src).name, "seconds": time.perf_counter() - t0}
+
+
+def _prepare_data(project: Project, params: RunParams, target: Path, log) -> None:
+    if params.as_of is not None:
+        log(f"building the data as known on {params.as_of}")
+        build_dataset(project.raw, target, as_of=params.as_of.isoformat())
+        return
+    if not (project.processed / "figures.parquet").exists():
+        log("no processed data yet: building it")
+        build_dataset(project.raw, project.processed)
+    shutil.copytree(project.processed, target)
+
+
+def merge_results(folder: Path, params: RunParams) -> dict:
+    out = {"parameters": params.notebook_parameters()}
+    for section in RESULT_SECTIONS:
+        path = folder / "results" / f"{section}.json"
+        if path.exists():
+            out[section] = json.loads(path.read_text(encoding="utf-8"))
+    summary = folder / "data" / "summary.json"
+    if summary.exists():
+        out["dataset"] = json.loads(summary.read_text(encoding="utf-8"))
+    return out
+
+
+def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
+                  notebooks: list[Path] | None = None) -> RunResult:
+    """Execute the notebooks for `params` into reports/runs/<name>/ (atomically)."""
+    sources = notebooks or notebooks_in(project.notebooks)
+    final = project.runs / params.name
+    failed_dir = project.runs / f"{params.name}.failed"
+    with staged_dir(final) as stage:
+        _prepare_data(project, params, stage / "data", log)
+        figs, _, _ = load_processed(stage / "data")
+        check_against_data(params, figs)
+        (stage / "notebooks").mkdir()
+        (stage / "params.yaml").write_text(yaml.safe_dump(params.notebook_parameters(), sort_keys=True),
+                                           encoding="utf-8")
+        nb_params = {**params.notebook_parameters(), "data_dir": "data", "out_dir": "."}
+        outputs = {src.name: stage / "notebooks" / src.name for src in sources}
+        seconds: dict[str, float] = {}
+        failures = []
+        log(f"running {len(sources)} notebooks ({min(jobs, len(sources))} at a time)")
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(sources))),
+                                 mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(execute_one, str(src), str(outputs[src.name]), nb_params, str(stage)): src
+                       for src in sources}
+            for fut in as_completed(futures):
+                r = fut.result()
+                seconds[r["notebook"]] = round(r["seconds"], 2)
+                if r["ok"]:
+                    log(f"{r['notebook']} done in {r['seconds']:.1f} s")
+                else:
+                    log(f"{r['notebook']} FAILED")
+                    failures.append(r)
+        if failures:
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            lines = []
+            for r in sorted(failures, key=lambda r: r["notebook"]):
+                kept = outputs[r["notebook"]]
+                if kept.exists():
+                    shutil.copy2(kept, failed_dir / r["notebook"])
+                where = f"cell {r['cell']} (index {r['cell_index']})" if r["cell_index"] is not None else "start"
+                lines.append(f"notebook {r['notebook']}, {where}: {r['error']}")
+            raise RunError("run failed; the previous run folder is unchanged\n  "
+                           + "\n  ".join(lines) + f"\n  executed notebook(s) kept in {failed_dir}", failed_dir)
+        results = merge_results(stage, params)
+        (stage / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n",
+                                            encoding="utf-8")
+    shutil.rmtree(failed_dir, ignore_errors=True)
+    return RunResult(folder=final, notebooks=[final / "notebooks" / s.name for s in sources],
+                     seconds=seconds, results=results)
