@@ -92,8 +92,25 @@ def pct(value: float, digits: int = 1, sign: bool = True) -> str:
     return f"{value:+.{digits}f}%" if sign else f"{value:.{digits}f}%"
 
 
-def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f") -> str:
-    return df.to_markdown(index=False, floatfmt=floatfmt)
+def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160) -> str:
+    """A pipe table; missing values shown as a dash, long texts cut, and the separator line's dashes
+    capped so that pandoc gives a long text column at most a few times the width of the others."""
+    shown = df.copy()
+    for col in shown.columns:
+        if shown[col].dtype == object:
+            shown[col] = shown[col].map(lambda v: v if not isinstance(v, str) or len(v) <= max_text
+                                        else v[: max_text - 1] + "…")
+    shown = shown.astype(object).where(shown.notna(), None)
+    text = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
+    lines = text.split("\n")
+    cells = lines[1].strip("|").split("|")
+    capped = []
+    for cell in cells:
+        left, right = cell.strip().startswith(":"), cell.strip().endswith(":")
+        n = max(3, min(len(cell.strip()), 24))
+        capped.append((":" if left else "-") + "-" * (n - 2) + (":" if right else "-"))
+    lines[1] = "|" + "|".join(capped) + "|"
+    return "\n".join(lines)
 
 
 def _r(x, n=4):
@@ -148,7 +165,7 @@ def quality_table(ctx: Context) -> pd.DataFrame:
     q = ctx.issues[ctx.issues["entity"] == ctx.params.entity]
     cols = {"issue_id": "issue", "severity": "severity", "kind": "kind", "flow": "flow", "partner": "partner",
             "period_label": "period", "selected_id": "selected", "other_id": "other",
-            "difference_pct": "difference %", "note": "note"}
+            "difference_pct": "diff. %", "note": "note"}
     order = {"conflict": 0, "warning": 1, "note": 2}
     q = q.assign(_o=q["severity"].map(order)).sort_values(["_o", "issue_id"])
     return q[list(cols)].rename(columns=cols)

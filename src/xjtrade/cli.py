@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .paths import ProjectNotFound, find_project
-from .sources import DataValidationError
+from .errors import DataValidationError
 
 
 def _log(msg: str) -> None:
@@ -134,6 +134,64 @@ def run_cmd(params_file: Path | None, overrides: tuple[str, ...], jobs: int) -> 
     t0 = time.perf_counter()
     result = _run(project, params, jobs)
     click.echo(f"run '{params.name}' written to {result.folder} in {time.perf_counter() - t0:.1f} s")
+
+
+def _engine_option(f):
+    return click.option("--engine", type=click.Choice(["auto", "quarto", "portable"]), default="auto",
+                        show_default=True, help="Renderer: Quarto if found (auto), or the portable one.")(f)
+
+
+@main.command("render")
+@_params_options
+@_engine_option
+def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str) -> None:
+    """Render an executed run (reports/runs/<name>/) into reports/<name>/: HTML site and PDF."""
+    from . import manifest as mf
+    from .pipeline import compute_keys
+    from .publish import publish
+    from .render import RenderError
+    from .run import notebooks_in
+    project, params = _load_params(params_file, overrides)
+    run_dir = project.runs / params.name
+    if not (run_dir / "results.json").exists():
+        raise click.ClickException(f"no executed run in {run_dir}: run `xjtrade run` first "
+                                   "(or `xjtrade build` to do everything)")
+    keys = compute_keys(project, params, engine, notebooks_in(project.notebooks))
+    manifest = mf.make_manifest(project.root, params.notebook_parameters(), keys.inputs)
+    try:
+        out = publish(project, run_dir, manifest, engine=engine, log=_log)
+    except RenderError as exc:
+        raise click.ClickException(f"render failed; the previous report is unchanged\n{exc}") from None
+    click.echo(f"report written to {out}")
+
+
+@main.command("build")
+@_params_options
+@_engine_option
+@click.option("--force", is_flag=True, help="Rebuild every step even if its inputs are unchanged.")
+@click.option("--jobs", type=click.IntRange(1, 8), default=2, show_default=True)
+def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str, force: bool, jobs: int) -> None:
+    """Data, run and render in one go; steps whose inputs are unchanged are skipped."""
+    from .params import ParameterError
+    from .pipeline import build
+    from .render import RenderError
+    from .run import RunError
+    project, params = _load_params(params_file, overrides)
+    try:
+        report = build(project, params, force=force, engine=engine, jobs=jobs, log=_log)
+    except (RunError, ParameterError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except RenderError as exc:
+        raise click.ClickException(f"render failed; the previous report is unchanged\n{exc}") from None
+    except DataValidationError as exc:
+        raise click.ClickException(f"{exc}\nNothing was built; earlier outputs are unchanged.") from None
+    if not report.ran:
+        click.echo(f"nothing to do: inputs unchanged since the last build of '{params.name}' "
+                   f"({report.seconds:.2f} s); report in {report.report_dir}")
+    else:
+        click.echo(f"built '{params.name}' in {report.seconds:.1f} s: ran {', '.join(report.ran)}"
+                   + (f"; unchanged: {', '.join(report.skipped)}" if report.skipped else ""))
+        click.echo(f"report: {report.report_dir / 'site' / 'index.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

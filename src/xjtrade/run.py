@@ -100,16 +100,25 @@ def merge_results(folder: Path, params: RunParams) -> dict:
 
 
 def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
-                  notebooks: list[Path] | None = None) -> RunResult:
-    """Execute the notebooks for `params` into reports/runs/<name>/ (atomically)."""
-    sources = notebooks or notebooks_in(project.notebooks)
+                  notebooks: list[Path] | None = None, only: list[Path] | None = None,
+                  base: Path | None = None) -> RunResult:
+    """Execute the notebooks for `params` into reports/runs/<name>/ (atomically).
+
+    `only` + `base`: re-execute just these notebooks, starting from a copy of the previous run
+    folder `base` (whose other notebooks and outputs are still valid).
+    """
+    all_notebooks = notebooks or notebooks_in(project.notebooks)
+    sources = only or all_notebooks
     final = project.runs / params.name
     failed_dir = project.runs / f"{params.name}.failed"
     with staged_dir(final) as stage:
-        _prepare_data(project, params, stage / "data", log)
+        if base is not None:
+            shutil.copytree(base, stage, dirs_exist_ok=True)
+        else:
+            _prepare_data(project, params, stage / "data", log)
         figs, _, _ = load_processed(stage / "data")
         check_against_data(params, figs)
-        (stage / "notebooks").mkdir()
+        (stage / "notebooks").mkdir(exist_ok=True)
         (stage / "params.yaml").write_text(yaml.safe_dump(params.notebook_parameters(), sort_keys=True),
                                            encoding="utf-8")
         nb_params = {**params.notebook_parameters(), "data_dir": "data", "out_dir": "."}
@@ -144,5 +153,5 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
         (stage / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n",
                                             encoding="utf-8")
     shutil.rmtree(failed_dir, ignore_errors=True)
-    return RunResult(folder=final, notebooks=[final / "notebooks" / s.name for s in sources],
+    return RunResult(folder=final, notebooks=[final / "notebooks" / s.name for s in all_notebooks],
                      seconds=seconds, results=results)

@@ -20,6 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import periods
+from .errors import DataValidationError, Problem  # noqa: F401  (re-exported)
 
 REPORT_COLUMNS = [
     "row_id", "entity", "flow", "partner", "product", "segment", "indicator",
@@ -52,32 +53,6 @@ UNITS = tuple(CURRENCY_UNITS) + OTHER_UNITS
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f", line {self.line}"
-        if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.message}"
-
-
-class DataValidationError(ValueError):
-    """Raised when a raw table breaks its schema; lists every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        shown = "\n".join(f"  - {p}" for p in problems[:25])
-        more = f"\n  ... and {len(problems) - 25} more" if len(problems) > 25 else ""
-        super().__init__(f"{len(problems)} problem(s) in the raw data:\n{shown}{more}")
 
 
 @dataclass

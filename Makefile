@@ -1,0 +1,46 @@
+# Xinjiang Trade Monitor: the two commands a newcomer needs are `make build` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: setup build test notebooks benchmark system-deps clean
+
+# Python environment with the package and its test tools (re-done when pyproject.toml changes)
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# System packages for the browser and PDF tests (headless Chromium, pdftoppm), installed when
+# running as root on Debian/Ubuntu; elsewhere those tests skip with a reason (never in CI).
+system-deps:
+	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null; \
+	else echo "note: chromium / poppler-utils missing and not root: browser tests will be skipped"; fi
+
+# The main job: data, notebooks and the published report (reports/default/)
+build: setup
+	$(BIN)/xjtrade build
+
+# The whole test suite: package tests, notebooks re-run by nbval, browser and PDF checks
+test: setup system-deps
+	$(BIN)/xjtrade data build
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# Refresh the outputs stored in the committed notebooks (default parameters, run in place)
+notebooks: setup
+	$(BIN)/xjtrade data build
+	cd notebooks && for nb in [0-9][0-9]-*.ipynb; do \
+	  ../$(BIN)/papermill --cwd . "$$nb" "$$nb" --no-progress-bar || exit 1; done
+
+benchmark: setup
+	$(BIN)/python benchmarks/build.py
+
+clean:
+	rm -rf data/processed reports/runs reports/default .xjtrade-cache

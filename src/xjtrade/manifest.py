@@ -1,0 +1,92 @@
+"""What a build was made from: input hashes, versions, commit and a reproducible build time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("xjtrade", "pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
+            "nbclient", "ipykernel", "pandera", "pydantic", "pyarrow", "pypandoc_binary", "typst")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_tree(folder: Path, pattern: str = "*") -> str:
+    """One hash for all files under `folder` matching `pattern` (names and contents, sorted)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(folder)).encode())
+        h.update(sha256_file(path).encode())
+    return h.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def versions_hash() -> str:
+    return sha256_text(json.dumps(versions(), sort_keys=True))
+
+
+def package_code_hash() -> str:
+    return sha256_tree(Path(__file__).resolve().parent)
+
+
+def git_commit(root: Path) -> str:
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head + ("+local-changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+
+
+def build_time(root: Path) -> str:
+    """SOURCE_DATE_EPOCH if set, else the time of the last commit: the same inputs, the same time."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        try:
+            epoch = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%ct"], capture_output=True,
+                                   text=True, timeout=10, check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            epoch = ""
+    if not epoch:
+        return "unknown"
+    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_manifest(root: Path, params: dict, inputs: dict[str, str], data_summary: dict | None = None) -> dict:
+    built = build_time(root)
+    return {
+        "parameters": params,
+        "as_of": params.get("as_of"),
+        "inputs": inputs,
+        "versions": versions(),
+        "git_commit": git_commit(root),
+        "build_time": built,
+        "build_date": built[:10] if built != "unknown" else None,
+        "data_latest_source": (data_summary or {}).get("last_published"),
+    }

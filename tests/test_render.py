@@ -1,0 +1,565 @@
+"""Tests for xjtrade.render: pure helpers, the portable engine end to end (HTML site + PDF),
+determinism, errors, Quarto discovery/command line, and one browser check of the built site."""
+
+from __future__ import annotations
+
+import re
+import stat
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+try:  # package may not be installed in the venv: fall back to the src layout
+    import xjtrade.render  # noqa: F401
+except ImportError:  # pragma: no cover
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from xjtrade import render
+from xjtrade.render import RenderError, find_quarto, quarto_command, render_project
+
+try:
+    from browser import check_site, chromium_available, serve_directory  # noqa: F401
+except ImportError:  # pragma: no cover - tests collected as a package
+    from tests.browser import check_site, chromium_available, serve_directory  # noqa: F401
+
+
+BOOK_TITLE = "Synthetic Trade Monitor"
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="240" viewBox="0 0 480 240">'
+    '<rect width="480" height="240" fill="#dbe9f6"/><rect x="40" y="60" width="80" height="140" fill="#0b5cad"/>'
+    '<text x="200" y="130" font-size="24">demo chart</text></svg>'
+)
+LOCAL_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="120" viewBox="0 0 300 120">'
+    '<circle cx="60" cy="60" r="40" fill="#1e8a4c"/></svg>'
+)
+
+INDEX_QMD = """---
+title: "Overview"
+---
+
+This report tracks reported figures. See @fig-demo for coverage by year and
+@tbl-demo for the conflicting figures; the local map is @fig-local.
+A broken reference: @fig-missing.
+
+![Local map of ports](figures/local.svg){#fig-local}
+
+| Port | Value |
+|------|------:|
+| Horgos | 12.5 |
+| Alashankou | 9.1 |
+
+: Ports in the index {#tbl-index}
+
+::: {.callout-note}
+Figures are in billion yuan.
+:::
+
+Read the [methods](methods.qmd) and [the table](notebooks/01-data.ipynb#tbl-demo).
+"""
+
+METHODS_QMD = """---
+title: "Methods"
+---
+
+## Growth model
+
+We fit the model described next to @tbl-demo (see also [-@fig-demo]).
+
+## Sources
+
+Every figure is cited.
+"""
+
+
+def make_notebook() -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        new_code_cell("PARAM_MARKER = 2023", metadata={"tags": ["parameters"]}, execution_count=1),
+        new_code_cell("INJECTED_MARKER = 2024", metadata={"tags": ["injected-parameters"]}, execution_count=2),
+        new_markdown_cell("# Data and coverage\n\nThe dataset lists **reported figures**."),
+        new_code_cell(
+            "#| label: fig-demo\n#| fig-cap: \"Reported figures by year and source\"\nSECRET_CODE_MARKER = plot()",
+            execution_count=3,
+            outputs=[
+                new_output("stream", name="stdout", text="STREAM_MARKER printed\n"),
+                new_output("display_data", data={"image/svg+xml": SVG, "text/plain": "<Figure size 640x480>"}),
+            ],
+        ),
+        new_code_cell(
+            "#| label: tbl-demo\n#| tbl-cap: \"Conflicting figures\"\nshow_table()",
+            execution_count=4,
+            outputs=[
+                new_output(
+                    "display_data",
+                    data={
+                        "text/markdown": "| Year | Source | Value |\n|---:|:---|---:|\n| 2021 | Customs | 197.0 |\n| 2022 | Bureau | 246.3 |\n",
+                        "text/plain": "<IPython.core.display.Markdown object>",
+                    },
+                )
+            ],
+        ),
+        new_code_cell(
+            "#| label: tbl-frame\n#| tbl-cap: \"A data frame\"\ndf",
+            execution_count=5,
+            outputs=[
+                new_output(
+                    "execute_result",
+                    execution_count=5,
+                    data={
+                        "text/html": (
+                            "<div><style scoped>.dataframe td { color: red; }</style>"
+                            '<table border="1" class="dataframe"><thead><tr><th></th><th>port</th><th>share</th></tr></thead>'
+                            "<tbody><tr><th>0</th><td>Khorgos</td><td>0.41</td></tr>"
+                            "<tr><th>1</th><td>Alashankou</td><td>0.33</td></tr></tbody></table></div>"
+                        ),
+                        "text/plain": "         port  share\n0     Khorgos   0.41\n1  Alashankou   0.33",
+                    },
+                )
+            ],
+        ),
+        new_code_cell(
+            "#| output: false\nhidden()",
+            execution_count=5,
+            outputs=[new_output("execute_result", data={"text/plain": "HIDDEN_OUTPUT_MARKER"}, execution_count=5)],
+        ),
+        new_code_cell(
+            "narrative()",
+            execution_count=6,
+            outputs=[new_output("display_data", data={"text/markdown": "Exports grew by **24.6%** in 2023."})],
+        ),
+    ]
+    return nb
+
+
+def make_project(root: Path, chapters: list[str] | None = None) -> Path:
+    stage = root / "stage"
+    (stage / "notebooks").mkdir(parents=True)
+    (stage / "figures").mkdir()
+    config = {
+        "project": {"type": "book"},
+        "book": {
+            "title": BOOK_TITLE,
+            "subtitle": "A synthetic book for tests",
+            "author": ["A. Analyst", "B. Checker"],
+            "date": "2024-05-01",
+            "chapters": chapters or ["index.qmd", "notebooks/01-data.ipynb", "methods.qmd"],
+        },
+        "format": {"html": {"theme": "cosmo"}, "typst": {"toc": True}},
+        "execute": {"enabled": False},
+    }
+    (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    (stage / "index.qmd").write_text(INDEX_QMD, encoding="utf-8")
+    (stage / "methods.qmd").write_text(METHODS_QMD, encoding="utf-8")
+    (stage / "figures" / "local.svg").write_text(LOCAL_SVG, encoding="utf-8")
+    nbformat.write(make_notebook(), stage / "notebooks" / "01-data.ipynb")
+    return stage
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+
+
+def visible(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+# --------------------------------------------------------------------------------------------------
+# Pure helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def test_slugify_and_page_names():
+    assert render.slugify("Xinjiang Trade Monitor") == "xinjiang-trade-monitor"
+    assert render.slugify("新疆") == "book"
+    assert render.page_name("notebooks/01-data.ipynb") == "notebooks/01-data.html"
+    assert render.relurl("notebooks/01-data.html", "methods.html") == "../methods.html"
+    assert render.relurl("index.html", "figures/a.svg") == "figures/a.svg"
+
+
+def test_parse_config_parts_appendices_and_website():
+    cfg = render.parse_config({
+        "project": {"type": "book"},
+        "book": {
+            "title": "T",
+            "author": {"name": "Solo"},
+            "chapters": ["index.qmd", {"part": "Data", "chapters": ["a.ipynb", "b.qmd"]}, "c.qmd"],
+            "appendices": ["sources.qmd"],
+        },
+    })
+    assert [c.path for c in cfg.chapters] == ["index.qmd", "a.ipynb", "b.qmd", "c.qmd", "sources.qmd"]
+    assert [c.part for c in cfg.chapters] == [None, "Data", "Data", None, None]
+    assert cfg.chapters[-1].appendix and cfg.authors == ["Solo"]
+
+    site = render.parse_config({
+        "project": {"type": "website"},
+        "website": {
+            "title": "W",
+            "navbar": {"left": [{"href": "about.qmd", "text": "About"}, "https://example.org"]},
+            "sidebar": {"contents": ["index.qmd", {"section": "Notebooks", "contents": ["nb/x.ipynb"]}]},
+        },
+    })
+    assert [c.path for c in site.chapters] == ["index.qmd", "nb/x.ipynb", "about.qmd"]
+    assert site.chapters[1].part == "Notebooks" and site.project_type == "website"
+
+
+@pytest.mark.parametrize(
+    "data, key",
+    [
+        ({"book": ["x"]}, "'book'"),
+        ({"book": {"title": "T"}}, "'book.chapters'"),
+        ({"book": {"title": "T", "chapters": "index.qmd"}}, "'book.chapters'"),
+        ({"book": {"title": "T", "chapters": ["index.qmd", 3]}}, "'book.chapters[1]'"),
+        ({"book": {"title": "T", "chapters": ["data.csv"]}}, "'book.chapters[0]'"),
+        ({"project": {"type": "book"}, "book": {"title": "T", "chapters": [{"part": "P", "chapters": {}}]}},
+         "'book.chapters[0].chapters'"),
+        (["not", "a", "mapping"], "top level"),
+    ],
+)
+def test_parse_config_errors_name_the_key(data, key):
+    with pytest.raises(RenderError, match=re.escape(key)):
+        render.parse_config(data)
+
+
+def test_parse_cell_options():
+    options, code, error = render.parse_cell_options('#| label: fig-x\n#| fig-cap: "A: b"\nplot()\n')
+    assert options == {"label": "fig-x", "fig-cap": "A: b"} and code.strip() == "plot()" and error is None
+    assert render.parse_cell_options("x = 1")[0] == {}
+    assert render.parse_cell_options("#| label: [oops\nx")[2]
+
+
+def test_notebook_to_markdown_hides_code_params_and_streams():
+    converted = render.notebook_to_markdown(make_notebook(), "01-data")
+    md = converted.markdown
+    for marker in ("PARAM_MARKER", "INJECTED_MARKER", "SECRET_CODE_MARKER", "STREAM_MARKER", "HIDDEN_OUTPUT_MARKER"):
+        assert marker not in md
+    assert "# Data and coverage" in md
+    assert "{#fig-demo .cell-output-display}" in md and "![](/figures/01-data-1.svg)" in md
+    assert "Reported figures by year and source" in md
+    assert "{#tbl-demo .cell-output-display}" in md and "| 2022 | Bureau | 246.3 |" in md
+    assert [a.path for a in converted.assets] == ["figures/01-data-1.svg"]
+    # A caption that looks like a list item stays a caption.
+    nb = make_notebook()
+    nb.cells[3].source = nb.cells[3].source.replace('"Reported figures by year and source"', '"1. Ranked ports"')
+    assert "\n\n1\\. Ranked ports\n" in render.notebook_to_markdown(nb, "01-data").markdown
+    assert converted.assets[0].data.decode() == SVG
+
+
+def _chapter(source: str, blocks: list, number: str | None) -> render.Chapter:
+    ch = render.Chapter(source=source, page=render.page_name(source), kind="qmd", title=[], title_text=source,
+                        title_id="", unnumbered=number is None, blocks=blocks)
+    ch.number = number
+    return ch
+
+
+def test_numbering_and_cross_references_are_pure():
+    fig = {"t": "Figure", "c": [["fig-a", [], []], [None, [{"t": "Plain", "c": [{"t": "Str", "c": "Cap"}]}]], []]}
+    tbl = {"t": "Div", "c": [["tbl-b", ["table-float"], []], [{"t": "Para", "c": [{"t": "Str", "c": "T"}]}]]}
+    cite = {"t": "Para", "c": [{"t": "Cite", "c": [[{"citationId": "fig-a", "citationPrefix": [], "citationSuffix": [],
+                                                    "citationMode": {"t": "AuthorInText"}, "citationNoteNum": 1,
+                                                    "citationHash": 0}], [{"t": "Str", "c": "@fig-a"}]]}]}
+    chapters = [_chapter("index.qmd", [cite], None), _chapter("nb/x.ipynb", [fig, tbl], "2")]
+    xrefs, warnings = render.collect_xrefs(chapters)
+    assert warnings == []
+    assert xrefs["fig-a"].text == "Figure 2.1" and xrefs["tbl-b"].text == "Table 2.1"
+    html, _ = render.resolve_xrefs(chapters[0].blocks, xrefs, "index.html", "html")
+    link = html[0]["c"][0]
+    assert link["t"] == "Link" and link["c"][2][0] == "nb/x.html#fig-a"
+    assert render.stringify(link) == "Figure 2.1"
+    pdf, _ = render.resolve_xrefs(chapters[0].blocks, xrefs, "index.html", "pdf")
+    assert render.stringify(pdf) == "Figure 2.1" and "Link" not in str(pdf)
+    numbered = render.number_floats(chapters[1].blocks, xrefs)
+    assert render.stringify(numbered[0]["c"][1]) == "Figure 2.1: Cap"
+    assert render.stringify(numbered[1]).startswith("Table 2.1: T")
+    _, missing = render.resolve_xrefs(chapters[0].blocks, {}, "index.html", "html", "index.qmd")
+    assert missing == ["index.qmd: unresolved cross-reference @fig-a"]
+
+
+def test_creation_timestamp():
+    assert render.creation_timestamp("2024-05-01", {}) == 1714521600
+    assert render.creation_timestamp("May 2024", {}) is None
+    assert render.creation_timestamp(None, {"SOURCE_DATE_EPOCH": "42"}) == 42
+    # Quarto's clock-dependent dates are not reproducible: SOURCE_DATE_EPOCH or nothing.
+    assert render.resolve_date("last-modified", {"SOURCE_DATE_EPOCH": "1714521600"}) == ("2024-05-01", None)
+    date, warning = render.resolve_date("last-modified", {})
+    assert date is None and "SOURCE_DATE_EPOCH" in warning
+    assert render.resolve_date("2024-05-01", {}) == ("2024-05-01", None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Quarto discovery and command
+# --------------------------------------------------------------------------------------------------
+
+
+def test_find_quarto_from_env_and_absent(tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "quarto"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 1.5.0\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    assert find_quarto({"QUARTO_PATH": str(fake)}) == fake
+    assert find_quarto({"PATH": str(fake.parent)}) == fake
+    monkeypatch.setattr(render, "_quarto_cli_binary", lambda: None)
+    assert find_quarto({}) is None
+    assert find_quarto({"QUARTO_PATH": str(tmp_path / "missing")}) is None
+
+
+def test_quarto_command():
+    cmd = quarto_command("/opt/quarto/bin/quarto", "/p/stage", "/p/out/site", "html",
+                         {"version": "1.2", "draft": False, "date": "2024-05-01"})
+    assert cmd == [
+        "/opt/quarto/bin/quarto", "render", "/p/stage", "--to", "html", "--output-dir", "/p/out/site",
+        "-M", "date:2024-05-01", "-M", "draft:false", "-M", "version:1.2",
+    ]
+    assert quarto_command("quarto", "p", "o", "typst", None) == ["quarto", "render", "p", "--to", "typst", "--output-dir", "o"]
+
+
+@pytest.mark.slow
+def test_quarto_end_to_end(tmp_path):
+    if find_quarto() is None:
+        pytest.skip("quarto not found")
+    stage = make_project(tmp_path)
+    result = render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
+    assert result.engine == "quarto"
+    assert result.index_html.is_file() and result.pdf and result.pdf.is_file()
+
+
+# --------------------------------------------------------------------------------------------------
+# Portable engine, end to end
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("render")
+    stage = make_project(root)
+    logs: list[str] = []
+    result = render_project(stage, root / "out", engine="portable", metadata={"version": "test"}, log=logs.append)
+    return stage, root, result, logs
+
+
+@pytest.mark.slow
+def test_portable_pages_in_chapter_order(built):
+    _, root, result, logs = built
+    assert result.engine == "portable"
+    assert len(logs) == 1 and logs[0].startswith("render engine: portable (pandoc ") and "typst" in logs[0]
+    assert result.pages == ["index.html", "notebooks/01-data.html", "methods.html"]
+    site = root / "out" / "site"
+    assert result.html_dir == site and result.index_html == site / "index.html"
+    for page in result.pages:
+        assert (site / page).is_file()
+    assert (site / "site.css").is_file()
+    assert result.figures == 2 and result.tables == 3  # fig-local, fig-demo; tbl-index, tbl-demo, tbl-frame
+    # Sidebar lists all chapters in order and highlights the current one.
+    nb = (site / "notebooks/01-data.html").read_text()
+    nav = re.search(r'<nav class="sidebar".*?</nav>', nb, re.S).group(0)
+    assert [m for m in re.findall(r'href="([^"]+)"', nav)] == ["../index.html", "01-data.html", "../methods.html"]
+    assert re.search(r'class="chapter current"><a href="01-data.html" aria-current="page"><span class="chapter-number">1</span> <span class="chapter-title">Data and coverage', nb)
+    assert 'rel="prev" href="../index.html"' in nb and 'rel="next" href="../methods.html"' in nb
+
+
+@pytest.mark.slow
+def test_portable_figures_tables_and_cross_references(built):
+    _, root, result, _ = built
+    site = root / "out" / "site"
+    index = (site / "index.html").read_text()
+    nb = (site / "notebooks/01-data.html").read_text()
+    methods = (site / "methods.html").read_text()
+    # Captions numbered per chapter (index unnumbered, the notebook is chapter 1).
+    assert "Figure 1.1: Reported figures by year and source" in visible(nb)
+    assert "Table 1.1: Conflicting figures" in visible(nb)
+    assert "Figure 1: Local map of ports" in visible(index)
+    assert "Table 1: Ports in the index" in visible(index)
+    assert '<figure id="fig-demo"' in nb and '<table id="tbl-demo"' in nb
+    # Cross-references: text and href, within and across pages.
+    assert re.search(r'<a href="notebooks/01-data.html#fig-demo" class="quarto-xref">Figure 1.1</a>', index)
+    assert re.search(r'<a href="notebooks/01-data.html#tbl-demo" class="quarto-xref">Table 1.1</a>', index)
+    assert re.search(r'<a href="#fig-local" class="quarto-xref">Figure 1</a>', index)
+    assert re.search(r'<a href="notebooks/01-data.html#tbl-demo" class="quarto-xref">Table 1.1</a>', methods)
+    assert re.search(r'<a href="notebooks/01-data.html#fig-demo" class="quarto-xref">1.1</a>', methods)
+    # Unresolved reference: shown like Quarto and reported, not a crash.
+    assert "?@fig-missing" in index
+    assert "index.qmd: unresolved cross-reference @fig-missing" in result.warnings
+    # Links to chapter sources point at pages.
+    assert 'href="methods.html"' in index and 'href="notebooks/01-data.html#tbl-demo"' in index
+    # Section numbers and the callout.
+    assert '<span class="header-section-number">2.1</span> Growth model' in methods
+    assert 'class="callout callout-note"' in index and "callout-title" in index
+
+
+@pytest.mark.slow
+def test_portable_hides_code_and_parameters_and_keeps_outputs(built):
+    _, root, _, _ = built
+    nb = (root / "out" / "site" / "notebooks/01-data.html").read_text()
+    for marker in ("PARAM_MARKER", "INJECTED_MARKER", "SECRET_CODE_MARKER", "STREAM_MARKER", "HIDDEN_OUTPUT_MARKER",
+                   "plot()", "show_table"):
+        assert marker not in nb
+    assert "<strong>24.6%</strong>" in nb
+    assert "Customs" in nb and "246.3" in nb
+    # HTML outputs stay raw HTML in the site, with the numbered caption above them.
+    assert '<div id="tbl-frame" class="cell-output-display table-float">' in nb
+    assert 'class="dataframe"' in nb and "Table 1.2: A data frame" in visible(nb)
+
+
+@pytest.mark.slow
+def test_portable_assets_notebook_link_and_offline(built):
+    stage, root, _, _ = built
+    site = root / "out" / "site"
+    svg = site / "figures" / "01-data-1.svg"
+    assert svg.read_text() == SVG
+    nb = (site / "notebooks/01-data.html").read_text()
+    assert 'src="../figures/01-data-1.svg"' in nb
+    assert (site / "figures" / "local.svg").is_file()
+    assert 'src="figures/local.svg"' in (site / "index.html").read_text()
+    assert '<a href="01-data.ipynb" download>Download notebook (.ipynb)</a>' in nb
+    assert (site / "notebooks" / "01-data.ipynb").read_bytes() == (stage / "notebooks" / "01-data.ipynb").read_bytes()
+    pdf_name = "synthetic-trade-monitor.pdf"
+    for page in ("index.html", "notebooks/01-data.html", "methods.html"):
+        html = (site / page).read_text()
+        assert f'{"../" if "/" in page else ""}{pdf_name}' in html
+        assert not re.search(r'(src|href)="(https?:)?//', html), page  # nothing external
+        assert "<script" not in html
+    assert (site / pdf_name).read_bytes() == (root / "out" / pdf_name).read_bytes()
+
+
+@pytest.mark.slow
+def test_portable_pdf_content(built):
+    _, root, result, _ = built
+    assert result.pdf == root / "out" / "synthetic-trade-monitor.pdf"
+    text = pdf_text(result.pdf)
+    flat = re.sub(r"\s+", " ", text)
+    for needle in (BOOK_TITLE, "A synthetic book for tests", "A. Analyst", "Contents", "Overview",
+                   "Data and coverage", "Methods", "Figure 1.1: Reported figures by year and source",
+                   "Table 1.1: Conflicting figures", "Customs", "246.3", "Horgos", "Figure 1: Local map of ports",
+                   "Chapter 1", "2.1 Growth model", "Table 1.2: A data frame", "Khorgos", "0.41"):
+        assert needle in flat, needle
+    # Cross-references are plain text in the PDF, code never appears.
+    assert "see also 1.1" in flat and "Table 1.1 for the conflicting figures" in flat
+    assert "SECRET_CODE_MARKER" not in flat and "PARAM_MARKER" not in flat
+    # The SVG figures are embedded (as vector content: their text is extractable).
+    assert "demo chart" in flat
+
+
+@pytest.mark.slow
+def test_portable_render_is_deterministic(built, tmp_path):
+    stage, root, first, _ = built
+    second = render_project(stage, tmp_path / "again", engine="portable", metadata={"version": "test"}, log=lambda m: None)
+    site1, site2 = first.html_dir, second.html_dir
+    files1 = sorted(p.relative_to(site1).as_posix() for p in site1.rglob("*") if p.is_file())
+    files2 = sorted(p.relative_to(site2).as_posix() for p in site2.rglob("*") if p.is_file())
+    assert files1 == files2
+    for rel in files1:
+        if rel.endswith(".pdf"):
+            continue
+        assert (site1 / rel).read_bytes() == (site2 / rel).read_bytes(), rel
+    assert pdf_text(first.pdf) == pdf_text(second.pdf)
+    assert first.pdf.read_bytes() == second.pdf.read_bytes()  # fixed creation date, no timestamps
+    assert str(root) not in (site1 / "index.html").read_text()
+
+
+@pytest.mark.slow
+def test_missing_chapter_names_the_file(tmp_path):
+    stage = make_project(tmp_path, chapters=["index.qmd", "notebooks/01-data.ipynb", "missing.qmd"])
+    with pytest.raises(RenderError, match=r"missing\.qmd"):
+        render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
+
+
+def test_malformed_quarto_yml(tmp_path):
+    stage = make_project(tmp_path)
+    (stage / "_quarto.yml").write_text("project: {type: book\nbook: [\n", encoding="utf-8")
+    with pytest.raises(RenderError, match="_quarto.yml: invalid YAML"):
+        render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
+    (stage / "_quarto.yml").write_text("project: {type: book}\nbook:\n  title: T\n  chapters: index.qmd\n")
+    with pytest.raises(RenderError, match=r"key 'book.chapters' must be a list"):
+        render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
+
+
+@pytest.mark.slow
+def test_missing_image_and_bad_notebook_name_the_chapter(tmp_path):
+    stage = make_project(tmp_path)
+    (stage / "figures" / "local.svg").unlink()
+    with pytest.raises(RenderError, match=r"index\.qmd: image 'figures/local.svg' not found"):
+        render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
+    stage2 = make_project(tmp_path / "b")
+    (stage2 / "notebooks" / "01-data.ipynb").write_text("{not json")
+    with pytest.raises(RenderError, match=r"notebooks/01-data\.ipynb: cannot read notebook"):
+        render_project(stage2, tmp_path / "out2", engine="portable", log=lambda m: None)
+
+
+def test_unknown_engine_and_missing_quarto(tmp_path, monkeypatch):
+    stage = make_project(tmp_path)
+    with pytest.raises(RenderError, match="unknown render engine"):
+        render_project(stage, tmp_path / "out", engine="latex")
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("QUARTO_PATH", raising=False)
+    monkeypatch.setattr(render, "_quarto_cli_binary", lambda: None)
+    with pytest.raises(RenderError, match="quarto was not found"):
+        render_project(stage, tmp_path / "out", engine="quarto")
+
+
+# --------------------------------------------------------------------------------------------------
+# Browser
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_site_in_browser(built, chromium_available, tmp_path):
+    _, _, result, _ = built
+    with serve_directory(result.html_dir) as root_url:
+        report = check_site(root_url, result.pages, screenshot_dir=tmp_path / "shots")
+    assert report["ok"], report["problems"]
+    assert report["console_errors"] == [] and report["broken_images"] == []
+    links = report["internal_links"]
+    assert any(link["fragment"] == "fig-demo" and link["fragment_ok"] for link in links)
+    assert any(link["href"].endswith(".pdf") and link["status"] == 200 for link in links)
+    assert any(link["href"].endswith(".ipynb") and link["status"] == 200 for link in links)
+    assert "Figure 1.1: Reported figures by year and source" in report["text"]["notebooks/01-data.html"]
+    assert all(path.is_file() for path in report["screenshots"].values())
+
+
+@pytest.mark.slow
+def test_parts_and_appendices(tmp_path):
+    stage = make_project(tmp_path)
+    config = yaml.safe_load((stage / "_quarto.yml").read_text())
+    config["book"]["chapters"] = ["index.qmd", {"part": "Data", "chapters": ["notebooks/01-data.ipynb"]}]
+    config["book"]["appendices"] = ["methods.qmd"]
+    (stage / "_quarto.yml").write_text(yaml.safe_dump(config))
+    result = render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
+    methods = (result.html_dir / "methods.html").read_text()
+    assert '<li class="part">Data</li>' in methods and '<li class="part">Appendices</li>' in methods
+    assert '<span class="chapter-number">A</span> <span class="chapter-title">Methods' in methods
+    assert '<span class="header-section-number">A.1</span> Growth model' in methods
+    flat = re.sub(r"\s+", " ", pdf_text(result.pdf))
+    assert "Appendices" in flat and "Chapter A" in flat and "A.1 Growth model" in flat
+
+
+@pytest.mark.browser
+def test_check_site_reports_problems(chromium_available, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(
+        '<!DOCTYPE html><html><head><link rel="icon" href="data:,"><title>x</title></head><body>'
+        '<h1 id="top">Home</h1><img src="missing.png" alt="gone">'
+        '<a href="other.html#there">ok</a> <a href="other.html#nowhere">bad fragment</a> '
+        '<a href="absent.html">absent</a> <a href="https://example.invalid/">external</a>'
+        "<script>console.error('boom')</script></body></html>"
+    )
+    (site / "other.html").write_text('<!DOCTYPE html><html><head><link rel="icon" href="data:,"></head>'
+                                     '<body><p id="there">There</p></body></html>')
+    with serve_directory(site) as root_url:
+        report = check_site(root_url, ["index.html", "other.html"])
+    assert not report["ok"]
+    assert any("boom" in message for _, message in report["console_errors"])
+    assert [src.rsplit("/", 1)[-1] for _, src in report["broken_images"]] == ["missing.png"]
+    broken = {link["href"].rsplit("/", 1)[-1]: link for link in report["broken_links"]}
+    assert set(broken) == {"other.html#nowhere", "absent.html"}
+    assert broken["absent.html"]["status"] == 404 and broken["other.html#nowhere"]["fragment_ok"] is False
+    assert all("example.invalid" not in link["href"] for link in report["internal_links"])
+    assert report["text"]["other.html"].strip() == "There"
