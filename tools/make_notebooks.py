@@ -41,8 +41,18 @@ def code(src, tags=None):
     return cell
 
 
-def notebook(title, intro, cells):
+COMMON = ["entity", "flow", "partner", "currency", "start_year", "end_year", "as_of"]
+USES = {
+    "data": COMMON,
+    "growth": COMMON + ["break_year"],
+    "forecast": COMMON + ["horizon", "models", "levels", "min_train"],
+}
+
+
+def notebook(title, intro, cells, uses):
     nb = new_notebook()
+    # the run parameters this notebook's results depend on (the build cache keys on them)
+    nb.metadata["xjtrade"] = {"parameters": USES[uses]}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells = [new_markdown_cell(f"# {title}\n\n{intro}"), code(PARAMETERS, ["parameters"]), code(SETUP)] + cells
@@ -81,7 +91,7 @@ DATA = notebook(
         new_markdown_cell("## Key results"),
         code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "data", {**cov["results"], "quality": qs["results"],\n'
              '                                         "derived_in_use": len(lineage)}))'),
-    ])
+    ], "data")
 
 GROWTH = notebook(
     "Growth",
@@ -124,7 +134,7 @@ GROWTH = notebook(
         new_markdown_cell("## Key results"),
         code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "growth", {**g["results"], "contributions": len(contrib),\n'
              '                                           "national_periods": len(national)}))'),
-    ])
+    ], "growth")
 
 FORECAST = notebook(
     "Forecasts",
@@ -182,7 +192,7 @@ FORECAST = notebook(
              '    "flows": {fl: r.get("results", {"ok": False, "reason": r.get("reason")}) for fl, r in flows.items()},\n'
              '    "monthly": monthly.get("results", {"ok": False, "reason": monthly.get("reason")}),\n'
              '    "nowcast": now.get("results", {"ok": False, "reason": now.get("reason")})}))'),
-    ])
+    ], "forecast")
 
 if __name__ == "__main__":
     root = Path(__file__).resolve().parents[1] / "notebooks"
