@@ -97,7 +97,7 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160
     capped so that pandoc gives a long text column at most a few times the width of the others."""
     shown = df.copy()
     for col in shown.columns:
-        if shown[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: v if not isinstance(v, str) or len(v) <= max_text
                                         else v[: max_text - 1] + "…")
     shown = shown.astype(object).where(shown.notna(), None)

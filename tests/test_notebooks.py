@@ -1,0 +1,102 @@
+"""The notebooks run with papermill under non-default parameters, and the results change as they should."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from xjtrade.params import load_params
+from xjtrade.run import RunError, run_notebooks
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    from conftest import copy_project
+    from xjtrade.dataset import build_dataset
+    from xjtrade.paths import Project
+    p = Project(copy_project(tmp_path_factory.mktemp("nbproject") / "project"))
+    build_dataset(p.raw, p.processed)
+    return p
+
+
+def _run(project, **overrides):
+    params = load_params(project.params / "default.yaml", overrides)
+    result = run_notebooks(project, params, log=lambda m: None)
+    return result, json.loads((result.folder / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def horizon3(project):
+    return _run(project, name="h3", horizon=3)
+
+
+@pytest.fixture(scope="module")
+def vintage(project):
+    return _run(project, name="v2022", as_of="2022-12-31", end_year=2022, break_year=2021)
+
+
+def test_run_folder_layout(horizon3):
+    result, res = horizon3
+    folder = result.folder
+    for name in ("01-data.ipynb", "02-growth.ipynb", "03-forecast.ipynb"):
+        nb = nbformat.read(folder / "notebooks" / name, 4)
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        tags = [c.metadata.get("tags", []) for c in nb.cells]
+        assert ["injected-parameters"] in tags, name
+    for fig in ("coverage", "annual", "forecast", "forecast_monthly", "blocks", "shares"):
+        assert (folder / "figures" / f"{fig}.svg").stat().st_size > 1000
+        assert (folder / "figures" / f"{fig}.png").stat().st_size > 1000
+    assert (folder / "tables" / "backtest_monthly.csv").exists()
+    assert set(res) >= {"parameters", "data", "growth", "forecast", "dataset"}
+
+
+def test_horizon_changes_the_forecast_length(horizon3):
+    _, res = horizon3
+    assert res["parameters"]["horizon"] == 3
+    assert set(res["forecast"]["main"]["forecast"]) == {"2024", "2025", "2026"}
+    assert res["growth"]["latest_value"] == pytest.approx(357.33)
+
+
+def test_as_of_uses_only_the_data_known_then(vintage, horizon3):
+    _, res = vintage
+    _, full = horizon3
+    assert res["data"]["last_published"] <= "2022-12-31"
+    assert res["data"]["reported_figures"] < full["data"]["reported_figures"]
+    # the latest annual figure known at the end of 2022 is 2018's, so no annual forecast is made...
+    assert res["forecast"]["main"]["ok"] is False
+    assert "forecast the past" in res["forecast"]["main"]["reason"]
+    # ...but 2022 is nowcast from its January-November release
+    now = res["forecast"]["nowcast"]
+    assert now["period"] == "Jan-Nov 2022"
+    assert now["by_monthly_model"] > 219.4
+
+
+def test_port_entity(project):
+    result, res = _run(project, name="port", entity="Horgos port", start_year=2017, min_train=3,
+                       models=["naive", "drift", "mean_growth", "loglinear"])
+    assert res["parameters"]["entity"] == "Horgos port"
+    assert res["data"]["reported_figures"] < 40
+    assert res["growth"]["trend"]["error"].startswith("trend_growth needs at least 3")
+    text = (result.folder / "notebooks" / "02-growth.ipynb").read_text()
+    assert "Horgos port" in text
+
+
+def test_failing_cell_stops_the_run_and_keeps_the_notebook(project, tmp_path):
+    bad = nbformat.v4.new_notebook()
+    bad.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    bad.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    path = tmp_path / "99-raise.ipynb"
+    nbformat.write(bad, path)
+    params = load_params(project.params / "default.yaml", {"name": "broken"})
+    with pytest.raises(RunError) as exc:
+        run_notebooks(project, params, log=lambda m: None, notebooks=[path])
+    msg = str(exc.value)
+    # papermill injects the parameters cell first: the raising cell is index 2 of the executed notebook
+    assert "99-raise.ipynb" in msg and "(index 2)" in msg and "ValueError: boom" in msg
+    kept = project.runs / "broken.failed" / "99-raise.ipynb"
+    assert kept.exists()
+    assert not (project.runs / "broken").exists()
