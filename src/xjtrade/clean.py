@@ -191,8 +191,10 @@ def compare_within_quantity(figures: pd.DataFrame, tol: Tolerance = Tolerance())
 def _compare_pair(sel: pd.Series, other: pd.Series, tol: Tolerance) -> list[dict]:
     issues = []
     a, b = sel["_cmp"], other["_cmp"]
-    derived = "derived" in (sel["origin"], other["origin"])
-    kind = "derived vs reported" if derived else "sources disagree"
+    origins = {sel["origin"], other["origin"]}
+    derived = "derived" in origins
+    kind = ("derived figures disagree" if origins == {"derived"} else
+            "derived vs reported" if derived else "sources disagree")
     if not (pd.isna(a) or pd.isna(b)) and a != 0:
         diff = (b - a) / a * 100
         q = other["qualifier"]
@@ -309,8 +311,8 @@ def derive_national_growth(selected: pd.DataFrame) -> list[dict]:
             continue
         t = match.iloc[0]
         yoy = t["yoy_pct"] - g["value"]
-        row = _derived_row(t, "national rate from gap", [t, g], entity="China", value=np.nan,
-                           value_cny_bn=np.nan, value_usd_bn=np.nan, yoy_pct=round(yoy, 3),
+        row = _derived_row(t, "national rate from gap", [t, g], entity="China", value=np.nan, unit="percent",
+                           currency=None, value_cny_bn=np.nan, value_usd_bn=np.nan, yoy_pct=round(yoy, 3),
                            description=(f"China's trade growth {g['period_label']} = {t['entity']} "
                                         f"{t['yoy_pct']:+g}% less the reported gap of {g['value']:g} points"))
         out.append(row)

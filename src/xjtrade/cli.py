@@ -32,7 +32,10 @@ def _check_date(as_of: str | None) -> str | None:
     if as_of is None:
         return None
     import datetime as dt
+    import re
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+            raise ValueError(as_of)
         dt.date.fromisoformat(as_of)
     except ValueError:
         raise click.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of") from None

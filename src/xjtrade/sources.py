@@ -228,9 +228,9 @@ def _report_rule_problems(df: pd.DataFrame, name: str) -> list[Problem]:
                                        f"(looks like '{periods.natural_kind(start, end)}')"))
         if row.value == "" and row.yoy_pct == "" and row.period_kind != "undated":
             out.append(Problem(name, line, "value", "row has neither a value nor a year-on-year rate"))
-        if row.value != "" and row.unit in CURRENCY_UNITS and float(row.value) < 0:
+        if row.value != "" and _is_number(row.value) and row.unit in CURRENCY_UNITS and float(row.value) < 0:
             out.append(Problem(name, line, "value", "a trade value cannot be negative"))
-        if row.yoy_pct != "" and float(row.yoy_pct) <= -100:
+        if row.yoy_pct != "" and _is_number(row.yoy_pct) and float(row.yoy_pct) <= -100:
             out.append(Problem(name, line, "yoy_pct", f"{row.yoy_pct}% would mean the figure vanished or "
                                                       "turned negative"))
     return out
@@ -257,8 +257,8 @@ def _same_source_problems(df: pd.DataFrame, name: str) -> list[Problem]:
             what = "repeats" if same else "conflicts with"
             out.append(Problem(name, int(r.line_no), "value",
                                f"{what} line {line}: source {r.source_id!r} reports {r.entity} {r.flow} "
-                               f"{r.partner} {r.period_start}..{r.period_end} as {r.value or '-'} "
-                               f"({r.yoy_pct or '-'}%) there and {value or '-'} ({yoy or '-'}%) here"))
+                               f"{r.partner} {r.period_start}..{r.period_end} as {value or '-'} "
+                               f"({yoy or '-'}%) there and {r.value or '-'} ({r.yoy_pct or '-'}%) here"))
         else:
             seen[key] = (int(r.line_no), r.value, r.yoy_pct)
     return out
