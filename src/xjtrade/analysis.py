@@ -213,7 +213,8 @@ def growth_analysis(ctx: Context) -> dict:
     p = ctx.params
     df = annual(ctx)
     y = as_series(df)
-    res: dict = {"n_years": len(y), "years": [int(v) for v in y.index]}
+    res: dict = {"n_years": len(y), "years": [int(v) for v in y.index],
+                 "figures": {str(int(yr)): fid for yr, fid in zip(df["year"], df["figure_id"])}}
     out: dict = {"annual": df, "series": y}
     yo = growth.yoy(y)
     reported_yoy = df.set_index("year")["yoy_pct"]
@@ -531,13 +532,15 @@ def nowcast(ctx: Context, monthly: dict | None = None) -> dict:
     year = int(last["year"])
     if last["months"] == 12:
         return {"ok": False, "reason": f"the latest year ({year}) is complete: nothing to nowcast"}
-    res = {"period": last["period_label"], "ytd_value": _r(last["value"]), "year": year}
+    res = {"period": last["period_label"], "ytd_value": _r(last["value"]), "year": year,
+           "figures": [last["figure_id"]]}
     lines = [f"The latest release covers **{last['period_label']}** ({money(last['value'], p.currency)})."]
     prev = ytd[(ytd["start"] == last["start"] - 12) & (ytd["end"] == last["end"] - 12)]
     full = ytd[(ytd["start"] == last["start"] - 12) & (ytd["months"] == 12)]
     if len(prev) and len(full):
         share = prev.iloc[0]["value"] / full.iloc[0]["value"]
         res.update(share_prev_year=_r(share), by_share=_r(last["value"] / share))
+        res["figures"] += [prev.iloc[0]["figure_id"], full.iloc[0]["figure_id"]]
         lines.append(f"In {year - 1} the same months made up {share * 100:.1f}% of the year, so {year} would "
                      f"come to about **{money(res['by_share'], p.currency)}** if it keeps that pattern.")
     else:

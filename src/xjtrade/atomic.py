@@ -34,9 +34,17 @@ def swap_in(staging: Path, final: Path) -> None:
     """Replace `final` by `staging` (two renames on one filesystem; `recover` mends a crash between)."""
     final.parent.mkdir(parents=True, exist_ok=True)
     old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+    moved = False
     if final.exists():
         os.replace(final, old)
-    os.replace(staging, final)
+        moved = True
+    try:
+        os.replace(staging, final)
+    except BaseException:
+        # the second rename failed (permissions, a signal...): put the previous outputs back
+        if moved and not final.exists():
+            os.replace(old, final)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -50,15 +58,19 @@ def staged_dir(final: Path) -> Iterator[Path]:
     staging.mkdir()
     try:
         yield staging
-    except BaseException:
+        swap_in(staging, final)
+    except BaseException:  # the block or the swap failed: drop the staging folder, keep `final`
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    swap_in(staging, final)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,6 +48,16 @@ def _check_date(as_of: str | None) -> str | None:
 @click.version_option(package_name="xjtrade")
 def main() -> None:
     """Xinjiang Trade Monitor: sourced trade figures, models and the published report."""
+    # SIGTERM (a CI timeout, `kill`, a container stop) behaves like Ctrl-C: staging folders are
+    # removed, notebook workers and their kernels are stopped, earlier outputs stay as they were.
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        click.get_current_context().call_on_close(
+            lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @main.group()
@@ -125,6 +137,8 @@ def _run(project, params, jobs: int):
         raise click.ClickException(str(exc)) from None
     except DataValidationError as exc:
         raise click.ClickException(f"{exc}\nNothing was run.") from None
+    except OSError as exc:  # an unwritable or full output folder
+        raise click.ClickException(f"run failed: {exc}\nThe previous run folder is unchanged.") from None
 
 
 @main.command("run")
@@ -149,22 +163,26 @@ def _engine_option(f):
 @_engine_option
 def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str) -> None:
     """Render an executed run (reports/runs/<name>/) into reports/<name>/: HTML site and PDF."""
-    from . import manifest as mf
-    from .pipeline import compute_keys
+    from .pipeline import compute_keys, run_manifest
     from .publish import publish
     from .render import RenderError
-    from .run import notebooks_in
+    from .run import RunError, notebooks_in
     project, params = _load_params(params_file, overrides)
     run_dir = project.runs / params.name
     if not (run_dir / "results.json").exists():
         raise click.ClickException(f"no executed run in {run_dir}: run `xjtrade run` first "
                                    "(or `xjtrade build` to do everything)")
-    keys = compute_keys(project, params, engine, notebooks_in(project.notebooks))
-    manifest = mf.make_manifest(project.root, params.notebook_parameters(), keys.inputs)
+    try:
+        keys = compute_keys(project, params, engine, notebooks_in(project.notebooks))
+    except RunError as exc:
+        raise click.ClickException(str(exc)) from None
+    manifest = run_manifest(project, params, keys, run_dir)
     try:
         out = publish(project, run_dir, manifest, engine=engine, log=_log)
     except RenderError as exc:
         raise click.ClickException(f"render failed; the previous report is unchanged\n{exc}") from None
+    except OSError as exc:  # an unwritable or full output folder
+        raise click.ClickException(f"render failed: {exc}\nThe previous report is unchanged.") from None
     click.echo(f"report written to {out}")
 
 
@@ -188,6 +206,8 @@ def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str,
         raise click.ClickException(f"render failed; the previous report is unchanged\n{exc}") from None
     except DataValidationError as exc:
         raise click.ClickException(f"{exc}\nNothing was built; earlier outputs are unchanged.") from None
+    except OSError as exc:  # an unwritable or full output folder
+        raise click.ClickException(f"build failed: {exc}\nEarlier outputs are unchanged.") from None
     if not report.ran:
         click.echo(f"nothing to do: inputs unchanged since the last build of '{params.name}' "
                    f"({report.seconds:.2f} s); report in {report.report_dir}")

@@ -82,6 +82,14 @@ def _load(path: Path) -> dict:
         return {}
 
 
+def run_manifest(project: Project, params: RunParams, keys: Keys, run_dir: Path) -> dict:
+    """The manifest of a report rendered from `run_dir` (the same for `xjtrade build` and `xjtrade render`)."""
+    summary = _load(run_dir / "data" / "summary.json")
+    results = _load(run_dir / "results.json")
+    return mf.make_manifest(project.root, params.notebook_parameters(), keys.inputs,
+                            {"last_published": results.get("data", {}).get("last_published"), **summary})
+
+
 def build(project: Project, params: RunParams, force: bool = False, engine: str = "auto", jobs: int = 2,
           log=print) -> BuildReport:
     t0 = time.perf_counter()
@@ -127,12 +135,7 @@ def build(project: Project, params: RunParams, force: bool = False, engine: str 
         report.skipped.append("render")
     else:
         from .publish import publish
-        summary = _load(run_dir / "data" / "summary.json")
-        results = _load(run_dir / "results.json")
-        manifest = mf.make_manifest(project.root, params.notebook_parameters(), keys.inputs,
-                                    {"last_published": results.get("data", {}).get("last_published"),
-                                     **summary})
-        publish(project, run_dir, manifest, engine=engine, log=log)
+        publish(project, run_dir, run_manifest(project, params, keys, run_dir), engine=engine, log=log)
         write_text_atomic(cache_run, json.dumps({"notebooks": keys.notebooks, "render": keys.render}))
         report.ran.append("render")
     report.report_dir = published

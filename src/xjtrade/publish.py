@@ -69,14 +69,22 @@ def summary_page(results: dict, figures: pd.DataFrame) -> str:
         ref = cite(figures, row.iloc[0]["figure_id"]) if len(row) else ""
         yoy = f", {g['latest_yoy_pct']:+.1f}% on the year before" if g.get("latest_yoy_pct") is not None else ""
         lines.append(f"- **{g['latest_year']}**: {_fmt(g['latest_value'])} {unit}{yoy} {ref}.")
+    ids = g.get("figures", {})
+
+    def by_year(year) -> str:
+        fid = ids.get(str(year))
+        return cite(figures, fid) if fid else ""
+
     for w in g.get("cagr", []):
         if w.get("cagr_pct") is not None:
             lines.append(f"- Compound annual growth {w['start']}-{w['end']}: **{w['cagr_pct']:+.1f}%** a year "
-                         f"({_fmt(w['start_value'])} to {_fmt(w['end_value'])} {unit}).")
+                         f"({_fmt(w['start_value'])} {by_year(w['start'])} to {_fmt(w['end_value'])} {unit} "
+                         f"{by_year(w['end'])}).")
     t = g.get("trend", {})
     if "growth_pct" in t:
         lines.append(f"- Log-linear trend growth {t['start']}-{t['end']} ({t['n_obs']} years): "
-                     f"**{t['growth_pct']:+.1f}%** a year, 95% interval {t['ci_low']:+.1f}% to {t['ci_high']:+.1f}%.")
+                     f"**{t['growth_pct']:+.1f}%** a year, 95% interval {t['ci_low']:+.1f}% to {t['ci_high']:+.1f}% "
+                     f"(annual figures {', '.join(ids.values())}, listed with their sources in the growth chapter).")
     b = g.get("break", {})
     if b.get("testable"):
         verdict = "a break" if b["p_value"] < 0.05 else "no significant break"
@@ -87,19 +95,22 @@ def summary_page(results: dict, figures: pd.DataFrame) -> str:
         for year, v in main["forecast"].items():
             ivs = "; ".join(f"{lvl}% interval {_fmt(iv[year][0])}-{_fmt(iv[year][1])}"
                             for lvl, iv in sorted(main.get("intervals", {}).items(), key=lambda kv: int(kv[0])))
-            lines.append(f"- Forecast for {year} ({main['chosen_model']}, from {main['n_obs']} consecutive years): "
-                         f"**{_fmt(v)} {unit}** ({ivs}).")
+            base = ", ".join(ids.get(str(y), "") for y in range(main["first_year"], main["last_year"] + 1))
+            lines.append(f"- Forecast for {year} ({main['chosen_model']}, from {main['n_obs']} consecutive years, "
+                         f"figures {base}): **{_fmt(v)} {unit}** ({ivs}).")
     elif main.get("reason"):
         lines.append(f"- Annual forecast: not made, because {main['reason']}.")
     mo = fc.get("monthly", {})
     if mo.get("next_year_total") is not None:
         lines.append(f"- Monthly model ({mo['chosen_model']}, {mo['n_months']} months to {mo['last']}): "
-                     f"**{_fmt(mo['next_year_total'])} {unit}** for {mo['next_year']} (sum of monthly forecasts).")
+                     f"**{_fmt(mo['next_year_total'])} {unit}** for {mo['next_year']} (sum of monthly forecasts; "
+                     f"the monthly figures and their lineage are in the data chapter).")
     now = fc.get("nowcast", {})
     for key, how in (("by_share", "scaled by last year's pattern"), ("by_monthly_model", "with the monthly model")):
         if now.get(key) is not None:
+            refs = "; ".join(cite(figures, f) for f in now.get("figures", [])[:3])
             lines.append(f"- Nowcast of {now['year']} from {now['period']} ({_fmt(now['ytd_value'])} {unit}), "
-                         f"{how}: **{_fmt(now[key])} {unit}**.")
+                         f"{how}: **{_fmt(now[key])} {unit}** {refs}.")
     lines += ["", "## The data", "",
               f"- {ds.get('reported_rows', 'n/a')} reported figures from {ds.get('sources', 'n/a')} sources, "
               f"{ds.get('derived_rows', 'n/a')} derived figures with their lineage.",

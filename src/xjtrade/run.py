@@ -45,6 +45,8 @@ class RunResult:
 
 def notebooks_in(folder: Path) -> list[Path]:
     """The analysis notebooks, in run order (file names start with a number)."""
+    if not Path(folder).is_dir():
+        raise RunError(f"the notebook folder {folder} does not exist")
     found = sorted(p for p in Path(folder).glob("[0-9][0-9]-*.ipynb"))
     if not found:
         raise RunError(f"no notebooks (NN-name.ipynb) found in {folder}")
@@ -63,17 +65,49 @@ def execute_one(src: str, dst: str, parameters: dict, cwd: str) -> dict:
     logs.mkdir(exist_ok=True)
     log_fd = os.open(logs / f"{Path(src).stem}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log_fd, 2)
+    # one BLAS / OpenMP thread per kernel (inherited from this worker's environment): the notebooks
+    # already run side by side, and OpenBLAS threads oversubscribing the cores made the ARIMA
+    # backtests about 4x slower; a fixed thread count also keeps floating-point results reproducible
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(src, dst, parameters=parameters, cwd=cwd, kernel_name="python3",
                             progress_bar=False, log_output=False, report_mode=False)
     except PapermillExecutionError as exc:
+        first = next((ln.strip() for ln in str(exc.source or "").splitlines() if ln.strip()), "")
         return {"ok": False, "notebook": Path(src).name, "cell": exc.exec_count, "cell_index": exc.cell_index,
-                "error": f"{exc.ename}: {exc.evalue}", "seconds": time.perf_counter() - t0}
+                "cell_source": first[:80], "error": f"{exc.ename}: {exc.evalue}",
+                "seconds": time.perf_counter() - t0}
     except Exception as exc:  # kernel died, notebook unreadable, ...
         return {"ok": False, "notebook": Path(src).name, "cell": None, "cell_index": None,
                 "error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - t0}
     return {"ok": True, "notebook": Path(src).name, "seconds": time.perf_counter() - t0}
+
+
+def expected_seconds(notebook: Path) -> float:
+    """How long the notebook took when its stored outputs were made (papermill metadata); 0 if unknown."""
+    try:
+        meta = json.loads(Path(notebook).read_text(encoding="utf-8")).get("metadata", {})
+        return float(meta.get("papermill", {}).get("duration") or 0.0)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0.0
+
+
+def _stop_workers(pool: ProcessPoolExecutor, timeout: float = 15.0) -> None:
+    """Interrupted (Ctrl-C, SIGTERM): stop the workers now instead of waiting for their notebooks.
+    SIGTERM lets a worker's nbclient shut its kernel down; a worker still alive after `timeout` is killed."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
 
 
 def _prepare_data(project: Project, params: RunParams, target: Path, log) -> None:
@@ -128,16 +162,21 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
         log(f"running {len(sources)} notebooks ({min(jobs, len(sources))} at a time)")
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(sources))),
                                  mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(execute_one, str(src), str(outputs[src.name]), nb_params, str(stage)): src
-                       for src in sources}
-            for fut in as_completed(futures):
-                r = fut.result()
-                seconds[r["notebook"]] = round(r["seconds"], 2)
-                if r["ok"]:
-                    log(f"{r['notebook']} done in {r['seconds']:.1f} s")
-                else:
-                    log(f"{r['notebook']} FAILED")
-                    failures.append(r)
+            try:
+                # longest first, so that the slowest notebook does not start last (notebooks are independent)
+                futures = {pool.submit(execute_one, str(src), str(outputs[src.name]), nb_params, str(stage)): src
+                           for src in sorted(sources, key=lambda nb: -expected_seconds(nb))}
+                for fut in as_completed(futures):
+                    r = fut.result()
+                    seconds[r["notebook"]] = round(r["seconds"], 2)
+                    if r["ok"]:
+                        log(f"{r['notebook']} done in {r['seconds']:.1f} s")
+                    else:
+                        log(f"{r['notebook']} FAILED")
+                        failures.append(r)
+            except BaseException:
+                _stop_workers(pool)
+                raise
         if failures:
             failed_dir.mkdir(parents=True, exist_ok=True)
             lines = []
@@ -145,7 +184,11 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
                 kept = outputs[r["notebook"]]
                 if kept.exists():
                     shutil.copy2(kept, failed_dir / r["notebook"])
-                where = f"cell {r['cell']} (index {r['cell_index']})" if r["cell_index"] is not None else "start"
+                where = "start"
+                if r["cell_index"] is not None:
+                    where = f"cell {r['cell']} (index {r['cell_index']})"
+                    if r.get("cell_source"):
+                        where += f", which starts `{r['cell_source']}`"
                 lines.append(f"notebook {r['notebook']}, {where}: {r['error']}")
             raise RunError("run failed; the previous run folder is unchanged\n  "
                            + "\n  ".join(lines) + f"\n  executed notebook(s) kept in {failed_dir}", failed_dir)

@@ -1,0 +1,263 @@
+"""`xjtrade build`: the step cache, scenario runs side by side, parallel notebooks, the manifest.
+
+One throwaway copy of the project goes through a sequence of builds (module-scoped, run once, in
+order, whatever subset of the tests is selected):
+
+  cold        build --jobs 2 in a fresh copy: data, every notebook and render run
+  noop        build again: nothing runs, the CLI says "nothing to do"
+  horizon     build -p horizon=3: only 03-forecast.ipynb and render run
+  force       build --force --jobs 2: everything runs again (second parallel build in a row)
+  raw_edit    a row appended to data/raw/reports.csv: data, every notebook and render run
+  scenario    build --params params/asof-2022.yaml: reports/asof-2022/, reports/default/ untouched
+
+Every build runs the real CLI in a subprocess, with XJTRADE_ROOT pointing at the copy.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_project
+
+pytestmark = pytest.mark.slow
+
+EPOCH = "1700000000"  # SOURCE_DATE_EPOCH for every build here: 2023-11-14T22:13:20Z
+BUILD_TIME = dt.datetime.fromtimestamp(int(EPOCH), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+NOTEBOOKS = ["01-data.ipynb", "02-growth.ipynb", "03-forecast.ipynb"]
+ALL_STEPS = ["data", *(f"notebook {n}" for n in NOTEBOOKS), "render"]
+
+
+def xjtrade(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    env = {**os.environ, "XJTRADE_ROOT": str(root), "SOURCE_DATE_EPOCH": EPOCH}
+    return subprocess.run([sys.executable, "-m", "xjtrade.cli", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under `folder` (empty if it does not exist)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def steps(stdout: str) -> tuple[list[str], list[str]]:
+    """(steps run, steps unchanged) from the CLI's summary line."""
+    if stdout.startswith("nothing to do"):
+        return [], ALL_STEPS
+    m = re.search(r"^built '[^']+' in [\d.]+ s: ran (.*?)(?:; unchanged: (.*))?$", stdout, re.M)
+    assert m, f"no summary line in:\n{stdout}"
+    return m.group(1).split(", "), (m.group(2).split(", ") if m.group(2) else [])
+
+
+def notebook_times(nb_path: Path) -> tuple[dt.datetime, dt.datetime]:
+    meta = json.loads(nb_path.read_text(encoding="utf-8"))["metadata"]["papermill"]
+    return dt.datetime.fromisoformat(meta["start_time"]), dt.datetime.fromisoformat(meta["end_time"])
+
+
+def max_overlap(intervals: list[tuple[dt.datetime, dt.datetime]]) -> int:
+    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals], key=lambda e: (e[0], e[1]))
+    now = best = 0
+    for _, d in events:
+        now += d
+        best = max(best, now)
+    return best
+
+
+def append_copied_row(raw: Path) -> None:
+    """Append a valid row: a copy of an existing one with a new row_id, credited to another
+    (later) source so that it is a second report of the same figure, not a repeat."""
+    path = raw / "reports.csv"
+    rows = list(csv.DictReader(path.open(newline="", encoding="utf-8")))
+    new = dict(rows[-2])
+    assert new["source_id"] != rows[-1]["source_id"]
+    new.update(row_id="R9999", source_id=rows[-1]["source_id"])
+    buf = io.StringIO()
+    csv.DictWriter(buf, fieldnames=list(new), lineterminator="\n").writerow(new)
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        fh.write(buf.getvalue())
+
+
+class Sequence:
+    """The builds above, each run once and in order the first time a test asks for it."""
+
+    ORDER = ["cold", "noop", "horizon", "force", "raw_edit", "scenario"]
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.results: dict[str, dict] = {}
+
+    def snapshot(self) -> dict:
+        r = self.root
+        return {"report": tree(r / "reports" / "default"), "run": tree(r / "reports" / "runs" / "default"),
+                "data": tree(r / "data" / "processed")}
+
+    def __getitem__(self, name: str) -> dict:
+        for step in self.ORDER[: self.ORDER.index(name) + 1]:
+            if step not in self.results:
+                self.results[step] = self._do(step)
+        return self.results[name]
+
+    def _do(self, step: str) -> dict:
+        args = {"cold": ["build", "--jobs", "2"], "noop": ["build"], "horizon": ["build", "-p", "horizon=3"],
+                "force": ["build", "--force", "--jobs", "2"], "raw_edit": ["build"],
+                "scenario": ["build", "--params", "params/asof-2022.yaml"]}[step]
+        if step == "raw_edit":
+            append_copied_row(self.root / "data" / "raw")
+        before = self.snapshot()
+        proc = xjtrade(self.root, *args)
+        assert proc.returncode == 0, f"{step}: {' '.join(args)} failed\n{proc.stdout}\n{proc.stderr}"
+        ran, unchanged = steps(proc.stdout)
+        out = {"proc": proc, "ran": ran, "unchanged": unchanged, "before": before, "after": self.snapshot()}
+        if step in ("cold", "force"):
+            nbs = self.root / "reports" / "runs" / "default" / "notebooks"
+            out["times"] = {n: notebook_times(nbs / n) for n in NOTEBOOKS}
+        return out
+
+
+@pytest.fixture(scope="module")
+def seq(tmp_path_factory) -> Sequence:
+    return Sequence(copy_project(tmp_path_factory.mktemp("build") / "project"))
+
+
+def test_cold_build_runs_every_step(seq):
+    r = seq["cold"]
+    assert r["ran"] == ALL_STEPS and r["unchanged"] == []
+    root = seq.root
+    assert (root / "reports" / "default" / "site" / "index.html").is_file()
+    assert (root / "reports" / "default" / "manifest.json").is_file()
+    assert sorted(p.name for p in (root / "reports" / "default").glob("*.pdf"))
+    assert (root / "data" / "processed" / "figures.parquet").is_file()
+    assert sorted(p.name for p in (root / "reports" / "runs" / "default" / "notebooks").iterdir()) == NOTEBOOKS
+    assert not list(root.rglob(".*.tmp-*")) and not list(root.rglob(".*.old-*"))
+
+
+def test_second_build_does_nothing(seq):
+    r = seq["noop"]
+    out = r["proc"].stdout
+    assert out.startswith("nothing to do: inputs unchanged since the last build of 'default'"), out
+    assert float(re.search(r"\(([\d.]+) s\)", out).group(1)) < 2.0, out
+    assert "running" not in r["proc"].stderr
+    assert r["after"] == r["before"]
+
+
+def test_one_parameter_reruns_only_the_notebook_that_reads_it(seq):
+    r = seq["horizon"]
+    assert r["ran"] == ["notebook 03-forecast.ipynb", "render"], r["proc"].stdout
+    assert r["unchanged"] == ["data", "notebook 01-data.ipynb", "notebook 02-growth.ipynb"]
+    before, after = r["before"]["run"], r["after"]["run"]
+    for kept in ("notebooks/01-data.ipynb", "notebooks/02-growth.ipynb", "results/data.json",
+                 "results/growth.json", "tables/coverage.csv", "figures/annual.svg"):
+        assert after[kept] == before[kept], f"{kept} should have been reused, not re-executed"
+    assert after["notebooks/03-forecast.ipynb"] != before["notebooks/03-forecast.ipynb"]
+    assert r["after"]["data"] == r["before"]["data"]
+    root = seq.root
+    results = json.loads((root / "reports" / "runs" / "default" / "results.json").read_text())
+    assert results["parameters"]["horizon"] == 3
+    assert len(results["forecast"]["main"]["forecast"]) == 3
+    manifest = json.loads((root / "reports" / "default" / "manifest.json").read_text())
+    assert manifest["parameters"]["horizon"] == 3
+
+
+def test_force_reruns_everything(seq):
+    r = seq["force"]
+    assert r["ran"] == ALL_STEPS and r["unchanged"] == []
+    results = json.loads((seq.root / "reports" / "runs" / "default" / "results.json").read_text())
+    assert results["parameters"]["horizon"] == 2
+
+
+@pytest.mark.parametrize("step", ["cold", "force"])
+def test_notebooks_run_two_at_a_time(seq, step):
+    """Two builds with --jobs 2 in a row: the log says 2 at a time, all three notebooks finish,
+    and the notebooks' own start/end times show two (never three) running together."""
+    r = seq[step]
+    err = r["proc"].stderr
+    assert "running 3 notebooks (2 at a time)" in err, err
+    for nb in NOTEBOOKS:
+        assert re.search(rf"{re.escape(nb)} done in [\d.]+ s", err), err
+    assert "FAILED" not in err
+    assert max_overlap(list(r["times"].values())) == 2, r["times"]
+
+
+def test_raw_data_edit_reruns_data_and_every_notebook(seq):
+    r = seq["raw_edit"]
+    assert r["ran"] == ALL_STEPS, r["proc"].stdout
+    figures = (seq.root / "data" / "processed" / "figures.csv").read_text(encoding="utf-8")
+    assert "R9999" in figures
+    assert r["after"]["data"]["figures.csv"] != r["before"]["data"]["figures.csv"]
+
+
+def test_scenario_publishes_beside_the_default_report(seq):
+    r = seq["scenario"]
+    assert "render" in r["ran"] and "data" in r["unchanged"], r["proc"].stdout
+    root = seq.root
+    manifest = json.loads((root / "reports" / "asof-2022" / "manifest.json").read_text())
+    assert manifest["as_of"] == "2022-12-31" and manifest["parameters"]["name"] == "asof-2022"
+    assert (root / "reports" / "asof-2022" / "site" / "index.html").is_file()
+    assert "data as of 2022-12-31" in (root / "reports" / "asof-2022" / "site" / "index.html").read_text()
+    assert r["after"]["report"] == r["before"]["report"], "reports/default/ changed"
+    assert r["after"]["run"] == r["before"]["run"], "reports/runs/default/ changed"
+    assert r["after"]["data"] == r["before"]["data"], "data/processed changed"
+    # and the default build is still up to date
+    again = xjtrade(root, "build")
+    assert again.returncode == 0 and again.stdout.startswith("nothing to do"), again.stdout + again.stderr
+
+
+def _about_text(path: Path) -> str:
+    text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
+    return re.sub(r"\s+", " ", html.unescape(text))
+
+
+def test_manifest_and_about_page(seq):
+    seq["cold"]
+    report = seq.root / "reports" / "default"
+    m = json.loads((report / "manifest.json").read_text(encoding="utf-8"))
+    for key in ("inputs", "parameters", "as_of", "versions", "git_commit", "render_engine", "build_time"):
+        assert key in m, key
+    assert {"data/raw", "package code", "dependency versions", "_quarto.yml", "methods.qmd", "parameters",
+            *(f"notebooks/{n}" for n in NOTEBOOKS)} <= set(m["inputs"])
+    assert all(re.fullmatch(r"[0-9a-f]{64}", v) for v in m["inputs"].values())
+    assert m["build_time"] == BUILD_TIME
+    assert m["as_of"] is None and m["parameters"]["as_of"] is None
+    assert m["parameters"]["horizon"] == 2 and m["parameters"]["entity"] == "Xinjiang"
+    assert {"xjtrade", "pandas", "statsmodels", "papermill", "typst"} <= set(m["versions"])
+    assert m["render_engine"] in ("portable", "quarto")
+    assert m["git_commit"]
+
+    about = _about_text(report / "site" / "about.html")
+    assert f"build time {BUILD_TIME}" in about
+    assert f"git commit {m['git_commit']}" in about
+    assert f"render engine {m['render_engine']}" in about
+    assert "data vintage (as of) all data" in about
+    for name, digest in m["inputs"].items():
+        assert f"{name} {digest[:16]}" in about, name
+    for name, version in m["versions"].items():
+        assert f"{name} {version}" in about, name
+    for name in ("entity", "horizon", "start_year", "end_year"):
+        assert f"{name} {m['parameters'][name]}" in about, name
+
+
+def test_render_command_reproduces_the_built_report(seq):
+    """`xjtrade render` on the run folder gives the same report, byte for byte, as `xjtrade build` did
+    (same manifest, including the data summary; the renderer is deterministic)."""
+    seq["scenario"]
+    report = seq.root / "reports" / "default"
+    before = tree(report)
+    proc = xjtrade(seq.root, "render")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = tree(report)
+    assert sorted(after) == sorted(before)
+    assert [k for k in after if after[k] != before[k]] == []
