@@ -82,7 +82,22 @@ def execute_one(src: str, dst: str, parameters: dict, cwd: str) -> dict:
     except Exception as exc:  # kernel died, notebook unreadable, ...
         return {"ok": False, "notebook": Path(src).name, "cell": None, "cell_index": None,
                 "error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - t0}
+    relative_paths(Path(dst))
     return {"ok": True, "notebook": Path(src).name, "seconds": time.perf_counter() - t0}
+
+
+def relative_paths(path: Path) -> None:
+    """Replace the machine's absolute paths in papermill's metadata by names relative to the run,
+    so a published notebook reveals nothing of the machine or the staging folder it ran in."""
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if meta.get(key):
+            meta[key] = f"notebooks/{Path(meta[key]).name}"
+    if "cwd" in meta:
+        meta["cwd"] = "."
+    nbformat.write(nb, path)
 
 
 def expected_seconds(notebook: Path) -> float:
