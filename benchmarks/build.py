@@ -37,17 +37,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from xjtrade.paths import copy_project  # noqa: E402
 EPOCH = "1700000000"
 NOTEBOOKS = ("01-data.ipynb", "02-growth.ipynb", "03-forecast.ipynb")
 
 
-def copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("data/raw", "notebooks", "params"):
-        shutil.copytree(ROOT / name, dest / name)
-    for name in ("_quarto.yml", "methods.qmd"):
-        shutil.copy2(ROOT / name, dest / name)
-    return dest
 
 
 def env_for(root: Path) -> dict:
@@ -222,7 +217,7 @@ def main() -> None:
     try:
         cold, cold_runs = [], []
         for i in range(args.runs):
-            root = copy_project(base / f"cold-{i}")
+            root = copy_project(ROOT, base / f"cold-{i}")
             r = timed_cli(root, "build", "--force", "--jobs", str(args.jobs))
             cold.append(r["wall"])
             cold_runs.append(phases(r))

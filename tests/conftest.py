@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
+import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,14 +27,29 @@ def processed(tmp_path_factory) -> Path:
     return out
 
 
+EPOCH = "1700000000"  # SOURCE_DATE_EPOCH for the builds in tests: 2023-11-14T22:13:20Z
+
+
 def copy_project(dest: Path) -> Path:
     """A minimal copy of the project (raw data, notebooks, params, publication sources)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("data/raw", "notebooks", "params"):
-        shutil.copytree(ROOT / name, dest / name)
-    for name in ("_quarto.yml", "methods.qmd"):
-        shutil.copy2(ROOT / name, dest / name)
-    return dest
+    from xjtrade.paths import copy_project as copy
+    return copy(ROOT, dest)
+
+
+def run_cli(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """`xjtrade ARGS` in a subprocess on the project at `root`, with a fixed SOURCE_DATE_EPOCH."""
+    env = {**os.environ, "XJTRADE_ROOT": str(root), "SOURCE_DATE_EPOCH": EPOCH}
+    return subprocess.run([sys.executable, "-m", "xjtrade.cli", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under `folder` (empty if it does not exist)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture

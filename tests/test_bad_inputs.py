@@ -12,7 +12,6 @@ CLI with click's CliRunner and monkeypatch; the SIGTERM case runs the CLI in a s
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 import queue
@@ -30,26 +29,16 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import copy_project
+from conftest import EPOCH, copy_project, tree
+from conftest import run_cli as xjtrade
 
 pytestmark = pytest.mark.slow
 
-EPOCH = "1700000000"
 MARK = Path(tempfile.gettempdir()) / f"xjtrade-pwned-{os.getpid()}"  # only safe characters in this path
 
 
-def xjtrade(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "XJTRADE_ROOT": str(root), "SOURCE_DATE_EPOCH": EPOCH}
-    return subprocess.run([sys.executable, "-m", "xjtrade.cli", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
-def tree(folder: Path) -> dict[str, str]:
-    folder = Path(folder)
-    if not folder.exists():
-        return {}
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def snapshot(root: Path) -> dict:

@@ -17,41 +17,26 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import html
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import copy_project
+from conftest import EPOCH, copy_project, tree
+from conftest import run_cli as xjtrade
 
 pytestmark = pytest.mark.slow
 
-EPOCH = "1700000000"  # SOURCE_DATE_EPOCH for every build here: 2023-11-14T22:13:20Z
 BUILD_TIME = dt.datetime.fromtimestamp(int(EPOCH), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 NOTEBOOKS = ["01-data.ipynb", "02-growth.ipynb", "03-forecast.ipynb"]
 ALL_STEPS = ["data", *(f"notebook {n}" for n in NOTEBOOKS), "render"]
 
 
-def xjtrade(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "XJTRADE_ROOT": str(root), "SOURCE_DATE_EPOCH": EPOCH}
-    return subprocess.run([sys.executable, "-m", "xjtrade.cli", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
-def tree(folder: Path) -> dict[str, str]:
-    """{relative path: sha256} of every file under `folder` (empty if it does not exist)."""
-    folder = Path(folder)
-    if not folder.exists():
-        return {}
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def steps(stdout: str) -> tuple[list[str], list[str]]:

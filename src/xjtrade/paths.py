@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,3 +61,19 @@ def find_project(start: Path | None = None) -> Project:
     raise ProjectNotFound(
         f"no Xinjiang Trade Monitor project found at or above {here} "
         "(looked for _quarto.yml and data/raw); run the command inside the project or set XJTRADE_ROOT")
+
+
+PROJECT_INPUTS = ("data/raw", "notebooks", "params", "_quarto.yml", "methods.qmd")
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """A fresh copy of a project's inputs (raw data, notebooks, parameters, publication sources),
+    for tests and benchmarks that must not touch the real outputs."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_INPUTS:
+        src = Path(source) / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
