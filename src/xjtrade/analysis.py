@@ -61,9 +61,11 @@ class Context:
         top = ", ".join(pubs.index[:3])
         derived = sum(1 for f in figure_ids if not str(f).startswith("R"))
         vintage = f"; data as of {self.params.as_of}" if self.params.as_of else ""
-        return (f"Source: Xinjiang Trade Monitor, {len(rows)} reported figures from {len(src_ids)} reports "
-                f"({top}{' and others' if len(pubs) > 3 else ''}){vintage}. "
-                f"{derived} derived values; lineage in the data tables.")
+        note = (f"Source: Xinjiang Trade Monitor, {len(rows)} reported figures from {len(src_ids)} reports "
+                f"({top}{' and others' if len(pubs) > 3 else ''}){vintage}.")
+        if derived:
+            note += f" Includes {derived} derived values; their lineage is in the data chapter."
+        return note
 
 
 def context_from_namespace(namespace: dict) -> Context:
@@ -351,17 +353,23 @@ def recent_gapfree(y: pd.Series) -> pd.Series:
 
 
 def _model_table(fits: dict, levels, index_name: str = "year") -> pd.DataFrame:
+    """Forecasts of every fitted model; a model that could not be fitted gets one row with the reason."""
     rows = []
     for m, r in fits.items():
+        if not r.fitted_ok:
+            rows.append({"model": m, index_name: "–", "forecast": np.nan, "note": r.reason})
+            continue
         for period, mean in r.mean.items():
             row = {"model": m, index_name: str(period), "forecast": mean}
             for lvl in levels:
                 iv = r.intervals.get(lvl)
                 row[f"lower {lvl}%"] = np.nan if iv is None else iv.loc[period, "lower"]
                 row[f"upper {lvl}%"] = np.nan if iv is None else iv.loc[period, "upper"]
-            row["note"] = "" if r.fitted_ok else r.reason
+            row["note"] = ""
             rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["model", index_name, "forecast"] + [f"{side} {lvl}%" for lvl in levels
+                                                   for side in ("lower", "upper")] + ["note"]
+    return pd.DataFrame(rows).reindex(columns=columns)
 
 
 def _evaluate_and_forecast(y: pd.Series, models, horizon: int, levels, min_train: int) -> dict:
@@ -493,8 +501,8 @@ def _forecast_text(ctx: Context, res: dict) -> str:
     parts = [f"The forecasts of {subject} use the {res['n_obs']} consecutive calendar years "
              f"{res['first_year']}-{res['last_year']}"]
     if res["dropped_years"]:
-        parts[-1] += (f" (earlier years {', '.join(map(str, res['dropped_years']))} are left out because the "
-                      f"series has gaps before them)")
+        parts[-1] += (f" (the earlier years {', '.join(map(str, res['dropped_years']))} are left out: a gap "
+                      f"separates them from the latest year, and a forecast starts from the present)")
     parts[-1] += "."
     if res["not_fitted"]:
         parts.append("Cannot be fitted on this sample: " + "; ".join(f"{m} ({why})" for m, why in
