@@ -383,6 +383,29 @@ def _dedupe(entries: list[ChapterEntry], warnings: list[str]) -> list[ChapterEnt
     return out
 
 
+def _section_config(kind: str, section: dict, data: dict, chapters: list[ChapterEntry], formats, lang,
+                    number_sections: bool, warnings: list[str]) -> BookConfig:
+    """The BookConfig of a `book:` or `website:` section (title, subtitle, authors, date may also sit at
+    the top level of _quarto.yml)."""
+    title = _scalar(section.get("title", data.get("title")), f"{kind}.title")
+    if not title:
+        if kind == "book":
+            warnings.append("_quarto.yml: key 'book.title' is missing; using 'Untitled'")
+        title = "Untitled"
+    return BookConfig(
+        title=title,
+        subtitle=_scalar(section.get("subtitle"), f"{kind}.subtitle"),
+        authors=_authors(section.get("author", data.get("author")), f"{kind}.author"),
+        date=_scalar(section.get("date", data.get("date")), f"{kind}.date"),
+        chapters=_dedupe(chapters, warnings),
+        project_type=kind,
+        formats=formats,
+        lang=lang,
+        number_sections=number_sections,
+        warnings=warnings,
+    )
+
+
 def parse_config(data: Any) -> BookConfig:
     """Interpret a parsed ``_quarto.yml`` (pure).  Raises :class:`RenderError` naming the bad key."""
     if not isinstance(data, dict):
@@ -416,22 +439,7 @@ def parse_config(data: Any) -> BookConfig:
             chapters += _book_entries(book["appendices"], "book.appendices", appendix=True)
         if not chapters:
             raise RenderError("_quarto.yml: key 'book.chapters' is empty")
-        title = _scalar(book.get("title", data.get("title")), "book.title")
-        if not title:
-            warnings.append("_quarto.yml: key 'book.title' is missing; using 'Untitled'")
-            title = "Untitled"
-        return BookConfig(
-            title=title,
-            subtitle=_scalar(book.get("subtitle"), "book.subtitle"),
-            authors=_authors(book.get("author", data.get("author")), "book.author"),
-            date=_scalar(book.get("date", data.get("date")), "book.date"),
-            chapters=_dedupe(chapters, warnings),
-            project_type="book",
-            formats=formats,
-            lang=lang,
-            number_sections=number_sections,
-            warnings=warnings,
-        )
+        return _section_config("book", book, data, chapters, formats, lang, number_sections, warnings)
 
     if "website" in data or ptype == "website":
         site = data.get("website")
@@ -455,19 +463,7 @@ def parse_config(data: Any) -> BookConfig:
                 entries += _website_entries(navbar.get(side), f"website.navbar.{side}", None, warnings)
         if not entries:
             raise RenderError("_quarto.yml: key 'website.sidebar.contents' (or 'website.navbar') lists no pages")
-        title = _scalar(site.get("title", data.get("title")), "website.title") or "Untitled"
-        return BookConfig(
-            title=title,
-            subtitle=_scalar(site.get("subtitle"), "website.subtitle"),
-            authors=_authors(site.get("author", data.get("author")), "website.author"),
-            date=_scalar(site.get("date", data.get("date")), "website.date"),
-            chapters=_dedupe(entries, warnings),
-            project_type="website",
-            formats=formats,
-            lang=lang,
-            number_sections=False,
-            warnings=warnings,
-        )
+        return _section_config("website", site, data, entries, formats, lang, False, warnings)
 
     raise RenderError("_quarto.yml: key 'book' (with 'chapters') or 'website' is missing")
 
