@@ -478,3 +478,21 @@ def test_published_order_then_row_id(tmp_path):
     ]))
     f = clean.clean(raw).figures.set_index("figure_id")
     assert f.loc["R0002", "selected"] and not f.loc["R0001", "selected"]   # first release wins
+
+
+def test_part_exceeding_the_world_total_is_a_conflict(processed):
+    """A partner figure above the entity's world total for the same months is flagged, naming both."""
+    from xjtrade.clean import part_exceeds_whole
+    from xjtrade.dataset import load_processed
+    figs, _, _ = load_processed(processed)
+    sel = figs[figs["selected"]].copy()
+    h1 = sel[(sel["entity"] == "Xinjiang") & (sel["partner"] == "Belt and Road") & (sel["flow"] == "total")
+             & (sel["period_label"] == "H1 2023") & (sel["indicator"] == "trade value")].index[0]
+    assert not [i for i in part_exceeds_whole(sel) if i["other_id"] == sel.at[h1, "figure_id"]]
+    sel.at[h1, "value_cny_bn"] = 160.0                  # above the H1 2023 world total of 149.62
+    issues = [i for i in part_exceeds_whole(sel) if i["other_id"] == sel.at[h1, "figure_id"]]
+    assert len(issues) == 1
+    issue = issues[0]
+    assert issue["kind"] == "part exceeds whole" and issue["entity"] == "Xinjiang"
+    assert issue["period_label"] == "H1 2023"
+    assert issue["difference_pct"] == pytest.approx((160.0 - 149.62) / 149.62 * 100, abs=1e-3)

@@ -372,25 +372,24 @@ def derive_ytd_blocks(selected: pd.DataFrame, fx: dict[int, float]) -> tuple[lis
                   & (selected["start"] % 12 == 0) & (selected["start"] // 12 == selected["end"] // 12)]
     for _, group in ok.groupby(SERIES_KEY + ["year"], sort=False):
         group = group.sort_values("end")
-        for cur in ("CNY",):
-            col = "value_cny_bn"
-            rows = [r for _, r in group.iterrows()]
-            for earlier, later in zip(rows, rows[1:]):
-                diff = later[col] - earlier[col]
-                block = periods.ytd_difference(periods.Period(later["start"], later["end"]),
-                                               periods.Period(earlier["start"], earlier["end"]))
-                if diff <= 0:
-                    s, o = later.copy(), earlier.copy()
-                    s["_cmp"], o["_cmp"] = later[col], earlier[col]
-                    issues.append(_issue("year-to-date falls", "conflict", s, o, None,
-                                         f"{later['period_label']} ({later[col]:,.2f}) is not above "
-                                         f"{earlier['period_label']} ({earlier[col]:,.2f})"))
-                    continue
-                row = _derived_row(later, "ytd difference", [later, earlier], start=block.start, end=block.end,
-                                   description=f"{later['entity']} {later['flow']} {block.label()} = "
-                                               f"{later['period_label']} {later['figure_id']} - "
-                                               f"{earlier['period_label']} {earlier['figure_id']}")
-                out.append(_with_money(row, diff, cur, fx))
+        col = "value_cny_bn"
+        rows = [r for _, r in group.iterrows()]
+        for earlier, later in zip(rows, rows[1:]):
+            diff = later[col] - earlier[col]
+            block = periods.ytd_difference(periods.Period(later["start"], later["end"]),
+                                           periods.Period(earlier["start"], earlier["end"]))
+            if diff <= 0:
+                s, o = later.copy(), earlier.copy()
+                s["_cmp"], o["_cmp"] = later[col], earlier[col]
+                issues.append(_issue("year-to-date falls", "conflict", s, o, None,
+                                     f"{later['period_label']} ({later[col]:,.2f}) is not above "
+                                     f"{earlier['period_label']} ({earlier[col]:,.2f})"))
+                continue
+            row = _derived_row(later, "ytd difference", [later, earlier], start=block.start, end=block.end,
+                               description=f"{later['entity']} {later['flow']} {block.label()} = "
+                                           f"{later['period_label']} {later['figure_id']} - "
+                                           f"{earlier['period_label']} {earlier['figure_id']}")
+            out.append(_with_money(row, diff, "CNY", fx))
     return out, issues
 
 
@@ -400,14 +399,12 @@ def derive_shares(selected: pd.DataFrame) -> list[dict]:
     money = selected[(selected["measure"] == "money") & selected["value"].notna()
                      & (selected["indicator"] == "trade value") & (selected["product"] == "all")
                      & (selected["segment"] == "all")]
-    world = money[money["partner"] == "World"].set_index(["entity", "flow", "start", "end"])
+    world = money[money["partner"] == "World"].set_index(["entity", "flow", "start", "end"], drop=False)
     for _, r in money[money["partner"] != "World"].iterrows():
         k = (r["entity"], r["flow"], r["start"], r["end"])
         if k not in world.index:
             continue
         w = world.loc[[k]].iloc[0]
-        w = w.copy()
-        w["figure_id"] = world.loc[[k]].iloc[0]["figure_id"] if "figure_id" in w else None
         share = r["value_cny_bn"] / w["value_cny_bn"] * 100
         out.append(_derived_row(r, "partner share", [r, w], indicator="share of world total",
                                 measure="percent", value=round(share, 4), unit="percent", currency=None,
@@ -424,13 +421,12 @@ def part_exceeds_whole(selected: pd.DataFrame, tol: Tolerance = Tolerance()) -> 
                  & (selected["indicator"] == "trade value")].copy()
     f["_cmp"] = f["value_cny_bn"]
     whole = f[(f["partner"] == "World") & (f["product"] == "all") & (f["segment"] == "all")]
-    whole = whole.set_index(["entity", "flow", "start", "end"])
+    whole = whole.set_index(["entity", "flow", "start", "end"], drop=False)
     parts = f[(f["partner"] != "World") | (f["product"] != "all") | (f["segment"] != "all")]
     for _, p in parts.iterrows():
         k = (p["entity"], p["flow"], p["start"], p["end"])
         if k in whole.index:
-            w = whole.loc[[k]].iloc[0].copy()
-            w["figure_id"] = whole.loc[[k]].iloc[0]["figure_id"]
+            w = whole.loc[[k]].iloc[0]
             if p["_cmp"] > w["_cmp"] * (1 + tol.same_currency):
                 issues.append(_issue("part exceeds whole", "conflict", w, p,
                                      round((p["_cmp"] - w["_cmp"]) / w["_cmp"] * 100, 3),
