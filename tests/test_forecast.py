@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import math
 import statistics
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-try:  # package may not be installed in the venv: fall back to the src layout
-    import xjtrade.forecast  # noqa: F401
-except ImportError:  # pragma: no cover
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from xjtrade import forecast as F
 from xjtrade.forecast import (
@@ -146,6 +139,9 @@ def test_drift_hand_computed():
     )
     assert res.intervals[95].iloc[0].tolist() == pytest.approx([148.3552, 176.6448], abs=1e-4)
     assert res.intervals[95].iloc[2].tolist() == pytest.approx([158.5117, 216.4883], abs=1e-4)
+    assert res.intervals[95].iloc[2].tolist() == pytest.approx(
+        [187.5 - Z95 * sd3, 187.5 + Z95 * sd3], abs=1e-9
+    )
     assert res.info["slope"] == pytest.approx(12.5)
 
 

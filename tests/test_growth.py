@@ -4,19 +4,12 @@ and hypothesis properties."""
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-try:  # package may not be installed in the venv: fall back to the src layout
-    import xjtrade.growth  # noqa: F401
-except ImportError:  # pragma: no cover
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import statsmodels.api as sm
 

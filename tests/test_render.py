@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import re
 import stat
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-
-try:  # package may not be installed in the venv: fall back to the src layout
-    import xjtrade.render  # noqa: F401
-except ImportError:  # pragma: no cover
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from xjtrade import render
 from xjtrade.render import RenderError, find_quarto, quarto_command, render_project

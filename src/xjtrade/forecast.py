@@ -288,16 +288,20 @@ def _loglinear(y, h, levels, **_):
     tf = np.arange(T, T + h, dtype=float)
     Xf = sm.add_constant(tf, has_constant="add")
     pred = res.get_prediction(Xf)
+    mean, ints = _exp_prediction(pred, levels, "obs_ci_lower", "obs_ci_upper")
+    b = float(res.params[1])
+    return mean, ints, {"slope": b, "growth_pct": 100 * math.expm1(b), "sigma": float(np.sqrt(res.scale))}
+
+
+def _exp_prediction(pred, levels, lower: str, upper: str):
+    """Point forecasts and intervals of a log-scale statsmodels prediction, back on the level scale
+    (`lower`/`upper`: the interval columns of its summary_frame, which differ between models)."""
     mean = np.exp(np.asarray(pred.predicted_mean, dtype=float))
     ints = {}
     for lv in levels:
         sf = pred.summary_frame(alpha=1.0 - lv / 100.0)
-        ints[lv] = (
-            np.exp(sf["obs_ci_lower"].to_numpy(dtype=float)),
-            np.exp(sf["obs_ci_upper"].to_numpy(dtype=float)),
-        )
-    b = float(res.params[1])
-    return mean, ints, {"slope": b, "growth_pct": 100 * math.expm1(b), "sigma": float(np.sqrt(res.scale))}
+        ints[lv] = (np.exp(sf[lower].to_numpy(dtype=float)), np.exp(sf[upper].to_numpy(dtype=float)))
+    return mean, ints
 
 
 def _ets_fit(logy: pd.Series, damped: bool):
@@ -309,15 +313,7 @@ def _ets_fit(logy: pd.Series, damped: bool):
 
 def _ets_forecast(res, T, h, levels):
     pred = res.get_prediction(start=T, end=T + h - 1, method="exact")
-    mean = np.exp(np.asarray(pred.predicted_mean, dtype=float))
-    ints = {}
-    for lv in levels:
-        sf = pred.summary_frame(alpha=1.0 - lv / 100.0)
-        ints[lv] = (
-            np.exp(sf["pi_lower"].to_numpy(dtype=float)),
-            np.exp(sf["pi_upper"].to_numpy(dtype=float)),
-        )
-    return mean, ints
+    return _exp_prediction(pred, levels, "pi_lower", "pi_upper")
 
 
 def _ets_info(res, damped):

@@ -558,6 +558,17 @@ def _output_bundle(output: dict) -> dict[str, str]:
             for mime, content in data.items()}
 
 
+def _float_block(parts: list[str], caption, label: str, prefix: str) -> str:
+    """Outputs of one cell, wrapped as a figure or table div (id when the label has `prefix`,
+    caption when given) in Quarto's way, or left as they are."""
+    body = "\n\n".join(parts)
+    if not (caption or label.startswith(prefix)):
+        return body
+    ident = f"#{label} " if label.startswith(prefix) else ""
+    cap = f"\n\n{_paragraph(caption)}" if caption else ""
+    return f"::::::: {{{ident}.cell-output-display}}\n{body}{cap}\n:::::::"
+
+
 def notebook_to_markdown(
     nb: Mapping[str, Any],
     stem: str,
@@ -658,21 +669,9 @@ def notebook_to_markdown(
                 text = bundle[mime]
                 others.append(text.strip() if asis else _code_block(text))
         if images:
-            body = "\n\n".join(images)
-            if fig_cap or label.startswith("fig-"):
-                ident = f"#{label} " if label.startswith("fig-") else ""
-                caption = f"\n\n{_paragraph(fig_cap)}" if fig_cap else ""
-                chunks.append(f"::::::: {{{ident}.cell-output-display}}\n{body}{caption}\n:::::::")
-            else:
-                chunks.append(body)
+            chunks.append(_float_block(images, fig_cap, label, "fig-"))
         if others:
-            body = "\n\n".join(others)
-            if tbl_cap or label.startswith("tbl-"):
-                ident = f"#{label} " if label.startswith("tbl-") else ""
-                caption = f"\n\n{_paragraph(tbl_cap)}" if tbl_cap else ""
-                chunks.append(f"::::::: {{{ident}.cell-output-display}}\n{body}{caption}\n:::::::")
-            else:
-                chunks.append(body)
+            chunks.append(_float_block(others, tbl_cap, label, "tbl-"))
     return ConvertedNotebook("\n\n".join(chunks) + "\n", assets, warnings)
 
 
