@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from xjtrade.paths import copy_project  # noqa: E402
+from xjtrade.project import copy_project  # noqa: E402
 EPOCH = "1700000000"
 NOTEBOOKS = ("01-data.ipynb", "02-growth.ipynb", "03-forecast.ipynb")
 
@@ -92,8 +92,12 @@ def floor(workdir: Path) -> dict:
     t0 = time.perf_counter()
     import matplotlib.pyplot as plt
 
-    from xjtrade import analysis as xa, dataset, figures as xf
-    from xjtrade.params import RunParams
+    from xjtrade.report import chapters as xa
+
+    from xjtrade.data import processed as dataset
+
+    from xjtrade.report import figures as xf
+    from xjtrade.report.params import RunParams
     t["imports"] = time.perf_counter() - t0
 
     def lap(name, fn, *a, **kw):
@@ -176,7 +180,7 @@ def notebook_overhead(base: Path, code: str) -> float:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from xjtrade.run import execute_one
+    from xjtrade.report.run import execute_one
     work = Path(tempfile.mkdtemp(prefix="nb-", dir=base))
     nb = new_notebook(cells=[new_code_cell("x = 1", metadata={"tags": ["parameters"]}), new_code_cell(code)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -242,7 +246,7 @@ def main() -> None:
             floors.append(timed_floor(base))
             say(f"  floor {i + 1}: {floors[-1]['wall']:.1f} s")
         empty_nb = [notebook_overhead(base, "y = x + 1") for _ in range(args.runs)]
-        import_nb = [notebook_overhead(base, "from xjtrade import analysis, figures") for _ in range(args.runs)]
+        import_nb = [notebook_overhead(base, "from xjtrade.report import chapters, figures") for _ in range(args.runs)]
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

@@ -21,7 +21,7 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def processed(tmp_path_factory) -> Path:
     """The processed data built from data/raw into a temporary folder (session-wide)."""
-    from xjtrade.dataset import build_dataset
+    from xjtrade.data.processed import build_dataset
     out = tmp_path_factory.mktemp("processed") / "processed"
     build_dataset(ROOT / "data" / "raw", out)
     return out
@@ -32,7 +32,7 @@ EPOCH = "1700000000"  # SOURCE_DATE_EPOCH for the builds in tests: 2023-11-14T22
 
 def copy_project(dest: Path) -> Path:
     """A minimal copy of the project (raw data, notebooks, params, publication sources)."""
-    from xjtrade.paths import copy_project as copy
+    from xjtrade.project import copy_project as copy
     return copy(ROOT, dest)
 
 
@@ -55,7 +55,7 @@ def tree(folder: Path) -> dict[str, str]:
 @pytest.fixture
 def project_copy(tmp_path, monkeypatch):
     """A fresh copy of the project in tmp_path, with XJTRADE_ROOT pointing at it."""
-    from xjtrade.paths import Project
+    from xjtrade.project import Project
     dest = copy_project(tmp_path / "project")
     monkeypatch.setenv("XJTRADE_ROOT", str(dest))
     return Project(dest)

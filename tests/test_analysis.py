@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xjtrade import analysis as xa
-from xjtrade.dataset import load_processed
-from xjtrade.params import RunParams
+from xjtrade.report import chapters as xa
+from xjtrade.data.processed import load_processed
+from xjtrade.report.params import RunParams
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +101,8 @@ def test_forecast_refuses_to_forecast_the_past(tables):
 
 
 def test_nowcast_as_of_2022(root):
-    from xjtrade.clean import clean
-    from xjtrade.sources import load_raw
+    from xjtrade.data.clean import clean
+    from xjtrade.data.raw import load_raw
     raw = load_raw(root / "data" / "raw")
     c = clean(raw, as_of="2022-12-31")
     figs = c.figures

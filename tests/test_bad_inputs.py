@@ -262,7 +262,7 @@ def test_unwritable_reports_simulated(project, monkeypatch, fault):
 # --- renderer error ----------------------------------------------------------------------------
 
 def test_renderer_error_keeps_the_previous_report(project, monkeypatch):
-    from xjtrade import render
+    from xjtrade.report import render
 
     def broken(*args, **kwargs):
         raise render.RenderError("typst: simulated failure in chapter 03-forecast")

@@ -1,4 +1,4 @@
-"""Tests for xjtrade.clean against the real raw data (hand-computed values) and against
+"""Tests for xjtrade.data.clean against the real raw data (hand-computed values) and against
 tiny synthetic raw tables written into tmp_path.
 
 The real-data tests read the session-wide processed build (`processed` fixture) back with
@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xjtrade import clean, dataset
-from xjtrade.clean import Tolerance
-from xjtrade.sources import RATE_COLUMNS, REPORT_COLUMNS, SOURCE_COLUMNS, load_raw
+from xjtrade.data import clean, selector
+
+from xjtrade.data import processed as dataset
+from xjtrade.data.clean import Tolerance
+from xjtrade.data.raw import RATE_COLUMNS, REPORT_COLUMNS, SOURCE_COLUMNS, load_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
@@ -311,7 +313,7 @@ def test_annual_and_monthly_tables(figs):
     usd = dataset.annual_wide(figs, "USD").set_index("year")["Xinjiang | total | World"]
     assert usd[2012] == pytest.approx(25.17)
     assert usd[2023] == pytest.approx(357.33 / CNY_PER_USD_2023)
-    blocks = clean.series(figs, kind="block")
+    blocks = selector.series(figs, kind="block")
     b23 = blocks[blocks["year"] == 2023].set_index("period_label")["value"]
     assert list(b23.index) == ["Jan-Feb 2023", "Mar 2023", "Apr 2023", "May 2023", "Jun 2023", "Jul 2023",
                                "Aug-Sep 2023", "Oct 2023", "Nov 2023", "Dec 2023"]
@@ -410,7 +412,7 @@ def test_ytd_differencing_synthetic(tmp_path):
                                                                                         "other")
     assert mar["value_usd_bn"] == pytest.approx(6.0 / CNY_PER_USD_2023)
     assert clean.trace(c.figures, apr_may["figure_id"]) == ["R0003", "R0002"]
-    blocks = clean.series(c.figures, kind="block")
+    blocks = selector.series(c.figures, kind="block")
     assert blocks["period_label"].tolist() == ["Jan-Feb 2023", "Mar 2023", "Apr-May 2023"]
     assert blocks["value"].tolist() == pytest.approx([10.0, 6.0, 14.0])
     assert c.issues.empty
@@ -482,8 +484,8 @@ def test_published_order_then_row_id(tmp_path):
 
 def test_part_exceeding_the_world_total_is_a_conflict(processed):
     """A partner figure above the entity's world total for the same months is flagged, naming both."""
-    from xjtrade.clean import part_exceeds_whole
-    from xjtrade.dataset import load_processed
+    from xjtrade.data.clean import part_exceeds_whole
+    from xjtrade.data.processed import load_processed
     figs, _, _ = load_processed(processed)
     sel = figs[figs["selected"]].copy()
     h1 = sel[(sel["entity"] == "Xinjiang") & (sel["partner"] == "Belt and Road") & (sel["flow"] == "total")

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import copy_project
-from xjtrade import dataset
+from xjtrade.data import processed as dataset
 from xjtrade.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Tests for xjtrade.forecast: hand-computed benchmark forecasts and intervals,
+"""Tests for xjtrade.stats.models: hand-computed benchmark forecasts and intervals,
 model fallbacks, rolling-origin backtest arithmetic and model choice."""
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xjtrade import forecast as F
-from xjtrade.forecast import (
+from xjtrade.stats import models as F
+from xjtrade.stats.evaluation import BacktestResult, backtest, choose_model
+from xjtrade.stats.models import (
     MODEL_ORDER,
     MODELS,
-    BacktestResult,
     ForecastResult,
-    backtest,
-    choose_model,
     fit_forecast,
-    longest_gapfree,
     min_obs,
 )
 
@@ -76,23 +73,6 @@ def test_unsorted_input_is_sorted():
     assert res.mean.index[0] == 2024
 
 
-def test_longest_gapfree_picks_most_recent_longest_run():
-    y = pd.Series(
-        [1, 2, np.nan, 4, 5, 6, 7, np.nan, 9, 10, 11, 12],
-        index=range(2000, 2012),
-        dtype=float,
-    )
-    run = longest_gapfree(y)
-    # runs: 2000-01 (2), 2003-06 (4), 2008-11 (4) -> tie, most recent wins
-    assert list(run.index) == [2008, 2009, 2010, 2011]
-    assert list(run) == [9.0, 10.0, 11.0, 12.0]
-    y2 = pd.Series([1.0, 2.0, 3.0, 5.0], index=[2000, 2001, 2002, 2010])
-    assert list(longest_gapfree(y2).index) == [2000, 2001, 2002]
-    assert longest_gapfree(pd.Series([np.nan], index=[2000])).empty
-    # the output is always accepted by fit_forecast
-    assert fit_forecast(run, "naive", 1).fitted_ok
-
-
 def test_period_index_supported():
     idx = pd.period_range("2023-01", periods=24, freq="M")
     y = pd.Series(np.arange(1.0, 25.0), index=idx)
@@ -102,7 +82,6 @@ def test_period_index_supported():
     gappy = y.drop(pd.Period("2023-05", freq="M"))
     with pytest.raises(ValueError, match="2023-05"):
         fit_forecast(gappy, "naive", 1)
-    assert len(longest_gapfree(gappy)) == 19
 
 
 # ---------------------------------------------------------------------------
@@ -250,7 +229,7 @@ def test_numerical_errors_become_fitted_ok_false(monkeypatch):
         raise np.linalg.LinAlgError("Singular matrix")
 
     spec = MODELS["ets"]
-    monkeypatch.setitem(MODELS, "ets", F.ModelSpec("ets", spec.min_obs, True, boom, "x"))
+    monkeypatch.setitem(MODELS, "ets", F.ModelSpec("ets", "boom", spec.min_obs, True, "x", "ETS", fn=boom))
     res = fit_forecast(smooth_exponential(), "ets", 2)
     assert not res.fitted_ok
     assert res.reason == "LinAlgError: Singular matrix"
@@ -261,7 +240,7 @@ def test_non_finite_forecast_is_reported(monkeypatch):
         m = np.full(h, np.nan)
         return m, {lv: (m, m) for lv in levels}, {}
 
-    monkeypatch.setitem(MODELS, "naive", F.ModelSpec("naive", lambda kw: 2, False, nan_model, "x"))
+    monkeypatch.setitem(MODELS, "naive", F.ModelSpec("naive", "nan_model", lambda kw: 2, False, "x", "naive", fn=nan_model))
     res = fit_forecast(Y5, "naive", 1)
     assert not res.fitted_ok and "non-finite" in res.reason
 

@@ -1,4 +1,4 @@
-"""Tests for xjtrade.growth: hand-computed values, known-growth simulations,
+"""Tests for xjtrade.stats.growth: hand-computed values, known-growth simulations,
 and hypothesis properties."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import statsmodels.api as sm
 
-from xjtrade.growth import (
+from xjtrade.stats.growth import (
     BreakResult,
     TrendResult,
     cagr,
@@ -21,7 +21,6 @@ from xjtrade.growth import (
     contributions,
     default_hac_maxlags,
     growth_gap,
-    shares,
     structural_break,
     trend_growth,
     yoy,
@@ -315,7 +314,7 @@ def test_structural_break_exact_data_is_flagged_not_crashing():
 
 
 # ---------------------------------------------------------------------------
-# contributions, shares, growth_gap
+# contributions, growth_gap
 # ---------------------------------------------------------------------------
 
 
@@ -351,17 +350,6 @@ def test_contributions_negative_import_contribution():
     M = pd.Series([80.0, 60.0], index=[1, 2])
     out = contributions(T, X, M).loc[2]
     assert (out.total_yoy, out.contrib_x, out.contrib_m) == pytest.approx((5.0, 15.0, -10.0))
-
-
-def test_shares_alignment():
-    part = pd.Series([25.0, 30.0, 5.0], index=[2020, 2021, 2022])
-    whole = pd.Series([100.0, 120.0, 0.0, 50.0], index=[2020, 2021, 2022, 2023])
-    out = shares(part, whole)
-    assert out.loc[2020] == pytest.approx(25.0)
-    assert out.loc[2021] == pytest.approx(25.0)
-    assert math.isnan(out.loc[2022])  # whole == 0
-    assert math.isnan(out.loc[2023])  # part missing
-    assert list(out.index) == [2020, 2021, 2022, 2023]
 
 
 def test_growth_gap():
@@ -409,11 +397,3 @@ def test_cagr_of_geometric_series_is_its_ratio(base, ratio, n, start):
     assert cagr(s, start, start + n - 1) == pytest.approx(100 * (ratio - 1), abs=1e-8)
     if n >= 3:  # the log-linear trend of an exact geometric series is its ratio too
         assert trend_growth(s).growth_pct == pytest.approx(100 * (ratio - 1), abs=1e-6)
-
-
-@HSETTINGS
-@given(values=st.lists(st.floats(min_value=-1e6, max_value=1e6).filter(lambda v: abs(v) > 1e-6),
-                       min_size=1, max_size=20))
-def test_share_of_whole_in_itself_is_100(values):
-    s = pd.Series(values, index=range(2000, 2000 + len(values)))
-    np.testing.assert_allclose(shares(s, s).to_numpy(), 100.0)

@@ -7,8 +7,8 @@ import json
 import nbformat
 import pytest
 
-from xjtrade.params import load_params
-from xjtrade.run import RunError, run_notebooks
+from xjtrade.report.params import load_params
+from xjtrade.report.run import RunError, run_notebooks
 
 pytestmark = pytest.mark.slow
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     from conftest import copy_project
-    from xjtrade.dataset import build_dataset
-    from xjtrade.paths import Project
+    from xjtrade.data.processed import build_dataset
+    from xjtrade.project import Project
     p = Project(copy_project(tmp_path_factory.mktemp("nbproject") / "project"))
     build_dataset(p.raw, p.processed)
     return p

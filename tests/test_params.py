@@ -6,7 +6,7 @@ import papermill as pm
 import pytest
 import yaml
 
-from xjtrade.params import ParameterError, RunParams, check_against_data, load_params, parse_overrides
+from xjtrade.report.params import ParameterError, RunParams, check_against_data, load_params, parse_overrides
 
 
 def test_default_file_loads(root):
@@ -61,7 +61,7 @@ def test_overrides_are_yaml_literals_not_code():
 
 
 def test_impossible_for_the_data(processed):
-    from xjtrade.dataset import load_processed
+    from xjtrade.data.processed import load_processed
     figs, _, _ = load_processed(processed)
     with pytest.raises(ParameterError, match="entity: no trade figures for 'Atlantis'"):
         check_against_data(RunParams(entity="Atlantis"), figs)

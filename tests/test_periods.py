@@ -1,4 +1,4 @@
-"""Tests for xjtrade.periods: month indices, kinds, labels, year-to-date arithmetic.
+"""Tests for xjtrade.data.periods: month indices, kinds, labels, year-to-date arithmetic.
 
 The hypothesis properties at the end also run the real differencing code
 (clean.normalise -> clean.select -> clean.derive_ytd_blocks) on a tiny in-memory
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xjtrade import clean
-from xjtrade.periods import (
+from xjtrade.data import clean
+from xjtrade.data.periods import (
     KINDS,
     Period,
     PeriodError,
@@ -28,7 +28,7 @@ from xjtrade.periods import (
     ytd_blocks,
     ytd_difference,
 )
-from xjtrade.sources import RATE_COLUMNS, REPORT_COLUMNS, SOURCE_COLUMNS, RawData
+from xjtrade.data.raw import RATE_COLUMNS, REPORT_COLUMNS, SOURCE_COLUMNS, RawData
 
 # derandomize: the same examples on every run; database=None: nothing written to disk
 HSETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None)

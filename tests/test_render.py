@@ -1,4 +1,4 @@
-"""Tests for xjtrade.render: pure helpers, the portable engine end to end (HTML site + PDF),
+"""Tests for xjtrade.report.render: pure helpers, the portable engine end to end (HTML site + PDF),
 determinism, errors, Quarto discovery/command line, and one browser check of the built site."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from xjtrade import render
-from xjtrade.render import RenderError, find_quarto, quarto_command, render_project
+from xjtrade.report import render
+from xjtrade.report.render import RenderError, find_quarto, quarto_command, render_project
 
 try:
     from browser import check_site, chromium_available, serve_directory  # noqa: F401

@@ -18,8 +18,8 @@ CHAPTERS = ["Data: coverage, quality and lineage", "Growth", "Forecasts", "Metho
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     from conftest import copy_project
-    from xjtrade.params import load_params
-    from xjtrade.paths import Project
+    from xjtrade.report.params import load_params
+    from xjtrade.project import Project
     from xjtrade.pipeline import build
     project = Project(copy_project(tmp_path_factory.mktemp("site") / "project"))
     params = load_params(project.params / "default.yaml")
@@ -82,11 +82,11 @@ def test_pdf_text(built):
 
 
 def test_quarto_engine_when_installed(built, tmp_path):
-    from xjtrade.render import find_quarto, render_project
+    from xjtrade.report.render import find_quarto, render_project
     if find_quarto() is None:
         pytest.skip("quarto not found (PATH, QUARTO_PATH, quarto-cli): the portable engine is tested instead")
     project, _, _ = built
-    from xjtrade.publish import stage_project
+    from xjtrade.report.publish import stage_project
     stage = stage_project(project, project.runs / "default", tmp_path / "stage", {"parameters": {}})
     result = render_project(stage, tmp_path / "out", engine="quarto")
     assert result.index_html.exists() and result.pdf and result.pdf.exists()

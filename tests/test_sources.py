@@ -1,4 +1,4 @@
-"""Tests for xjtrade.sources: the real raw tables load; every kind of bad input is refused
+"""Tests for xjtrade.data.raw: the real raw tables load; every kind of bad input is refused
 with a message naming the file, the line (as an editor numbers it) and the column.
 
 Bad tables are made by copying data/raw into tmp_path and editing one line with the csv module.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from xjtrade.errors import DataValidationError, Problem
-from xjtrade.sources import (
+from xjtrade.data.raw import (
     CURRENCY_UNITS,
     RATE_COLUMNS,
     REPORT_COLUMNS,

@@ -29,7 +29,8 @@ data_dir: str = "../data/processed"   # processed data (a run passes its own vin
 out_dir: Optional[str] = None           # where figures, tables and results are saved (None: nowhere)'''
 
 SETUP = '''#| output: false
-from xjtrade import analysis as xa, figures as xf
+from xjtrade.report import chapters as xa
+from xjtrade.report import figures as xf
 
 ctx = xa.context_from_namespace(globals())'''
 

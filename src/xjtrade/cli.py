@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from .paths import ProjectNotFound, find_project
-from .errors import DataValidationError
+from xjtrade.project import ProjectNotFound, find_project
+from xjtrade.errors import DataValidationError
 
 
 def _log(msg: str) -> None:
@@ -84,7 +84,7 @@ def _print_summary(summary: dict) -> None:
 @_as_of_option
 def data_check(as_of: str | None) -> None:
     """Validate data/raw and print a summary (writes nothing)."""
-    from .dataset import prepare
+    from xjtrade.data.processed import prepare
     project = _project()
     try:
         ds = prepare(project.raw, as_of=_check_date(as_of), log=_log)
@@ -99,7 +99,7 @@ def data_check(as_of: str | None) -> None:
               help="Output folder (default data/processed).")
 def data_build(as_of: str | None, out: Path | None) -> None:
     """Validate, clean and write data/processed (atomically)."""
-    from .dataset import build_dataset
+    from xjtrade.data.processed import build_dataset
     project = _project()
     target = out or project.processed
     t0 = time.perf_counter()
@@ -112,7 +112,7 @@ def data_build(as_of: str | None, out: Path | None) -> None:
 
 
 def _load_params(params_file: Path | None, overrides: tuple[str, ...]):
-    from .params import ParameterError, load_params, parse_overrides
+    from xjtrade.report.params import ParameterError, load_params, parse_overrides
     project = _project()
     path = params_file or project.params / "default.yaml"
     try:
@@ -129,8 +129,8 @@ def _params_options(f):
 
 
 def _run(project, params, jobs: int):
-    from .params import ParameterError
-    from .run import RunError, run_notebooks
+    from xjtrade.report.params import ParameterError
+    from xjtrade.report.run import RunError, run_notebooks
     try:
         return run_notebooks(project, params, log=_log, jobs=jobs)
     except (RunError, ParameterError) as exc:
@@ -163,10 +163,10 @@ def _engine_option(f):
 @_engine_option
 def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str) -> None:
     """Render an executed run (reports/runs/<name>/) into reports/<name>/: HTML site and PDF."""
-    from .pipeline import compute_keys, run_manifest
-    from .publish import publish
-    from .render import RenderError
-    from .run import RunError, notebooks_in
+    from xjtrade.pipeline import compute_keys, run_manifest
+    from xjtrade.report.publish import publish
+    from xjtrade.report.render import RenderError
+    from xjtrade.report.run import RunError, notebooks_in
     project, params = _load_params(params_file, overrides)
     run_dir = project.runs / params.name
     if not (run_dir / "results.json").exists():
@@ -193,10 +193,10 @@ def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str
 @click.option("--jobs", type=click.IntRange(1, 8), default=2, show_default=True)
 def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str, force: bool, jobs: int) -> None:
     """Data, run and render in one go; steps whose inputs are unchanged are skipped."""
-    from .params import ParameterError
-    from .pipeline import build
-    from .render import RenderError
-    from .run import RunError
+    from xjtrade.report.params import ParameterError
+    from xjtrade.pipeline import build
+    from xjtrade.report.render import RenderError
+    from xjtrade.report.run import RunError
     project, params = _load_params(params_file, overrides)
     try:
         report = build(project, params, force=force, engine=engine, jobs=jobs, log=_log)

@@ -10,29 +10,10 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from xjtrade.project import sha256_file, sha256_text, sha256_tree  # noqa: F401  (re-exported)
+
 PACKAGES = ("xjtrade", "pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
             "nbclient", "ipykernel", "pandera", "pydantic", "pyarrow", "pypandoc_binary", "typst")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_tree(folder: Path, pattern: str = "*") -> str:
-    """One hash for all files under `folder` matching `pattern` (names and contents, sorted)."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
-        h.update(str(path.relative_to(folder)).encode())
-        h.update(sha256_file(path).encode())
-    return h.hexdigest()
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def versions() -> dict[str, str]:

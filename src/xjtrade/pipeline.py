@@ -18,10 +18,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import manifest as mf
-from .atomic import write_text_atomic
-from .params import RunParams
-from .paths import Project
+from xjtrade import manifest as mf
+from xjtrade.project import write_text_atomic
+from xjtrade.report.params import RunParams
+from xjtrade.project import Project
 
 
 @dataclass
@@ -94,7 +94,7 @@ def build(project: Project, params: RunParams, force: bool = False, engine: str 
           log=print) -> BuildReport:
     t0 = time.perf_counter()
     report = BuildReport()
-    from .run import notebooks_in
+    from xjtrade.report.run import notebooks_in
     notebooks = notebooks_in(project.notebooks)
     keys = compute_keys(project, params, engine, notebooks)
     cache_data = project.cache / "data.json"
@@ -105,7 +105,7 @@ def build(project: Project, params: RunParams, force: bool = False, engine: str 
     if not force and old_data.get("key") == keys.data and (project.processed / "figures.parquet").exists():
         report.skipped.append("data")
     else:
-        from .dataset import build_dataset
+        from xjtrade.data.processed import build_dataset
         log("data: building data/processed")
         build_dataset(project.raw, project.processed, log=log)
         write_text_atomic(cache_data, json.dumps({"key": keys.data}))
@@ -119,7 +119,7 @@ def build(project: Project, params: RunParams, force: bool = False, engine: str 
     if not stale:
         report.skipped += [f"notebook {nb.name}" for nb in notebooks]
     else:
-        from .run import run_notebooks
+        from xjtrade.report.run import run_notebooks
         reuse = run_dir if len(stale) < len(notebooks) and run_dir.exists() else None
         log(f"run: executing {', '.join(nb.name for nb in stale)}"
             + (f" (reusing {len(notebooks) - len(stale)} unchanged)" if reuse else ""))
@@ -134,7 +134,7 @@ def build(project: Project, params: RunParams, force: bool = False, engine: str 
     if not force and old_run.get("render") == keys.render and (published / "manifest.json").exists():
         report.skipped.append("render")
     else:
-        from .publish import publish
+        from xjtrade.report.publish import publish
         publish(project, run_dir, run_manifest(project, params, keys, run_dir), engine=engine, log=log)
         write_text_atomic(cache_run, json.dumps({"notebooks": keys.notebooks, "render": keys.render}))
         report.ran.append("render")

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from . import periods
-from .errors import DataValidationError, Problem  # noqa: F401  (re-exported)
+from xjtrade.data import periods
+from xjtrade.errors import DataValidationError, Problem  # noqa: F401  (re-exported)
 
 REPORT_COLUMNS = [
     "row_id", "entity", "flow", "partner", "product", "segment", "indicator",

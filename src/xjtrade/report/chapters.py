@@ -16,11 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import clean, figures as xf, forecast as fc, growth
-from .dataset import load_processed
-from .params import RunParams, check_against_data
+from xjtrade.data import clean, selector
 
-CURRENCY_WORDS = {"CNY": "billion yuan", "USD": "billion US dollars"}
+from xjtrade.report import figures as xf
+
+from xjtrade.data.currency import CURRENCIES
+from xjtrade.data.selector import main_rows, unique_ids
+from xjtrade.stats import evaluation as ev
+from xjtrade.stats import models as fc
+
+from xjtrade.stats import growth
+from xjtrade.data.processed import load_processed
+from xjtrade.report.params import RunParams, check_against_data
+
 
 
 @dataclass
@@ -34,7 +42,7 @@ class Context:
 
     @property
     def unit(self) -> str:
-        return CURRENCY_WORDS[self.params.currency]
+        return CURRENCIES[self.params.currency].unit
 
     @property
     def subject(self) -> str:
@@ -45,7 +53,7 @@ class Context:
 
     def series(self, kind: str = "year", flow: str | None = None, partner: str | None = None) -> pd.DataFrame:
         p = self.params
-        return clean.series(self.figures, entity=p.entity, flow=flow or p.flow, partner=partner or p.partner,
+        return selector.series(self.figures, entity=p.entity, flow=flow or p.flow, partner=partner or p.partner,
                             kind=kind, currency=p.currency)
 
     def source_note(self, figure_ids) -> str:
@@ -56,7 +64,7 @@ class Context:
                 if leaf not in rows:
                     rows.append(leaf)
         rep = self.figures[self.figures["figure_id"].isin(rows)]
-        src_ids = sorted({s for v in rep["source_ids"] for s in str(v).split(";")})
+        src_ids = unique_ids(rep["source_ids"])
         pubs = self.sources[self.sources["source_id"].isin(src_ids)]["publisher"].value_counts()
         top = ", ".join(pubs.index[:3])
         derived = sum(1 for f in figure_ids if not str(f).startswith("R"))
@@ -85,7 +93,7 @@ def load_context(data_dir, params: RunParams, out_dir=None) -> Context:
 # --- formatting -----------------------------------------------------------------------------
 
 def money(value: float, currency: str, digits: int = 1) -> str:
-    return f"{value:,.{digits}f} {CURRENCY_WORDS[currency]}"
+    return f"{value:,.{digits}f} {CURRENCIES[currency].unit}"
 
 
 def pct(value: float, digits: int = 1, sign: bool = True) -> str:
@@ -136,7 +144,7 @@ def coverage(ctx: Context) -> dict:
                .reindex(columns=["reported", "derived"], fill_value=0))
     by_kind = by_kind.reindex([k for k in xf.KIND_ORDER if k in by_kind.index]).reset_index()
     by_kind.columns = ["kind of period", "reported", "derived"]
-    n_src = len({s for v in rep["source_ids"] for s in str(v).split(";")})
+    n_src = len(unique_ids(rep["source_ids"]))
     first, last = int(rep["year"].min()), int(rep["year"].max())
     pub = rep["published"].replace("", np.nan).dropna()
     md = (f"The data hold **{len(rep):,} reported figures** on {ctx.params.entity} from **{n_src} reports** "
@@ -285,10 +293,8 @@ def contributions_by_period(ctx: Context) -> pd.DataFrame:
     are known this year and a year earlier (reported or implied by reported growth rates)."""
     p = ctx.params
     f = ctx.figures
-    col = {"CNY": "value_cny_bn", "USD": "value_usd_bn"}[p.currency]
-    sel = f[f["selected"] & (f["entity"] == p.entity) & (f["partner"] == p.partner)
-            & (f["indicator"] == "trade value") & (f["product"] == "all") & (f["segment"] == "all")
-            & f[col].notna()]
+    col = CURRENCIES[p.currency].column
+    sel = f[main_rows(f, entity=p.entity, partner=p.partner) & f[col].notna()]
     wide = sel.pivot_table(index=["start", "end"], columns="flow", values=col, aggfunc="first")
     labels = sel.drop_duplicates(["start", "end"]).set_index(["start", "end"])["period_label"]
     rows = []
@@ -326,9 +332,7 @@ def national_comparison(ctx: Context) -> pd.DataFrame:
     p = ctx.params
     nat = f[f["selected"] & (f["entity"] == "China") & (f["partner"] == "World") & (f["flow"] == "total")
             & f["yoy_pct"].notna() & (f["indicator"] == "trade value")]
-    reg = f[f["selected"] & (f["entity"] == p.entity) & (f["partner"] == "World") & (f["flow"] == "total")
-            & f["yoy_pct"].notna() & (f["indicator"] == "trade value") & (f["product"] == "all")
-            & (f["segment"] == "all")]
+    reg = f[main_rows(f, entity=p.entity, partner="World", flow="total") & f["yoy_pct"].notna()]
     m = reg.merge(nat, on=["start", "end"], suffixes=("_reg", "_nat"))
     if m.empty:
         return pd.DataFrame(columns=["period", "region %", "China %", "gap pp", "figure"])
@@ -377,8 +381,8 @@ def _evaluate_and_forecast(y: pd.Series, models, horizon: int, levels, min_train
     out: dict = {}
     if len(y) >= 3:
         mt = min(min_train, len(y) - 1)
-        bt = fc.backtest(y, list(models), horizon=1, min_train=mt, levels=tuple(levels))
-        chosen, why = fc.choose_model(bt.summary)
+        bt = ev.backtest(y, list(models), horizon=1, min_train=mt, levels=tuple(levels))
+        chosen, why = ev.choose_model(bt.summary)
         summary = bt.summary.rename_axis("model").reset_index()
     else:
         mt, bt = None, None
@@ -447,7 +451,6 @@ def forecast_annual(ctx: Context, flow: str | None = None) -> dict:
     return out
 
 
-MONTHLY_MODELS = ("naive", "snaive", "drift", "mean_growth", "ets", "ets_damped", "arima")
 
 
 def monthly_series(ctx: Context) -> tuple[pd.Series, pd.DataFrame]:
@@ -475,7 +478,7 @@ def forecast_monthly(ctx: Context, horizon: int = 12) -> dict:
     y, blocks = monthly_series(ctx)
     if len(y) < 6:
         return {"ok": False, "reason": f"only {len(y)} consecutive months of data (at least 6 are needed)"}
-    ev = _evaluate_and_forecast(y, MONTHLY_MODELS, horizon, p.levels, min_train=13 if len(y) >= 16 else 6)
+    ev = _evaluate_and_forecast(y, fc.MONTHLY_MODELS, horizon, p.levels, min_train=13 if len(y) >= 16 else 6)
     best = ev["fits"][ev["chosen"]]
     next_year = int(y.index[-1].year) + 1
     months = [per for per in best.mean.index if per.year == next_year]

@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .analysis import CURRENCY_WORDS
-from .atomic import staged_dir
-from .clean import Tolerance
-from .paths import Project
+from xjtrade.data.currency import CURRENCIES
+from xjtrade.data.selector import main_rows, unique_ids
+from xjtrade.project import staged_dir
+from xjtrade.data.clean import Tolerance
+from xjtrade.project import Project
 
 PAGES = ("index.qmd", "methods.qmd", "sources.qmd", "about.qmd")
 
@@ -34,10 +35,10 @@ def _src_link(source_id: str, label: str | None = None) -> str:
 
 
 def _figure_sources(figures: pd.DataFrame, figure_id: str) -> list[str]:
-    from .clean import trace
+    from xjtrade.data.clean import trace
     rows = trace(figures, figure_id)
     rep = figures[figures["figure_id"].isin(rows)]
-    return sorted({s for v in rep["source_ids"] for s in str(v).split(";")})
+    return unique_ids(rep["source_ids"])
 
 
 def cite(figures: pd.DataFrame, figure_id: str) -> str:
@@ -51,7 +52,7 @@ def cite(figures: pd.DataFrame, figure_id: str) -> str:
 def summary_page(results: dict, figures: pd.DataFrame) -> str:
     """index.qmd: key figures and findings, every number generated from the run's results."""
     p = results["parameters"]
-    unit = CURRENCY_WORDS[p["currency"]]
+    unit = CURRENCIES[p["currency"]].unit
     subject = f"{p['entity']} {p['flow']} trade" + ("" if p["partner"] == "World" else f" with {p['partner']}")
     g, fc, d = results.get("growth", {}), results.get("forecast", {}), results.get("data", {})
     ds = results.get("dataset", {})
@@ -62,10 +63,8 @@ def summary_page(results: dict, figures: pd.DataFrame) -> str:
              + ". Every number below refers to the figure it comes from; the sources chapter lists every "
                "report with its date and address.", "", "## Key figures", ""]
     if g.get("latest_year"):
-        row = figures[(figures["selected"]) & (figures["entity"] == p["entity"]) & (figures["flow"] == p["flow"])
-                      & (figures["partner"] == p["partner"]) & (figures["period_kind"] == "year")
-                      & (figures["indicator"] == "trade value") & (figures["product"] == "all")
-                      & (figures["segment"] == "all") & (figures["year"] == g["latest_year"])]
+        row = figures[main_rows(figures, entity=p["entity"], flow=p["flow"], partner=p["partner"])
+                      & (figures["period_kind"] == "year") & (figures["year"] == g["latest_year"])]
         ref = cite(figures, row.iloc[0]["figure_id"]) if len(row) else ""
         yoy = f", {g['latest_yoy_pct']:+.1f}% on the year before" if g.get("latest_yoy_pct") is not None else ""
         lines.append(f"- **{g['latest_year']}**: {_fmt(g['latest_value'])} {unit}{yoy} {ref}.")
@@ -186,7 +185,7 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     config["book"]["date"] = manifest.get("build_date", config["book"].get("date"))
     stage.mkdir(parents=True, exist_ok=True)
     (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    from .dataset import load_processed
+    from xjtrade.data.processed import load_processed
     figures, _, sources = load_processed(run_dir / "data")
     (stage / "index.qmd").write_text(summary_page(results, figures), encoding="utf-8")
     methods = (project.root / "methods.qmd").read_text(encoding="utf-8")
@@ -200,7 +199,7 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
 
 
 def planned_engine(engine: str) -> str:
-    from .render import find_quarto
+    from xjtrade.report.render import find_quarto
     if engine == "auto":
         return "quarto" if find_quarto() else "portable"
     return engine
@@ -211,7 +210,7 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
     the previous report is replaced only when the whole render succeeded."""
     import tempfile
 
-    from .render import render_project
+    from xjtrade.report.render import render_project
     name = Path(run_dir).name
     final = project.reports / name
     manifest = {**manifest, "render_engine": planned_engine(engine)}

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import clean as cleaning
-from .atomic import staged_dir
-from .sources import RawData, load_raw
+from xjtrade.data import clean as cleaning
+from xjtrade.data.currency import CURRENCIES
+from xjtrade.data.selector import main_rows, series
+from xjtrade.project import staged_dir
+from xjtrade.data.raw import RawData, load_raw
 
-MONEY_SERIES = dict(product="all", segment="all", indicator="trade value")
 
 
 @dataclass
@@ -62,10 +63,8 @@ def prepare(raw_dir: Path, as_of: str | None = None, log=None) -> Dataset:
 
 def annual_wide(figures: pd.DataFrame, currency: str = "CNY") -> pd.DataFrame:
     """Calendar-year trade values, one column per entity / flow / partner (selected figures)."""
-    col = {"CNY": "value_cny_bn", "USD": "value_usd_bn"}[currency]
-    f = figures[figures["selected"] & (figures["period_kind"] == "year") & (figures["measure"] == "money")]
-    for k, v in MONEY_SERIES.items():
-        f = f[f[k] == v]
+    col = CURRENCIES[currency].column
+    f = figures[main_rows(figures) & (figures["period_kind"] == "year") & (figures["measure"] == "money")]
     f = f[f[col].notna()]
     f = f.assign(series=f["entity"] + " | " + f["flow"] + " | " + f["partner"])
     wide = f.pivot_table(index="year", columns="series", values=col, aggfunc="first")
@@ -75,11 +74,9 @@ def annual_wide(figures: pd.DataFrame, currency: str = "CNY") -> pd.DataFrame:
 def monthly_wide(figures: pd.DataFrame, entity: str = "Xinjiang", currency: str = "CNY") -> pd.DataFrame:
     """Single months and year-to-date blocks of one entity, one column per flow / partner."""
     frames = []
-    f = figures[figures["selected"] & (figures["entity"] == entity) & (figures["measure"] == "money")]
-    for k, v in MONEY_SERIES.items():
-        f = f[f[k] == v]
+    f = figures[main_rows(figures, entity=entity) & (figures["measure"] == "money")]
     for (flow, partner), _ in f.groupby(["flow", "partner"]):
-        s = cleaning.series(figures, entity=entity, flow=flow, partner=partner, kind="block", currency=currency)
+        s = series(figures, entity=entity, flow=flow, partner=partner, kind="block", currency=currency)
         s = s[s["value"].notna()]
         if s.empty:
             continue
@@ -131,7 +128,7 @@ def load_processed(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     if not (folder / "figures.parquet").exists():
         raise FileNotFoundError(f"{folder} holds no processed data: run `xjtrade data build` first")
     figs = pd.read_parquet(folder / "figures.parquet")
-    from .periods import parse_month
+    from xjtrade.data.periods import parse_month
     dated = figs["period_kind"] != "undated"
     figs["start"] = [parse_month(s) if d else -1 for s, d in zip(figs["period_start"], dated)]
     figs["end"] = [parse_month(s) if d else -1 for s, d in zip(figs["period_end"], dated)]

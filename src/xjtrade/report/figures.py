@@ -19,9 +19,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from xjtrade.data.currency import CURRENCIES  # noqa: E402
+
 WIDTH, HEIGHT = 7.0, 3.9
 PALETTE = sns.color_palette("colorblind")
-UNIT_LABEL = {"CNY": "billion yuan", "USD": "billion US dollars"}
 
 
 def setup_style() -> None:
@@ -129,34 +130,7 @@ def annual_levels(df: pd.DataFrame, currency: str, title: str, source: str, tren
     integer_years(ax)
     thousands(ax)
     ax.legend(frameon=False, loc="upper left")
-    return finish(fig, ax, title, source, ylabel=UNIT_LABEL[currency], xlabel="year")
-
-
-def yoy_bars(yoy: pd.Series, title: str, source: str, national: pd.Series | None = None):
-    fig, ax = plt.subplots()
-    colours = [PALETTE[2] if v >= 0 else PALETTE[3] for v in yoy.values]
-    ax.bar(yoy.index, yoy.values, color=colours, label="year-on-year growth")
-    if national is not None and len(national):
-        ax.plot(national.index, national.values, "o", color="black", label="China, national")
-        ax.legend(frameon=False)
-    ax.axhline(0, color="black", linewidth=0.8)
-    integer_years(ax)
-    thousands(ax, decimals=0)
-    return finish(fig, ax, title, source, ylabel="percent", xlabel="year")
-
-
-def contributions_chart(contrib: pd.DataFrame, title: str, source: str):
-    """Stacked contributions of exports and imports to total growth (percentage points)."""
-    fig, ax = plt.subplots()
-    years = contrib.index.to_numpy()
-    x, m = contrib["exports_pp"].to_numpy(), contrib["imports_pp"].to_numpy()
-    ax.bar(years, x, color=PALETTE[0], label="exports")
-    ax.bar(years, m, bottom=np.where((m >= 0) == (x >= 0), x, 0), color=PALETTE[1], label="imports")
-    ax.plot(years, contrib["total_yoy"], "D", color="black", label="total growth")
-    ax.axhline(0, color="black", linewidth=0.8)
-    integer_years(ax)
-    ax.legend(frameon=False)
-    return finish(fig, ax, title, source, ylabel="percentage points", xlabel="year")
+    return finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit, xlabel="year")
 
 
 def shares_chart(shares: pd.DataFrame, title: str, source: str):
@@ -180,7 +154,7 @@ def monthly_blocks(blocks: pd.DataFrame, currency: str, title: str, source: str)
     ax.set_xlim(1, 13)
     thousands(ax, decimals=0)
     ax.legend(frameon=False, ncol=4)
-    return finish(fig, ax, title, source, ylabel=f"{UNIT_LABEL[currency]} per month", xlabel="month")
+    return finish(fig, ax, title, source, ylabel=f"{CURRENCIES[currency].unit} per month", xlabel="month")
 
 
 def _decimal_years(index) -> np.ndarray:
@@ -207,14 +181,7 @@ def fan_chart(history: pd.Series, mean: pd.Series, intervals: dict[int, pd.DataF
     integer_years(ax)
     thousands(ax)
     ax.legend(frameon=False, loc="upper left")
-    unit = UNIT_LABEL[currency] + (" per month" if per == "month" else "")
+    unit = CURRENCIES[currency].unit + (" per month" if per == "month" else "")
     return finish(fig, ax, title, source, ylabel=unit, xlabel="year")
 
 
-def backtest_chart(summary: pd.DataFrame, title: str, source: str):
-    fig, ax = plt.subplots()
-    s = summary[summary["evaluable"]].sort_values("MASE")
-    ax.barh(s["model"], s["MASE"], color=PALETTE[0])
-    ax.axvline(1, color="black", linewidth=0.8, linestyle=":")
-    ax.invert_yaxis()
-    return finish(fig, ax, title, source, xlabel="MASE (1 = as good as the naive forecast)")

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from .atomic import staged_dir
-from .dataset import build_dataset, load_processed
-from .params import RunParams, check_against_data
-from .paths import Project
+from xjtrade.project import staged_dir
+from xjtrade.data.processed import build_dataset, load_processed
+from xjtrade.report.params import RunParams, check_against_data
+from xjtrade.project import Project
 
 RESULT_SECTIONS = ("data", "growth", "forecast")
 

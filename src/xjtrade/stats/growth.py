@@ -511,22 +511,6 @@ def contributions(total: pd.Series, exports: pd.Series, imports: pd.Series) -> p
     return out
 
 
-def shares(part: pd.Series, whole: pd.Series) -> pd.Series:
-    """Percentage share ``100 * part / whole`` aligned on the index.
-
-    The result covers the union of both indexes; it is NaN wherever either
-    value is missing or ``whole == 0``. Works for any index (years, months,
-    partner names), since it only aligns labels.
-    """
-    p, w = part.align(whole, join="outer")
-    p = pd.to_numeric(p, errors="coerce").astype(float)
-    w = pd.to_numeric(w, errors="coerce").astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = 100.0 * p / w.where(w != 0)
-    out.name = "share_pct"
-    return out
-
-
 def growth_gap(regional_yoy: pd.Series, national_yoy: pd.Series) -> pd.DataFrame:
     """Regional minus national growth, in percentage points.
 

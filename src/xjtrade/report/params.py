@@ -17,7 +17,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-MODELS = ("naive", "drift", "mean_growth", "loglinear", "ets", "ets_damped", "arima")
+from xjtrade.data.currency import CURRENCIES
+from xjtrade.stats.registry import ANNUAL_MODELS as MODELS
+
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.:()&'/_-]*$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
@@ -43,7 +45,7 @@ class RunParams(BaseModel):
     entity: str = Field("Xinjiang", description="Entity analysed: Xinjiang, a port or a zone")
     flow: Literal["total", "exports", "imports"] = Field("total", description="Trade flow")
     partner: str = Field("World", description="Partner: World, Belt and Road, Central Asia, a country")
-    currency: Literal["CNY", "USD"] = Field("CNY", description="Currency of the analysis (billions)")
+    currency: str = Field("CNY", description="Currency of the analysis (billions): CNY or USD")
     start_year: int = Field(2011, ge=2000, le=2100, description="First year of the analysis window")
     end_year: int = Field(2023, ge=2000, le=2100, description="Last year of the analysis window")
     as_of: dt.date | None = Field(None, description="Use only figures published on or before this date")
@@ -64,6 +66,13 @@ class RunParams(BaseModel):
     @classmethod
     def _text(cls, v: str, info) -> str:
         return _safe_text(v, info.field_name)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if v not in CURRENCIES:
+            raise ValueError(f"unknown currency {v!r}; choose from {', '.join(CURRENCIES)}")
+        return v
 
     @field_validator("models")
     @classmethod
@@ -156,8 +165,8 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
 
 def check_against_data(params: RunParams, figures) -> None:
     """Values that are well-formed but impossible for the data: an entity with no figures, etc."""
-    money = figures[(figures["indicator"] == "trade value") & (figures["product"] == "all")
-                    & (figures["segment"] == "all") & figures["selected"]]
+    from xjtrade.data.selector import main_rows
+    money = figures[main_rows(figures)]
     entities = sorted(money["entity"].unique())
     if params.entity not in entities:
         raise ParameterError(f"entity: no trade figures for {params.entity!r}; entities with data: "

@@ -29,8 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import periods
-from .sources import CURRENCY_UNITS, RawData
+from xjtrade.data import periods
+from xjtrade.data.currency import CURRENCIES
+from xjtrade.data.selector import main_rows, split_ids, unique_ids
+from xjtrade.data.raw import CURRENCY_UNITS, RawData
 
 KEY = ["entity", "flow", "partner", "product", "segment", "indicator", "measure", "start", "end"]
 SERIES_KEY = ["entity", "flow", "partner", "product", "segment", "indicator", "measure"]
@@ -166,8 +168,7 @@ def _issue(kind, severity, sel, other, diff, note, unit=None) -> dict:
         "other_value": None if other is None else other["_cmp"],
         "unit": unit or ("CNY billion" if sel["measure"] == "money" else sel["unit"]),
         "difference_pct": diff,
-        "source_ids": ";".join(sorted(set(str(sel["source_ids"]).split(";")) |
-                                      (set() if other is None else set(str(other["source_ids"]).split(";"))))),
+        "source_ids": ";".join(unique_ids([sel["source_ids"]] + ([] if other is None else [other["source_ids"]]))),
         "note": note,
     }
 
@@ -253,7 +254,7 @@ def _derived_id(method: str, inputs: list[str], extra: str = "") -> str:
 def _derived_row(template: pd.Series, method: str, inputs: list[pd.Series], **changes) -> dict:
     row = {c: template[c] for c in FIGURE_COLUMNS if c in template.index}
     ids = [str(i["figure_id"]) for i in inputs]
-    srcs = sorted({s for i in inputs for s in str(i["source_ids"]).split(";") if s})
+    srcs = unique_ids(i["source_ids"] for i in inputs)
     row.update({
         "origin": "derived", "method": method, "steps": 1 + max(int(i["steps"]) for i in inputs),
         "inputs": ";".join(ids), "source_ids": ";".join(srcs),
@@ -301,8 +302,7 @@ def derive_national_growth(selected: pd.DataFrame) -> list[dict]:
     """China's growth rate implied by a regional rate and a reported gap to the national rate."""
     out = []
     gaps = selected[selected["indicator"] == "growth gap to national rate"]
-    totals = selected[(selected["indicator"] == "trade value") & selected["yoy_pct"].notna()
-                      & (selected["product"] == "all") & (selected["segment"] == "all")]
+    totals = selected[main_rows(selected, selected=False) & selected["yoy_pct"].notna()]
     for _, g in gaps.iterrows():
         match = totals[(totals["entity"] == g["entity"]) & (totals["flow"] == g["flow"])
                        & (totals["partner"] == g["partner"]) & (totals["start"] == g["start"])
@@ -345,7 +345,7 @@ def derive_parts_and_totals(selected: pd.DataFrame, fx: dict[int, float], tol: T
                                          f"{parts:,.2f} against a total of {t['value_cny_bn']:,.2f}"))
             else:
                 cur = "CNY" if "CNY" in (x["currency"], m["currency"]) else "USD"
-                col = "value_cny_bn" if cur == "CNY" else "value_usd_bn"
+                col = CURRENCIES[cur].column
                 row = _derived_row(x, "total from parts", [x, m], flow="total",
                                    description=f"{x['entity']} total {x['period_label']} = exports "
                                                f"{x['figure_id']} + imports {m['figure_id']}")
@@ -354,7 +354,7 @@ def derive_parts_and_totals(selected: pd.DataFrame, fx: dict[int, float], tol: T
             part = x if x is not None else m
             missing = "imports" if x is not None else "exports"
             cur = t["currency"]
-            col = "value_cny_bn" if cur == "CNY" else "value_usd_bn"
+            col = CURRENCIES[cur].column
             rest = t[col] - part[col]
             if rest > 0:
                 row = _derived_row(t, "part from total", [t, part], flow=missing,
@@ -397,8 +397,7 @@ def derive_shares(selected: pd.DataFrame) -> list[dict]:
     """Partner shares of the same entity's world total (percent)."""
     out = []
     money = selected[(selected["measure"] == "money") & selected["value"].notna()
-                     & (selected["indicator"] == "trade value") & (selected["product"] == "all")
-                     & (selected["segment"] == "all")]
+                     & main_rows(selected, selected=False)]
     world = money[money["partner"] == "World"].set_index(["entity", "flow", "start", "end"], drop=False)
     for _, r in money[money["partner"] != "World"].iterrows():
         k = (r["entity"], r["flow"], r["start"], r["end"])
@@ -420,7 +419,7 @@ def part_exceeds_whole(selected: pd.DataFrame, tol: Tolerance = Tolerance()) -> 
     f = selected[(selected["measure"] == "money") & selected["value"].notna()
                  & (selected["indicator"] == "trade value")].copy()
     f["_cmp"] = f["value_cny_bn"]
-    whole = f[(f["partner"] == "World") & (f["product"] == "all") & (f["segment"] == "all")]
+    whole = f[main_rows(f, selected=False, partner="World")]
     whole = whole.set_index(["entity", "flow", "start", "end"], drop=False)
     parts = f[(f["partner"] != "World") | (f["product"] != "all") | (f["segment"] != "all")]
     for _, p in parts.iterrows():
@@ -491,41 +490,8 @@ def trace(figures: pd.DataFrame, figure_id: str) -> list[str]:
     if row["origin"] == "reported":
         return [figure_id]
     out: list[str] = []
-    for parent in str(row["inputs"]).split(";"):
+    for parent in split_ids(row["inputs"]):
         for leaf in trace(figures, parent):
             if leaf not in out:
                 out.append(leaf)
     return out
-
-
-def series(figures: pd.DataFrame, entity: str = "Xinjiang", flow: str = "total", partner: str = "World",
-           kind: str = "year", currency: str = "CNY", product: str = "all", segment: str = "all",
-           indicator: str = "trade value") -> pd.DataFrame:
-    """Selected figures of one series, one row per period, with `value` in the chosen currency.
-
-    kind: 'year' (calendar years), 'ytd' (cumulative Jan..m), 'block' (the months of each
-    year cut at the year-to-date releases: Jan-Feb, Mar, ... -- blocks that do not overlap).
-    Rows with only a growth rate keep value NaN.
-    """
-    col = {"CNY": "value_cny_bn", "USD": "value_usd_bn"}[currency]
-    f = figures[figures["selected"] & (figures["entity"] == entity) & (figures["flow"] == flow)
-                & (figures["partner"] == partner) & (figures["product"] == product)
-                & (figures["segment"] == segment) & (figures["indicator"] == indicator)]
-    ytd = (f["start"] % 12 == 0) & (f["start"] // 12 == f["end"] // 12)
-    if kind == "year":
-        f = f[f["period_kind"] == "year"]
-    elif kind == "ytd":
-        f = f[ytd]
-    elif kind == "block":
-        cuts = f[ytd & f["value"].notna() & f["qualifier"].isin(["exact", "about"])]
-        wanted = set()
-        for year, grp in cuts.groupby("year"):
-            for block in periods.ytd_blocks([periods.month_of(e) for e in grp["end"]], int(year)):
-                wanted.add((block.start, block.end))
-        f = f[[(s, e) in wanted for s, e in zip(f["start"], f["end"])]]
-    else:
-        raise ValueError(f"kind must be year, ytd or block, not {kind!r}")
-    out = f.assign(value=f[col])[["figure_id", "origin", "method", "period_label", "period_start",
-                                  "period_end", "start", "end", "months", "year", "value", "yoy_pct",
-                                  "qualifier", "source_ids", "published", "inputs"]]
-    return out.sort_values(["start", "end"]).reset_index(drop=True)
