@@ -28,6 +28,7 @@ from xjtrade.stats import models as fc
 from xjtrade.stats import growth
 from xjtrade.data.processed import load_processed
 from xjtrade.report.params import RunParams, check_against_data
+from xjtrade.report.results import section_json
 
 
 
@@ -609,8 +610,9 @@ def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
 
 
 def save_results(ctx: Context, section: str, results: dict) -> str:
-    """Write results/<section>.json (if saving) and return the JSON text (printed by the notebook)."""
-    text = json.dumps(results, indent=1, sort_keys=True, default=_r)
+    """Validate a section against the results contract (`report/results.py`), write
+    results/<section>.json (if saving) and return the JSON text."""
+    text = section_json(section, json.loads(json.dumps(results, default=_r)))
     if ctx.out_dir is not None:
         folder = ctx.out_dir / "results"
         folder.mkdir(parents=True, exist_ok=True)

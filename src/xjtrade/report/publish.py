@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from xjtrade.data.currency import CURRENCIES
+from xjtrade.report.results import GrowthResults, Results, load_results
 from xjtrade.data.selector import main_rows, unique_ids
 from xjtrade.project import staged_dir
 from xjtrade.data.clean import Tolerance
@@ -49,46 +50,48 @@ def cite(figures: pd.DataFrame, figure_id: str) -> str:
     return f"({kind} {figure_id}; {links})"
 
 
-def summary_page(results: dict, figures: pd.DataFrame) -> str:
+def summary_page(results: Results, figures: pd.DataFrame) -> str:
     """index.qmd: key figures and findings, every number generated from the run's results."""
-    p = results["parameters"]
+    p = results.parameters
     unit = CURRENCIES[p["currency"]].unit
     subject = f"{p['entity']} {p['flow']} trade" + ("" if p["partner"] == "World" else f" with {p['partner']}")
-    g, fc, d = results.get("growth", {}), results.get("forecast", {}), results.get("data", {})
-    ds = results.get("dataset", {})
+    g = results.growth or GrowthResults()
+    d = results.data
+    fc = results.forecast.model_dump() if results.forecast else {}
+    ds = results.dataset
     lines = ["---", f'title: "{p["title"]}"', "---", "",
              f"This report follows **{subject}**, in {unit}, over {p['start_year']}-{p['end_year']}, "
              f"from figures published in official releases and news reports"
-             + (f" up to **{p['as_of']}**" if p["as_of"] else f" up to {d.get('last_published', 'n/a')}")
+             + (f" up to **{p['as_of']}**" if p["as_of"] else f" up to {d.last_published if d else 'n/a'}")
              + ". Every number below refers to the figure it comes from; the sources chapter lists every "
                "report with its date and address.", "", "## Key figures", ""]
-    if g.get("latest_year"):
+    if g.latest_year:
         row = figures[main_rows(figures, entity=p["entity"], flow=p["flow"], partner=p["partner"])
-                      & (figures["period_kind"] == "year") & (figures["year"] == g["latest_year"])]
+                      & (figures["period_kind"] == "year") & (figures["year"] == g.latest_year)]
         ref = cite(figures, row.iloc[0]["figure_id"]) if len(row) else ""
-        yoy = f", {g['latest_yoy_pct']:+.1f}% on the year before" if g.get("latest_yoy_pct") is not None else ""
-        lines.append(f"- **{g['latest_year']}**: {_fmt(g['latest_value'])} {unit}{yoy} {ref}.")
-    ids = g.get("figures", {})
+        yoy = f", {g.latest_yoy_pct:+.1f}% on the year before" if g.latest_yoy_pct is not None else ""
+        lines.append(f"- **{g.latest_year}**: {_fmt(g.latest_value)} {unit}{yoy} {ref}.")
+    ids = g.figures
 
     def by_year(year) -> str:
         fid = ids.get(str(year))
         return cite(figures, fid) if fid else ""
 
-    for w in g.get("cagr", []):
-        if w.get("cagr_pct") is not None:
-            lines.append(f"- Compound annual growth {w['start']}-{w['end']}: **{w['cagr_pct']:+.1f}%** a year "
-                         f"({_fmt(w['start_value'])} {by_year(w['start'])} to {_fmt(w['end_value'])} {unit} "
-                         f"{by_year(w['end'])}).")
-    t = g.get("trend", {})
-    if "growth_pct" in t:
-        lines.append(f"- Log-linear trend growth {t['start']}-{t['end']} ({t['n_obs']} years): "
-                     f"**{t['growth_pct']:+.1f}%** a year, 95% interval {t['ci_low']:+.1f}% to {t['ci_high']:+.1f}% "
+    for w in g.cagr:
+        if w.cagr_pct is not None:
+            lines.append(f"- Compound annual growth {w.start}-{w.end}: **{w.cagr_pct:+.1f}%** a year "
+                         f"({_fmt(w.start_value)} {by_year(w.start)} to {_fmt(w.end_value)} {unit} "
+                         f"{by_year(w.end)}).")
+    t = g.trend
+    if t.growth_pct is not None:
+        lines.append(f"- Log-linear trend growth {t.start}-{t.end} ({t.n_obs} years): "
+                     f"**{t.growth_pct:+.1f}%** a year, 95% interval {t.ci_low:+.1f}% to {t.ci_high:+.1f}% "
                      f"(annual figures {', '.join(ids.values())}, listed with their sources in the growth chapter).")
-    b = g.get("break", {})
-    if b.get("testable"):
-        verdict = "a break" if b["p_value"] < 0.05 else "no significant break"
-        lines.append(f"- Trend break from {p['break_year']}: {verdict} (F = {b['f_stat']:.2f}, p = {b['p_value']:.3f}); "
-                     f"trend growth {b['growth_before_pct']:+.1f}% before, {b['growth_after_pct']:+.1f}% after.")
+    b = g.break_
+    if b.testable:
+        verdict = "a break" if b.p_value < 0.05 else "no significant break"
+        lines.append(f"- Trend break from {p['break_year']}: {verdict} (F = {b.f_stat:.2f}, p = {b.p_value:.3f}); "
+                     f"trend growth {b.growth_before_pct:+.1f}% before, {b.growth_after_pct:+.1f}% after.")
     main = fc.get("main", {})
     if main.get("forecast"):
         for year, v in main["forecast"].items():
@@ -176,8 +179,8 @@ def about_page(manifest: dict) -> str:
 def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) -> Path:
     """Assemble the Quarto project for one run into `stage`."""
     run_dir = Path(run_dir)
-    results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-    params = results["parameters"]
+    results = load_results((run_dir / "results.json").read_text(encoding="utf-8"))
+    params = results.parameters
     config = yaml.safe_load((project.root / "_quarto.yml").read_text(encoding="utf-8"))
     config.setdefault("book", {})["title"] = params["title"]
     if params.get("as_of"):

@@ -22,9 +22,9 @@ import yaml
 from xjtrade.project import staged_dir
 from xjtrade.data.processed import build_dataset, load_processed
 from xjtrade.report.params import RunParams, check_against_data
+from xjtrade.report.results import SECTIONS, load_results
 from xjtrade.project import Project
 
-RESULT_SECTIONS = ("data", "growth", "forecast")
 
 
 class RunError(RuntimeError):
@@ -136,16 +136,17 @@ def _prepare_data(project: Project, params: RunParams, target: Path, log) -> Non
     shutil.copytree(project.processed, target)
 
 
-def merge_results(folder: Path, params: RunParams) -> dict:
-    out = {"parameters": params.notebook_parameters()}
-    for section in RESULT_SECTIONS:
+def merge_results(folder: Path, params: RunParams) -> str:
+    """results.json of a run: the notebooks' sections and the data summary, checked against the contract."""
+    raw: dict = {"parameters": params.notebook_parameters()}
+    for section in SECTIONS:
         path = folder / "results" / f"{section}.json"
         if path.exists():
-            out[section] = json.loads(path.read_text(encoding="utf-8"))
+            raw[section] = json.loads(path.read_text(encoding="utf-8"))
     summary = folder / "data" / "summary.json"
     if summary.exists():
-        out["dataset"] = json.loads(summary.read_text(encoding="utf-8"))
-    return out
+        raw["dataset"] = json.loads(summary.read_text(encoding="utf-8"))
+    return load_results(json.dumps(raw)).to_json()
 
 
 def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
@@ -208,8 +209,7 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
             raise RunError("run failed; the previous run folder is unchanged\n  "
                            + "\n  ".join(lines) + f"\n  executed notebook(s) kept in {failed_dir}", failed_dir)
         results = merge_results(stage, params)
-        (stage / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n",
-                                            encoding="utf-8")
+        (stage / "results.json").write_text(results, encoding="utf-8")
     shutil.rmtree(failed_dir, ignore_errors=True)
     return RunResult(folder=final, notebooks=[final / "notebooks" / s.name for s in all_notebooks],
-                     seconds=seconds, results=results)
+                     seconds=seconds, results=json.loads(results))

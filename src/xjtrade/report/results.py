@@ -1,0 +1,164 @@
+"""The results contract: what a run's notebooks write and the summary page reads.
+
+Each notebook saves one section (`data`, `growth`, `forecast`) through
+`chapters.save_results`, which validates it against the section's model here; the run
+step merges the sections into `results.json` as a :class:`Results`, and the publish step
+reads that file back through the same model.  A renamed or missing key therefore fails
+the run that wrote it, with the section and the key, instead of silently dropping a
+line from the summary page.  Kept free of heavy imports (pydantic only): the publish
+step reads results without loading pandas or statsmodels.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Open(BaseModel):
+    """Sections whose inner details vary by model (kept, but not enumerated)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+# ---------------------------------------------------------------- data chapter
+
+class DataResults(_Strict):
+    reported_figures: int
+    sources: int
+    derived_figures: int
+    derived_in_use: int
+    first_year: int | None = None
+    last_year: int | None = None
+    last_published: str | None = None
+    quality: dict[str, int] = {}
+
+
+# ---------------------------------------------------------------- growth chapter
+
+class CagrWindow(_Strict):
+    start: int
+    end: int
+    start_value: float | None = None
+    end_value: float | None = None
+    years: int | None = None
+    cagr_pct: float | None = None
+    note: str = ""
+
+
+class TrendSummary(_Strict):
+    start: int | None = None
+    end: int | None = None
+    n_obs: int | None = None
+    growth_pct: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    r2: float | None = None
+    note: str = ""
+    reason: str = ""
+
+
+class BreakSummary(_Strict):
+    testable: bool = False
+    reason: str = ""
+    f_stat: float | None = None
+    p_value: float | None = None
+    growth_before_pct: float | None = None
+    growth_after_pct: float | None = None
+    n_before: int | None = None
+    n_after: int | None = None
+
+
+class GrowthResults(_Strict):
+    years: list[int] = []
+    figures: dict[str, str] = {}       # year -> figure id of the annual value used
+    latest_year: int | None = None
+    latest_value: float | None = None
+    latest_yoy_pct: float | None = None
+    n_years: int = 0
+    cagr: list[CagrWindow] = []
+    trend: TrendSummary = TrendSummary()
+    break_: BreakSummary = Field(BreakSummary(), alias="break")   # "break" is a Python keyword
+    contributions: int = 0
+    national_periods: int = 0
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- forecast chapter
+
+class ForecastResults(_Open):
+    """The forecast chapter's results (its fields are owned by the outlook module)."""
+
+
+# ---------------------------------------------------------------- the whole run
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "data": DataResults,
+    "growth": GrowthResults,
+    "forecast": ForecastResults,
+}
+
+
+class Results(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    parameters: dict[str, Any]
+    data: DataResults | None = None
+    growth: GrowthResults | None = None
+    forecast: ForecastResults | None = None
+    dataset: dict[str, Any] = {}     # data/processed summary.json of the run's vintage
+
+    def to_json(self) -> str:
+        out: dict[str, Any] = {"parameters": self.parameters}
+        for name in SECTIONS:
+            section = getattr(self, name)
+            if section is not None:
+                out[name] = section.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        if self.dataset:
+            out["dataset"] = self.dataset
+        return json.dumps(out, indent=1, sort_keys=True) + "\n"
+
+
+class ResultsError(ValueError):
+    """A section does not match the contract: the message names the section and the keys."""
+
+
+def _errors(section: str, exc: ValidationError) -> str:
+    lines = [f"  - {'.'.join(str(x) for x in e['loc']) or '(section)'}: {e['msg']}" for e in exc.errors()]
+    return f"results section {section!r} does not match the contract (xjtrade.report.results):\n" + "\n".join(lines)
+
+
+def validate_section(section: str, values: dict) -> BaseModel:
+    """Check one notebook's results against its section model."""
+    if section not in SECTIONS:
+        raise ResultsError(f"unknown results section {section!r}; known: {', '.join(SECTIONS)}")
+    try:
+        return SECTIONS[section](**values)
+    except ValidationError as exc:
+        raise ResultsError(_errors(section, exc)) from None
+
+
+def section_json(section: str, values: dict) -> str:
+    """The JSON text of a validated section (as written to results/<section>.json)."""
+    model = validate_section(section, values)
+    return json.dumps(model.model_dump(mode="json", exclude_unset=True, by_alias=True), indent=1, sort_keys=True)
+
+
+def load_results(text: str) -> Results:
+    """Parse results.json (raises ResultsError naming the section and key on a mismatch)."""
+    raw = json.loads(text)
+    sections = {}
+    for name in SECTIONS:
+        if name in raw:
+            sections[name] = validate_section(name, raw[name])
+    try:
+        return Results(parameters=raw.get("parameters", {}), dataset=raw.get("dataset", {}), **sections)
+    except ValidationError as exc:
+        raise ResultsError(_errors("results", exc)) from None
