@@ -357,9 +357,9 @@ def test_truncated_file(raw_copy):
     body = text.rstrip("\n")
     last_start = body.rfind("\n") + 1
     last = body[last_start:]
-    assert last.startswith("R0399,")
+    assert last.startswith("R0") and last.count(",") >= 16   # a whole row
     commas = [i for i, c in enumerate(last) if c == ","]
-    cut = last[:commas[6] - 3]               # 'R0399,China,total,World,all,all,trade va'
+    cut = last[:commas[6] - 3]               # e.g. 'R0440,Xinjiang,total,World,all,all,trade va'
     raw_copy.path.write_text(body[:last_start] + cut, encoding="utf-8")
     line = len(raw_copy.rows)                # the last line of the file
     found = problems_of(raw_copy.folder)

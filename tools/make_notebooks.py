@@ -2,31 +2,20 @@
 
 The notebooks are the source of truth once written; this script documents their shape and
 rewrites them from scratch when their structure changes:  python tools/make_notebooks.py
+With --parameters it only rewrites the `parameters` cell of the existing notebooks from the
+schema (xjtrade.report.params.RunParams), keeping every other cell and output.
 """
+
+import sys
 
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-PARAMETERS = '''# Parameters: defaults equal params/default.yaml; `xjtrade run` injects a validated set after this cell.
-from typing import Optional
-name: str = "default"                 # run name: the folder under reports/
-title: str = "Xinjiang Trade Monitor" # report title
-entity: str = "Xinjiang"              # entity analysed: Xinjiang, a port or a zone
-flow: str = "total"                   # trade flow: total, exports or imports
-partner: str = "World"                # partner: World, Belt and Road, Central Asia, a country
-currency: str = "CNY"                 # currency of the analysis: CNY or USD (billions)
-start_year: int = 2011                # first year of the analysis window
-end_year: int = 2023                  # last year of the analysis window
-as_of: Optional[str] = None             # use only figures published on or before this date (YYYY-MM-DD)
-horizon: int = 2                      # forecast horizon, years
-models: list = ["naive", "drift", "mean_growth", "loglinear", "ets", "ets_damped", "arima"]  # models compared
-levels: list = [80, 95]               # prediction interval levels, percent
-break_year: int = 2022                # first year of the tested trend break
-min_train: int = 5                    # smallest training sample in the backtest
-data_dir: str = "../data/processed"   # processed data (a run passes its own vintage)
-out_dir: Optional[str] = None           # where figures, tables and results are saved (None: nowhere)'''
+from xjtrade.report.params import parameters_cell
+
+PARAMETERS = parameters_cell()
 
 SETUP = '''#| output: false
 from xjtrade.report import chapters as xa
@@ -195,8 +184,25 @@ FORECAST = notebook(
              '    "nowcast": now.get("results", {"ok": False, "reason": now.get("reason")})}))'),
     ], "forecast")
 
+def rewrite_parameters(path: Path) -> bool:
+    """Replace the `parameters` cell of an existing notebook by the generated one; True if it changed."""
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise SystemExit(f"{path}: expected one cell tagged 'parameters', found {len(cells)}")
+    if cells[0].source == PARAMETERS:
+        return False
+    cells[0].source = PARAMETERS
+    nbformat.write(nb, path)
+    return True
+
+
 if __name__ == "__main__":
     root = Path(__file__).resolve().parents[1] / "notebooks"
-    for name, nb in [("01-data", DATA), ("02-growth", GROWTH), ("03-forecast", FORECAST)]:
-        nbformat.write(nb, root / f"{name}.ipynb")
-        print("wrote", root / f"{name}.ipynb")
+    if "--parameters" in sys.argv[1:]:
+        for path in sorted(root.glob("[0-9][0-9]-*.ipynb")):
+            print(("rewrote" if rewrite_parameters(path) else "unchanged"), path)
+    else:
+        for name, nb in [("01-data", DATA), ("02-growth", GROWTH), ("03-forecast", FORECAST)]:
+            nbformat.write(nb, root / f"{name}.ipynb")
+            print("wrote", root / f"{name}.ipynb")

@@ -109,6 +109,35 @@ class RunParams(BaseModel):
         return out
 
 
+# Parameters the notebooks take besides the run parameters: (annotation, default literal, comment)
+NOTEBOOK_EXTRAS: dict[str, tuple[str, str, str]] = {
+    "data_dir": ("str", '"../data/processed"', "processed data (a run passes its own vintage)"),
+    "out_dir": ("Optional[str]", "None", "where figures, tables and results are saved (None: nowhere)"),
+}
+
+
+def parameters_cell(schema: type[RunParams] | None = None) -> str:
+    """The source of every notebook's `parameters` cell, generated from the schema: the run
+    parameters with their defaults and descriptions, then the notebook-only extras."""
+    schema = schema or RunParams
+    defaults = schema().notebook_parameters()
+    rows = []
+    for name, field in schema.model_fields.items():
+        value = defaults[name]
+        annotation = {bool: "bool", int: "int", str: "str", list: "list"}.get(type(value), "Optional[str]")
+        if name == "as_of":
+            annotation = "Optional[str]"
+        rows.append((f"{name}: {annotation} = {value!r}".replace("'", '"'), field.description))
+    rows += [(f"{name}: {ann} = {default}", comment) for name, (ann, default, comment) in NOTEBOOK_EXTRAS.items()]
+    width = 38
+    lines = ["# Parameters, generated from the schema (xjtrade.report.params.RunParams):",
+             "# `python tools/make_notebooks.py --parameters` rewrites this cell; `xjtrade run` injects",
+             "# a validated set after it.",
+             "from typing import Optional"]
+    lines += [f"{code.ljust(width)} # {comment}" for code, comment in rows]
+    return "\n".join(lines)
+
+
 def _coerce_override(raw: str):
     """`-p key=value`: the value is read as YAML (numbers, lists, null), never evaluated as code."""
     try:

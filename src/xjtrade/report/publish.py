@@ -156,6 +156,16 @@ def tolerance_table() -> str:
     return "Tolerances used by the reconciliation:\n\n" + "\n".join(rows)
 
 
+def model_table() -> str:
+    """The forecasting models of the registry, as a table for the methods chapter."""
+    from xjtrade.stats.registry import MODELS
+    lines = ["| model | what it does | needs at least | used for |", "|---|---|--:|---|"]
+    for spec in MODELS.values():
+        used = " and ".join(w for w, on in (("annual", spec.annual), ("monthly", spec.monthly)) if on)
+        lines.append(f"| {spec.label} | {spec.description} | {spec.min_obs({})} observations | {used} series |")
+    return "\n".join(lines)
+
+
 def about_page(manifest: dict) -> str:
     p = manifest["parameters"]
     lines = ["---", 'title: "About this build"', "---", "",
@@ -192,7 +202,7 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     figures, _, sources = load_processed(run_dir / "data")
     (stage / "index.qmd").write_text(summary_page(results, figures), encoding="utf-8")
     methods = (project.root / "methods.qmd").read_text(encoding="utf-8")
-    (stage / "methods.qmd").write_text(methods.replace("{{tolerances}}", tolerance_table()), encoding="utf-8")
+    (stage / "methods.qmd").write_text(methods.replace("{{tolerances}}", tolerance_table()).replace("{{models}}", model_table()), encoding="utf-8")
     (stage / "sources.qmd").write_text(sources_page(sources, params.get("as_of")), encoding="utf-8")
     (stage / "about.qmd").write_text(about_page(manifest), encoding="utf-8")
     shutil.copytree(run_dir / "notebooks", stage / "notebooks")

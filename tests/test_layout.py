@@ -1,0 +1,84 @@
+"""The package layout: imports go one way (report -> data, stats), registries are the one source."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[1] / "src" / "xjtrade"
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute module names imported by a file (relative imports resolved against the package)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = ["xjtrade", *path.relative_to(PKG).with_suffix("").parts[:-1]]
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.add(mod)
+            out |= {f"{mod}.{a.name}" for a in node.names}
+    return out
+
+
+@pytest.mark.parametrize("stage,forbidden", [
+    ("data", ("xjtrade.report", "xjtrade.stats", "xjtrade.pipeline", "xjtrade.cli")),
+    ("stats", ("xjtrade.report", "xjtrade.data", "xjtrade.pipeline", "xjtrade.cli")),
+    ("report/render", ("xjtrade.data", "xjtrade.stats", "pandas", "numpy", "matplotlib", "seaborn",
+                       "statsmodels")),
+])
+def test_imports_go_one_way(stage, forbidden):
+    offenders = []
+    for path in sorted((PKG / stage).rglob("*.py")):
+        for mod in _imports(path):
+            if any(mod == f or mod.startswith(f + ".") for f in forbidden):
+                offenders.append(f"{path.relative_to(PKG)} imports {mod}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_layout_check_would_catch_a_wrong_import(tmp_path):
+    bad = PKG / "stats" / "_tmp_bad_import.py"
+    bad.write_text("from xjtrade.report import chapters\n")
+    try:
+        with pytest.raises(AssertionError, match="_tmp_bad_import"):
+            test_imports_go_one_way("stats", ("xjtrade.report",))
+    finally:
+        bad.unlink()
+
+
+def test_renderer_and_cli_start_light():
+    """Importing the renderer, the results contract or the build pipeline loads no pandas or
+    statsmodels (a no-op build costs a few file hashes)."""
+    code = ("import sys, xjtrade.report.render, xjtrade.report.results, xjtrade.pipeline, xjtrade.cli; "
+            "heavy = [m for m in ('pandas', 'statsmodels', 'seaborn', 'matplotlib', 'scipy') if m in sys.modules]; "
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_model_registry_is_the_one_list():
+    from xjtrade.report.params import RunParams
+    from xjtrade.stats import models
+    from xjtrade.stats.registry import ANNUAL_MODELS, MODELS, MONTHLY_MODELS
+
+    assert RunParams().models == ANNUAL_MODELS
+    for name, spec in MODELS.items():
+        assert callable(getattr(models, spec.function)), name
+        assert "_" not in spec.label, f"{name}: the label is for readers"
+    assert "snaive" in MONTHLY_MODELS and "snaive" not in ANNUAL_MODELS
+    # the methods chapter's model table is generated from the registry
+    from xjtrade.report.publish import model_table
+    assert "{{models}}" in (PKG.parents[1] / "methods.qmd").read_text(encoding="utf-8")
+    table = model_table()
+    for spec in MODELS.values():
+        assert f"| {spec.label} | {spec.description} |" in table
