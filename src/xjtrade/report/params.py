@@ -50,7 +50,8 @@ class RunParams(BaseModel):
     end_year: int = Field(2023, ge=2000, le=2100, description="Last year of the analysis window")
     as_of: dt.date | None = Field(None, description="Use only figures published on or before this date")
     horizon: int = Field(2, ge=1, le=10, description="Forecast horizon in years")
-    models: tuple[str, ...] = Field(MODELS, description="Forecast models to compare")
+    models: tuple[str, ...] = Field(MODELS, description="Forecast models to compare (None: every annual model "
+                                                         "in the registry)")
     levels: tuple[int, ...] = Field((80, 95), description="Prediction interval levels, percent")
     break_year: int = Field(2022, ge=2000, le=2100, description="First year of the tested trend break")
     min_train: int = Field(5, ge=2, le=50, description="Smallest training sample in the backtest")
@@ -73,6 +74,11 @@ class RunParams(BaseModel):
         if v not in CURRENCIES:
             raise ValueError(f"unknown currency {v!r}; choose from {', '.join(CURRENCIES)}")
         return v
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _all_models(cls, v):
+        return MODELS if v is None else v
 
     @field_validator("models")
     @classmethod
@@ -127,6 +133,8 @@ def parameters_cell(schema: type[RunParams] | None = None) -> str:
         annotation = {bool: "bool", int: "int", str: "str", list: "list"}.get(type(value), "Optional[str]")
         if name == "as_of":
             annotation = "Optional[str]"
+        if name == "models":   # the registry's list, not a copy of it: a new model needs no new cell
+            annotation, value = "Optional[list]", None
         rows.append((f"{name}: {annotation} = {value!r}".replace("'", '"'), field.description))
     rows += [(f"{name}: {ann} = {default}", comment) for name, (ann, default, comment) in NOTEBOOK_EXTRAS.items()]
     width = 38
