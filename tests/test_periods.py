@@ -271,7 +271,7 @@ def test_differencing_cumulative_sums_recovers_block_sums(year, monthly, ends):
     raw = _raw_from_cumulative(year, cumulative)
     selected = clean.select(clean.normalise(raw))
     assert selected["selected"].all()
-    rows, issues = clean.derive_ytd_blocks(selected[selected["selected"]], clean._rate_lookup(raw.rates))
+    rows, issues = clean.derive_ytd_blocks(selected[selected["selected"]], clean.DeriveEnv(clean._rate_lookup(raw.rates)))
     assert issues == []
     derived = {(r["start"], r["end"]): r for r in rows}
     expected_blocks = ytd_blocks(cuts, year)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -278,8 +279,20 @@ def _with_money(row: dict, native_bn: float, currency: str, fx: dict[int, float]
     return row
 
 
-def derive_prior_year(selected: pd.DataFrame, fx: dict[int, float]) -> list[dict]:
+@dataclass(frozen=True)
+class DeriveEnv:
+    """What every derivation may use besides the selected figures."""
+
+    fx: dict[int, float]          # CNY per USD by year
+    tol: Tolerance = Tolerance()
+
+
+Derived = tuple[list[dict], list[dict]]   # (derived rows, data-quality issues)
+
+
+def derive_prior_year(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
     """Value of the same months a year earlier implied by a value and its year-on-year rate."""
+    fx = env.fx
     out = []
     base = selected[selected["value"].notna() & selected["yoy_pct"].notna()
                     & selected["indicator"].isin(ADDITIVE_INDICATORS | {"China-Europe freight trains"})]
@@ -295,10 +308,10 @@ def derive_prior_year(selected: pd.DataFrame, fx: dict[int, float]) -> list[dict
         else:
             row["value"] = r["value"] / factor
         out.append(row)
-    return out
+    return out, []
 
 
-def derive_national_growth(selected: pd.DataFrame) -> list[dict]:
+def derive_national_growth(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
     """China's growth rate implied by a regional rate and a reported gap to the national rate."""
     out = []
     gaps = selected[selected["indicator"] == "growth gap to national rate"]
@@ -316,12 +329,13 @@ def derive_national_growth(selected: pd.DataFrame) -> list[dict]:
                            description=(f"China's trade growth {g['period_label']} = {t['entity']} "
                                         f"{t['yoy_pct']:+g}% less the reported gap of {g['value']:g} points"))
         out.append(row)
-    return out
+    return out, []
 
 
-def derive_parts_and_totals(selected: pd.DataFrame, fx: dict[int, float], tol: Tolerance = Tolerance()
-                            ) -> tuple[list[dict], list[dict]]:
+def derive_parts_and_totals(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
     """Totals from exports plus imports (and a missing part from the total), with consistency checks."""
+    tol = env.tol
+    fx = env.fx
     out, issues = [], []
     money = selected[(selected["measure"] == "money") & selected["value"].notna()
                      & (selected["indicator"] == "trade value")]
@@ -364,8 +378,9 @@ def derive_parts_and_totals(selected: pd.DataFrame, fx: dict[int, float], tol: T
     return out, issues
 
 
-def derive_ytd_blocks(selected: pd.DataFrame, fx: dict[int, float]) -> tuple[list[dict], list[dict]]:
+def derive_ytd_blocks(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
     """Single months and blocks from consecutive year-to-date figures of one year."""
+    fx = env.fx
     out, issues = [], []
     ok = selected[(selected["measure"] == "money") & selected["value"].notna()
                   & selected["qualifier"].isin(["exact", "about"])
@@ -393,7 +408,7 @@ def derive_ytd_blocks(selected: pd.DataFrame, fx: dict[int, float]) -> tuple[lis
     return out, issues
 
 
-def derive_shares(selected: pd.DataFrame) -> list[dict]:
+def derive_shares(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
     """Partner shares of the same entity's world total (percent)."""
     out = []
     money = selected[(selected["measure"] == "money") & selected["value"].notna()
@@ -410,7 +425,24 @@ def derive_shares(selected: pd.DataFrame) -> list[dict]:
                                 value_cny_bn=np.nan, value_usd_bn=np.nan,
                                 description=f"{r['partner']} share of {r['entity']} {r['flow']} "
                                             f"{r['period_label']}: {r['figure_id']} / {w['figure_id']}"))
-    return out
+    return out, []
+
+
+@dataclass(frozen=True)
+class Derivation:
+    name: str                                           # what it derives (the `method` of its rows)
+    progress: str                                       # what the step says while it runs
+    fn: Callable[[pd.DataFrame, DeriveEnv], Derived]    # selected figures -> rows, issues
+
+
+# The derivations, in the order they run; each sees the figures selected after the previous one.
+DERIVATIONS: tuple[Derivation, ...] = (
+    Derivation("prior year from yoy", "deriving prior-year values from growth rates", derive_prior_year),
+    Derivation("national rate from gap", "deriving China's rate from reported gaps", derive_national_growth),
+    Derivation("total from parts", "deriving totals and parts from exports and imports", derive_parts_and_totals),
+    Derivation("ytd difference", "deriving months and blocks from year-to-date figures", derive_ytd_blocks),
+    Derivation("partner share", "deriving partner shares", derive_shares),
+)
 
 
 def part_exceeds_whole(selected: pd.DataFrame, tol: Tolerance = Tolerance()) -> list[dict]:
@@ -451,23 +483,15 @@ def _append(figures: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
 def clean(raw: RawData, as_of: str | None = None, tol: Tolerance = Tolerance(), log=None) -> Cleaned:
     """The whole cleaning step: normalise, select, derive (with lineage), reconcile."""
     say = log or (lambda msg: None)
-    fx = _rate_lookup(raw.rates)
+    env = DeriveEnv(fx=_rate_lookup(raw.rates), tol=tol)
     say("normalising units and periods")
     figs = select(normalise(raw, as_of))
     issues: list[dict] = []
-    say("deriving prior-year values from growth rates")
-    figs = select(_append(figs, derive_prior_year(figs[figs["selected"]], fx)))
-    figs = select(_append(figs, derive_national_growth(figs[figs["selected"]])))
-    say("deriving totals and parts from exports and imports")
-    rows, found = derive_parts_and_totals(figs[figs["selected"]], fx, tol)
-    issues += found
-    figs = select(_append(figs, rows))
-    say("deriving months and blocks from year-to-date figures")
-    rows, found = derive_ytd_blocks(figs[figs["selected"]], fx)
-    issues += found
-    figs = select(_append(figs, rows))
-    say("deriving partner shares")
-    figs = select(_append(figs, derive_shares(figs[figs["selected"]])))
+    for step in DERIVATIONS:
+        say(step.progress)
+        rows, found = step.fn(figs[figs["selected"]], env)
+        issues += found
+        figs = select(_append(figs, rows))
     say("reconciling sources")
     issues += compare_within_quantity(figs, tol)
     issues += part_exceeds_whole(figs[figs["selected"]], tol)
