@@ -498,3 +498,37 @@ def test_part_exceeding_the_world_total_is_a_conflict(processed):
     assert issue["kind"] == "part exceeds whole" and issue["entity"] == "Xinjiang"
     assert issue["period_label"] == "H1 2023"
     assert issue["difference_pct"] == pytest.approx((160.0 - 149.62) / 149.62 * 100, abs=1e-3)
+
+
+# ---------------------------------------------------------------------------
+# relational statements recorded as data
+# ---------------------------------------------------------------------------
+
+def test_percent_of_previous_year_gives_that_year(figs):
+    """R0441: Jan-Nov 2021 (R0168, 137.66 bn yuan) was 93 % of 2020, so 2020 = 137.66 / 0.93 = 148.02."""
+    r = one(figs[(figs["method"] == "previous year from ratio") & (figs["entity"] == "Xinjiang")])
+    assert r["period_label"] == "2020" and r["period_kind"] == "year"
+    assert r["value_cny_bn"] == pytest.approx(137.66 / 0.93, abs=1e-6)       # 148.0215
+    assert r["inputs"] == "R0168;R0441" and r["qualifier"] == "about"
+    assert clean.trace(figs, r["figure_id"]) == ["R0168", "R0441"]
+    assert bool(r["selected"])          # no reported 2020 total: the derived one is used
+
+
+def test_share_of_world_total_gives_the_total(figs):
+    """R0442: Kazakhstan's 9 bn USD (R0007) was 40.8 % of Xinjiang's 2008 trade: 9 / 0.408 = 22.06 bn USD,
+    checked against the reported 22.217 (R0420) within the 3 % allowed to an approximate figure."""
+    r = one(figs[figs["method"] == "total from share"])
+    assert (r["partner"], r["period_label"]) == ("World", "2008")
+    assert r["value_usd_bn"] == pytest.approx(9 / 0.408, abs=1e-6)
+    assert not bool(r["selected"])       # a reported total exists
+    reported = figs[(figs["figure_id"] == "R0420")].iloc[0]
+    assert abs(r["value_usd_bn"] / reported["value_usd_bn"] - 1) < 0.03
+
+
+def test_relational_rows_need_their_base_figure():
+    """A ratio with no value for its period derives nothing (and raises nothing)."""
+    sel = pd.DataFrame([{
+        "figure_id": "R9", "origin": "reported", "unit": "percent", "value": 93.0, "measure": "percent",
+        "indicator": clean.RATIO_TO_PREVIOUS_YEAR, "entity": "X", "flow": "total", "partner": "World",
+        "product": "all", "segment": "all", "start": 12 * 2021, "end": 12 * 2021 + 10, "selected": True}])
+    assert clean.derive_relational(sel, clean.DeriveEnv({})) == ([], [])

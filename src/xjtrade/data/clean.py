@@ -243,6 +243,7 @@ def flagged_rows(figures: pd.DataFrame) -> list[dict]:
 METHOD_CODES = {
     "prior year from yoy": "PY", "national rate from gap": "NG", "total from parts": "TP",
     "part from total": "PT", "ytd difference": "YD", "partner share": "SH",
+    "previous year from ratio": "PR", "total from share": "TS",
 }
 
 
@@ -428,6 +429,46 @@ def derive_shares(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
     return out, []
 
 
+RATIO_TO_PREVIOUS_YEAR = "percent of previous full year"
+SHARE_OF_WORLD = "share of world total"
+
+
+def derive_relational(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
+    """Totals implied by relational statements reported as data:
+    - "percent of previous full year": a period's value was N % of the previous calendar year's
+      total (e.g. Jan-Nov 2021 equal to 93 % of 2020), so that total is value / (N / 100);
+    - a reported "share of world total" of a partner: the partner's value was X % of the entity's
+      total with the world for the same months, so that total is value / (X / 100).
+    Percentages are printed rounded, so the results carry the qualifier "about"."""
+    out = []
+    money = selected[(selected["measure"] == "money") & selected["value"].notna()
+                     & main_rows(selected, selected=False)].set_index(
+        ["entity", "flow", "partner", "start", "end"], drop=False)
+    rel = selected[(selected["origin"] == "reported") & (selected["unit"] == "percent")
+                   & selected["value"].notna() & (selected["value"] > 0)
+                   & selected["indicator"].isin([RATIO_TO_PREVIOUS_YEAR, SHARE_OF_WORLD])]
+    for _, r in rel.iterrows():
+        k = (r["entity"], r["flow"], r["partner"], r["start"], r["end"])
+        if k not in money.index:
+            continue
+        base = money.loc[[k]].iloc[0]
+        cur = base["currency"]
+        native = base[CURRENCIES[cur].column] / (r["value"] / 100)
+        if r["indicator"] == RATIO_TO_PREVIOUS_YEAR:
+            year = int(periods.year_of(r["end"])) - 1
+            start, end = periods.parse_month(f"{year}-01"), periods.parse_month(f"{year}-12")
+            row = _derived_row(base, "previous year from ratio", [base, r], start=start, end=end, qualifier="about",
+                               description=f"{r['entity']} {r['flow']} {year} implied by {base['figure_id']} "
+                                           f"({base['period_label']}) being {r['value']:g}% of it ({r['figure_id']})")
+        else:
+            row = _derived_row(base, "total from share", [base, r], partner="World", qualifier="about",
+                               description=f"{r['entity']} {r['flow']} total {base['period_label']} implied by "
+                                           f"{r['partner']} {base['figure_id']} being {r['value']:g}% of it "
+                                           f"({r['figure_id']})")
+        out.append(_with_money(row, native, cur, env.fx))
+    return out, []
+
+
 @dataclass(frozen=True)
 class Derivation:
     name: str                                           # what it derives (the `method` of its rows)
@@ -438,6 +479,7 @@ class Derivation:
 # The derivations, in the order they run; each sees the figures selected after the previous one.
 DERIVATIONS: tuple[Derivation, ...] = (
     Derivation("prior year from yoy", "deriving prior-year values from growth rates", derive_prior_year),
+    Derivation("previous year from ratio", "deriving totals from relational statements", derive_relational),
     Derivation("national rate from gap", "deriving China's rate from reported gaps", derive_national_growth),
     Derivation("total from parts", "deriving totals and parts from exports and imports", derive_parts_and_totals),
     Derivation("ytd difference", "deriving months and blocks from year-to-date figures", derive_ytd_blocks),
