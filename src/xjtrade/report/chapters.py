@@ -134,6 +134,8 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160
                 text = wording.md_text(v)
                 return link_ids(text, link_prefix) if link_prefix is not None else text
             shown[col] = shown[col].map(cell)
+        if col == "model":
+            shown[col] = shown[col].map(lambda v: wording.model_name(v) if isinstance(v, str) else v)
         elif pd.api.types.is_bool_dtype(shown[col]):
             shown[col] = shown[col].map({True: "yes", False: "no"})
     shown = shown.astype(object).where(shown.notna(), None)
@@ -255,6 +257,26 @@ def quality_summary(ctx: Context, table: pd.DataFrame) -> dict:
     return {"markdown": md, "results": {"conflict": n.conflicts, "warning": n.warnings, "note": n.notes}}
 
 
+# --- titles and notes for the growth chapter ------------------------------------------------
+
+def level_title(ctx: Context, annual_df: pd.DataFrame) -> str:
+    """A chart title that states the finding ('... reached 357.3 billion yuan in 2023, 2.4 times its
+    2011 level'), not what is drawn."""
+    return wording.level_title(annual_df, ctx.subject, ctx.unit)
+
+
+def shares_title(ctx: Context, shares: pd.DataFrame) -> str:
+    last = shares.sort_values("x").groupby("partner").tail(1).sort_values("share", ascending=False)
+    if last.empty:
+        return f"Partner shares of {ctx.subject}"
+    top = last.iloc[0]
+    return (f"{top['partner']} took {top['share']:.0f}% of {ctx.subject} in {top['period_label']}")
+
+
+def currency_note(ctx: Context) -> str:
+    return wording.currency_note(ctx.params.currency)
+
+
 # --- 02 growth ------------------------------------------------------------------------------
 
 def annual(ctx: Context, flow: str | None = None, partner: str | None = None) -> pd.DataFrame:
@@ -293,7 +315,7 @@ def growth_analysis(ctx: Context) -> dict:
     reported_yoy = df.set_index("year")["yoy_pct"]
     out["yoy_table"] = pd.DataFrame({
         "year": y.index, f"value ({ctx.unit})": y.values,
-        "growth computed %": yo.values, "growth reported %": reported_yoy.reindex(y.index).values,
+        "growth from these values %": yo.values, "growth as reported %": reported_yoy.reindex(y.index).values,
         "origin": df["origin"].values, "figure": df["figure_id"].values})
     latest = df.iloc[-1] if len(df) else None
     if latest is not None:
@@ -327,7 +349,7 @@ def _growth_text(ctx: Context, res: dict) -> str:
         return (f"Only {res['n_years']} calendar-year figure(s) of {ctx.subject} fall in {p.start_year}-"
                 f"{p.end_year}; growth over years cannot be measured for this choice.")
     parts = [f"The annual series of {ctx.subject} has {res['n_years']} calendar years in the window "
-             f"({', '.join(str(y) for y in res['years'])})."]
+             f"({wording.years_text(res['years'])})."]
     if "latest_year" in res:
         parts.append(f"In {res['latest_year']} it reached **{money(res['latest_value'], p.currency)}**"
                      + (f", {pct(res['latest_yoy_pct'])} on the year before." if res["latest_yoy_pct"] is not None
@@ -643,8 +665,9 @@ def block_table(ctx: Context) -> pd.DataFrame:
 # --- showing and saving (side effects) ------------------------------------------------------
 
 def show_markdown(text: str):
+    """Display prose; any Python literal or model identifier that slipped into it is put into words."""
     from IPython.display import Markdown, display
-    display(Markdown(text))
+    display(Markdown(wording.prose(text)))
 
 
 _SAVED: dict[int, tuple[pd.DataFrame, str]] = {}

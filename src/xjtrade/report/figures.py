@@ -55,7 +55,8 @@ def integer_years(ax) -> None:
 
 
 def finish(fig, ax, title: str, source: str, ylabel: str | None = None, xlabel: str | None = None):
-    ax.set_title(title, loc="left")
+    import textwrap
+    ax.set_title(textwrap.fill(title, 72), loc="left")
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     if xlabel is not None:
@@ -196,8 +197,12 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
     """The front-page chart: the whole annual history, reported values solid, derived values open,
     the outlook (estimates) dashed with its intervals as a fan; a few dated annotations."""
     fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT + 0.3))
+    import textwrap
     h = history.sort_values("year")
-    ax.plot(h["year"], h["value"], color=PALETTE[0], linewidth=1.2, alpha=0.6)
+    years = h["year"].astype(int)
+    line = h.set_index(years)["value"].reindex(range(int(years.min()), int(years.max()) + 1)) if len(h) else h
+    ax.plot(line.index, line.values, color=PALETTE[0], linewidth=1.2, alpha=0.6)  # gaps stay gaps
+    title = textwrap.fill(title, 70)
     rep = h["origin"] == "reported"
     ax.plot(h.loc[rep, "year"], h.loc[rep, "value"], "o", color=PALETTE[0], label="reported")
     if (~rep).any():

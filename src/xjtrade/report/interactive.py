@@ -43,9 +43,12 @@ def headline_traces(figures: pd.DataFrame, results: dict) -> list[dict]:
                     "text": list(part["figure_id"]), "marker": {"symbol": symbol, "size": 9, "color": colour},
                     "hovertemplate": f"%{{x}}: %{{y:,.1f}} {unit}<br>{origin} figure %{{text}}<extra></extra>",
                     "meta": [cur, flow], "visible": cur == p["currency"] and flow == p["flow"]})
+            full = h.set_index(h["year"].astype(int))["value"].reindex(
+                range(int(h["year"].min()), int(h["year"].max()) + 1))
             traces.append({
                 "type": "scatter", "mode": "lines", "name": "annual values", "showlegend": False,
-                "x": [int(y) for y in h["year"]], "y": [round(float(v), 3) for v in h["value"]],
+                "x": [int(y) for y in full.index],
+                "y": [None if pd.isna(v) else round(float(v), 3) for v in full.values],
                 "connectgaps": False, "line": {"color": "#0173b2", "width": 1.5}, "hoverinfo": "skip",
                 "meta": [cur, flow], "visible": cur == p["currency"] and flow == p["flow"]})
     main = (results.get("forecast") or {}).get("main") or {}

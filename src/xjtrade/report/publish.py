@@ -96,18 +96,7 @@ def outlooks(results: dict) -> list[dict]:
 
 
 def headline_title(history: pd.DataFrame, subject: str, unit: str) -> str:
-    """A message, not a description: where the series stands and how it got there."""
-    if history.empty:
-        return f"No calendar-year figures of {subject}"
-    last = history.iloc[-1]
-    first = history.iloc[0]
-    ratio = last["value"] / first["value"] if first["value"] else None
-    text = f"{subject[:1].upper()}{subject[1:]} reached {last['value']:,.1f} {unit} in {int(last['year'])}"
-    if ratio and len(history) > 1 and ratio >= 1.5:
-        text += f", {ratio:.1f} times its {int(first['year'])} level"
-    elif ratio and len(history) > 1:
-        text += f", {(ratio - 1) * 100:+.0f}% on {int(first['year'])}"
-    return text
+    return wording.level_title(history, subject, unit)
 
 
 def surge_year(history: pd.DataFrame) -> tuple[int, float] | None:

@@ -77,8 +77,10 @@ def years_text(years: Iterable[int]) -> str:
             runs[-1].append(y)
         else:
             runs.append([y])
-    return join_words(f"{r[0]}-{r[-1]}" if len(r) > 2 else (f"{r[0]} and {r[1]}" if len(r) == 2 else f"{r[0]}")
-                      for r in runs)
+    parts: list[str] = []
+    for r in runs:
+        parts += [f"{r[0]}-{r[-1]}"] if len(r) > 2 else [str(y) for y in r]
+    return join_words(parts)
 
 
 def model_name(name: str) -> str:
@@ -141,3 +143,46 @@ def currency_note(currency: str) -> str:
 def figure_link(figure_id: str, page_prefix: str = "") -> str:
     """A figure id as a link to its row in the figures table."""
     return f"[{figure_id}]({page_prefix}figures.html#{figure_id})"
+
+
+def level_title(history, subject: str, unit: str) -> str:
+    """A message, not a description: where the series stands and how it got there
+    (`history`: rows with year and value, in order)."""
+    if history is None or len(history) == 0:
+        return f"No calendar-year figures of {subject}"
+    h = history.sort_values("year")
+    last, first = h.iloc[-1], h.iloc[0]
+    ratio = last["value"] / first["value"] if first["value"] else None
+    text = f"{subject[:1].upper()}{subject[1:]} reached {last['value']:,.1f} {unit} in {int(last['year'])}"
+    if ratio and len(h) > 1 and ratio >= 1.5:
+        text += f", {ratio:.1f} times its {int(first['year'])} level"
+    elif ratio and len(h) > 1:
+        text += f", {(ratio - 1) * 100:+.0f}% on {int(first['year'])}"
+    return text
+
+
+_ITEM = r"(?:'[^'\]\[]*'|\"[^\"\]\[]*\"|-?\d[\d.]*)"
+_LIST_LITERAL = re.compile(r"\[(" + _ITEM + r"(?:,\s*" + _ITEM + r")*)\](?!\()")
+_BOOL = re.compile(r"\b(True|False)\b")
+
+
+def _list_words(match: re.Match) -> str:
+    items = [i.strip().strip("'\"") for i in re.findall(_ITEM, match.group(1))]
+    if all(re.fullmatch(r"(19|20)\d\d", i) for i in items):
+        return years_text(int(i) for i in items)
+    return join_words(model_name(i) for i in items)
+
+
+def _model_names() -> dict[str, str]:
+    from xjtrade.stats.registry import MODELS
+    return {name: spec.label for name, spec in MODELS.items() if "_" in name}
+
+
+def prose(text: str) -> str:
+    """Text for readers: Python list literals become words ("[2019, 2020, 2021]" -> "2019-2021",
+    "['arima']" -> "ARIMA"), registry names with underscores become the models' labels,
+    True/False become yes/no.  Markdown links ([x](y)) are left alone."""
+    text = _LIST_LITERAL.sub(_list_words, str(text))
+    for name, label in _model_names().items():
+        text = re.sub(rf"(?<![\w/#.-]){re.escape(name)}(?![\w/.-])", label, text)
+    return _BOOL.sub(lambda m: "yes" if m.group(1) == "True" else "no", text)
