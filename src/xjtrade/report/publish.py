@@ -241,7 +241,7 @@ def tolerance_table() -> str:
         v = getattr(tol, f.name)
         shown = f"{v:g} points" if f.name == "yoy_points" else f"{v * 100:g}%"
         rows.append(f"| {words[f.name]} | {shown} |")
-    return "Tolerances used by the reconciliation:\n\n" + "\n".join(rows)
+    return "Tolerances used by the reconciliation:\n\n" + "\n".join(rows + _csv_note("tolerances"))
 
 
 def _param_value(key: str, v) -> str:
@@ -476,6 +476,9 @@ def finish_site(site: Path, run_dir: Path, results: dict, manifest: dict) -> Non
     if (Path(run_dir) / "tables").exists():
         shutil.copytree(Path(run_dir) / "tables", tables, dirs_exist_ok=True)
     tables.mkdir(exist_ok=True)
+    tol = Tolerance()
+    pd.DataFrame({"comparison": [f.name for f in fields(tol)], "tolerance": [getattr(tol, f.name) for f in fields(tol)]}
+                 ).to_csv(tables / "tolerances.csv", index=False, lineterminator="\n")
     for name, df in about_tables(manifest).items():
         df.to_csv(tables / f"{name}.csv", index=False, lineterminator="\n")
     hist = _main_history(figures, p)
