@@ -56,7 +56,7 @@ def integer_years(ax) -> None:
 
 def finish(fig, ax, title: str, source: str, ylabel: str | None = None, xlabel: str | None = None):
     import textwrap
-    ax.set_title(textwrap.fill(title, 72), loc="left")
+    ax.set_title("\n".join(textwrap.fill(line, 64) for line in title.split("\n")), loc="left")
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     if xlabel is not None:
@@ -202,7 +202,6 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
     years = h["year"].astype(int)
     line = h.set_index(years)["value"].reindex(range(int(years.min()), int(years.max()) + 1)) if len(h) else h
     ax.plot(line.index, line.values, color=PALETTE[0], linewidth=1.2, alpha=0.6)  # gaps stay gaps
-    title = textwrap.fill(title, 70)
     rep = h["origin"] == "reported"
     ax.plot(h.loc[rep, "year"], h.loc[rep, "value"], "o", color=PALETTE[0], label="reported")
     if (~rep).any():
