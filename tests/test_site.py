@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from pypdf import PdfReader
 
-from browser import check_site, chromium_available, serve_directory  # noqa: F401
+from browser import check_site, chromium_available, html_ids, serve_directory  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def test_layout(built):
     _, out, _ = built
     site = out / "site"
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
-    assert pages == ["about.html", "index.html", "methods.html", "notebooks/01-data.html",
+    assert pages == ["about.html", "figures.html", "index.html", "methods.html", "notebooks/01-data.html",
                      "notebooks/02-growth.html", "notebooks/03-forecast.html", "sources.html"]
     assert (out / "xinjiang-trade-monitor.pdf").exists()
     manifest = json.loads((out / "manifest.json").read_text())
@@ -90,3 +91,129 @@ def test_quarto_engine_when_installed(built, tmp_path):
     stage = stage_project(project, project.runs / "default", tmp_path / "stage", {"parameters": {}})
     result = render_project(stage, tmp_path / "out", engine="quarto")
     assert result.index_html.exists() and result.pdf and result.pdf.exists()
+
+
+# --- what a reader sees (issue 10) --------------------------------------------------------------
+
+IDENTIFIERS = re.compile(r"\b(mean_growth|ets_damped|cagr_pct|n_origins|n_obs|growth_pct|coverage_80|"
+                         r"coverage_95|n_forecasts|evaluable)\b")
+LITERAL = re.compile(r"\[['\"0-9]")
+READER_PAGES = ["index.html", "notebooks/01-data.html", "notebooks/02-growth.html", "sources.html"]
+
+
+def _open(url, pages, fn, width=1366, offline=False):
+    from playwright.sync_api import sync_playwright
+    from browser import CHROMIUM_ARGS
+    out = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": width, "height": 900})
+        if offline:  # only the local server answers: the chart must not need the network
+            ctx.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+        for name in pages:
+            page = ctx.new_page()
+            errors = []
+            page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+            page.on("requestfailed", lambda r, e=errors: e.append(f"failed {r.url}"))
+            page.goto(url + name, wait_until="load")
+            out[name] = fn(page, errors)
+            page.close()
+        browser.close()
+    return out
+
+
+def test_reader_pages_have_no_code_or_empty_headings(built, chromium_available):
+    _, out, _ = built
+    with serve_directory(out / "site") as url:
+        texts = _open(url, READER_PAGES + ["notebooks/03-forecast.html"],
+                      lambda page, _: {"text": page.inner_text("body"), "empty": page.evaluate(
+                          "() => Array.from(document.querySelectorAll('h2, h3')).filter(h => {"
+                          " let n = h.nextElementSibling; return !n || /^H[1-3]$/.test(n.tagName); })"
+                          ".map(h => h.textContent)")})
+    for name in READER_PAGES:
+        text = texts[name]["text"]
+        assert not LITERAL.search(text), (name, LITERAL.search(text).group(0), text[LITERAL.search(text).start() - 80:][:160])
+        assert not IDENTIFIERS.search(text), (name, IDENTIFIERS.search(text).group(0))
+        assert "?@" not in text, name
+        assert texts[name]["empty"] == [], (name, texts[name]["empty"])
+        assert "Key results" not in text
+
+
+def test_every_table_has_a_working_csv_link(built, chromium_available):
+    _, out, _ = built
+    site = out / "site"
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+
+    def tables(page, _):
+        return page.evaluate("""() => {
+            const els = Array.from(document.querySelectorAll('table, a.csv-link'));
+            const res = []; let open = null;
+            for (const el of els) {
+                if (el.tagName === 'TABLE') { if (open) res.push([open, null]); open = el.id || el.textContent.slice(0, 40); }
+                else if (open) { res.push([open, el.href]); open = null; }
+            }
+            if (open) res.push([open, null]);
+            return res; }""")
+    with serve_directory(site) as url:
+        found = _open(url, pages, tables)
+        import urllib.request
+        n = 0
+        for name, pairs in found.items():
+            for table, href in pairs:
+                assert href, f"{name}: table {table!r} has no CSV link after it"
+                with urllib.request.urlopen(href) as resp:
+                    body = resp.read().decode("utf-8")
+                assert resp.status == 200 and "," in body.splitlines()[0], (name, href)
+                n += 1
+    assert n >= 10
+
+
+def test_figure_ids_resolve_to_rows_with_sources(built, chromium_available):
+    _, out, _ = built
+    site = out / "site"
+
+    def ids(page, _):
+        return page.evaluate("() => Array.from(document.querySelectorAll('a[href*=\"figures.html#\"]'))"
+                             ".map(a => a.href.split('#')[1])")
+    with serve_directory(site) as url:
+        linked = _open(url, ["index.html", "notebooks/02-growth.html"], ids)
+        rows = _open(url, ["figures.html"], lambda page, _: page.evaluate(
+            "() => Object.fromEntries(Array.from(document.querySelectorAll('#figures-table tbody tr'))"
+            ".map(tr => [tr.id, Array.from(tr.querySelectorAll('a[href*=\"sources.html#src-\"]'))"
+            ".map(a => a.getAttribute('href'))]))"))["figures.html"]
+        search = _open(url, ["figures.html"], lambda page, _: (page.fill("#figure-search", "R0339"), page.evaluate(
+            "() => Array.from(document.querySelectorAll('#figures-table tbody tr')).filter(r => !r.hidden).length"))[1])
+    assert linked["index.html"], "no figure id on the front page"
+    sources_ids = html_ids((site / "sources.html").read_text(encoding="utf-8"))
+    for page, fids in linked.items():
+        for fid in fids:
+            assert fid in rows, (page, fid)
+            assert rows[fid], f"{fid} has no source"
+            assert all(h.split("#")[1] in sources_ids for h in rows[fid]), fid
+    assert 1 <= search["figures.html"] <= 5
+
+
+def test_front_page_one_outlook_per_target_and_offline_chart(built, chromium_available):
+    _, out, results = built
+
+    def check(page, errors):
+        page.wait_for_selector("#headline-chart .main-svg", timeout=10000)
+        before = page.evaluate("() => document.querySelectorAll('#headline-chart .scatterlayer .trace').length")
+        page.click("button[data-value=USD]")
+        page.click("button[data-value=exports]")
+        return {"errors": list(errors), "traces": before, "text": page.inner_text("body")}
+    with serve_directory(out / "site") as url:
+        got = _open(url, ["index.html"], check, offline=True)["index.html"]
+    assert got["errors"] == []
+    assert got["traces"] >= 2
+    outlook = got["text"].split("Outlook.")[1].split("\n")[0]
+    years = re.findall(r"\b(20\d\d): ", outlook)
+    assert years and len(years) == len(set(years)), outlook
+
+
+def test_data_package_published(built):
+    frictionless = pytest.importorskip("frictionless")
+    _, out, _ = built
+    report = frictionless.validate(str(out / "site" / "data" / "datapackage.json"))
+    assert report.valid

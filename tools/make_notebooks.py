@@ -70,16 +70,16 @@ DATA = notebook(
         code('#| label: tbl-quality\n#| tbl-cap: "Data-quality issues: conflicts, warnings and notes"\n'
              'xa.save_table(ctx, quality, "quality")\n'
              'xa.show_table(quality, "Source: Xinjiang Trade Monitor reconciliation of the reported figures "\n'
-             '              "(ids R... are reported rows, D... derived figures).")'),
+             '              "(ids starting with R are reported figures, with D derived ones; each links to the figures table).",\n'
+             '              max_text=90)'),
         new_markdown_cell("## Derived figures and their lineage\n\n@tbl-lineage shows each derived value "
                           "used by the growth and forecast chapters, the method, and the reported rows it "
                           "comes from."),
         code('#| label: tbl-lineage\n#| tbl-cap: "Derived figures used in the analysis, with their inputs"\n'
              'lineage = xa.lineage_table(ctx)\nxa.save_table(ctx, lineage, "lineage")\n'
-             'xa.show_table(lineage, "Source: Xinjiang Trade Monitor derivations; every id can be looked up in "\n'
+             'xa.show_table(lineage, "Source: Xinjiang Trade Monitor derivations; every id links to its row in "\n'
              '              "the figures table.")'),
-        new_markdown_cell("## Key results"),
-        code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "data", {**cov["results"], "quality": qs["results"],\n'
+        code('#| include: false\n# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "data", {**cov["results"], "quality": qs["results"],\n'
              '                                         "derived_in_use": len(lineage)}))'),
     ], "data")
 
@@ -91,12 +91,12 @@ GROWTH = notebook(
         code('g = xa.growth_analysis(ctx)\nxa.show_markdown(g["markdown"])'),
         code('#| label: fig-annual\n#| fig-cap: "Annual values and the log-linear trend"\n'
              'trend = g["trend"].fitted if g["trend"] is not None else None\n'
-             'fig = xf.annual_levels(g["annual"], ctx.params.currency, f"{ctx.subject}, calendar years",\n'
+             'fig = xf.annual_levels(g["annual"], ctx.params.currency, xa.level_title(ctx, g["annual"]),\n'
              '                       ctx.source_note(g["annual"]["figure_id"]), trend=trend)\n'
              'xa.show_figure(ctx, fig, "annual")'),
         code('#| label: tbl-growth\n#| tbl-cap: "Annual values and year-on-year growth"\n'
              'xa.save_table(ctx, g["yoy_table"], "annual_growth")\n'
-             'xa.show_table(g["yoy_table"], ctx.source_note(g["annual"]["figure_id"]))'),
+             'xa.show_table(g["yoy_table"], ctx.source_note(g["annual"]["figure_id"]) + " " + xa.currency_note(ctx))'),
         code('#| label: tbl-cagr\n#| tbl-cap: "Compound annual growth over windows"\n'
              'xa.save_table(ctx, g["cagr"], "cagr")\nxa.show_table(g["cagr"], ctx.source_note(g["annual"]["figure_id"]))'),
         new_markdown_cell("## Exports and imports\n\n@tbl-contrib splits total growth into the part due to "
@@ -105,24 +105,24 @@ GROWTH = notebook(
         code('#| label: tbl-contrib\n#| tbl-cap: "Contributions to total growth, percentage points"\n'
              'contrib = xa.contributions_by_period(ctx)\nxa.save_table(ctx, contrib, "contributions")\n'
              'xa.show_table(contrib.drop(columns=["start", "end", "year"], errors="ignore"),\n'
-             '              "Source: Xinjiang Trade Monitor; prior-year values implied by reported growth rates.")'),
-        new_markdown_cell("## Partners\n\n@fig-shares follows the share of the Belt and Road countries and "
-                          "of Central Asia in the total, for the periods where both are reported."),
-        code('#| label: fig-shares\n#| fig-cap: "Partner shares of the total"\n'
-             'shares = xa.partner_shares(ctx)\nxa.save_table(ctx, shares, "partner_shares")\n'
+             '              "Source: Xinjiang Trade Monitor; prior-year values implied by reported growth rates.",\n'
+             '              name="contributions")'),
+        new_markdown_cell("## Partners"),
+        code('shares = xa.partner_shares(ctx)\nxa.save_table(ctx, shares, "partner_shares")\n'
              'main = shares[shares["partner"].isin(["Belt and Road", "Central Asia", "Kazakhstan", "Kyrgyzstan"])]\n'
+             'xa.show_markdown("@fig-shares follows the share of the Belt and Road countries and of Central Asia "\n'
+             '                 "in the total, for the periods where both are reported." if len(main) else\n'
+             '                 f"No partner shares of {ctx.subject} are reported, so there is no partner chart.")'),
+        code('#| label: fig-shares\n#| fig-cap: "Partner shares of the total"\n'
              'if len(main):\n'
-             '    fig = xf.shares_chart(main, f"Partner shares of {ctx.params.entity} {ctx.params.flow}",\n'
-             '                          ctx.source_note(main["figure_id"]))\n'
-             '    xa.show_figure(ctx, fig, "shares")\nelse:\n'
-             '    xa.show_markdown("_No partner figures for this choice._")'),
+             '    fig = xf.shares_chart(main, xa.shares_title(ctx, main), ctx.source_note(main["figure_id"]))\n'
+             '    xa.show_figure(ctx, fig, "shares")'),
         new_markdown_cell("## Against China as a whole\n\nReleases often say how far regional growth beat the "
                           "national rate; @tbl-national turns those gaps into China's rate."),
         code('#| label: tbl-national\n#| tbl-cap: "Regional and national trade growth"\n'
              'national = xa.national_comparison(ctx)\nxa.save_table(ctx, national, "national")\n'
              'xa.show_table(national, "Source: Xinjiang Trade Monitor; national rates implied by reported gaps.")'),
-        new_markdown_cell("## Key results"),
-        code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "growth", {**g["results"], "contributions": len(contrib),\n'
+        code('#| include: false\n# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "growth", {**g["results"], "contributions": len(contrib),\n'
              '                                           "national_periods": len(national)}))'),
     ], "growth")
 

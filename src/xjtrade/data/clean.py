@@ -15,7 +15,9 @@ the selected one is the first by
   5. reported in yuan before US dollars (customs publish in yuan; dollars are conversions),
   6. more significant digits in the figure as printed,
   7. the value given by more sources,
-  8. the earliest publication (the first release), then the row id.
+  8. a reachable primary source (an address that is not a mirror, repost or translation) before a
+     mirror, and a mirror before a source without an address (seed article),
+  9. the earliest publication (the first release), then the row id.
 Every other figure for the quantity is compared with the selected one; differences
 beyond the tolerance go into the data-quality table, never into an exception.
 """
@@ -57,8 +59,18 @@ FIGURE_COLUMNS = [
     "entity", "flow", "partner", "product", "segment", "indicator", "measure",
     "period_start", "period_end", "period_kind", "period_label", "year", "months", "start", "end",
     "value", "unit", "qualifier", "yoy_pct", "currency", "value_cny_bn", "value_usd_bn",
-    "check", "usable", "description",
+    "check", "usable", "description", "source_rank",
 ]
+
+MIRROR_WORDS = ("mirror", "repost", "translat", "wikipedia")
+
+
+def source_rank(url: str, publisher: str, title: str = "") -> int:
+    """0: a primary source with a web address; 1: a mirror, repost or translation; 2: no address."""
+    if not str(url).startswith("http"):
+        return 2
+    text = f"{publisher} {title}".lower()
+    return 1 if any(w in text for w in MIRROR_WORDS) else 0
 
 CONFLICT_COLUMNS = [
     "issue_id", "kind", "severity", "entity", "flow", "partner", "product", "segment", "indicator",
@@ -96,6 +108,7 @@ def normalise(raw: RawData, as_of: str | None = None) -> pd.DataFrame:
     src = raw.sources.set_index("source_id")
     fx = _rate_lookup(raw.rates)
     rep["published"] = rep["source_id"].map(src["published"]).fillna("")
+    ranks = {sid: source_rank(r.url, r.publisher, r.title) for sid, r in src.iterrows()}
     if as_of is not None:
         rep = rep[(rep["published"] != "") & (rep["published"] <= as_of)]
     rows = []
@@ -122,7 +135,7 @@ def normalise(raw: RawData, as_of: str | None = None) -> pd.DataFrame:
             "yoy_pct": float(r.yoy_pct) if r.yoy_pct != "" else np.nan,
             "currency": currency, "value_cny_bn": cny, "value_usd_bn": usd,
             "check": r.check, "usable": r.check not in ("mismatch", "implausible"),
-            "description": r.description,
+            "description": r.description, "source_rank": ranks.get(r.source_id, 2),
         })
     return pd.DataFrame(rows, columns=FIGURE_COLUMNS)
 
@@ -144,8 +157,9 @@ def _ranked(figures: pd.DataFrame) -> pd.DataFrame:
     g["_r_cur"] = (g["currency"] == "USD").astype(int)
     g["_r_digits"] = -g["value"].map(lambda v: significant_digits(repr(v)) if not pd.isna(v) else 0)
     g["_r_freq"] = -freq.where(comp.notna(), 0)
+    g["_r_source"] = g["source_rank"].fillna(0) if "source_rank" in g else 0
     order = KEY + ["_r_usable", "_r_has_value", "_r_origin", "steps", "_r_qual", "_r_cur",
-                   "_r_digits", "_r_freq", "published", "figure_id"]
+                   "_r_digits", "_r_freq", "_r_source", "published", "figure_id"]
     return g.sort_values(order, kind="mergesort")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import pandas as pd
 from xjtrade.data import clean, selector
 
 from xjtrade.report import figures as xf
+from xjtrade.report import wording
+from xjtrade.report.counts import counts
 
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.selector import main_rows, unique_ids
@@ -103,14 +106,39 @@ def pct(value: float, digits: int = 1, sign: bool = True) -> str:
     return f"{value:+.{digits}f}%" if sign else f"{value:.{digits}f}%"
 
 
-def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160) -> str:
-    """A pipe table; missing values shown as a dash, long texts cut, and the separator line's dashes
-    capped so that pandoc gives a long text column at most a few times the width of the others."""
+FIGURE_ID = re.compile(r"^(R\d{4}|D[A-Z]{2}-[0-9a-f]{8})$")
+FIGURE_ID_IN_TEXT = re.compile(r"\b(R\d{4}|D[A-Z]{2}-[0-9a-f]{8})\b")
+
+
+def link_ids(text: str, prefix: str = "../") -> str:
+    """Every figure id in a (markdown) text as a link to its row in the published figures table."""
+    return FIGURE_ID_IN_TEXT.sub(lambda m: f"[{m.group(1)}]({prefix}figures.html#{m.group(1)})", text)
+
+
+def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160, link_prefix: str | None = None
+                   ) -> str:
+    """A pipe table; missing values shown as a dash, long texts cut (the full text is in the table's
+    CSV), data-derived texts escaped, figure ids linked to the figures table (`link_prefix`: path of
+    the site root from the page), and the separator line's dashes capped so that pandoc gives a
+    long text column at most a few times the width of the others."""
     shown = df.copy()
+    shown.columns = [wording.column_words(str(c)) for c in shown.columns]
     for col in shown.columns:
         if not pd.api.types.is_numeric_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: v if not isinstance(v, str) or len(v) <= max_text
-                                        else v[: max_text - 1] + "…")
+            def cell(v):
+                if not isinstance(v, str):
+                    return v
+                v = v if len(v) <= max_text else v[: max_text - 1] + "…"
+                if link_prefix is not None and all(FIGURE_ID.match(p.strip()) for p in re.split(r"[,+]", v)
+                                                   if p.strip()):
+                    return link_ids(v, link_prefix)
+                text = wording.md_text(v)
+                return link_ids(text, link_prefix) if link_prefix is not None else text
+            shown[col] = shown[col].map(cell)
+        if col == "model":
+            shown[col] = shown[col].map(lambda v: wording.model_name(v) if isinstance(v, str) else v)
+        elif pd.api.types.is_bool_dtype(shown[col]):
+            shown[col] = shown[col].map({True: "yes", False: "no"})
     shown = shown.astype(object).where(shown.notna(), None)
     text = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
     lines = text.split("\n")
@@ -138,26 +166,37 @@ def _r(x, n=4):
 
 def coverage(ctx: Context) -> dict:
     """What is known about the entity: figures by kind of period, sources, years."""
-    f = ctx.figures[(ctx.figures["entity"] == ctx.params.entity) & (ctx.figures["start"] >= 0)]
+    p = ctx.params
+    every = ctx.figures[ctx.figures["entity"] == p.entity]
+    f = every[every["start"] >= 0]
     rep = f[f["origin"] == "reported"]
-    der = f[f["origin"] == "derived"]
+    n = counts(ctx.figures, ctx.issues, ctx.sources, entity=p.entity)
     by_kind = (f.groupby(["period_kind", "origin"]).size().unstack(fill_value=0)
                .reindex(columns=["reported", "derived"], fill_value=0))
     by_kind = by_kind.reindex([k for k in xf.KIND_ORDER if k in by_kind.index]).reset_index()
+    by_kind["period_kind"] = by_kind["period_kind"].map(KIND_WORDS).fillna(by_kind["period_kind"])
     by_kind.columns = ["kind of period", "reported", "derived"]
-    n_src = len(unique_ids(rep["source_ids"]))
     first, last = int(rep["year"].min()), int(rep["year"].max())
     pub = rep["published"].replace("", np.nan).dropna()
-    md = (f"The data hold **{len(rep):,} reported figures** on {ctx.params.entity} from **{n_src} reports** "
-          f"published between {pub.min()} and {pub.max()}, covering {first} to {last}. "
-          f"The cleaning step added **{len(der):,} derived figures** (prior-year values implied by growth "
-          f"rates, single months and blocks from year-to-date releases, totals from exports and imports, "
-          f"partner shares); each names the figures it came from.")
-    if ctx.params.as_of:
-        md += f" Only reports published on or before **{ctx.params.as_of}** are used in this run."
-    return {"markdown": md, "by_kind": by_kind, "figures": f,
-            "results": {"reported_figures": len(rep), "derived_figures": len(der), "sources": n_src,
+    undated = n.reported - len(rep)
+    md = (f"The data hold **{wording.count(n.reported, 'reported figure')}** on {p.entity} from "
+          f"**{wording.count(n.sources_used, 'source')}** published between {pub.min()} and {pub.max()}, "
+          f"covering {first} to {last}"
+          + (f" ({undated} of them without a period, such as counts of partners, are not charted)" if undated else "")
+          + f". The cleaning step added **{wording.count(n.derived, 'derived figure')}** (last year's values "
+          f"implied by growth rates, single months and blocks from year-to-date releases, totals from exports "
+          f"and imports, partner shares); each names the figures it came from. These counts cover every "
+          f"{p.entity} figure; the series analysed in the next chapters use a subset, counted under each "
+          f"chart.")
+    if p.as_of:
+        md += f" Only sources published on or before **{p.as_of}** are used in this edition."
+    return {"markdown": md, "by_kind": by_kind, "figures": f, "counts": n,
+            "results": {"reported_figures": n.reported, "derived_figures": n.derived, "sources": n.sources_used,
                         "first_year": first, "last_year": last, "last_published": str(pub.max())}}
+
+
+KIND_WORDS = {"year": "calendar year", "half": "half year", "quarter": "quarter", "ytd": "year to date",
+              "month": "single month", "other": "other span"}
 
 
 def lineage_table(ctx: Context) -> pd.DataFrame:
@@ -168,29 +207,75 @@ def lineage_table(ctx: Context) -> pd.DataFrame:
     for r in used.itertuples(index=False):
         rows.append({"figure": r.figure_id, "period": r.period_label, f"value ({ctx.unit})": r.value,
                      "method": r.method, "inputs": r.inputs.replace(";", ", "),
-                     "reported rows behind it": ", ".join(clean.trace(ctx.figures, r.figure_id))})
-    return pd.DataFrame(rows)
+                     "reported figures behind it": ", ".join(clean.trace(ctx.figures, r.figure_id))})
+    return pd.DataFrame(rows, columns=["figure", "period", f"value ({ctx.unit})", "method", "inputs",
+                                       "reported figures behind it"])
 
 
-def quality_table(ctx: Context) -> pd.DataFrame:
+def _issue_kind(kind: str) -> str:
+    return {"row marked implausible": "figure set aside as implausible",
+            "row marked mismatch": "figure set aside: does not match its source",
+            "row marked doubt": "figure kept with a doubt"}.get(kind, kind)
+
+
+def quality_table(ctx: Context, max_note: int | None = None) -> pd.DataFrame:
+    """Data-quality issues of the entity. 'figure used' is the figure the selection rule chose for the
+    quantity (never a row set aside as implausible or mismatched); 'figure compared' the other one."""
     q = ctx.issues[ctx.issues["entity"] == ctx.params.entity]
-    cols = {"issue_id": "issue", "severity": "severity", "kind": "kind", "flow": "flow", "partner": "partner",
-            "period_label": "period", "selected_id": "selected", "other_id": "other",
-            "difference_pct": "diff. %", "note": "note"}
+    selected = set(ctx.figures.loc[ctx.figures["selected"].astype(bool), "figure_id"])
     order = {"conflict": 0, "warning": 1, "note": 2}
     q = q.assign(_o=q["severity"].map(order)).sort_values(["_o", "issue_id"])
-    return q[list(cols)].rename(columns=cols)
+    rows = []
+    for r in q.itertuples(index=False):
+        flagged = str(r.kind).startswith("row marked")
+        sel_id, other = r.selected_id, r.other_id
+        if flagged:
+            used = sel_id if sel_id in selected else None
+            other = None if used else sel_id
+        else:
+            used = sel_id
+        note = str(r.note) if isinstance(r.note, str) else ""
+        if max_note and len(note) > max_note:
+            note = note[: max_note - 1] + "…"
+        rows.append({"issue": r.issue_id, "severity": r.severity, "what": _issue_kind(r.kind),
+                     "flow": r.flow if isinstance(r.flow, str) else None, "partner": r.partner,
+                     "period": r.period_label, "figure used": used,
+                     "figure compared": other if isinstance(other, str) else None,
+                     "difference %": r.difference_pct, "note": note})
+    return pd.DataFrame(rows, columns=["issue", "severity", "what", "flow", "partner", "period", "figure used",
+                                       "figure compared", "difference %", "note"])
 
 
 def quality_summary(ctx: Context, table: pd.DataFrame) -> dict:
-    counts = table["severity"].value_counts()
-    n = {k: int(counts.get(k, 0)) for k in ("conflict", "warning", "note")}
-    md = (f"For {ctx.params.entity} the reconciliation found **{n['conflict']} conflicts** between sources "
-          f"(figures for the same quantity that disagree beyond the tolerance, or rows marked as doubtful), "
-          f"**{n['warning']} warnings** (derived values or sums that do not match a reported figure) and "
-          f"{n['note']} notes. Where sources disagree, the selection rule in the methods chapter picks one "
-          f"figure; the other stays in the data, flagged.")
-    return {"markdown": md, "results": n}
+    n = counts(ctx.figures, ctx.issues, ctx.sources, entity=ctx.params.entity)
+    md = (f"For {ctx.params.entity} the reconciliation found **{wording.count(n.conflicts, 'conflict')}** "
+          f"between sources (figures for the same quantity that disagree beyond the tolerance, or figures set "
+          f"aside as implausible), **{wording.count(n.warnings, 'warning')}** (derived values or sums that do "
+          f"not match a reported figure) and {wording.count(n.notes, 'note')}. Where sources disagree, the "
+          f"selection rule in the methods chapter picks one figure (column 'figure used'); the other stays in "
+          f"the data, flagged. Figures set aside as implausible are never used. Notes are shortened here; the "
+          f"full table is in the CSV file.")
+    return {"markdown": md, "results": {"conflict": n.conflicts, "warning": n.warnings, "note": n.notes}}
+
+
+# --- titles and notes for the growth chapter ------------------------------------------------
+
+def level_title(ctx: Context, annual_df: pd.DataFrame) -> str:
+    """A chart title that states the finding ('... reached 357.3 billion yuan in 2023, 2.4 times its
+    2011 level'), not what is drawn."""
+    return wording.level_title(annual_df, ctx.subject, ctx.unit)
+
+
+def shares_title(ctx: Context, shares: pd.DataFrame) -> str:
+    last = shares.sort_values("x").groupby("partner").tail(1).sort_values("share", ascending=False)
+    if last.empty:
+        return f"Partner shares of {ctx.subject}"
+    top = last.iloc[0]
+    return (f"{top['partner']} took {top['share']:.0f}% of {ctx.subject} in {top['period_label']}")
+
+
+def currency_note(ctx: Context) -> str:
+    return wording.currency_note(ctx.params.currency)
 
 
 # --- 02 growth ------------------------------------------------------------------------------
@@ -231,7 +316,7 @@ def growth_analysis(ctx: Context) -> dict:
     reported_yoy = df.set_index("year")["yoy_pct"]
     out["yoy_table"] = pd.DataFrame({
         "year": y.index, f"value ({ctx.unit})": y.values,
-        "growth computed %": yo.values, "growth reported %": reported_yoy.reindex(y.index).values,
+        "growth from these values %": yo.values, "growth as reported %": reported_yoy.reindex(y.index).values,
         "origin": df["origin"].values, "figure": df["figure_id"].values})
     latest = df.iloc[-1] if len(df) else None
     if latest is not None:
@@ -265,7 +350,7 @@ def _growth_text(ctx: Context, res: dict) -> str:
         return (f"Only {res['n_years']} calendar-year figure(s) of {ctx.subject} fall in {p.start_year}-"
                 f"{p.end_year}; growth over years cannot be measured for this choice.")
     parts = [f"The annual series of {ctx.subject} has {res['n_years']} calendar years in the window "
-             f"({', '.join(str(y) for y in res['years'])})."]
+             f"({wording.years_text(res['years'])})."]
     if "latest_year" in res:
         parts.append(f"In {res['latest_year']} it reached **{money(res['latest_value'], p.currency)}**"
                      + (f", {pct(res['latest_yoy_pct'])} on the year before." if res["latest_yoy_pct"] is not None
@@ -581,14 +666,31 @@ def block_table(ctx: Context) -> pd.DataFrame:
 # --- showing and saving (side effects) ------------------------------------------------------
 
 def show_markdown(text: str):
+    """Display prose; any Python literal or model identifier that slipped into it is put into words."""
     from IPython.display import Markdown, display
-    display(Markdown(text))
+    display(Markdown(wording.prose(text)))
 
 
-def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2f"):
-    text = markdown_table(df, floatfmt) if len(df) else "_No rows._"
+_SAVED: dict[int, tuple[pd.DataFrame, str]] = {}
+
+
+def csv_link(name: str, prefix: str = "../") -> str:
+    """The download link shown under a table on the site (hidden in the PDF)."""
+    return (f"::: {{.content-visible when-format=\"html\"}}\n[Full table as CSV]({prefix}tables/{name}.csv)"
+            f"{{.csv-link}}\n:::")
+
+
+def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2f", name: str | None = None,
+               max_text: int = 160):
+    """Show a table with its source note and, on the site, a link to the full table as CSV (`name`, or
+    the name the same table was saved under with `save_table`)."""
+    if name is None and id(df) in _SAVED and _SAVED[id(df)][0] is df:
+        name = _SAVED[id(df)][1]
+    text = markdown_table(df, floatfmt, max_text=max_text, link_prefix="../") if len(df) else "_No rows._"
     if source:
-        text += f"\n\n<small>{source}</small>"
+        text += f"\n\n<small>{link_ids(source)}</small>"
+    if name and len(df):
+        text += "\n\n" + csv_link(name)
     show_markdown(text)
 
 
@@ -607,6 +709,7 @@ def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
     folder = ctx.out_dir / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     df.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
+    _SAVED[id(df)] = (df, name)
 
 
 def save_results(ctx: Context, section: str, results: dict) -> str:

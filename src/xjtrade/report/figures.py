@@ -55,7 +55,8 @@ def integer_years(ax) -> None:
 
 
 def finish(fig, ax, title: str, source: str, ylabel: str | None = None, xlabel: str | None = None):
-    ax.set_title(title, loc="left")
+    import textwrap
+    ax.set_title("\n".join(textwrap.fill(line, 64) for line in title.split("\n")), loc="left")
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     if xlabel is not None:
@@ -185,3 +186,55 @@ def fan_chart(history: pd.Series, mean: pd.Series, intervals: dict[int, pd.DataF
     return finish(fig, ax, title, source, ylabel=unit, xlabel="year")
 
 
+
+
+# Dated events marked on the long-run charts (shown only when the year is on the chart)
+EVENTS = {2020: "2020: border crossings closed (COVID-19)"}
+
+
+def headline(history: pd.DataFrame, currency: str, title: str, source: str, outlook: dict | None = None,
+             events: dict[int, str] | None = None, surge: tuple[int, float] | None = None):
+    """The front-page chart: the whole annual history, reported values solid, derived values open,
+    the outlook (estimates) dashed with its intervals as a fan; a few dated annotations."""
+    fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT + 0.3))
+    import textwrap
+    h = history.sort_values("year")
+    years = h["year"].astype(int)
+    line = h.set_index(years)["value"].reindex(range(int(years.min()), int(years.max()) + 1)) if len(h) else h
+    ax.plot(line.index, line.values, color=PALETTE[0], linewidth=1.2, alpha=0.6)  # gaps stay gaps
+    rep = h["origin"] == "reported"
+    ax.plot(h.loc[rep, "year"], h.loc[rep, "value"], "o", color=PALETTE[0], label="reported")
+    if (~rep).any():
+        ax.plot(h.loc[~rep, "year"], h.loc[~rep, "value"], "o", markerfacecolor="white", color=PALETTE[0],
+                label="derived from reported figures")
+    top = float(h["value"].max()) if len(h) else 1.0
+    if outlook and outlook.get("forecast"):
+        years = [int(y) for y in outlook["forecast"]]
+        mean = [outlook["forecast"][str(y)] for y in years]
+        last = h.iloc[-1]
+        for i, lvl in enumerate(sorted(outlook.get("intervals", {}), key=int, reverse=True)):
+            iv = outlook["intervals"][lvl]
+            ax.fill_between([last["year"]] + years, [last["value"]] + [iv[str(y)][0] for y in years],
+                            [last["value"]] + [iv[str(y)][1] for y in years], color=PALETTE[1],
+                            alpha=0.18 + 0.2 * i, linewidth=0, label=f"{lvl}% interval")
+            top = max(top, max(iv[str(y)][1] for y in years))
+        ax.plot([last["year"]] + years, [last["value"]] + mean, "--", color=PALETTE[1], linewidth=1.8)
+        ax.plot(years, mean, "D", color=PALETTE[1], label="outlook (estimate)")
+    lo, hi = (int(h["year"].min()), int(h["year"].max())) if len(h) else (0, 0)
+    for year, text in (events or {}).items():
+        if lo < year < hi + 1:
+            ax.axvline(year, color="#888888", linewidth=0.8, linestyle=":")
+            ax.annotate(text, (year, top * 0.97), xytext=(4, 0), textcoords="offset points", fontsize=7.5,
+                        color="#444444", va="top")
+    if surge is not None:
+        year, growth_pct = surge
+        val = h.loc[h["year"] == year, "value"]
+        if len(val):
+            ax.annotate(f"{year}: {growth_pct:+.0f}% on the year before", (year, float(val.iloc[0])),
+                        xytext=(-110, 12), textcoords="offset points", fontsize=7.5, color="#444444",
+                        arrowprops={"arrowstyle": "-", "color": "#888888", "linewidth": 0.8})
+    ax.set_ylim(0, top * 1.05)
+    integer_years(ax)
+    thousands(ax)
+    ax.legend(frameon=False, loc="upper left", fontsize=8)
+    return finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit, xlabel="year")

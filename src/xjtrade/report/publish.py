@@ -10,6 +10,8 @@ swaps it in for the previous report only when everything succeeded.
 from __future__ import annotations
 
 import json
+import posixpath
+import re
 import shutil
 from dataclasses import fields
 from pathlib import Path
@@ -23,8 +25,11 @@ from xjtrade.data.selector import main_rows, unique_ids
 from xjtrade.project import staged_dir
 from xjtrade.data.clean import Tolerance
 from xjtrade.project import Project
+from xjtrade.report import interactive, wording
+from xjtrade.report.counts import counts
 
 PAGES = ("index.qmd", "methods.qmd", "sources.qmd", "about.qmd")
+READER_CSS = Path(__file__).resolve().parent / "reader.css"
 
 
 def _fmt(v, digits=1) -> str:
@@ -32,7 +37,7 @@ def _fmt(v, digits=1) -> str:
 
 
 def _src_link(source_id: str, label: str | None = None) -> str:
-    return f"[{label or source_id}](sources.qmd#src-{source_id})"
+    return f"[{wording.md_text(label or source_id)}](sources.qmd#src-{source_id})"
 
 
 def _figure_sources(figures: pd.DataFrame, figure_id: str) -> list[str]:
@@ -42,104 +47,191 @@ def _figure_sources(figures: pd.DataFrame, figure_id: str) -> list[str]:
     return unique_ids(rep["source_ids"])
 
 
-def cite(figures: pd.DataFrame, figure_id: str) -> str:
-    """'(R0337; source seed-002)' with links to the sources page."""
+def _publisher(sources: pd.DataFrame | None, source_id: str) -> str:
+    if sources is None:
+        return source_id
+    row = sources[sources["source_id"] == source_id]
+    return str(row.iloc[0]["publisher"]) if len(row) else source_id
+
+
+def cite(figures: pd.DataFrame, figure_id: str, sources: pd.DataFrame | None = None) -> str:
+    """'(figure R0339, China Xiaokang Net)': the id links to its row in the figures table, the
+    publisher to the source; a derived figure names the sources of the figures it comes from."""
     srcs = _figure_sources(figures, figure_id)
     kind = "figure" if figure_id.startswith("R") else "derived figure"
-    links = ", ".join(_src_link(s) for s in srcs[:4]) + (" and others" if len(srcs) > 4 else "")
-    return f"({kind} {figure_id}; {links})"
+    links = ", ".join(_src_link(s, _publisher(sources, s)) for s in srcs[:3]) + (" and others" if len(srcs) > 3 else "")
+    return f"({kind} {wording.figure_link(figure_id)}; {links})"
 
 
-def summary_page(results: Results, figures: pd.DataFrame) -> str:
-    """index.qmd: key figures and findings, every number generated from the run's results."""
+def _main_history(figures: pd.DataFrame, p: dict) -> pd.DataFrame:
+    from xjtrade.data import selector
+    s = selector.series(figures, entity=p["entity"], flow=p["flow"], partner=p["partner"], kind="year",
+                        currency=p["currency"])
+    return s[s["value"].notna()].sort_values("year").reset_index(drop=True)
+
+
+def forecast_dict(results: Results) -> dict:
+    return results.forecast.model_dump() if results.forecast else {}
+
+
+def outlooks(results: Results) -> list[dict]:
+    """One outlook per target year: the annual model's forecast where there is one, else the nowcast of
+    the current year, else the monthly model's total. Each: year, value, how, interval (or None)."""
+    fc = forecast_dict(results)
+    main, now, mo = fc.get("main") or {}, fc.get("nowcast") or {}, fc.get("monthly") or {}
+    out: dict[int, dict] = {}
+    for year, v in (main.get("forecast") or {}).items():
+        iv = (main.get("intervals") or {}).get("80", {}).get(year)
+        out[int(year)] = {"year": int(year), "value": v, "interval": iv, "level": 80,
+                          "how": f"{wording.model_name(main['chosen_model'])} model on "
+                                 f"{main['first_year']}-{main['last_year']}"}
+    if now.get("year") and int(now["year"]) not in out:
+        for key, how in (("by_share", "nowcast: year to date scaled by last year's pattern"),
+                         ("by_monthly_model", "nowcast: year to date plus the monthly model")):
+            if now.get(key) is not None:
+                out[int(now["year"])] = {"year": int(now["year"]), "value": now[key], "interval": None,
+                                         "level": None, "how": how}
+                break
+    if mo.get("next_year_total") is not None and int(mo["next_year"]) not in out:
+        out[int(mo["next_year"])] = {"year": int(mo["next_year"]), "value": mo["next_year_total"],
+                                     "interval": None, "level": None,
+                                     "how": f"sum of the {wording.model_name(mo['chosen_model'])} model's monthly "
+                                            f"forecasts"}
+    return [out[y] for y in sorted(out)]
+
+
+def headline_title(history: pd.DataFrame, subject: str, unit: str) -> str:
+    return wording.level_title(history, subject, unit)
+
+
+def surge_year(history: pd.DataFrame) -> tuple[int, float] | None:
+    """The year of fastest growth between consecutive years (for an annotation), if above 20%."""
+    h = history.set_index("year")["value"]
+    g = {int(y): (h[y] / h[y - 1] - 1) * 100 for y in h.index if y - 1 in h.index and h[y - 1]}
+    if not g:
+        return None
+    year = max(g, key=g.get)
+    return (year, g[year]) if g[year] >= 20 else None
+
+
+def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame | None = None,
+                 issues: pd.DataFrame | None = None, editions: list[dict] | None = None,
+                 manifest: dict | None = None, headline_figure: str | None = None) -> str:
+    """index.qmd: the main points first (headline chart, one figure per question with its source, one
+    outlook per target year), then what the data are, the editions, and a short glossary."""
     p = results.parameters
     unit = CURRENCIES[p["currency"]].unit
-    subject = f"{p['entity']} {p['flow']} trade" + ("" if p["partner"] == "World" else f" with {p['partner']}")
+    flow = wording.FLOW_WORDS.get(p["flow"], p["flow"])
+    subject = f"{p['entity']} {flow}" + ("" if p["partner"] == "World" else f" with {p['partner']}")
     g = results.growth or GrowthResults()
-    d = results.data
-    fc = results.forecast.model_dump() if results.forecast else {}
-    ds = results.dataset
-    lines = ["---", f'title: "{p["title"]}"', "---", "",
-             f"This report follows **{subject}**, in {unit}, over {p['start_year']}-{p['end_year']}, "
-             f"from figures published in official releases and news reports"
-             + (f" up to **{p['as_of']}**" if p["as_of"] else f" up to {d.last_published if d else 'n/a'}")
-             + ". Every number below refers to the figure it comes from; the sources chapter lists every "
-               "report with its date and address.", "", "## Key figures", ""]
+    manifest = manifest or {}
+    as_of = p.get("as_of")
+    history = _main_history(figures, p)
+    esc = wording.md_text
+    lines = ["---", f'title: "{esc(p["title"])}"', "---", ""]
+    dated = (f"Data as known on **{as_of}**" if as_of else
+             f"Data to the latest source, published **{manifest.get('data_latest_source') or (results.data.last_published if results.data else 'n/a')}**")
+    lines += [f"{dated}; edition built {manifest.get('build_date') or 'n/a'}. {esc(subject[:1].upper() + subject[1:])}, "
+              f"in {unit}.", "", "## Main points", ""]
+    # level
+    points = []
     if g.latest_year:
-        row = figures[main_rows(figures, entity=p["entity"], flow=p["flow"], partner=p["partner"])
-                      & (figures["period_kind"] == "year") & (figures["year"] == g.latest_year)]
-        ref = cite(figures, row.iloc[0]["figure_id"]) if len(row) else ""
-        yoy = f", {g.latest_yoy_pct:+.1f}% on the year before" if g.latest_yoy_pct is not None else ""
-        lines.append(f"- **{g.latest_year}**: {_fmt(g.latest_value)} {unit}{yoy} {ref}.")
-    ids = g.figures
-
-    def by_year(year) -> str:
-        fid = ids.get(str(year))
-        return cite(figures, fid) if fid else ""
-
-    for w in g.cagr:
-        if w.cagr_pct is not None:
-            lines.append(f"- Compound annual growth {w.start}-{w.end}: **{w.cagr_pct:+.1f}%** a year "
-                         f"({_fmt(w.start_value)} {by_year(w.start)} to {_fmt(w.end_value)} {unit} "
-                         f"{by_year(w.end)}).")
+        fid = g.figures.get(str(g.latest_year))
+        ref = cite(figures, fid, sources) if fid else ""
+        yoy = f", {wording.pct(g.latest_yoy_pct)} on the year before" if g.latest_yoy_pct is not None else ""
+        points.append(f"**Level.** {esc(subject[:1].upper() + subject[1:])} came to **{_fmt(g.latest_value)} {unit}** "
+                      f"in {g.latest_year}{yoy} {ref}.")
+    # growth
     t = g.trend
-    if t.growth_pct is not None:
-        lines.append(f"- Log-linear trend growth {t.start}-{t.end} ({t.n_obs} years): "
-                     f"**{t.growth_pct:+.1f}%** a year, 95% interval {t.ci_low:+.1f}% to {t.ci_high:+.1f}% "
-                     f"(annual figures {', '.join(ids.values())}, listed with their sources in the growth chapter).")
-    b = g.break_
-    if b.testable:
-        verdict = "a break" if b.p_value < 0.05 else "no significant break"
-        lines.append(f"- Trend break from {p['break_year']}: {verdict} (F = {b.f_stat:.2f}, p = {b.p_value:.3f}); "
-                     f"trend growth {b.growth_before_pct:+.1f}% before, {b.growth_after_pct:+.1f}% after.")
-    main = fc.get("main", {})
-    if main.get("forecast"):
-        for year, v in main["forecast"].items():
-            ivs = "; ".join(f"{lvl}% interval {_fmt(iv[year][0])}-{_fmt(iv[year][1])}"
-                            for lvl, iv in sorted(main.get("intervals", {}).items(), key=lambda kv: int(kv[0])))
-            base = ", ".join(ids.get(str(y), "") for y in range(main["first_year"], main["last_year"] + 1))
-            lines.append(f"- Forecast for {year} ({main['chosen_model']}, from {main['n_obs']} consecutive years, "
-                         f"figures {base}): **{_fmt(v)} {unit}** ({ivs}).")
-    elif main.get("reason"):
-        lines.append(f"- Annual forecast: not made, because {main['reason']}.")
-    mo = fc.get("monthly", {})
-    if mo.get("next_year_total") is not None:
-        lines.append(f"- Monthly model ({mo['chosen_model']}, {mo['n_months']} months to {mo['last']}): "
-                     f"**{_fmt(mo['next_year_total'])} {unit}** for {mo['next_year']} (sum of monthly forecasts; "
-                     f"the monthly figures and their lineage are in the data chapter).")
-    now = fc.get("nowcast", {})
-    for key, how in (("by_share", "scaled by last year's pattern"), ("by_monthly_model", "with the monthly model")):
-        if now.get(key) is not None:
-            refs = "; ".join(cite(figures, f) for f in now.get("figures", [])[:3])
-            lines.append(f"- Nowcast of {now['year']} from {now['period']} ({_fmt(now['ytd_value'])} {unit}), "
-                         f"{how}: **{_fmt(now[key])} {unit}** {refs}.")
-    lines += ["", "## The data", "",
-              f"- {ds.get('reported_rows', 'n/a')} reported figures from {ds.get('sources', 'n/a')} sources, "
-              f"{ds.get('derived_rows', 'n/a')} derived figures with their lineage.",
-              f"- Data quality: {ds.get('conflicts', 'n/a')} conflicts between sources, {ds.get('warnings', 'n/a')} "
-              f"warnings and {ds.get('notes', 'n/a')} notes, all listed in the data chapter.",
-              "", "## Chapters", "",
+    spans = [w for w in g.cagr if w.cagr_pct is not None]
+    if spans:
+        w = spans[0]
+        grow = (f"**Growth.** From {w.start} to {w.end} it grew by **{wording.pct(w.cagr_pct)} a year** "
+                f"on average (compound rate)")
+        if t.growth_pct is not None:
+            grow += (f"; a trend fitted to the {t.n_obs} years with a full-year figure grows "
+                     f"{wording.pct(t.growth_pct)} a year (95% interval {wording.pct(t.ci_low)} to "
+                     f"{wording.pct(t.ci_high)})")
+        b = g.break_
+        if b.testable:
+            verdict = "a significant break" if b.p_value < 0.05 else "no significant break"
+            grow += (f". From {p['break_year']} the trend shows {verdict} (trend growth "
+                     f"{wording.pct(b.growth_before_pct)} before, {wording.pct(b.growth_after_pct)} after)")
+        points.append(grow + ". Details and sources in the growth chapter.")
+    # outlook: one per target year
+    outs = outlooks(results)
+    if outs:
+        items = []
+        for o in outs:
+            iv = (f", {o['level']}% interval {_fmt(o['interval'][0])} to {_fmt(o['interval'][1])}"
+                  if o["interval"] else "")
+            items.append(f"{o['year']}: **{_fmt(o['value'])} {unit}** ({o['how']}{iv})")
+        points.append("**Outlook.** " + "; ".join(items) + ". These are estimates, not published figures; "
+                      "the forecasts chapter compares the models and shows how far they can be trusted.")
+    else:
+        reason = (forecast_dict(results).get("main") or {}).get("reason")
+        points.append("**Outlook.** No forecast is made for this choice" + (f": {esc(reason)}." if reason else "."))
+    lines += [f"- {pt}" for pt in points] + [""]
+    if headline_figure:
+        lines += [f"![{esc(headline_title(history, subject, unit))}. Reported values are filled, values derived "
+                  f"from reported figures are open circles, estimates are dashed with their 80% and 95% "
+                  f"intervals.]({headline_figure}){{#fig-headline}}", ""]
+        lines += ["::: {.content-visible when-format=\"html\"}", "Interactive version:", "", "```{=html}",
+                  interactive.headline_html(results.as_dict()), "```", "", "[Headline series as CSV](tables/headline.csv){.csv-link}",
+                  ":::", ""]
+    # the data, with labelled counts
+    every = counts(figures, issues, sources)
+    here = counts(figures, issues, sources, entity=p["entity"])
+    used = counts(figures, issues, sources, figure_ids=history["figure_id"], scope="the annual series charted above")
+    lines += ["## The data", "",
+              f"- {every.sentence()} The sources page lists {wording.count(every.sources_listed, 'source')}.",
+              f"- {here.sentence()}",
+              f"- The annual series charted above uses {wording.count(used.reported, 'reported figure')} and "
+              f"{wording.count(used.derived, 'derived figure')}.",
+              "- Every figure id links to its row in the [figures table](figures.html), which links to its "
+              "source. The whole dataset can be downloaded as a [data package](data/datapackage.json) "
+              "(CSV with a schema, and Parquet).", ""]
+    lines += ["## Chapters", "",
               "The data chapter shows what is known and where sources disagree; the growth chapter measures "
-              "growth and tests for a break; the forecasts chapter compares benchmark and statistical models "
-              "by backtest. The methods chapter states every rule, and the last chapter records how this "
-              "edition was built. The executed notebooks can be downloaded from their chapters."]
+              "growth and tests for a break; the forecasts chapter compares simple benchmarks and statistical "
+              "models on past forecasts. The methods chapter states every rule, and the last chapter records "
+              "how this edition was built.", ""]
+    if editions:
+        lines += ["## Other editions", "", "Scenario editions built beside this one:", "",
+                  "| edition | what changes | data as of | built |", "|:--|:--|:--|:--|"]
+        for e in editions:
+            lines.append(f"| [{esc(e['title'])}](../../{e['name']}/site/index.html) | {esc(e['changes'])} | "
+                         f"{e['as_of'] or 'all data'} | {e['build_date'] or 'n/a'} |")
+        lines += ["", "[Editions as CSV](tables/editions.csv){.csv-link}", ""]
+    lines += ["## Terms", "", wording.glossary_markdown(["MASE", "nowcast", "pp", "derived value"]), ""]
     return "\n".join(lines) + "\n"
 
 
 def sources_page(sources: pd.DataFrame, as_of: str | None) -> str:
-    lines = ["---", 'title: "Sources"', "---", "",
-             f"{len(sources)} sources are listed, by publication date. Titles in square brackets describe a "
-             "page whose headline was not available. Figures: how many reported figures in the data come "
-             "from the source" + (f"; only sources published on or before {as_of} were used in this edition"
-                                  if as_of else "") + ".", ""]
     s = sources.sort_values(["published", "source_id"], na_position="first")
+    with_figures = int((s["figures"] > 0).sum()) if "figures" in s else len(s)
+    lines = ["---", 'title: "Sources"', "---", "",
+             f"{wording.count(len(s), 'source')} are listed, by publication date "
+             f"({with_figures} of them supply at least one reported figure"
+             + (f"; only sources published on or before {as_of} were used in this edition" if as_of else "")
+             + "). Each shows its publisher, date, language and address. Titles in square brackets describe a "
+               "page whose headline was not available. Mirrors, reposts and translations say so in the "
+               "publisher; where the same figure appears in several sources, the report uses a primary source "
+               "with a web address before a mirror or an article without an address.", ""]
+    langs = {"en": "English", "zh": "Chinese", "ru": "Russian", "de": "German", "it": "Italian", "ja": "Japanese",
+             "ar": "Arabic", "pt": "Portuguese", "tr": "Turkish", "kk": "Kazakh"}
     for r in s.itertuples(index=False):
-        url = r.url
-        where = f"<{url}>" if url.startswith("http") else f"seed article `{url.split(':', 1)[1]}`"
+        url = str(r.url)
+        where = (f"<{wording.md_url(url)}>" if url.startswith("http")
+                 else f"no web address (seed article {wording.md_text(url.split(':', 1)[-1])})")
         date = r.published or "date unknown"
         inferred = " (date inferred)" if r.date_inferred == "yes" else ""
-        lines.append(f"- []{{#src-{r.source_id}}}**{r.title}**. {r.publisher}, {date}{inferred}; "
-                     f"language {r.language}; {int(r.figures)} figure(s). {where} `[{r.source_id}]`")
+        lang = langs.get(str(r.language), str(r.language))
+        lines.append(f"- []{{#src-{r.source_id}}}**{wording.md_text(r.title)}**. {wording.md_text(r.publisher)}, "
+                     f"{date}{inferred}; {lang}; {wording.count(int(r.figures), 'figure')}. {where} "
+                     f"(id {wording.md_text(r.source_id)})")
+    lines += ["", "::: {.content-visible when-format=\"html\"}",
+              "[Sources as CSV](data/sources.csv){.csv-link}", ":::"]
     return "\n".join(lines) + "\n"
 
 
@@ -153,7 +245,41 @@ def tolerance_table() -> str:
         v = getattr(tol, f.name)
         shown = f"{v:g} points" if f.name == "yoy_points" else f"{v * 100:g}%"
         rows.append(f"| {words[f.name]} | {shown} |")
-    return "Tolerances used by the reconciliation:\n\n" + "\n".join(rows)
+    return "Tolerances used by the reconciliation:\n\n" + "\n".join(rows + _csv_note("tolerances"))
+
+
+def _param_value(key: str, v) -> str:
+    if v is None:
+        return "(none)"
+    if key == "models":
+        return wording.models_text(v)
+    if isinstance(v, (list, tuple)):
+        return wording.join_words(v)
+    return wording.md_text(v)
+
+
+def about_tables(manifest: dict) -> dict[str, pd.DataFrame]:
+    """The tables of the about page (also published as CSV)."""
+    p = manifest["parameters"]
+    return {
+        "about_parameters": pd.DataFrame({"parameter": list(p), "value": [_param_value(k, v) for k, v in p.items()]}),
+        "about_build": pd.DataFrame({"item": ["data vintage (as of)", "latest source used", "git commit",
+                                              "build time", "render engine"],
+                                     "value": [p.get("as_of") or "all data",
+                                               manifest.get("data_latest_source", "n/a"),
+                                               manifest.get("git_commit", "unknown"),
+                                               manifest.get("build_time", "n/a"),
+                                               manifest.get("render_engine", "n/a")]}),
+        "about_inputs": pd.DataFrame({"input": sorted(manifest.get("inputs", {})),
+                                      "sha256": [manifest["inputs"][k] for k in sorted(manifest.get("inputs", {}))]}),
+        "about_versions": pd.DataFrame({"package": sorted(manifest.get("versions", {})),
+                                        "version": [manifest["versions"][k] for k in sorted(manifest.get("versions", {}))]}),
+    }
+
+
+def _csv_note(name: str) -> list[str]:
+    return ["", "::: {.content-visible when-format=\"html\"}", f"[Full table as CSV](tables/{name}.csv){{.csv-link}}",
+            ":::", ""]
 
 
 def model_table() -> str:
@@ -168,22 +294,50 @@ def model_table() -> str:
 
 def about_page(manifest: dict) -> str:
     p = manifest["parameters"]
+    t = about_tables(manifest)
     lines = ["---", 'title: "About this build"', "---", "",
-             "This edition was built from the inputs below; the same inputs give the same report "
+             f"This edition uses the data as known on **{p.get('as_of') or manifest.get('data_latest_source', 'n/a')}**"
+             f"{'' if p.get('as_of') else ' (the latest source)'} and was built on "
+             f"**{manifest.get('build_date') or 'n/a'}**. The same inputs give the same report "
              "(the build time is the time of the source commit, not of the machine's clock).", "",
              "## Parameters", "", "| parameter | value |", "|:--|:--|"]
-    lines += [f"| {k} | {v if v is not None else '(none)'} |" for k, v in p.items()]
-    lines += ["", "## Build", "", "| item | value |", "|:--|:--|",
-              f"| data vintage (as of) | {p.get('as_of') or 'all data'} |",
-              f"| latest source used | {manifest.get('data_latest_source', 'n/a')} |",
-              f"| git commit | `{manifest.get('git_commit', 'unknown')}` |",
-              f"| build time | {manifest.get('build_time', 'n/a')} |",
-              f"| render engine | {manifest.get('render_engine', 'n/a')} |", "",
-              "## Input hashes", "", "| input | sha256 |", "|:--|:--|"]
-    lines += [f"| {k} | `{v[:16]}…` |" for k, v in sorted(manifest.get("inputs", {}).items())]
-    lines += ["", "## Package versions", "", "| package | version |", "|:--|:--|"]
-    lines += [f"| {k} | {v} |" for k, v in sorted(manifest.get("versions", {}).items())]
+    lines += [f"| {k} | {v} |" for k, v in zip(t["about_parameters"]["parameter"], t["about_parameters"]["value"])]
+    lines += _csv_note("about_parameters")
+    lines += ["## Build", "", "| item | value |", "|:--|:--|"]
+    lines += [f"| {k} | {'`' + str(v) + '`' if k == 'git commit' else wording.md_text(v)} |"
+              for k, v in zip(t["about_build"]["item"], t["about_build"]["value"])]
+    lines += _csv_note("about_build")
+    lines += ["## Input hashes", "", "| input | sha256 |", "|:--|:--|"]
+    lines += [f"| {k} | `{v[:16]}…` |" for k, v in zip(t["about_inputs"]["input"], t["about_inputs"]["sha256"])]
+    lines += _csv_note("about_inputs")
+    lines += ["## Package versions", "", "| package | version |", "|:--|:--|"]
+    lines += [f"| {k} | {v} |" for k, v in zip(t["about_versions"]["package"], t["about_versions"]["version"])]
+    lines += _csv_note("about_versions")
     return "\n".join(lines) + "\n"
+
+
+def editions(project: Project, name: str) -> list[dict]:
+    """Scenario editions built beside this one (reports/<other>/manifest.json), with what they change."""
+    out = []
+    if not project.reports.is_dir():
+        return out
+    for m in sorted(project.reports.glob("*/manifest.json")):
+        other = m.parent.name
+        if other == name or other.startswith(".") or other == "runs":
+            continue
+        try:
+            man = json.loads(m.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        par = man.get("parameters") or {}
+        base = {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY", "as_of": None}
+        changes = [f"{k} {wording.join_words(v) if isinstance(v, list) else v}" for k, v in par.items()
+                   if k in ("entity", "flow", "partner", "currency", "start_year", "end_year", "as_of", "horizon")
+                   and (k not in base or v != base[k])]
+        out.append({"name": other, "title": par.get("title") or other, "changes": "; ".join(changes),
+                    "as_of": par.get("as_of"), "build_date": man.get("build_date"),
+                    "parameters": par})
+    return out
 
 
 def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) -> Path:
@@ -193,22 +347,176 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     params = results.parameters
     config = yaml.safe_load((project.root / "_quarto.yml").read_text(encoding="utf-8"))
     config.setdefault("book", {})["title"] = params["title"]
-    if params.get("as_of"):
-        config["book"]["subtitle"] = f"{config['book'].get('subtitle', '')} (data as of {params['as_of']})".strip()
+    cut = params.get("as_of") or manifest.get("data_latest_source")
+    if cut:
+        config["book"]["subtitle"] = f"{config['book'].get('subtitle', '')} (data as of {cut})".strip()
     config["book"]["date"] = manifest.get("build_date", config["book"].get("date"))
     stage.mkdir(parents=True, exist_ok=True)
     (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     from xjtrade.data.processed import load_processed
-    figures, _, sources = load_processed(run_dir / "data")
-    (stage / "index.qmd").write_text(summary_page(results, figures), encoding="utf-8")
+    figures, issues, sources = load_processed(run_dir / "data")
+    shutil.copytree(run_dir / "notebooks", stage / "notebooks")
+    if (run_dir / "figures").exists():
+        shutil.copytree(run_dir / "figures", stage / "figures")
+    headline = _headline_figure(figures, results.as_dict(), stage / "figures")
+    eds = editions(project, run_dir.name)
+    (stage / "index.qmd").write_text(summary_page(results, figures, sources, issues, eds, manifest, headline),
+                                     encoding="utf-8")
     methods = (project.root / "methods.qmd").read_text(encoding="utf-8")
     (stage / "methods.qmd").write_text(methods.replace("{{tolerances}}", tolerance_table()).replace("{{models}}", model_table()), encoding="utf-8")
     (stage / "sources.qmd").write_text(sources_page(sources, params.get("as_of")), encoding="utf-8")
     (stage / "about.qmd").write_text(about_page(manifest), encoding="utf-8")
-    shutil.copytree(run_dir / "notebooks", stage / "notebooks")
-    if (run_dir / "figures").exists():
-        shutil.copytree(run_dir / "figures", stage / "figures")
     return stage
+
+
+def _headline_figure(figures: pd.DataFrame, results: dict, folder: Path) -> str | None:
+    """figures/headline.svg for the front page; None when there is no annual series to draw."""
+    import matplotlib.pyplot as plt
+
+    from xjtrade.report import figures as xf
+    p = results["parameters"]
+    history = _main_history(figures, p)
+    if history.empty:
+        return None
+    unit = CURRENCIES[p["currency"]].unit
+    flow = wording.FLOW_WORDS.get(p["flow"], p["flow"])
+    subject = f"{p['entity']} {flow}" + ("" if p["partner"] == "World" else f" with {p['partner']}")
+    main = ((results.get("forecast") or {}).get("main") or {})
+    outlook = main if main.get("forecast") and main.get("flow", p["flow"]) == p["flow"] else None
+    n = counts(figures, figure_ids=history["figure_id"])
+    note = (f"Source: Xinjiang Trade Monitor; {wording.count(n.reported, 'reported figure')} from "
+            f"{wording.count(n.sources_used, 'source')}, {wording.count(n.derived, 'derived figure')}"
+            + (f"; data as of {p['as_of']}" if p.get("as_of") else "") + ".")
+    fig = xf.headline(history, p["currency"], headline_title(history, subject, unit), note, outlook,
+                      events=xf.EVENTS, surge=surge_year(history))
+    xf.save(fig, folder, "headline")
+    plt.close(fig)
+    return "figures/headline.svg"
+
+
+# --- after rendering: downloads, figures table, styles ------------------------------------------
+
+def figures_page_html(figures: pd.DataFrame, sources: pd.DataFrame, title: str) -> str:
+    """figures.html: every figure with an anchor per id, a search box (plain JS), its value, lineage
+    and sources (primary sources with an address first), and the other sources that print it."""
+    from html import escape
+
+    from xjtrade.data.clean import KEY, trace
+    src = sources.set_index("source_id")
+    rank = {sid: (0 if str(r.url).startswith("http") and not any(w in f"{r.publisher} {r.title}".lower()
+                                                                  for w in ("mirror", "repost", "translat"))
+                  else 1 if str(r.url).startswith("http") else 2) for sid, r in src.iterrows()}
+
+    def src_links(ids) -> str:
+        ids = sorted(dict.fromkeys(ids), key=lambda s: (rank.get(s, 3), s))
+        out = []
+        for sid in ids:
+            if sid not in src.index:
+                out.append(escape(sid))
+                continue
+            r = src.loc[sid]
+            label = escape(f"{r.publisher}, {r.published or 'undated'}")
+            out.append(f'<a href="sources.html#src-{escape(sid)}">{label}</a>')
+        return "; ".join(out)
+
+    f = figures.copy()
+    f["cmpv"] = f["value_cny_bn"].where(f["measure"] == "money", f["value"]).round(4)
+    same = f[f["origin"] == "reported"].groupby(KEY + ["cmpv"], dropna=False)["source_ids"].agg(list)
+    rows = []
+    for r in f.sort_values("figure_id").itertuples(index=False):
+        fid = escape(r.figure_id)
+        if r.origin == "reported":
+            try:
+                also = [s for s in unique_ids(same.loc[tuple(getattr(r, k) for k in KEY) + (r.cmpv,)])]
+            except (KeyError, TypeError):
+                also = []
+            srcs = src_links(unique_ids([r.source_ids]) + [s for s in also if s not in str(r.source_ids)])
+            lineage = "reported"
+        else:
+            leaves = trace(figures, r.figure_id)
+            srcs = src_links(unique_ids(figures.loc[figures["figure_id"].isin(leaves), "source_ids"]))
+            inputs = ", ".join(f'<a href="#{escape(i)}">{escape(i)}</a>' for i in str(r.inputs).split(";") if i)
+            lineage = f"{escape(r.method)} from {inputs}"
+        value = "" if pd.isna(r.value) else f"{r.value:,.4g} {escape(str(r.unit))}"
+        growth = "" if pd.isna(r.yoy_pct) else f"{r.yoy_pct:+.1f}%"
+        used = "yes" if r.selected else ("set aside" if not r.usable else "no")
+        rows.append(f'<tr id="{fid}"><td><a href="#{fid}">{fid}</a></td><td>{escape(r.entity)}</td>'
+                    f"<td>{escape(r.flow)}</td><td>{escape(r.partner)}</td><td>{escape(r.indicator)}</td>"
+                    f"<td>{escape(r.period_label)}</td><td class=\"num\">{value}</td><td class=\"num\">{growth}</td>"
+                    f"<td>{lineage}</td><td>{used}</td><td>{srcs}</td><td>{escape(str(r.description))}</td></tr>")
+    head = ("<tr><th>figure</th><th>entity</th><th>flow</th><th>partner</th><th>indicator</th><th>period</th>"
+            "<th>value</th><th>growth</th><th>origin</th><th>used</th><th>sources (primary first)</th>"
+            "<th>note</th></tr>")
+    script = ("<script>(function(){var box=document.getElementById('figure-search');"
+              "var rows=Array.prototype.slice.call(document.querySelectorAll('#figures-table tbody tr'));"
+              "var count=document.getElementById('figure-count');"
+              "function apply(){var q=box.value.trim().toLowerCase();var n=0;rows.forEach(function(r){"
+              "var show=!q||r.textContent.toLowerCase().indexOf(q)>=0;r.hidden=!show;if(show){n++;}});"
+              "count.textContent=n+' of '+rows.length+' figures shown';}"
+              "box.addEventListener('input',apply);"
+              "if(location.hash){var t=document.getElementById(location.hash.slice(1));if(t){t.classList.add('target-row');}}"
+              "apply();})();</script>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>Figures table – {escape(title)}</title>"
+            "<link rel=\"stylesheet\" href=\"site.css\"><link rel=\"stylesheet\" href=\"reader.css\"></head><body>"
+            f"<header class=\"site-header\"><a class=\"site-title\" href=\"index.html\">{escape(title)}</a>"
+            "<a class=\"pdf-link\" href=\"sources.html\">Sources</a></header>"
+            "<main class=\"figures-page\"><h1>Figures table</h1>"
+            f"<p>Every figure in the data ({len(f):,} rows: reported figures and figures derived from them), with "
+            "its lineage and its sources. Primary sources with a web address are listed before mirrors and "
+            "articles without an address. Download: <a class=\"csv-link\" href=\"data/figures.csv\">figures as CSV</a>, "
+            "<a href=\"data/figures.parquet\">Parquet</a>, <a href=\"data/datapackage.json\">data package</a>.</p>"
+            "<p><label for=\"figure-search\">Search </label><input id=\"figure-search\" type=\"search\" "
+            "placeholder=\"id, period, entity, publisher…\"> <span id=\"figure-count\"></span></p>"
+            f"<div class=\"table-scroll\"><table id=\"figures-table\"><thead>{head}</thead><tbody>"
+            + "\n".join(rows) + "</tbody></table></div>"
+            "<p><a class=\"csv-link\" href=\"data/figures.csv\">Full table as CSV</a></p></main>"
+            + script + "</body></html>\n")
+
+
+_TABLE_OPEN = re.compile(r"<table(?![^>]*id=\"figures-table\")")
+
+
+def finish_site(site: Path, run_dir: Path, results: dict, manifest: dict) -> None:
+    """Write what the renderer does not: the reader stylesheet (linked from every page), scroll boxes
+    around tables, the tables' CSV files, the data package, the figures table and the interactive chart."""
+    from xjtrade.data.processed import load_processed
+    from xjtrade.report import downloads
+    figures, issues, sources = load_processed(Path(run_dir) / "data")
+    p = results["parameters"]
+    shutil.copyfile(READER_CSS, site / "reader.css")
+    tables = site / "tables"
+    if (Path(run_dir) / "tables").exists():
+        shutil.copytree(Path(run_dir) / "tables", tables, dirs_exist_ok=True)
+    tables.mkdir(exist_ok=True)
+    tol = Tolerance()
+    pd.DataFrame({"comparison": [f.name for f in fields(tol)], "tolerance": [getattr(tol, f.name) for f in fields(tol)]}
+                 ).to_csv(tables / "tolerances.csv", index=False, lineterminator="\n")
+    for name, df in about_tables(manifest).items():
+        df.to_csv(tables / f"{name}.csv", index=False, lineterminator="\n")
+    hist = _main_history(figures, p)
+    hist[["year", "value", "origin", "figure_id", "source_ids"]].rename(
+        columns={"value": f"value ({CURRENCIES[p['currency']].unit})"}).to_csv(
+        tables / "headline.csv", index=False, lineterminator="\n")
+    pd.DataFrame(editions_for_csv(manifest.get("_editions", []))).to_csv(tables / "editions.csv", index=False,
+                                                                          lineterminator="\n")
+    downloads.write_package(site / "data", figures, sources, issues, p["title"], p.get("as_of"),
+                            manifest.get("build_date"))
+    (site / "figures.html").write_text(figures_page_html(figures, sources, p["title"]), encoding="utf-8")
+    interactive.write_assets(site, figures, results)
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        if page.name != "figures.html":
+            css = posixpath.relpath("reader.css", posixpath.dirname(page.relative_to(site).as_posix()) or ".")
+            html = html.replace("</head>", f'<link rel="stylesheet" href="{css}">\n</head>', 1)
+            html = _TABLE_OPEN.sub('<div class="table-scroll"><table', html).replace("</table>", "</table></div>")
+        page.write_text(html, encoding="utf-8")
+
+
+def editions_for_csv(eds: list[dict]) -> list[dict]:
+    return [{"edition": e["name"], "title": e["title"], "changes": e["changes"], "as_of": e["as_of"] or "",
+             "build_date": e["build_date"] or ""} for e in eds]
 
 
 def planned_engine(engine: str) -> str:
@@ -233,6 +541,9 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
         stage_project(project, run_dir, src, manifest)
         with staged_dir(final) as out:
             result = render_project(src, out, engine=engine, metadata={"run": name}, log=log)
+            results = json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
+            finish_site(out / "site", Path(run_dir), results,
+                        {**manifest, "_editions": editions(project, name)})
             (out / "manifest.json").write_text(json.dumps({**manifest, "render_engine": result.engine},
                                                           indent=1, sort_keys=True) + "\n", encoding="utf-8")
             shutil.copytree(Path(run_dir) / "notebooks", out / "notebooks", dirs_exist_ok=True)

@@ -115,6 +115,10 @@ class Results(BaseModel):
     forecast: ForecastResults | None = None
     dataset: dict[str, Any] = {}     # data/processed summary.json of the run's vintage
 
+    def as_dict(self) -> dict[str, Any]:
+        """The results as plain JSON data (for charts that take every series at once)."""
+        return json.loads(self.to_json())
+
     def to_json(self) -> str:
         out: dict[str, Any] = {"parameters": self.parameters}
         for name in SECTIONS:

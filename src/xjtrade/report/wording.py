@@ -1,0 +1,188 @@
+"""Words and numbers as the report prints them: one place for sentences used on several pages,
+number formats, lists in prose, reader names of models and columns, and the glossary.
+
+Nothing here prints a Python literal or an identifier: lists become "2019, 2020 and 2021",
+model names become their reader labels ("mean growth", "ETS with damped trend"), column
+names become words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Iterable
+
+from xjtrade.stats.registry import model_label
+
+# --- markdown escaping (local until the shared escaping module lands) -------------------------
+
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+!|~^$@])")
+
+
+def md_text(text) -> str:
+    """Data-derived text (titles, publishers, notes) made safe for markdown: every character
+    markdown or Quarto could read as syntax is backslash-escaped, line breaks become spaces."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    return _MD_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def md_url(url: str) -> str:
+    """A URL for a markdown link target: spaces and brackets percent-encoded."""
+    return (str(url).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+            .replace("<", "%3C").replace(">", "%3E"))
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+def is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def num(v, digits: int = 1) -> str:
+    """12,345.6; a dash for a missing value."""
+    return "–" if is_missing(v) else f"{v:,.{digits}f}"
+
+
+def pct(v, digits: int = 1, sign: bool = True) -> str:
+    if is_missing(v):
+        return "n/a"
+    return f"{v:+.{digits}f}%" if sign else f"{v:.{digits}f}%"
+
+
+def pp(v, digits: int = 1) -> str:
+    """Percentage points, signed."""
+    return "n/a" if is_missing(v) else f"{v:+.{digits}f} pp"
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 derived value', '3 derived values'."""
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def join_words(items: Iterable, last: str = "and") -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    words = [str(i) for i in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def years_text(years: Iterable[int]) -> str:
+    """[2011, 2012, 2013, 2015] -> '2011-2013 and 2015' (runs of consecutive years joined)."""
+    ys = sorted({int(y) for y in years})
+    runs: list[list[int]] = []
+    for y in ys:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    parts: list[str] = []
+    for r in runs:
+        parts += [f"{r[0]}-{r[-1]}"] if len(r) > 2 else [str(y) for y in r]
+    return join_words(parts)
+
+
+def model_name(name: str) -> str:
+    """The reader's name of a model in the registry."""
+    return model_label(str(name))
+
+
+def models_text(names: Iterable[str]) -> str:
+    return join_words(model_name(n) for n in names)
+
+
+FLOW_WORDS = {"total": "total trade", "exports": "exports", "imports": "imports"}
+
+# Column names of machine tables -> words for the reader
+COLUMN_WORDS = {
+    "cagr_pct": "compound growth, % a year", "start": "from", "end": "to", "start_value": "value at start",
+    "end_value": "value at end", "n_forecasts": "forecasts scored", "MASE": "MASE", "MAPE": "MAPE, %",
+    "coverage_80": "in 80% interval", "coverage_95": "in 95% interval", "evaluable": "scored",
+    "reason": "why not scored", "model": "model", "n_origins": "forecast origins", "years": "years",
+}
+
+
+def column_words(name: str) -> str:
+    return COLUMN_WORDS.get(name, name.replace("_", " "))
+
+
+# --- glossary ----------------------------------------------------------------------------------
+
+GLOSSARY = {
+    "MASE": "Mean absolute scaled error: a forecast's average error divided by the average error of the "
+            "naive forecast (last value carried forward) on the same series. Below 1 beats the naive "
+            "forecast; above 1 does worse.",
+    "nowcast": "An estimate of the current, still incomplete year from the months already published.",
+    "pp": "Percentage points: the difference between two percentages (growth of 12% against 10% is "
+          "2 pp higher).",
+    "year-to-date": "Customs publish cumulative figures from January to the latest month; single months "
+                    "are differences of two such releases. January and February come as one release.",
+    "derived value": "A figure computed by the project from reported ones (for example last year's value "
+                     "implied by a reported growth rate); each names the figures it comes from.",
+    "estimate": "A value not published anywhere: a model's forecast or a nowcast.",
+}
+
+
+def glossary_markdown(terms: Iterable[str] | None = None) -> str:
+    terms = list(terms) if terms is not None else list(GLOSSARY)
+    return "\n\n".join(f"**{t}**\n:   {GLOSSARY[t]}" for t in terms)
+
+
+# --- sentences used on several pages ----------------------------------------------------------
+
+def currency_note(currency: str) -> str:
+    if currency == "USD":
+        return ("Values are in US dollars, converted from yuan at the annual average rate where a source "
+                "gave yuan; growth rates computed from dollar values differ from the official rates, "
+                "which customs compute in yuan.")
+    return ("Values are in yuan, the currency in which customs publish; growth rates computed here can "
+            "differ slightly from the reported ones, which customs compute on unrounded figures.")
+
+
+def figure_link(figure_id: str, page_prefix: str = "") -> str:
+    """A figure id as a link to its row in the figures table."""
+    return f"[{figure_id}]({page_prefix}figures.html#{figure_id})"
+
+
+def level_title(history, subject: str, unit: str) -> str:
+    """A message, not a description: where the series stands and how it got there
+    (`history`: rows with year and value, in order)."""
+    if history is None or len(history) == 0:
+        return f"No calendar-year figures of {subject}"
+    h = history.sort_values("year")
+    last, first = h.iloc[-1], h.iloc[0]
+    ratio = last["value"] / first["value"] if first["value"] else None
+    text = f"{subject[:1].upper()}{subject[1:]} reached {last['value']:,.1f} {unit} in {int(last['year'])}"
+    if ratio and len(h) > 1 and ratio >= 1.5:
+        text += f", {ratio:.1f} times its {int(first['year'])} level"
+    elif ratio and len(h) > 1:
+        text += f", {(ratio - 1) * 100:+.0f}% on {int(first['year'])}"
+    return text
+
+
+_ITEM = r"(?:'[^'\]\[]*'|\"[^\"\]\[]*\"|-?\d[\d.]*)"
+_LIST_LITERAL = re.compile(r"\[(" + _ITEM + r"(?:,\s*" + _ITEM + r")*)\](?!\()")
+_BOOL = re.compile(r"\b(True|False)\b")
+
+
+def _list_words(match: re.Match) -> str:
+    items = [i.strip().strip("'\"") for i in re.findall(_ITEM, match.group(1))]
+    if all(re.fullmatch(r"(19|20)\d\d", i) for i in items):
+        return years_text(int(i) for i in items)
+    return join_words(model_name(i) for i in items)
+
+
+def _model_names() -> dict[str, str]:
+    from xjtrade.stats.registry import MODELS
+    return {name: spec.label for name, spec in MODELS.items() if "_" in name}
+
+
+def prose(text: str) -> str:
+    """Text for readers: Python list literals become words ("[2019, 2020, 2021]" -> "2019-2021",
+    "['arima']" -> "ARIMA"), registry names with underscores become the models' labels,
+    True/False become yes/no.  Markdown links ([x](y)) are left alone."""
+    text = _LIST_LITERAL.sub(_list_words, str(text))
+    for name, label in _model_names().items():
+        text = re.sub(rf"(?<![\w/#.-]){re.escape(name)}(?![\w/.-])", label, text)
+    return _BOOL.sub(lambda m: "yes" if m.group(1) == "True" else "no", text)
