@@ -40,6 +40,7 @@ def main() -> int:
         prt.vintage_evidence(raw, dates, cache_dir=Path(tmp))
         t3 = time.perf_counter()
     frame = prt.evaluate(vint, final)
+    frame.to_csv(ROOT / "benchmarks" / "evaluation-frame.csv", index=False, float_format="%.6g")
     t4 = time.perf_counter()
     cold = (t2 - t0) + (t4 - t3)
     print(f"load and final data  {t1 - t0:6.1f} s")

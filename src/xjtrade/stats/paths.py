@@ -64,14 +64,15 @@ class Paths:
         return out
 
     def monthly_table(self) -> pd.DataFrame:
-        rows = [{"month": str(p), "year": p.year, **self.summary(self.draws[:, i])}
+        rows = [{"period": str(p), "year": p.year, "month": p.month, **self.summary(self.draws[:, i])}
                 for i, p in enumerate(self.months)]
         return pd.DataFrame(rows)
 
     def ytd_table(self) -> pd.DataFrame:
         rows = []
         for p in self.months:
-            rows.append({"period": f"Jan-{p.strftime('%b')} {p.year}" if p.month < 12 else str(p.year),
+            label = str(p.year) if p.month == 12 else (f"Jan {p.year}" if p.month == 1 else f"Jan-{p.strftime('%b')} {p.year}")
+            rows.append({"period": label,
                          "year": p.year, "month": p.month, **self.summary(self.ytd_draws(p.year, p.month))})
         return pd.DataFrame(rows)
 

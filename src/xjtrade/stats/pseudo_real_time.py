@@ -96,30 +96,37 @@ def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World
     `raw` is a :class:`xjtrade.data.raw.RawData`.  With `cache_dir`, each vintage is stored as
     JSON under a key hashing the raw rows used, the date and the series, so unchanged vintages
     are read back instead of cleaned again."""
-    from xjtrade.data.clean import clean
-    from xjtrade.data.estimates import evidence
-
     sub = _main_subset(raw, entity, partner)
     digest = hashlib.sha256(pd.util.hash_pandas_object(sub.reports.astype(str), index=False).values.tobytes()
                             + pd.util.hash_pandas_object(raw.rates.astype(str), index=False).values.tobytes()
                             ).hexdigest()[:16]
-    out = {}
+    out, todo, paths = {}, [], {}
     for d in dates:
-        path = None
         if cache_dir is not None:
             key = hashlib.sha256(f"{digest}|{d}|{entity}|{flow}|{partner}|{currency}".encode()).hexdigest()[:20]
-            path = Path(cache_dir) / f"vintage-{key}.json"
-            if path.exists():
-                out[d] = _evidence_from_json(json.loads(path.read_text()))
+            paths[d] = Path(cache_dir) / f"vintage-{key}.json"
+            if paths[d].exists():
+                out[d] = _evidence_from_json(json.loads(paths[d].read_text()))
                 continue
-        figs = clean(sub, as_of=d).figures
-        out[d] = evidence(figs, entity, flow, partner, currency)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(_evidence_to_json(out[d])))
-            tmp.replace(path)
+        todo.append(d)
+    # one process: a pool inside a notebook kernel is fragile, and the cache makes this a one-off cost
+    done = [_one_vintage((sub, d, entity, flow, partner, currency)) for d in todo]
+    for d, ev in zip(todo, done):
+        out[d] = ev
+        if d in paths:
+            paths[d].parent.mkdir(parents=True, exist_ok=True)
+            tmp = paths[d].with_suffix(".tmp")
+            tmp.write_text(json.dumps(_evidence_to_json(ev)))
+            tmp.replace(paths[d])
     return out
+
+
+def _one_vintage(args):
+    from xjtrade.data.clean import clean
+    from xjtrade.data.estimates import evidence
+
+    sub, d, entity, flow, partner, currency = args
+    return evidence(clean(sub, as_of=d).figures, entity, flow, partner, currency)
 
 
 # --- targets and forecasts ---------------------------------------------------------------------
