@@ -122,6 +122,14 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
     out = {"frame": frame, "choices": choices, "scores": prt.scores(frame), "as_of": as_of}
     track = prt.track_record(frame)
     out["track"] = track
+    y_last = prt.position(final.annual, final.ytd)[0]
+    if y_last is None or int(as_of[:4]) - y_last > 1:
+        why = ("no annual or year-to-date figure of this series was published" if y_last is None else
+               f"its latest figure is for {y_last - 1 if not final.ytd or max(final.ytd)[0] < y_last else y_last}, "
+               f"too long before {as_of[:4]} to say anything about the coming year")
+        res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be given for {ctx.subject}: {why}")
+        out.update(ok=False, results=res, markdown=res.reason + ".")
+        return out
     try:
         paths = simulate(final.annual, final.ytd, until, growth=ahead, share_method=share_method,
                          use_ytd=use_ytd, n=n, seed=20240101)
