@@ -47,17 +47,17 @@ def test_run_folder_layout(horizon3):
         assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
         tags = [c.metadata.get("tags", []) for c in nb.cells]
         assert ["injected-parameters"] in tags, name
-    for fig in ("coverage", "annual", "forecast", "forecast_monthly", "blocks", "shares"):
+    for fig in ("coverage", "annual", "annual_estimates", "outlook", "track_record", "shares"):
         assert (folder / "figures" / f"{fig}.svg").stat().st_size > 1000
         assert (folder / "figures" / f"{fig}.png").stat().st_size > 1000
-    assert (folder / "tables" / "backtest_monthly.csv").exists()
+    assert (folder / "tables" / "evaluation.csv").exists()
     assert set(res) >= {"parameters", "data", "growth", "forecast", "dataset"}
 
 
-def test_horizon_changes_the_forecast_length(horizon3):
+def test_outlook_reaches_the_end_of_next_year_whatever_the_horizon(horizon3):
     _, res = horizon3
     assert res["parameters"]["horizon"] == 3
-    assert set(res["forecast"]["main"]["forecast"]) == {"2024", "2025", "2026"}
+    assert [a["year"] for a in res["forecast"]["outlook"]["annual"]] == [2024, 2025]
     assert res["growth"]["latest_value"] == pytest.approx(357.33)
 
 
@@ -66,13 +66,11 @@ def test_as_of_uses_only_the_data_known_then(vintage, horizon3):
     _, full = horizon3
     assert res["data"]["last_published"] <= "2022-12-31"
     assert res["data"]["reported_figures"] < full["data"]["reported_figures"]
-    # the latest annual figure known at the end of 2022 is 2018's, so no annual forecast is made...
-    assert res["forecast"]["main"]["ok"] is False
-    assert "forecast the past" in res["forecast"]["main"]["reason"]
-    # ...but 2022 is nowcast from its January-November release
-    now = res["forecast"]["nowcast"]
-    assert now["period"] == "Jan-Nov 2022"
-    assert now["by_monthly_model"] > 219.4
+    # 2022 is nowcast from its January-November release, and 2023 is forecast from there
+    out = res["forecast"]["outlook"]
+    assert out["current_year"] == 2022 and out["months_known"] == 11
+    assert out["nowcast"]["point"] > 219.4
+    assert [a["year"] for a in out["annual"]] == [2022, 2023]
 
 
 def test_port_entity(project):

@@ -94,6 +94,19 @@ GROWTH = notebook(
              'fig = xf.annual_levels(g["annual"], ctx.params.currency, xa.level_title(ctx, g["annual"]),\n'
              '                       ctx.source_note(g["annual"]["figure_id"]), trend=trend)\n'
              'xa.show_figure(ctx, fig, "annual")'),
+        new_markdown_cell("## Every year with evidence\n\n@fig-estimates adds the years for which only "
+                          "year-to-date figures were published, estimated with their intervals, so the series "
+                          "runs without a gap; @tbl-estimates lists the figures behind each year."),
+        code('#| label: fig-estimates\n#| fig-cap: "Annual totals: reported, derived and estimated years"\n'
+             'from xjtrade.report import outlook as xo\n'
+             'est = xo.annual_with_estimates(ctx)\n'
+             'fig = xo.estimates_chart(est, ctx.params.currency, f"{ctx.subject}, every year with evidence",\n'
+             '                         ctx.source_note(est["inputs"].str.split(";").explode()))\n'
+             'xa.show_figure(ctx, fig, "annual_estimates")'),
+        code('#| label: tbl-estimates\n#| tbl-cap: "Annual totals with their origin, intervals and inputs"\n'
+             'xa.save_table(ctx, est, "annual_estimates")\n'
+             'xa.show_table(est.assign(inputs=est["inputs"].str.replace(";", ", ")),\n'
+             '              "Source: Xinjiang Trade Monitor; estimated years from their latest year-to-date figure.")'),
         code('#| label: tbl-growth\n#| tbl-cap: "Annual values and year-on-year growth"\n'
              'xa.save_table(ctx, g["yoy_table"], "annual_growth")\n'
              'xa.show_table(g["yoy_table"], ctx.source_note(g["annual"]["figure_id"]) + " " + xa.currency_note(ctx))'),
@@ -128,60 +141,60 @@ GROWTH = notebook(
 
 FORECAST = notebook(
     "Forecasts",
-    "Benchmarks first (naive, drift, mean growth), then statistical models (log-linear trend, ETS, "
-    "ARIMA), compared by a rolling-origin backtest and chosen by it; prediction intervals as fans.",
+    "One outlook for the coming months, each year-to-date total and the annual totals, with 80% and 95% "
+    "intervals that add up; the current year estimated from its year-to-date releases; the models compared "
+    "by what they would have said at every release date since 2019; and the track record of the outlook.",
     [
-        code('f = xa.forecast_annual(ctx)\nxa.show_markdown(f["markdown"] if f["ok"] else f"No forecast: {f[\'reason\']}.")'),
-        code('#| label: fig-fan\n#| fig-cap: "Forecast of the chosen model with prediction intervals"\n'
-             'if f["ok"]:\n'
-             '    best = f["fits"][f["chosen"]]\n'
-             '    fig = xf.fan_chart(f["y"], best.mean, best.intervals, ctx.params.currency,\n'
-             '                       f"{ctx.subject}: forecast", ctx.source_note(f["annual"]["figure_id"]), f["chosen"])\n'
-             '    xa.show_figure(ctx, fig, "forecast")'),
-        code('#| label: tbl-backtest\n#| tbl-cap: "Rolling-origin backtest, one year ahead"\n'
-             'if f["ok"] and f["backtest"] is not None:\n'
-             '    xa.save_table(ctx, f["summary"], "backtest")\n'
-             '    xa.show_table(f["summary"], "Source: Xinjiang Trade Monitor backtest on the annual series.", ",.3f")\n'
+        code('#| output: false\nfrom xjtrade.report import outlook as xo\n\no = xo.outlook(ctx)\nest = xo.annual_with_estimates(ctx)'),
+        code('xa.show_markdown(o["markdown"])'),
+        code('#| label: fig-outlook\n#| fig-cap: "Annual totals and the outlook with 80% and 95% intervals"\n'
+             'if o["ok"]:\n'
+             '    fig = xo.outlook_chart(est, o["annual"], ctx.params.currency, f"{ctx.subject}: outlook",\n'
+             '                           ctx.source_note(est["inputs"].str.split(";").explode()))\n'
+             '    xa.show_figure(ctx, fig, "outlook")'),
+        code('#| label: tbl-outlook\n#| tbl-cap: "The outlook: annual and year-to-date totals with intervals"\n'
+             'if o["ok"]:\n'
+             '    table = xo.outlook_table(o["results"])\n'
+             '    xa.save_table(ctx, table, "outlook")\n'
+             '    xa.save_table(ctx, o["monthly"], "outlook_monthly")\n'
+             '    xa.show_table(table, "Source: Xinjiang Trade Monitor; means and quantiles of simulated monthly paths.")'),
+        new_markdown_cell("## Nowcast of the current year\n\nWhile a year is under way, its total is estimated "
+                          "from the latest year-to-date release divided by the share of the year those months "
+                          "usually make up; each new release updates it."),
+        code('r = o["results"]\n'
+             'if r.ok and r.nowcast is not None:\n'
+             '    xa.show_markdown(f"Nowcast of {r.nowcast.year} from {r.months_known} known months "\n'
+             '                     f"({r.known_ytd:,.1f} {ctx.unit}): **{r.nowcast.point:,.1f} {ctx.unit}** "\n'
+             '                     f"(80% interval {r.nowcast.lo80:,.1f} to {r.nowcast.hi80:,.1f}).")\n'
              'else:\n'
-             '    xa.show_markdown("_Too few consecutive years for a backtest._")'),
-        code('#| label: tbl-forecast\n#| tbl-cap: "Forecasts of every model with prediction intervals"\n'
-             'if f["ok"]:\n'
-             '    xa.save_table(ctx, f["table"], "forecasts")\n'
-             '    xa.show_table(f["table"], ctx.source_note(f["annual"]["figure_id"]))'),
-        new_markdown_cell("## Exports and imports"),
-        code('flows = {fl: xa.forecast_annual(ctx, flow=fl) for fl in ("exports", "imports") if fl != ctx.params.flow}\n'
-             'for fl, r in flows.items():\n'
-             '    xa.show_markdown(f"**{fl.capitalize()}.** " + (r["markdown"] if r["ok"] else f"No forecast: {r[\'reason\']}."))'),
-        new_markdown_cell("## Within the year\n\nMonthly figures come as year-to-date releases, with January and "
-                          "February together; @fig-blocks shows the average month of each release block, and "
-                          "@fig-monthly the monthly forecast for the next year."),
-        code('#| label: fig-blocks\n#| fig-cap: "Average monthly value by release block"\n'
-             'blocks = xa.block_table(ctx)\nxa.save_table(ctx, blocks, "blocks")\n'
-             'if len(blocks):\n'
-             '    fig = xf.monthly_blocks(blocks, ctx.params.currency, f"{ctx.subject}: months by release block",\n'
-             '                            ctx.source_note(blocks["figure_id"]))\n'
-             '    xa.show_figure(ctx, fig, "blocks")'),
-        code('monthly = xa.forecast_monthly(ctx)\n'
-             'xa.show_markdown(monthly["markdown"] if monthly["ok"] else f"No monthly forecast: {monthly[\'reason\']}.")'),
-        code('#| label: fig-monthly\n#| fig-cap: "Monthly forecast with prediction intervals"\n'
-             'if monthly["ok"]:\n'
-             '    best = monthly["fits"][monthly["chosen"]]\n'
-             '    fig = xf.fan_chart(monthly["y"], best.mean, best.intervals, ctx.params.currency,\n'
-             '                       f"{ctx.subject}: monthly forecast", ctx.source_note(monthly["blocks"]["figure_id"]),\n'
-             '                       monthly["chosen"], per="month")\n'
-             '    xa.show_figure(ctx, fig, "forecast_monthly")'),
-        code('#| label: tbl-monthly-backtest\n#| tbl-cap: "Monthly models: rolling-origin backtest, one month ahead"\n'
-             'if monthly["ok"] and monthly["backtest"] is not None:\n'
-             '    xa.save_table(ctx, monthly["summary"], "backtest_monthly")\n'
-             '    xa.save_table(ctx, monthly["table"], "forecasts_monthly")\n'
-             '    xa.show_table(monthly["summary"], "Source: Xinjiang Trade Monitor backtest on the monthly series.", ",.3f")'),
-        code('now = xa.nowcast(ctx, monthly)\nxa.show_markdown(now["markdown"] if now["ok"] else f"No nowcast: {now[\'reason\']}.")'),
+             '    xa.show_markdown("No month of the current year has been published yet, so there is nothing to nowcast: "\n'
+             '                     "the current year is forecast from the annual totals.")'),
+        new_markdown_cell("## Models compared by horizon\n\n@tbl-comparison scores every model on the forecasts "
+                          "it would have made at each release date, for the targets published later. Errors are "
+                          "on the log scale, divided by the typical one-year change known at the time (so 1 means "
+                          "as large as a typical year's change); coverage is the share of actual values inside "
+                          "the intervals."),
+        code('#| label: tbl-comparison\n#| tbl-cap: "Pseudo-real-time scores by use, horizon and model"\n'
+             'comparison = xo.comparison_table(o["frame"])\n'
+             'xa.save_table(ctx, comparison, "model_comparison")\n'
+             'xa.save_table(ctx, o["frame"], "evaluation")\n'
+             'xa.show_table(comparison, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f")'),
+        new_markdown_cell("## Track record\n\n@fig-track shows what the outlook would have said at each release "
+                          "date about the annual totals, against the totals published later (dotted lines); "
+                          "@tbl-coverage compares the empirical coverage of its intervals with the nominal one."),
+        code('#| label: fig-track\n#| fig-cap: "What the outlook said at each release date, against the published totals"\n'
+             'if len(o["track"]):\n'
+             '    fig = xo.track_chart(o["track"], ctx.params.currency, f"{ctx.subject}: track record",\n'
+             '                         ctx.source_note(o["track"]["figure"].unique()))\n'
+             '    xa.show_figure(ctx, fig, "track_record")'),
+        code('#| label: tbl-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals"\n'
+             'coverage = xo.coverage_table(o["track"])\nxa.save_table(ctx, coverage, "coverage")\n'
+             'xa.show_table(coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
+        code('#| label: tbl-track\n#| tbl-cap: "The outlook at each release date against what was published later"\n'
+             'track = xo.track_table(o["track"])\nxa.save_table(ctx, track, "track_record")\n'
+             'xa.show_table(track, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
         new_markdown_cell("## Key results"),
-        code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "forecast", {\n'
-             '    "main": f.get("results", {"ok": False, "reason": f.get("reason")}),\n'
-             '    "flows": {fl: r.get("results", {"ok": False, "reason": r.get("reason")}) for fl, r in flows.items()},\n'
-             '    "monthly": monthly.get("results", {"ok": False, "reason": monthly.get("reason")}),\n'
-             '    "nowcast": now.get("results", {"ok": False, "reason": now.get("reason")})}))'),
+        code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "forecast", {"outlook": o["results"].model_dump()}))'),
     ], "forecast")
 
 def rewrite_parameters(path: Path) -> bool:

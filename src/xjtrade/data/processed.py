@@ -103,6 +103,8 @@ def write_dataset(ds: Dataset, folder: Path) -> None:
     _write_table(annual_wide(ds.figures, "CNY"), folder, "annual_cny")
     _write_table(annual_wide(ds.figures, "USD"), folder, "annual_usd")
     _write_table(monthly_wide(ds.figures, "Xinjiang", "CNY"), folder, "monthly_cny")
+    from xjtrade.data.estimates import estimates_table  # every year with evidence, estimated years marked
+    _write_table(estimates_table(ds.figures, "CNY"), folder, "annual_estimates_cny")
     src = ds.raw.sources.drop(columns="line_no").copy()
     used = ds.figures.loc[ds.figures["origin"] == "reported", "source_ids"].value_counts()
     src["figures"] = src["source_id"].map(used).fillna(0).astype(int)

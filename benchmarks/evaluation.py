@@ -1,0 +1,58 @@
+"""Time the pseudo-real-time evaluation of the default series (must stay within 2 minutes on 2 cores).
+
+    .venv/bin/python benchmarks/evaluation.py [--no-cache]
+
+Prints the seconds for each stage: cleaning the vintages (cold: no cache), reading them back
+(warm), and the forecasts of every model at every vintage; then the number of vintages, rows
+and the scores by horizon.  Exits 1 when the cold total exceeds the budget.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET = 120.0
+
+
+def main() -> int:
+    from xjtrade.data.clean import clean
+    from xjtrade.data.estimates import evidence
+    from xjtrade.data.raw import load_raw
+    from xjtrade.stats import pseudo_real_time as prt
+
+    t0 = time.perf_counter()
+    raw = load_raw(ROOT / "data" / "raw")
+    final_figs = clean(prt._main_subset(raw, "Xinjiang", "World")).figures
+    final = evidence(final_figs)
+    dates = prt.release_dates(final_figs)
+    t1 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        vint = prt.vintage_evidence(raw, dates, cache_dir=Path(tmp))
+        t2 = time.perf_counter()
+        prt.vintage_evidence(raw, dates, cache_dir=Path(tmp))
+        t3 = time.perf_counter()
+    frame = prt.evaluate(vint, final)
+    frame.to_csv(ROOT / "benchmarks" / "evaluation-frame.csv", index=False, float_format="%.6g")
+    t4 = time.perf_counter()
+    cold = (t2 - t0) + (t4 - t3)
+    print(f"load and final data  {t1 - t0:6.1f} s")
+    print(f"vintages, cold       {t2 - t1:6.1f} s  ({len(dates)} release dates)")
+    print(f"vintages, cached     {t3 - t2:6.1f} s")
+    print(f"forecasts and scores {t4 - t3:6.1f} s  ({len(frame)} rows, {frame['vintage'].nunique()} vintages)")
+    print(f"cold total           {cold:6.1f} s  (budget {BUDGET:.0f} s)")
+    import pandas as pd
+    pd.set_option("display.width", 200)
+    print(prt.scores(frame).round(3).to_string(index=False))
+    return 0 if cold <= BUDGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

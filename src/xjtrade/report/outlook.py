@@ -1,0 +1,289 @@
+"""The forecast chapter: one outlook, its nowcast, the model comparison by horizon and the track record.
+
+``outlook(ctx)`` runs the pseudo-real-time evaluation on the run's data (vintages cleaned from
+data/raw with ``as_of`` = each release date, cached under the project's cache folder), chooses
+the within-year method and the years-ahead model by the scores known at the run's date, and
+simulates the monthly paths whose means and quantiles give every monthly, year-to-date and annual
+number of the outlook.  ``annual_with_estimates(ctx)`` gives the growth chapter an annual series
+with every year that has evidence.  Results are typed (:class:`OutlookResults`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from xjtrade.data.estimates import annual_estimates, evidence
+from xjtrade.stats import pseudo_real_time as prt
+from xjtrade.stats.benchmarks import BENCHMARK_LABELS
+from xjtrade.stats.paths import simulate
+
+
+class Interval(BaseModel):
+    point: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+
+
+class Target(Interval):
+    period: str
+    year: int
+    month: int
+
+
+class ModelChoice(BaseModel):
+    use: Literal["within year", "years ahead"]
+    model: str
+    label: str
+    reason: str
+    scored: int
+
+
+class OutlookResults(BaseModel):
+    ok: bool
+    reason: str = ""
+    as_of: Optional[str] = None
+    current_year: Optional[int] = None
+    months_known: int = 0
+    known_ytd: Optional[float] = None
+    annual: list[Target] = []
+    ytd: list[Target] = []
+    monthly: list[Target] = []
+    headline: Optional[Target] = None          # the coming year's total: the one central number
+    nowcast: Optional[Target] = None           # the current year's total from its year-to-date figures
+    choices: list[ModelChoice] = []
+    vintages: int = 0
+    evaluated_forecasts: int = 0
+    coverage80: Optional[float] = None         # empirical coverage of the track record
+    coverage95: Optional[float] = None
+    track_record_forecasts: int = 0
+
+
+def annual_with_estimates(ctx) -> pd.DataFrame:
+    """year, value, lo80, hi80, lo95, hi95, origin (reported / derived / estimated), inputs."""
+    p = ctx.params
+    t = annual_estimates(ctx.figures, p.entity, p.flow, p.partner, p.currency)
+    t = t[(t["year"] >= p.start_year) & (t["year"] <= p.end_year)]
+    return t[["year", "value", "lo80", "hi80", "lo95", "hi95", "origin", "inputs"]].reset_index(drop=True)
+
+
+def _raw_and_cache():
+    from xjtrade.data.raw import load_raw
+    from xjtrade.project import find_project
+
+    proj = find_project()
+    return load_raw(proj.raw), proj.cache / "vintages"
+
+
+def _as_of(ctx) -> str:
+    if ctx.params.as_of:
+        return str(ctx.params.as_of)
+    pub = ctx.figures.loc[ctx.figures["origin"] == "reported", "published"].replace("", np.nan).dropna()
+    return str(pub.max())
+
+
+def _targets(tab: pd.DataFrame, period_col: str) -> list[Target]:
+    out = []
+    for r in tab.to_dict("records"):
+        out.append(Target(period=str(r[period_col]), year=int(r["year"]), month=int(r.get("month", 12)),
+                          **{k: float(r[k]) for k in ("point", "lo80", "hi80", "lo95", "hi95")}))
+    return out
+
+
+def evaluation(ctx, raw=None, cache_dir=None) -> dict:
+    """The pseudo-real-time evaluation of the run's series (vintages up to the run's date)."""
+    p = ctx.params
+    as_of = _as_of(ctx)
+    if raw is None:
+        raw, cache_dir = _raw_and_cache()
+    final = evidence(ctx.figures, p.entity, p.flow, p.partner, p.currency)
+    dates = prt.release_dates(ctx.figures, p.entity, p.flow, p.partner, until=as_of)
+    vint = prt.vintage_evidence(raw, dates, p.entity, p.flow, p.partner, p.currency, cache_dir=cache_dir)
+    frame = prt.evaluate(vint, final)
+    return {"frame": frame, "final": final, "as_of": as_of, "dates": dates}
+
+
+def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
+    """Everything the forecast chapter shows; `results` is an :class:`OutlookResults`."""
+    p = ctx.params
+    ev = evaluation(ctx, raw, cache_dir)
+    frame, final, as_of = ev["frame"], ev["final"], ev["as_of"]
+    choices = {use: prt.choose(frame, use, as_of=as_of) for use in ("within year", "years ahead")}
+    within, ahead = choices["within year"].model, choices["years ahead"].model
+    share_method = {"share_last": "last"}.get(within, "mean")
+    use_ytd = not within.endswith("_annual")
+    until = max(int(as_of[:4]) + 1, (prt.position(final.annual, final.ytd)[0] or 0) + 1)
+    out = {"frame": frame, "choices": choices, "scores": prt.scores(frame), "as_of": as_of}
+    track = prt.track_record(frame)
+    out["track"] = track
+    y_last = prt.position(final.annual, final.ytd)[0]
+    if y_last is None or int(as_of[:4]) - y_last > 1:
+        why = ("no annual or year-to-date figure of this series was published" if y_last is None else
+               f"its latest figure is for {y_last - 1 if not final.ytd or max(final.ytd)[0] < y_last else y_last}, "
+               f"too long before {as_of[:4]} to say anything about the coming year")
+        res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be given for {ctx.subject}: {why}")
+        out.update(ok=False, results=res, markdown=res.reason + ".")
+        return out
+    try:
+        paths = simulate(final.annual, final.ytd, until, growth=ahead, share_method=share_method,
+                         use_ytd=use_ytd, n=n, seed=20240101)
+    except ValueError as exc:
+        res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be estimated for {ctx.subject}: {exc}")
+        out.update(ok=False, results=res, markdown=res.reason + ".")
+        return out
+    annual = paths.annual_table()
+    ytd = paths.ytd_table()
+    monthly = paths.monthly_table()
+    y0, m0 = paths.notes["current_year"], paths.notes["months_known"]
+    headline_year = int(as_of[:4]) if int(as_of[:4]) >= y0 else y0
+    ann = _targets(annual.assign(month=12, period=annual["year"].astype(str)), "period")
+    res = OutlookResults(
+        ok=True, as_of=as_of, current_year=y0, months_known=m0,
+        known_ytd=paths.known_ytd if m0 else None, annual=ann,
+        ytd=_targets(ytd, "period"), monthly=_targets(monthly, "period"),
+        headline=next(a for a in ann if a.year == headline_year),
+        nowcast=next((a for a in ann if a.year == y0), None) if m0 else None,
+        choices=[ModelChoice(use=c.use, model=c.model, label=BENCHMARK_LABELS.get(c.model, c.model),
+                             reason=c.reason, scored=c.n) for c in choices.values()],
+        vintages=int(frame["vintage"].nunique()), evaluated_forecasts=int(len(frame)),
+        coverage80=float(track["in80"].mean()) if len(track) else None,
+        coverage95=float(track["in95"].mean()) if len(track) else None,
+        track_record_forecasts=int(len(track)))
+    out.update(ok=True, paths=paths, annual=annual, ytd=ytd, monthly=monthly, results=res,
+               markdown=_text(ctx, res))
+    return out
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.1f}"
+
+
+def _iv(t: Interval) -> str:
+    return f"80% interval {_fmt(t.lo80)} to {_fmt(t.hi80)}, 95% interval {_fmt(t.lo95)} to {_fmt(t.hi95)}"
+
+
+def _text(ctx, r: OutlookResults) -> str:
+    unit = ctx.unit
+    parts = [f"With the figures published up to {r.as_of}, the outlook for {ctx.subject} in "
+             f"**{r.headline.year} is {_fmt(r.headline.point)} {unit}** ({_iv(r.headline)})."]
+    if r.nowcast is not None and r.nowcast.year != r.headline.year:
+        parts.append(f"The current year {r.nowcast.year}, of which {r.months_known} months are known "
+                     f"({_fmt(r.known_ytd)} {unit}), comes to about {_fmt(r.nowcast.point)} {unit} ({_iv(r.nowcast)}).")
+    elif r.nowcast is not None:
+        parts.append(f"This is a nowcast: {r.months_known} months of {r.nowcast.year} are known "
+                     f"({_fmt(r.known_ytd)} {unit}).")
+    later = [a for a in r.annual if a.year > r.headline.year]
+    for a in later:
+        parts.append(f"For {a.year}: {_fmt(a.point)} {unit} ({_iv(a)}).")
+    ch = {c.use: c for c in r.choices}
+    parts.append(f"The rest of the current year is estimated with the {ch['within year'].label} method "
+                 f"({ch['within year'].reason}); the years ahead with the {ch['years ahead'].label} model "
+                 f"({ch['years ahead'].reason}). Monthly, year-to-date and annual figures are means and "
+                 f"quantiles of the same simulated monthly paths, so they add up.")
+    return " ".join(parts)
+
+
+# --- tables for the chapter ---------------------------------------------------------------------
+
+def comparison_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Scores by use, horizon and model, with readers' names."""
+    s = prt.scores(frame)
+    s["model"] = s["model"].map(lambda m: BENCHMARK_LABELS.get(m.removesuffix("_annual"), m)
+                                + (" (annual figures only)" if m.endswith("_annual") else ""))
+    return s.rename(columns={"use": "used for", "bucket": "horizon", "n": "forecasts", "coverage80": "coverage 80%",
+                             "coverage95": "coverage 95%", "winkler80": "Winkler 80%", "winkler95": "Winkler 95%"})
+
+
+def track_table(track: pd.DataFrame) -> pd.DataFrame:
+    t = track[["vintage", "target", "period", "horizon", "model", "point", "lo80", "hi80", "lo95", "hi95",
+               "actual", "error"]].copy()
+    t["model"] = t["model"].map(lambda m: BENCHMARK_LABELS.get(m, m))
+    t["error %"] = 100 * t["error"] / t["actual"]
+    return t.rename(columns={"horizon": "months ahead"})
+
+
+def coverage_table(track: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for use, g in [("all", track), *track.groupby("use")]:
+        rows.append({"forecasts": use, "n": len(g), "nominal 80%": 80.0, "empirical 80%": 100 * g["in80"].mean(),
+                     "nominal 95%": 95.0, "empirical 95%": 100 * g["in95"].mean()})
+    return pd.DataFrame(rows)
+
+
+def outlook_table(res: OutlookResults) -> pd.DataFrame:
+    rows = [{"target": f"total {a.period}", "forecast": a.point, "lower 80%": a.lo80, "upper 80%": a.hi80,
+             "lower 95%": a.lo95, "upper 95%": a.hi95} for a in res.annual]
+    rows += [{"target": f"year to date {t.period}", "forecast": t.point, "lower 80%": t.lo80, "upper 80%": t.hi80,
+              "lower 95%": t.lo95, "upper 95%": t.hi95} for t in res.ytd if t.month < 12]
+    return pd.DataFrame(rows)
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+def estimates_chart(est: pd.DataFrame, currency: str, title: str, source: str):
+    import matplotlib.pyplot as plt
+
+    from xjtrade.report import figures as xf
+
+    fig, ax = plt.subplots()
+    ax.plot(est["year"], est["value"], color="#999999", lw=1, zorder=1)
+    styles = {"reported": ("o", xf.PALETTE[0]), "derived": ("s", xf.PALETTE[2]), "estimated": ("D", xf.PALETTE[3])}
+    for origin, (marker, colour) in styles.items():
+        g = est[est["origin"] == origin]
+        if g.empty:
+            continue
+        if origin == "estimated":
+            ax.errorbar(g["year"], g["value"], yerr=[g["value"] - g["lo95"], g["hi95"] - g["value"]], fmt="none",
+                        ecolor=colour, elinewidth=1, capsize=3, alpha=0.6)
+            ax.errorbar(g["year"], g["value"], yerr=[g["value"] - g["lo80"], g["hi80"] - g["value"]], fmt="none",
+                        ecolor=colour, elinewidth=3, alpha=0.8)
+        ax.scatter(g["year"], g["value"], marker=marker, color=colour, zorder=3, label=origin)
+    ax.legend(frameon=False, fontsize=8)
+    xf.integer_years(ax)
+    xf.thousands(ax)
+    from xjtrade.data.currency import CURRENCIES
+
+    return xf.finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit)
+
+
+def outlook_chart(est: pd.DataFrame, annual: pd.DataFrame, currency: str, title: str, source: str):
+    import matplotlib.pyplot as plt
+
+    from xjtrade.data.currency import CURRENCIES
+    from xjtrade.report import figures as xf
+
+    fig, ax = plt.subplots()
+    ax.plot(est["year"], est["value"], "o-", color=xf.PALETTE[0], label="reported, derived or estimated")
+    ax.fill_between(annual["year"], annual["lo95"], annual["hi95"], color=xf.PALETTE[1], alpha=0.2, label="95%")
+    ax.fill_between(annual["year"], annual["lo80"], annual["hi80"], color=xf.PALETTE[1], alpha=0.35, label="80%")
+    ax.plot(annual["year"], annual["point"], "o--", color=xf.PALETTE[1], label="outlook")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    xf.integer_years(ax)
+    xf.thousands(ax)
+    return xf.finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit)
+
+
+def track_chart(track: pd.DataFrame, currency: str, title: str, source: str):
+    import matplotlib.pyplot as plt
+
+    from xjtrade.data.currency import CURRENCIES
+    from xjtrade.report import figures as xf
+
+    t = track[track["target"] != "next release"].copy()
+    t["date"] = pd.to_datetime(t["vintage"])
+    fig, ax = plt.subplots()
+    for i, (period, g) in enumerate(t.groupby("period")):
+        c = xf.PALETTE[i % len(xf.PALETTE)]
+        ax.vlines(g["date"], g["lo95"], g["hi95"], color=c, alpha=0.35, lw=1)
+        ax.vlines(g["date"], g["lo80"], g["hi80"], color=c, alpha=0.7, lw=3)
+        ax.scatter(g["date"], g["point"], color=c, s=12, zorder=3, label=f"total {period}")
+        ax.axhline(g["actual"].iloc[0], color=c, ls=":", lw=1)
+    ax.legend(frameon=False, fontsize=7, ncol=2, loc="upper left")
+    xf.thousands(ax)
+    return xf.finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit, xlabel="date of the forecast")

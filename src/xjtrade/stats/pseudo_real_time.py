@@ -1,0 +1,341 @@
+"""Pseudo-real-time evaluation: what each model would have said at each release date.
+
+For every release date since 2019 (``as_of`` = the publication date), the figures published by
+then are cleaned (:func:`xjtrade.data.clean.clean` with ``as_of``) and reduced to the aggregate
+evidence of the series (annual and year-to-date totals).  Every model then forecasts the targets
+that were published later: the next year-to-date release of the current year, the current
+year's total and the next year's total.  Only reported windows are targets (year-to-date and
+calendar-year figures), never a month inside a multi-month block.
+
+The result is one tidy frame (statsforecast's ``cross_validation`` style): ``vintage, model,
+use, target, period, horizon, point, lo80, hi80, lo95, hi95, actual, error, scaled_error`` and
+more; :func:`scores` summarises it by horizon and :func:`choose` picks the model for each use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xjtrade.stats.benchmarks import ANNUAL_BENCHMARKS
+from xjtrade.stats.paths import simulate
+
+__all__ = ["release_dates", "vintage_evidence", "evaluate", "scores", "choose", "track_record",
+           "MIN_ORIGINS", "DEFAULTS", "HORIZON_BUCKETS"]
+
+MIN_ORIGINS = 8            # fewer scored forecasts than this: the robust default is used
+DEFAULTS = {"within year": "share_mean", "years ahead": "combination"}
+ANNUAL_ONLY = ("naive", "mean_growth", "combination")   # benchmarks that ignore the year-to-date figures
+HORIZON_BUCKETS = [(1, 3, "1-3 months"), (4, 6, "4-6 months"), (7, 11, "7-11 months"),
+                   (12, 17, "12-17 months"), (18, 23, "18-23 months"), (24, 36, "24 months or more")]
+N_DRAWS = 1000
+
+
+def bucket(h: int) -> str:
+    for lo, hi, name in HORIZON_BUCKETS:
+        if lo <= h <= hi:
+            return name
+    return f"{h} months"
+
+
+# --- vintages --------------------------------------------------------------------------------
+
+def _main_subset(raw, entity: str, partner: str):
+    """The raw rows that can feed the main series of `entity` (all flows, so that totals can be
+    derived from exports and imports); cleaning fewer rows makes a vintage cheap."""
+    from dataclasses import replace
+
+    r = raw.reports
+    keep = ((r["entity"] == entity) & (r["partner"] == partner) & (r["product"] == "all")
+            & (r["segment"] == "all") & (r["indicator"] == "trade value"))
+    return replace(raw, reports=r[keep].reset_index(drop=True))
+
+
+def release_dates(figures: pd.DataFrame, entity="Xinjiang", flow="total", partner="World",
+                  since: str = "2019-01-01", until: str | None = None) -> list[str]:
+    """Publication dates of the series' year-to-date and calendar-year figures since `since`."""
+    from xjtrade.data.selector import series
+
+    dates = set()
+    for kind in ("year", "ytd"):
+        s = series(figures, entity=entity, flow=flow, partner=partner, kind=kind)
+        s = s[s["value"].notna() & (s["origin"] == "reported")]
+        dates |= {str(d) for d in s["published"] if str(d) and str(d) >= since and (until is None or str(d) <= until)}
+    # the published column also holds derived figures' dates; reported ones suffice
+    return sorted(dates)
+
+
+def _evidence_to_json(ev) -> dict:
+    return {"annual": [[y, v] for y, v in sorted(ev.annual.items())],
+            "ytd": [[y, m, v] for (y, m), v in sorted(ev.ytd.items())],
+            "annual_ids": [[y, i] for y, i in sorted(ev.annual_ids.items())],
+            "ytd_ids": [[y, m, i] for (y, m), i in sorted(ev.ytd_ids.items())],
+            "published": ev.published}
+
+
+def _evidence_from_json(d: dict):
+    from xjtrade.data.estimates import Evidence
+
+    return Evidence(annual={int(y): float(v) for y, v in d["annual"]},
+                    annual_ids={int(y): i for y, i in d["annual_ids"]},
+                    ytd={(int(y), int(m)): float(v) for y, m, v in d["ytd"]},
+                    ytd_ids={(int(y), int(m)): i for y, m, i in d["ytd_ids"]},
+                    published=d["published"])
+
+
+def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World", currency="CNY",
+                     cache_dir: Path | None = None) -> dict:
+    """{as_of: Evidence} for each date, each from the figures published by then only.
+
+    `raw` is a :class:`xjtrade.data.raw.RawData`.  With `cache_dir`, each vintage is stored as
+    JSON under a key hashing the raw rows used, the date and the series, so unchanged vintages
+    are read back instead of cleaned again."""
+    sub = _main_subset(raw, entity, partner)
+    digest = hashlib.sha256(pd.util.hash_pandas_object(sub.reports.astype(str), index=False).values.tobytes()
+                            + pd.util.hash_pandas_object(raw.rates.astype(str), index=False).values.tobytes()
+                            ).hexdigest()[:16]
+    out, todo, paths = {}, [], {}
+    for d in dates:
+        if cache_dir is not None:
+            key = hashlib.sha256(f"{digest}|{d}|{entity}|{flow}|{partner}|{currency}".encode()).hexdigest()[:20]
+            paths[d] = Path(cache_dir) / f"vintage-{key}.json"
+            if paths[d].exists():
+                out[d] = _evidence_from_json(json.loads(paths[d].read_text()))
+                continue
+        todo.append(d)
+    # one process: a pool inside a notebook kernel is fragile, and the cache makes this a one-off cost
+    done = [_one_vintage((sub, d, entity, flow, partner, currency)) for d in todo]
+    for d, ev in zip(todo, done):
+        out[d] = ev
+        if d in paths:
+            paths[d].parent.mkdir(parents=True, exist_ok=True)
+            tmp = paths[d].with_suffix(".tmp")
+            tmp.write_text(json.dumps(_evidence_to_json(ev)))
+            tmp.replace(paths[d])
+    return out
+
+
+def _one_vintage(args):
+    from xjtrade.data.clean import clean
+    from xjtrade.data.estimates import evidence
+
+    sub, d, entity, flow, partner, currency = args
+    return evidence(clean(sub, as_of=d).figures, entity, flow, partner, currency)
+
+
+# --- targets and forecasts ---------------------------------------------------------------------
+
+def position(annual: dict, ytd: dict) -> tuple[int, int]:
+    """(current year, months of it known) given the evidence."""
+    last = max(annual) if annual else None
+    later = [(y, m) for (y, m) in ytd if last is None or y > last]
+    if later:
+        y0 = max(y for y, _ in later)
+        return y0, max(m for y, m in later if y == y0)
+    return (last + 1, 0) if last is not None else (None, 0)
+
+
+def _targets(ev_v, ev_f, vintage: str) -> list[dict]:
+    y0, m0 = position(ev_v.annual, ev_v.ytd)
+    if y0 is None:
+        return []
+    out = []
+    later_months = sorted(m for (y, m) in ev_f.ytd if y == y0 and m > m0 and (y, m) not in ev_v.ytd)
+    if later_months:
+        k = later_months[0]
+        fid = ev_f.ytd_ids[(y0, k)]
+        out.append({"target": "next release", "year": y0, "month": k, "horizon": k - m0, "figure": fid,
+                    "actual": ev_f.ytd[(y0, k)]})
+    for yr, name in ((y0, "current year"), (y0 + 1, "next year")):
+        if yr in ev_f.annual and yr not in ev_v.annual:
+            out.append({"target": name, "year": yr, "month": 12, "horizon": (yr - y0) * 12 + 12 - m0,
+                        "figure": ev_f.annual_ids[yr], "actual": ev_f.annual[yr]})
+    for t in out:
+        t["use"] = "within year" if (t["year"] == y0 and m0 > 0) else "years ahead"
+        t["months_known"] = m0
+        t["actual_published"] = ev_f.published.get(t["figure"], "")
+        t["period"] = str(t["year"]) if t["month"] == 12 else f"Jan-{pd.Timestamp(2000, t['month'], 1):%b} {t['year']}"
+    return out
+
+
+def _scale(annual: dict, ytd: dict, y0: int) -> float:
+    """Mean absolute one-year change of the log annual totals known before y0 (the in-sample
+    error of the naive annual forecast): the unit of the scaled errors."""
+    from xjtrade.stats.benchmarks import ShareModel
+    from xjtrade.stats.paths import filled_history
+
+    share = ShareModel.fit({k: v for k, v in ytd.items() if k[0] < y0}, annual)
+    years, logs, _ = filled_history(annual, {k: v for k, v in ytd.items() if k[0] < y0}, share, y0)
+    d = np.abs(np.diff(logs))
+    return float(np.mean(d)) if len(d) else float("nan")
+
+
+def _row(vintage, model, t, draws, scale):
+    a = (100 - 80) / 200, (100 - 95) / 200
+    lo80, hi80, lo95, hi95 = np.quantile(draws, [a[0], 1 - a[0], a[1], 1 - a[1]])
+    point = float(np.mean(draws))
+    le = math.log(t["actual"] / point)
+    r = {"vintage": vintage, "model": model, **{k: t[k] for k in ("use", "target", "period", "year", "month",
+                                                                   "horizon", "months_known", "figure",
+                                                                   "actual_published")},
+         "point": point, "median": float(np.median(draws)), "lo80": lo80, "hi80": hi80, "lo95": lo95,
+         "hi95": hi95, "actual": t["actual"], "error": t["actual"] - point, "log_error": le, "scale": scale,
+         "scaled_error": le / scale if scale > 0 else np.nan}
+    for lv, lo, hi in ((80, lo80, hi80), (95, lo95, hi95)):
+        r[f"in{lv}"] = bool(lo <= t["actual"] <= hi)
+        alpha = 1 - lv / 100
+        la, llo, lhi = math.log(t["actual"]), math.log(lo), math.log(hi)
+        w = (lhi - llo) + (2 / alpha) * (max(llo - la, 0) + max(la - lhi, 0))
+        r[f"winkler{lv}"] = w / scale if scale > 0 else np.nan
+    return r
+
+
+def _draws_for(paths, t):
+    return paths.ytd_draws(t["year"], t["month"])
+
+
+def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | None = None,
+                     n: int = N_DRAWS) -> list[dict]:
+    """All model rows of one vintage (targets published after it only)."""
+    targets = _targets(ev_v, ev_f, vintage)
+    if not targets:
+        return []
+    y0, m0 = position(ev_v.annual, ev_v.ytd)
+    until = max(t["year"] for t in targets)
+    scale = _scale(ev_v.annual, ev_v.ytd, y0)
+    rows = []
+    seed = int(hashlib.sha256(vintage.encode()).hexdigest()[:8], 16)
+    for model in ANNUAL_BENCHMARKS:
+        try:
+            p = simulate(ev_v.annual, ev_v.ytd, until, growth=model, share_method="mean", n=n, seed=seed,
+                         fit_cache=fit_cache)
+        except ValueError:
+            continue
+        for t in targets:
+            if t["use"] == "years ahead":
+                rows.append(_row(vintage, model, t, _draws_for(p, t), scale))
+            elif model == "combination":
+                rows.append(_row(vintage, "share_mean", t, _draws_for(p, t), scale))
+    if m0 > 0:
+        within = [t for t in targets if t["use"] == "within year"]
+        try:
+            p = simulate(ev_v.annual, ev_v.ytd, until, growth="combination", share_method="last", n=n, seed=seed,
+                         fit_cache=fit_cache)
+            rows += [_row(vintage, "share_last", t, _draws_for(p, t), scale) for t in within]
+        except ValueError:
+            pass
+        for model in ANNUAL_ONLY:
+            try:
+                p = simulate(ev_v.annual, ev_v.ytd, until, growth=model, use_ytd=False, n=n, seed=seed,
+                             fit_cache=fit_cache)
+            except ValueError:
+                continue
+            rows += [_row(vintage, f"{model}_annual", t, _draws_for(p, t), scale) for t in within]
+    if latent is not None:
+        try:
+            p = latent(ev_v, until, n, seed)
+            rows += [_row(vintage, "latent", t, _draws_for(p, t), scale) for t in targets]
+        except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):
+            pass
+    return rows
+
+
+COLUMNS = ["vintage", "model", "use", "target", "period", "year", "month", "horizon", "months_known", "figure",
+           "actual_published", "point", "median", "lo80", "hi80", "lo95", "hi95", "actual", "error", "log_error",
+           "scale", "scaled_error", "in80", "in95", "winkler80", "winkler95"]
+
+
+def evaluate(vintages: dict, final, latent=None, n: int = N_DRAWS) -> pd.DataFrame:
+    """The tidy evaluation frame over all vintages ({as_of: Evidence}; `final`: the evidence whose
+    later figures are the actuals).  One BLAS thread: the fits are tiny and threads only contend."""
+    from threadpoolctl import threadpool_limits
+
+    cache: dict = {}
+    rows = []
+    with threadpool_limits(1):
+        for v in sorted(vintages):
+            rows += forecast_vintage(v, vintages[v], final, latent=latent, fit_cache=cache, n=n)
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    df["bucket"] = [bucket(int(h)) for h in df["horizon"]]
+    return df
+
+
+# --- scores and the choice ---------------------------------------------------------------------
+
+def _summ(g: pd.DataFrame) -> pd.Series:
+    q = g["scaled_error"].to_numpy(float)
+    return pd.Series({"n": len(g), "MASE": float(np.nanmean(np.abs(q))),
+                      "RMSSE": float(np.sqrt(np.nanmean(q**2))),
+                      "MAPE": float(np.mean(np.abs(g["error"] / g["actual"])) * 100),
+                      "coverage80": float(g["in80"].mean()), "coverage95": float(g["in95"].mean()),
+                      "winkler80": float(g["winkler80"].mean()), "winkler95": float(g["winkler95"].mean())})
+
+
+def scores(frame: pd.DataFrame, by=("use", "bucket", "model")) -> pd.DataFrame:
+    """Accuracy by use, horizon bucket and model (MASE/RMSSE on log errors scaled by the in-sample
+    annual naive error; empirical coverage of the 80 % and 95 % intervals; Winkler scores)."""
+    if frame.empty:
+        return pd.DataFrame(columns=[*by, "n", "MASE", "RMSSE", "MAPE", "coverage80", "coverage95",
+                                     "winkler80", "winkler95"])
+    order = {b[2]: i for i, b in enumerate(HORIZON_BUCKETS)}
+    out = frame.groupby(list(by), sort=False).apply(_summ, include_groups=False).reset_index()
+    if "bucket" in by:
+        out = out.assign(_o=out["bucket"].map(order)).sort_values(["use", "_o", "MASE"]).drop(columns="_o")
+    return out.reset_index(drop=True)
+
+
+@dataclass
+class Choice:
+    use: str
+    model: str
+    reason: str
+    n: int
+    table: pd.DataFrame
+
+
+def choose(frame: pd.DataFrame, use: str, as_of: str | None = None, min_origins: int = MIN_ORIGINS) -> Choice:
+    """The model for one use, by the lowest MASE over the forecasts all candidates made whose actual
+    was published by `as_of`; the robust default when fewer than `min_origins` forecasts are scored."""
+    f = frame[frame["use"] == use]
+    if as_of is not None:
+        f = f[(f["actual_published"] != "") & (f["actual_published"] <= as_of) & (f["vintage"] <= as_of)]
+    default = DEFAULTS[use]
+    if f.empty:
+        return Choice(use, default, f"no forecast for this use could be scored yet, so the robust default "
+                                    f"({default}) is used", 0, pd.DataFrame())
+    key = ["vintage", "target"]
+    counts = f.groupby("model").size()
+    common = f.groupby(key)["model"].nunique()
+    full = common[common == counts.index.size].index
+    g = f.set_index(key).loc[full].reset_index() if len(full) else f.iloc[0:0]
+    n = int(len(full))
+    if n < min_origins:
+        return Choice(use, default, f"only {n} forecasts could be scored for every model (at least "
+                                    f"{min_origins} are required), so the robust default ({default}) is used",
+                      n, scores(f, by=("model",)))
+    tab = scores(g, by=("model",)).sort_values("MASE").reset_index(drop=True)
+    best = tab.iloc[0]
+    return Choice(use, str(best["model"]), f"lowest MASE ({best['MASE']:.2f}) over {n} forecasts scored for "
+                                           f"every model", n, tab)
+
+
+def track_record(frame: pd.DataFrame, min_origins: int = MIN_ORIGINS) -> pd.DataFrame:
+    """What the outlook would have said at each vintage: the model chosen with the scores known at
+    that date (actuals published by then) for each use, against what was published later."""
+    rows = []
+    for v, g in frame.groupby("vintage"):
+        for use, gu in g.groupby("use"):
+            ch = choose(frame, use, as_of=v, min_origins=min_origins)
+            pick = gu[gu["model"] == ch.model]
+            if pick.empty:
+                pick = gu[gu["model"] == DEFAULTS[use]]
+            rows.append(pick.assign(chosen_by=ch.reason))
+    if not rows:
+        return frame.iloc[0:0]
+    return pd.concat(rows).sort_values(["vintage", "horizon"]).reset_index(drop=True)

@@ -1,0 +1,130 @@
+"""The pseudo-real-time evaluation: vintages see only what was published by then, targets are
+reported windows only, scores and the choice follow their definitions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xjtrade.data.clean import clean
+from xjtrade.data.estimates import Evidence, evidence
+from xjtrade.data.raw import load_raw
+from xjtrade.stats import pseudo_real_time as prt
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return load_raw(ROOT / "data" / "raw")
+
+
+@pytest.fixture(scope="module")
+def evaluated(raw, tmp_path_factory):
+    figs = clean(prt._main_subset(raw, "Xinjiang", "World")).figures
+    final = evidence(figs)
+    dates = prt.release_dates(figs)
+    vint = prt.vintage_evidence(raw, dates, cache_dir=tmp_path_factory.mktemp("vintages"))
+    return figs, final, vint, prt.evaluate(vint, final, n=400)
+
+
+def _planted(raw, start, end, value, published):
+    """raw with one more reported Xinjiang total figure, from a new source published on `published`."""
+    rep, src = raw.reports, raw.sources
+    base = rep[(rep["entity"] == "Xinjiang") & (rep["flow"] == "total") & (rep["partner"] == "World")
+               & (rep["product"] == "all") & (rep["segment"] == "all") & (rep["indicator"] == "trade value")
+               & (rep["unit"] == "billion yuan")].iloc[0].copy()
+    base.update({"row_id": "R9999", "period_start": start, "period_end": end, "period_kind": "ytd",
+                 "value": value, "yoy_pct": "", "qualifier": "exact", "source_id": "planted-source"})
+    s = src.iloc[0].copy()
+    s.update({"source_id": "planted-source", "published": published})
+    return replace(raw, reports=pd.concat([rep, base.to_frame().T], ignore_index=True),
+                   sources=pd.concat([src, s.to_frame().T], ignore_index=True))
+
+
+def test_a_figure_published_later_is_not_used(raw, tmp_path):
+    planted = _planted(raw, "2021-01", "2021-09", "999", "2023-05-01")
+    before = prt.vintage_evidence(planted, ["2022-06-30"])["2022-06-30"]
+    clean_before = prt.vintage_evidence(raw, ["2022-06-30"])["2022-06-30"]
+    after = prt.vintage_evidence(planted, ["2023-05-02"])["2023-05-02"]
+    assert (2021, 9) not in before.ytd
+    assert before.key() == clean_before.key()
+    assert after.ytd[(2021, 9)] == pytest.approx(999.0)   # the plant works once published
+    # the forecasts made at the earlier vintage are exactly those made without the plant
+    final = evidence(clean(prt._main_subset(raw, "Xinjiang", "World")).figures)
+    a = pd.DataFrame(prt.forecast_vintage("2022-06-30", before, final, n=300))
+    b = pd.DataFrame(prt.forecast_vintage("2022-06-30", clean_before, final, n=300))
+    assert len(a) > 0
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_targets_are_reported_windows_published_later(evaluated):
+    figs, final, vint, frame = evaluated
+    assert frame["vintage"].nunique() >= 20
+    by_id = figs.set_index("figure_id")
+    for r in frame.drop_duplicates(["vintage", "figure"]).itertuples():
+        f = by_id.loc[r.figure]
+        # a whole year-to-date or calendar-year window: never a month inside a spread block
+        assert f["start"] % 12 == 0 and f["end"] % 12 == r.month - 1 and f["end"] // 12 == r.year
+        assert f["months"] == r.month
+        assert r.actual_published > r.vintage
+        v = vint[r.vintage]
+        assert (r.year, r.month) not in v.ytd and not (r.month == 12 and r.year in v.annual)
+
+
+def test_frame_columns_and_values(evaluated):
+    *_, frame = evaluated
+    for col in ("vintage", "model", "target", "horizon", "point", "lo80", "hi80", "lo95", "hi95", "actual", "error"):
+        assert col in frame.columns
+    assert (frame["lo95"] <= frame["lo80"]).all() and (frame["lo80"] <= frame["point"] * 1.5).all()
+    assert (frame["hi80"] <= frame["hi95"]).all() and (frame["lo95"] > 0).all()
+    np.testing.assert_allclose(frame["error"], frame["actual"] - frame["point"])
+    assert set(frame["target"]) == {"next release", "current year", "next year"}
+    assert {"naive", "combination", "share_mean", "share_last", "theta", "ets", "arima"} <= set(frame["model"])
+
+
+def test_scores_by_hand():
+    frame = pd.DataFrame({"use": "within year", "bucket": "1-3 months", "model": "m",
+                          "scaled_error": [0.5, -1.5], "error": [1.0, -3.0], "actual": [10.0, 20.0],
+                          "in80": [True, False], "in95": [True, True], "winkler80": [1.0, 3.0],
+                          "winkler95": [2.0, 2.0]})
+    s = prt.scores(frame).iloc[0]
+    assert s["MASE"] == pytest.approx(1.0)
+    assert s["RMSSE"] == pytest.approx(math.sqrt((0.25 + 2.25) / 2))
+    assert s["MAPE"] == pytest.approx((10 + 15) / 2)
+    assert s["coverage80"] == 0.5 and s["coverage95"] == 1.0
+
+
+def _toy(n, a_err, b_err):
+    rows = []
+    for i in range(n):
+        for model, e in (("share_mean", a_err), ("share_last", b_err)):
+            rows.append({"vintage": f"2020-01-{i + 1:02d}", "model": model, "use": "within year",
+                         "target": "current year", "actual_published": "2020-02-01", "scaled_error": e,
+                         "error": e, "actual": 1.0, "in80": True, "in95": True, "winkler80": 1.0, "winkler95": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_choice_needs_the_minimum_number_of_origins():
+    few = prt.choose(_toy(prt.MIN_ORIGINS - 1, 1.0, 0.1), "within year")
+    assert few.model == "share_mean" and "robust default" in few.reason
+    enough = prt.choose(_toy(prt.MIN_ORIGINS, 1.0, 0.1), "within year")
+    assert enough.model == "share_last" and enough.n == prt.MIN_ORIGINS
+    # scores whose actual was published after the date of the choice are not used
+    early = prt.choose(_toy(prt.MIN_ORIGINS, 1.0, 0.1), "within year", as_of="2020-01-31")
+    assert early.model == "share_mean" and early.n == 0
+
+
+def test_evaluation_reproduces_the_2023_nowcast(evaluated):
+    *_, frame = evaluated
+    row = frame[(frame["vintage"] == "2023-12-18") & (frame["model"] == "share_mean")
+                & (frame["target"] == "current year")]
+    assert len(row) == 1
+    r = row.iloc[0]
+    assert r["actual"] == pytest.approx(357.33) and r["horizon"] == 1
+    assert 320.53 < r["lo95"] < r["point"] < r["hi95"]

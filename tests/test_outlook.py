@@ -1,0 +1,159 @@
+"""The outlook: shares and estimates by hand, coherent paths, one headline, estimates without a gap,
+and an outlook at dates when the year was not complete."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xjtrade.data.estimates import Evidence, estimate_year
+from xjtrade.stats.benchmarks import ShareModel, fit_annual
+from xjtrade.stats.paths import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_share_model_by_hand():
+    sm = ShareModel.fit({(2020, 6): 40.0, (2021, 6): 60.0}, {2020: 100.0, 2021: 120.0})
+    assert sm.share(6) == pytest.approx(math.sqrt(0.4 * 0.5))       # geometric mean of 0.4 and 0.5
+    mu, sd = sm.log_total(50.0, 6)
+    assert math.exp(mu) == pytest.approx(50.0 / math.sqrt(0.2))
+    assert sm.share(12) == pytest.approx(1.0) and sm.share(3) == pytest.approx(sm.share(6) / 2)
+    last = ShareModel.fit({(2020, 6): 40.0, (2021, 6): 60.0}, {2020: 100.0, 2021: 120.0}, method="last")
+    assert last.share(6) == pytest.approx(0.5)
+    w = sm.weights()
+    assert w.sum() == pytest.approx(1.0) and (w > 0).all()
+
+
+def test_estimate_of_a_partial_year_never_below_what_is_known():
+    ev = Evidence(annual={2020: 100.0, 2021: 120.0}, ytd={(2020, 11): 90.0, (2021, 11): 110.0, (2022, 11): 130.0},
+                  year_ids={2022: ["R1"]})
+    est = estimate_year(ev, 2022)
+    share = math.sqrt(0.9 * 110 / 120)
+    assert est["value"] == pytest.approx(130 / share)
+    assert 130.0 <= est["lo95"] <= est["lo80"] < est["value"] < est["hi80"] <= est["hi95"]
+    assert est["origin"] == "estimated" and est["inputs"] == "R1"
+    assert estimate_year(ev, 2019) is None
+
+
+def test_benchmarks_on_logs_by_hand():
+    ly = np.log([100.0, 110.0, 121.0, 133.1])
+    naive = fit_annual("naive", ly, 2)
+    np.testing.assert_allclose(naive.mean, [ly[-1], ly[-1]])
+    np.testing.assert_allclose(naive.sd, [math.log(1.1), math.log(1.1) * math.sqrt(2)])
+    mg = fit_annual("mean_growth", ly, 1)
+    assert mg.mean[0] == pytest.approx(math.log(133.1 * 1.1))
+    with pytest.raises(ValueError, match="arima needs at least 6"):
+        fit_annual("arima", ly, 1)
+
+
+def _toy():
+    annual = {2015 + i: 100.0 * 1.05**i for i in range(8)}
+    ytd = {(y, m): v * m / 12 * (1 + 0.01 * (m % 3)) for y, v in annual.items() for m in (2, 6, 11)}
+    ytd[(2023, 6)] = 70.0
+    return annual, ytd
+
+
+def test_paths_add_up_and_stay_positive():
+    annual, ytd = _toy()
+    p = simulate(annual, ytd, 2024, growth="mean_growth", n=2000, seed=1)
+    assert str(p.first) == "2023-07" and p.known_ytd == 70.0
+    assert (p.draws > 0).all()
+    months, ann, cum = p.monthly_table(), p.annual_table(), p.ytd_table()
+    for year in (2023, 2024):
+        total = months.loc[months["year"] == year, "point"].sum() + (70.0 if year == 2023 else 0.0)
+        assert ann.set_index("year").loc[year, "point"] == pytest.approx(total, rel=1e-9)
+        assert cum[(cum["year"] == year) & (cum["month"] == 12)]["point"].iloc[0] == pytest.approx(total, rel=1e-9)
+    # each draw's year-to-date totals rise month by month and end at its annual total
+    np.testing.assert_allclose(p.ytd_draws(2024, 12), p.annual_draws(2024))
+    assert (p.ytd_draws(2023, 8) > 70.0).all()
+    row = ann.iloc[1]
+    assert 0 < row["lo95"] < row["lo80"] < row["point"] < row["hi80"] < row["hi95"]
+
+
+def test_ignoring_the_year_to_date_starts_the_year_afresh():
+    annual, ytd = _toy()
+    p = simulate(annual, ytd, 2024, growth="naive", use_ytd=False, n=500, seed=1)
+    assert str(p.first) == "2023-01" and p.known_ytd == 0.0
+
+
+# --- on the project's data ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def raw():
+    from xjtrade.data.raw import load_raw
+    return load_raw(ROOT / "data" / "raw")
+
+
+@pytest.fixture(scope="module")
+def vintage_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("vintage-cache")
+
+
+def _ctx(processed_or_figs, as_of=None):
+    from xjtrade.report.chapters import Context, load_context
+    from xjtrade.report.params import RunParams
+    params = RunParams(as_of=as_of) if as_of else RunParams()
+    if isinstance(processed_or_figs, Path):
+        return load_context(processed_or_figs, params)
+    return Context(params=params, figures=processed_or_figs, issues=None, sources=None)
+
+
+@pytest.fixture(scope="module")
+def default_outlook(processed, raw, vintage_cache):
+    from xjtrade.report import outlook as xo
+    ctx = _ctx(processed)
+    return ctx, xo.outlook(ctx, raw=raw, cache_dir=vintage_cache)
+
+
+def test_default_run_has_one_coherent_2024_outlook(default_outlook):
+    ctx, o = default_outlook
+    r = o["results"]
+    assert r.ok and r.headline.year == 2024 and r.as_of >= "2024-01-30"
+    h = r.headline
+    assert 0 < h.lo95 < h.lo80 < h.point < h.hi80 < h.hi95
+    assert h.lo95 > 357.33 * 0.4          # positive and not absurdly low
+    assert [a.year for a in r.annual] == [2024, 2025]
+    months = [m for m in r.monthly if m.year == 2024]
+    assert len(months) == 12
+    assert sum(m.point for m in months) == pytest.approx(h.point, rel=1e-9)
+    dec = next(t for t in r.ytd if t.year == 2024 and t.month == 12)
+    assert dec.point == pytest.approx(h.point, rel=1e-9)
+    assert r.vintages >= 20 and r.track_record_forecasts >= 20
+    assert 0 <= r.coverage80 <= r.coverage95 <= 1
+    assert {c.use for c in r.choices} == {"within year", "years ahead"}
+
+
+def test_annual_series_with_estimates_has_no_gap(processed):
+    from xjtrade.report import outlook as xo
+    est = xo.annual_with_estimates(_ctx(processed)).set_index("year")
+    assert list(est.index) == list(range(2011, 2024))
+    assert set(est["origin"]) <= {"reported", "derived", "estimated"}
+    for y in (2019, 2021):
+        assert est.loc[y, "origin"] == "estimated"
+        assert est.loc[y, "lo95"] <= est.loc[y, "lo80"] < est.loc[y, "value"] < est.loc[y, "hi80"] <= est.loc[y, "hi95"]
+    # 2020 is derived from the relational statement "Jan-Nov 2021 equal to 93 % of the previous year"
+    assert est.loc[2020, "origin"] == "derived"
+    assert est.loc[2020, "value"] == pytest.approx(137.66 / 0.93, abs=1e-6)
+    assert est.loc[2019, "value"] > 149.17 and est.loc[2019, "lo95"] >= 149.17
+    assert "R0106" in est.loc[2019, "inputs"].split(";")        # the Jan-Nov 2019 release informs 2019
+    # 2021: reported as 156.9 bn, or estimated with an interval that holds the later report
+    assert est.loc[2021, "lo80"] <= 156.9 <= est.loc[2021, "hi80"]
+    assert est.loc[2023, "value"] == pytest.approx(357.33) and est.loc[2023, "origin"] == "reported"
+
+
+@pytest.mark.parametrize("as_of, current, known", [("2022-06-30", 2022, 6), ("2023-06-30", 2023, 5),
+                                                   ("2023-12-31", 2023, 11)])
+def test_outlook_while_the_year_is_incomplete(raw, vintage_cache, as_of, current, known):
+    from xjtrade.data.clean import clean
+    from xjtrade.report import outlook as xo
+    figs = clean(raw, as_of=as_of).figures
+    r = xo.outlook(_ctx(figs, as_of), raw=raw, cache_dir=vintage_cache, n=1000)["results"]
+    assert r.ok and r.current_year == current and r.months_known >= known - 1
+    assert r.nowcast is not None and r.nowcast.point > r.known_ytd
+    years = [a.year for a in r.annual]
+    assert years == [current, current + 1]
+    assert r.headline.year == int(as_of[:4])
