@@ -138,22 +138,15 @@ def floor(workdir: Path) -> dict:
     for name, df in (("contributions", contrib), ("partner_shares", shares), ("national", national)):
         xa.save_table(ctx, df, name)
     # 03-forecast
-    f = lap("forecast_annual", xa.forecast_annual, ctx)
-    if f["ok"]:
-        best = f["fits"][f["chosen"]]
-        figure("forecast", xf.fan_chart, f["y"], best.mean, best.intervals, ctx.params.currency, "fan", "source",
-               f["chosen"])
-    for fl in ("exports", "imports"):
-        lap("forecast_annual", xa.forecast_annual, ctx, flow=fl)
-    blocks = lap("block_table", xa.block_table, ctx)
-    if len(blocks):
-        figure("blocks", xf.monthly_blocks, blocks, ctx.params.currency, "blocks", "source")
-    monthly = lap("forecast_monthly", xa.forecast_monthly, ctx)
-    if monthly["ok"]:
-        best = monthly["fits"][monthly["chosen"]]
-        figure("forecast_monthly", xf.fan_chart, monthly["y"], best.mean, best.intervals, ctx.params.currency,
-               "monthly", "source", monthly["chosen"], per="month")
-    lap("nowcast", xa.nowcast, ctx, monthly)
+    from xjtrade.report import outlook as xo
+    o = lap("outlook", xo.outlook, ctx)
+    est = lap("annual_with_estimates", xo.annual_with_estimates, ctx)
+    if o["ok"]:
+        figure("outlook", xo.outlook_chart, est, o["annual"], ctx.params.currency, "outlook", "source")
+        xa.save_table(ctx, xo.outlook_table(o["results"]), "outlook")
+    xa.save_table(ctx, xo.comparison_table(o["frame"]), "model_comparison")
+    if len(o["track"]):
+        figure("track_record", xo.track_chart, o["track"], ctx.params.currency, "track", "source")
     t["total (in process)"] = time.perf_counter() - t0
     return t
 

@@ -21,13 +21,6 @@ def ctx_for(tables, **params):
     return xa.Context(params=RunParams(**params), figures=figs, issues=issues, sources=sources)
 
 
-def test_recent_gapfree_starts_from_the_present():
-    y = pd.Series([1.0, 2, 3, 5, 6], index=[2011, 2012, 2013, 2022, 2023])
-    assert list(xa.recent_gapfree(y).index) == [2022, 2023]
-    m = pd.Series([1.0, 2, 3], index=pd.PeriodIndex(["2022-01", "2022-03", "2022-04"], freq="M"))
-    assert [str(p) for p in xa.recent_gapfree(m).index] == ["2022-03", "2022-04"]
-
-
 def test_windows():
     assert xa.windows([2011, 2012, 2018, 2022, 2023], 2022) == [(2011, 2023), (2011, 2018), (2018, 2023)]
     assert xa.windows([2022], 2022) == []
@@ -73,47 +66,6 @@ def test_national_comparison_2023(tables):
     assert row["region %"] == pytest.approx(45.9)
     assert row["China %"] == pytest.approx(0.2)
     assert row["gap pp"] == pytest.approx(45.7)
-
-
-def test_monthly_series_spreads_release_blocks(tables):
-    y, blocks = xa.monthly_series(ctx_for(tables))
-    jan_feb_2023 = blocks[blocks["period_label"] == "Jan-Feb 2023"]["value"].iloc[0]
-    assert jan_feb_2023 == pytest.approx(44.39)
-    assert y[pd.Period("2023-01", "M")] == pytest.approx(44.39 / 2)
-    assert y[pd.Period("2023-02", "M")] == pytest.approx(44.39 / 2)
-    assert y[pd.Period("2023-12", "M")] == pytest.approx(37.43)
-    # no gaps in the run used for forecasting
-    assert (np.diff(y.index.asi8) == 1).all()
-
-
-def test_forecast_annual_says_why_models_are_not_fitted(tables):
-    f = xa.forecast_annual(ctx_for(tables))
-    assert f["ok"]
-    res = f["results"]
-    assert (res["first_year"], res["last_year"]) == (2022, 2023)
-    assert "arima needs at least 8 observations" in res["not_fitted"]["arima"]
-    assert set(res["forecast"]) == {"2024", "2025"}
-
-
-def test_forecast_refuses_to_forecast_the_past(tables):
-    f = xa.forecast_annual(ctx_for(tables), flow="exports")
-    assert not f["ok"] and "would forecast the past" in f["reason"]
-
-
-def test_nowcast_as_of_2022(root):
-    from xjtrade.data.clean import clean
-    from xjtrade.data.raw import load_raw
-    raw = load_raw(root / "data" / "raw")
-    c = clean(raw, as_of="2022-12-31")
-    figs = c.figures
-    ctx = xa.Context(params=RunParams(end_year=2022, break_year=2021, as_of="2022-12-31"), figures=figs,
-                     issues=c.issues, sources=raw.sources.assign(figures=0))
-    monthly = xa.forecast_monthly(ctx)
-    now = xa.nowcast(ctx, monthly)
-    assert now["ok"]
-    assert now["results"]["period"] == "Jan-Nov 2022"
-    assert now["results"]["ytd_value"] == pytest.approx(219.4)
-    assert now["results"]["by_monthly_model"] > 219.4
 
 
 def test_markdown_table_caps_widths_and_shows_missing_as_dash():

@@ -14,6 +14,7 @@ import pytest
 from xjtrade.data.clean import clean
 from xjtrade.data.estimates import Evidence, evidence
 from xjtrade.data.raw import load_raw
+from xjtrade.data import vintages
 from xjtrade.stats import pseudo_real_time as prt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,10 +27,10 @@ def raw():
 
 @pytest.fixture(scope="module")
 def evaluated(raw, tmp_path_factory):
-    figs = clean(prt._main_subset(raw, "Xinjiang", "World")).figures
+    figs = clean(vintages._main_subset(raw, "Xinjiang", "World")).figures
     final = evidence(figs)
-    dates = prt.release_dates(figs)
-    vint = prt.vintage_evidence(raw, dates, cache_dir=tmp_path_factory.mktemp("vintages"))
+    dates = vintages.release_dates(figs)
+    vint = vintages.vintage_evidence(raw, dates, cache_dir=tmp_path_factory.mktemp("vintages"))
     return figs, final, vint, prt.evaluate(vint, final, n=400)
 
 
@@ -49,14 +50,14 @@ def _planted(raw, start, end, value, published):
 
 def test_a_figure_published_later_is_not_used(raw, tmp_path):
     planted = _planted(raw, "2021-01", "2021-09", "999", "2023-05-01")
-    before = prt.vintage_evidence(planted, ["2022-06-30"])["2022-06-30"]
-    clean_before = prt.vintage_evidence(raw, ["2022-06-30"])["2022-06-30"]
-    after = prt.vintage_evidence(planted, ["2023-05-02"])["2023-05-02"]
+    before = vintages.vintage_evidence(planted, ["2022-06-30"])["2022-06-30"]
+    clean_before = vintages.vintage_evidence(raw, ["2022-06-30"])["2022-06-30"]
+    after = vintages.vintage_evidence(planted, ["2023-05-02"])["2023-05-02"]
     assert (2021, 9) not in before.ytd
     assert before.key() == clean_before.key()
     assert after.ytd[(2021, 9)] == pytest.approx(999.0)   # the plant works once published
     # the forecasts made at the earlier vintage are exactly those made without the plant
-    final = evidence(clean(prt._main_subset(raw, "Xinjiang", "World")).figures)
+    final = evidence(clean(vintages._main_subset(raw, "Xinjiang", "World")).figures)
     a = pd.DataFrame(prt.forecast_vintage("2022-06-30", before, final, n=300))
     b = pd.DataFrame(prt.forecast_vintage("2022-06-30", clean_before, final, n=300))
     assert len(a) > 0

@@ -54,10 +54,11 @@ def test_run_folder_layout(horizon3):
     assert set(res) >= {"parameters", "data", "growth", "forecast", "dataset"}
 
 
-def test_outlook_reaches_the_end_of_next_year_whatever_the_horizon(horizon3):
+def test_outlook_reaches_horizon_years_after_the_current_one(horizon3):
+    """The data run to January 2024, so 2024 is the current year and horizon 3 reaches 2027."""
     _, res = horizon3
     assert res["parameters"]["horizon"] == 3
-    assert [a["year"] for a in res["forecast"]["outlook"]["annual"]] == [2024, 2025]
+    assert [a["year"] for a in res["forecast"]["outlook"]["annual"]] == [2024, 2025, 2026, 2027]
     assert res["growth"]["latest_value"] == pytest.approx(357.33)
 
 

@@ -14,8 +14,8 @@ from xjtrade.report.params import ParameterError, RunParams, check_against_data,
 
 def test_default_file_loads(root):
     p = load_params(root / "params" / "default.yaml")
-    assert (p.entity, p.flow, p.partner, p.currency, p.horizon) == ("Xinjiang", "total", "World", "CNY", 2)
-    assert p.levels == (80, 95) and p.as_of is None
+    assert (p.entity, p.flow, p.partner, p.currency, p.horizon) == ("Xinjiang", "total", "World", "CNY", 1)
+    assert p.min_origins == 8 and p.as_of is None
 
 
 @pytest.mark.parametrize("name", ["asof-2022", "horgos-port", "usd-2012-2018"])
@@ -28,7 +28,8 @@ def test_scenarios_load(root, name):
     ({"horizn": 3}, "horizn: unknown parameter"),
     ({"horizon": "abc"}, "horizon:"),
     ({"horizon": 0}, "horizon: Input should be greater than or equal to 1"),
-    ({"levels": [80, 120]}, "levels: interval levels must be whole percentages"),
+    ({"models": ["loglinear"]}, "models: unknown model(s) loglinear; choose from naive"),
+    ({"min_origins": 0}, "min_origins: Input should be greater than or equal to 1"),
     ({"models": ["naive", "prophet"]}, "unknown model(s) prophet"),
     ({"start_year": 2020, "end_year": 2019}, "end_year (2019) must be after start_year (2020)"),
     ({"break_year": 2030}, "break_year (2030) must fall inside the window"),
@@ -105,6 +106,6 @@ def test_generated_cell_follows_a_schema_change():
     from xjtrade.report.params import parameters_cell
 
     class Changed(RunParams):
-        horizon: int = Field(3, ge=1, le=10, description="Forecast horizon in years")
+        horizon: int = Field(3, ge=1, le=5, description="Outlook: calendar years after the current one")
 
-    assert "horizon: int = 2 " in parameters_cell() and "horizon: int = 3 " in parameters_cell(Changed)
+    assert "horizon: int = 1 " in parameters_cell() and "horizon: int = 3 " in parameters_cell(Changed)

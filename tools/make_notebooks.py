@@ -35,7 +35,7 @@ COMMON = ["entity", "flow", "partner", "currency", "start_year", "end_year", "as
 USES = {
     "data": COMMON,
     "growth": COMMON + ["break_year"],
-    "forecast": COMMON + ["horizon", "models", "levels", "min_train"],
+    "forecast": COMMON + ["horizon", "models", "min_origins"],
 }
 
 

@@ -144,50 +144,6 @@ def shares_chart(shares: pd.DataFrame, title: str, source: str):
     return finish(fig, ax, title, source, ylabel="percent of world total", xlabel="year")
 
 
-def monthly_blocks(blocks: pd.DataFrame, currency: str, title: str, source: str):
-    """Average monthly value of each release block (Jan-Feb counts as one two-month block)."""
-    fig, ax = plt.subplots()
-    for i, (year, grp) in enumerate(blocks.groupby("year")):
-        ax.step(list(grp["start_month"]) + [grp["end_month"].iloc[-1] + 1],
-                list(grp["per_month"]) + [grp["per_month"].iloc[-1]], where="post",
-                color=PALETTE[i % len(PALETTE)], label=str(year), linewidth=1.8)
-    ax.set_xticks(range(1, 13), ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"])
-    ax.set_xlim(1, 13)
-    thousands(ax, decimals=0)
-    ax.legend(frameon=False, ncol=4)
-    return finish(fig, ax, title, source, ylabel=f"{CURRENCIES[currency].unit} per month", xlabel="month")
-
-
-def _decimal_years(index) -> np.ndarray:
-    if isinstance(index, pd.PeriodIndex):
-        return np.array([p.year + (p.month - 1) / 12 for p in index])
-    return np.asarray(index, dtype=float)
-
-
-def fan_chart(history: pd.Series, mean: pd.Series, intervals: dict[int, pd.DataFrame], currency: str,
-              title: str, source: str, model: str, per: str = "year"):
-    """History, point forecast and nested prediction intervals (annual or monthly index)."""
-    fig, ax = plt.subplots()
-    history = pd.Series(history.to_numpy(), index=_decimal_years(history.index))
-    mean = pd.Series(mean.to_numpy(), index=_decimal_years(mean.index))
-    intervals = {k: v.set_axis(_decimal_years(v.index)) for k, v in intervals.items()}
-    ax.plot(history.index, history.values, "o-", color=PALETTE[0], label="reported / derived")
-    shades = {lvl: 0.18 + 0.22 * i for i, lvl in enumerate(sorted(intervals, reverse=True))}
-    for lvl in sorted(intervals, reverse=True):
-        band = intervals[lvl]
-        ax.fill_between(band.index, band["lower"], band["upper"], color=PALETTE[1], alpha=shades[lvl],
-                        linewidth=0, label=f"{lvl}% interval")
-    joined = pd.concat([history.iloc[-1:], mean])
-    ax.plot(joined.index, joined.values, "--", color=PALETTE[1], linewidth=1.8, label=f"forecast ({model})")
-    integer_years(ax)
-    thousands(ax)
-    ax.legend(frameon=False, loc="upper left")
-    unit = CURRENCIES[currency].unit + (" per month" if per == "month" else "")
-    return finish(fig, ax, title, source, ylabel=unit, xlabel="year")
-
-
-
-
 # Dated events marked on the long-run charts (shown only when the year is on the chart)
 EVENTS = {2020: "2020: border crossings closed (COVID-19)"}
 
@@ -208,16 +164,15 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
         ax.plot(h.loc[~rep, "year"], h.loc[~rep, "value"], "o", markerfacecolor="white", color=PALETTE[0],
                 label="derived from reported figures")
     top = float(h["value"].max()) if len(h) else 1.0
-    if outlook and outlook.get("forecast"):
-        years = [int(y) for y in outlook["forecast"]]
-        mean = [outlook["forecast"][str(y)] for y in years]
+    if outlook:
+        years, mean = outlook["years"], outlook["point"]
         last = h.iloc[-1]
-        for i, lvl in enumerate(sorted(outlook.get("intervals", {}), key=int, reverse=True)):
+        for i, lvl in enumerate(sorted(outlook["intervals"], key=int, reverse=True)):
             iv = outlook["intervals"][lvl]
-            ax.fill_between([last["year"]] + years, [last["value"]] + [iv[str(y)][0] for y in years],
-                            [last["value"]] + [iv[str(y)][1] for y in years], color=PALETTE[1],
+            ax.fill_between([last["year"]] + years, [last["value"]] + [lo for lo, _ in iv],
+                            [last["value"]] + [hi for _, hi in iv], color=PALETTE[1],
                             alpha=0.18 + 0.2 * i, linewidth=0, label=f"{lvl}% interval")
-            top = max(top, max(iv[str(y)][1] for y in years))
+            top = max(top, max(hi for _, hi in iv))
         ax.plot([last["year"]] + years, [last["value"]] + mean, "--", color=PALETTE[1], linewidth=1.8)
         ax.plot(years, mean, "D", color=PALETTE[1], label="outlook (estimate)")
     lo, hi = (int(h["year"].min()), int(h["year"].max())) if len(h) else (0, 0)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from xjtrade.data import selector
 from xjtrade.data.currency import CURRENCIES
+from xjtrade.report.results import annual_outlook
 
 FLOWS = ("total", "exports", "imports")
 ORIGIN_STYLE = {"reported": ("circle", "#0173b2"), "derived": ("circle-open", "#0173b2")}
@@ -51,20 +52,19 @@ def headline_traces(figures: pd.DataFrame, results: dict) -> list[dict]:
                 "y": [None if pd.isna(v) else round(float(v), 3) for v in full.values],
                 "connectgaps": False, "line": {"color": "#0173b2", "width": 1.5}, "hoverinfo": "skip",
                 "meta": [cur, flow], "visible": cur == p["currency"] and flow == p["flow"]})
-    main = (results.get("forecast") or {}).get("main") or {}
-    if main.get("forecast"):
-        years = [int(y) for y in main["forecast"]]
-        cur, flow = p["currency"], main.get("flow", p["flow"])
+    outlook = annual_outlook(results)
+    if outlook:
+        years, cur, flow = outlook["years"], p["currency"], p["flow"]
         unit = CURRENCIES[cur].unit
-        for lvl in sorted(main.get("intervals", {}), key=int, reverse=True):
-            iv = main["intervals"][lvl]
+        for lvl in sorted(outlook["intervals"], reverse=True):
+            iv = outlook["intervals"][lvl]
             traces.append({"type": "scatter", "mode": "lines", "x": years + years[::-1],
-                           "y": [iv[str(y)][1] for y in years] + [iv[str(y)][0] for y in years[::-1]],
-                           "fill": "toself", "fillcolor": "rgba(222,143,5,0.18)" if lvl == "95" else
+                           "y": [hi for _, hi in iv] + [lo for lo, _ in iv[::-1]],
+                           "fill": "toself", "fillcolor": "rgba(222,143,5,0.18)" if lvl == 95 else
                            "rgba(222,143,5,0.32)", "line": {"width": 0}, "name": f"{lvl}% interval",
                            "hoverinfo": "skip", "meta": [cur, flow], "visible": True})
         traces.append({"type": "scatter", "mode": "lines+markers", "name": "outlook (estimate)",
-                       "x": years, "y": [main["forecast"][str(y)] for y in years],
+                       "x": years, "y": outlook["point"],
                        "line": {"color": "#de8f05", "dash": "dash"}, "marker": {"symbol": "diamond"},
                        "hovertemplate": f"%{{x}}: %{{y:,.1f}} {unit} (estimate)<extra></extra>",
                        "meta": [cur, flow], "visible": True})

@@ -11,58 +11,16 @@ with every year that has evidence.  Results are typed (:class:`OutlookResults`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
 from xjtrade.data.estimates import annual_estimates, evidence
+from xjtrade.data import vintages
 from xjtrade.stats import pseudo_real_time as prt
-from xjtrade.stats.benchmarks import BENCHMARK_LABELS
+from xjtrade.stats.registry import model_label
+from xjtrade.report.results import Interval, ModelChoice, OutlookResults, Target  # noqa: F401
 from xjtrade.stats.paths import simulate
-
-
-class Interval(BaseModel):
-    point: float
-    lo80: float
-    hi80: float
-    lo95: float
-    hi95: float
-
-
-class Target(Interval):
-    period: str
-    year: int
-    month: int
-
-
-class ModelChoice(BaseModel):
-    use: Literal["within year", "years ahead"]
-    model: str
-    label: str
-    reason: str
-    scored: int
-
-
-class OutlookResults(BaseModel):
-    ok: bool
-    reason: str = ""
-    as_of: Optional[str] = None
-    current_year: Optional[int] = None
-    months_known: int = 0
-    known_ytd: Optional[float] = None
-    annual: list[Target] = []
-    ytd: list[Target] = []
-    monthly: list[Target] = []
-    headline: Optional[Target] = None          # the coming year's total: the one central number
-    nowcast: Optional[Target] = None           # the current year's total from its year-to-date figures
-    choices: list[ModelChoice] = []
-    vintages: int = 0
-    evaluated_forecasts: int = 0
-    coverage80: Optional[float] = None         # empirical coverage of the track record
-    coverage95: Optional[float] = None
-    track_record_forecasts: int = 0
 
 
 def annual_with_estimates(ctx) -> pd.DataFrame:
@@ -103,9 +61,9 @@ def evaluation(ctx, raw=None, cache_dir=None) -> dict:
     if raw is None:
         raw, cache_dir = _raw_and_cache()
     final = evidence(ctx.figures, p.entity, p.flow, p.partner, p.currency)
-    dates = prt.release_dates(ctx.figures, p.entity, p.flow, p.partner, until=as_of)
-    vint = prt.vintage_evidence(raw, dates, p.entity, p.flow, p.partner, p.currency, cache_dir=cache_dir)
-    frame = prt.evaluate(vint, final)
+    dates = vintages.release_dates(ctx.figures, p.entity, p.flow, p.partner, until=as_of)
+    vint = vintages.vintage_evidence(raw, dates, p.entity, p.flow, p.partner, p.currency, cache_dir=cache_dir)
+    frame = prt.evaluate(vint, final, models=p.models)
     return {"frame": frame, "final": final, "as_of": as_of, "dates": dates}
 
 
@@ -114,13 +72,14 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
     p = ctx.params
     ev = evaluation(ctx, raw, cache_dir)
     frame, final, as_of = ev["frame"], ev["final"], ev["as_of"]
-    choices = {use: prt.choose(frame, use, as_of=as_of) for use in ("within year", "years ahead")}
+    choices = {use: prt.choose(frame, use, as_of=as_of, min_origins=p.min_origins)
+               for use in ("within year", "years ahead")}
     within, ahead = choices["within year"].model, choices["years ahead"].model
     share_method = {"share_last": "last"}.get(within, "mean")
     use_ytd = not within.endswith("_annual")
-    until = max(int(as_of[:4]) + 1, (prt.position(final.annual, final.ytd)[0] or 0) + 1)
+    until = max(int(as_of[:4]), prt.position(final.annual, final.ytd)[0] or 0) + p.horizon
     out = {"frame": frame, "choices": choices, "scores": prt.scores(frame), "as_of": as_of}
-    track = prt.track_record(frame)
+    track = prt.track_record(frame, min_origins=p.min_origins)
     out["track"] = track
     y_last = prt.position(final.annual, final.ytd)[0]
     if y_last is None or int(as_of[:4]) - y_last > 1:
@@ -149,7 +108,7 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
         ytd=_targets(ytd, "period"), monthly=_targets(monthly, "period"),
         headline=next(a for a in ann if a.year == headline_year),
         nowcast=next((a for a in ann if a.year == y0), None) if m0 else None,
-        choices=[ModelChoice(use=c.use, model=c.model, label=BENCHMARK_LABELS.get(c.model, c.model),
+        choices=[ModelChoice(use=c.use, model=c.model, label=model_label(c.model),
                              reason=c.reason, scored=c.n) for c in choices.values()],
         vintages=int(frame["vintage"].nunique()), evaluated_forecasts=int(len(frame)),
         coverage80=float(track["in80"].mean()) if len(track) else None,
@@ -194,8 +153,7 @@ def _text(ctx, r: OutlookResults) -> str:
 def comparison_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Scores by use, horizon and model, with readers' names."""
     s = prt.scores(frame)
-    s["model"] = s["model"].map(lambda m: BENCHMARK_LABELS.get(m.removesuffix("_annual"), m)
-                                + (" (annual figures only)" if m.endswith("_annual") else ""))
+    s["model"] = s["model"].map(model_label)
     return s.rename(columns={"use": "used for", "bucket": "horizon", "n": "forecasts", "coverage80": "coverage 80%",
                              "coverage95": "coverage 95%", "winkler80": "Winkler 80%", "winkler95": "Winkler 95%"})
 
@@ -203,7 +161,7 @@ def comparison_table(frame: pd.DataFrame) -> pd.DataFrame:
 def track_table(track: pd.DataFrame) -> pd.DataFrame:
     t = track[["vintage", "target", "period", "horizon", "model", "point", "lo80", "hi80", "lo95", "hi95",
                "actual", "error"]].copy()
-    t["model"] = t["model"].map(lambda m: BENCHMARK_LABELS.get(m, m))
+    t["model"] = t["model"].map(model_label)
     t["error %"] = 100 * t["error"] / t["actual"]
     return t.rename(columns={"horizon": "months ahead"})
 

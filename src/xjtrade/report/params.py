@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xjtrade.data.currency import CURRENCIES
-from xjtrade.stats.registry import ANNUAL_MODELS as MODELS
+from xjtrade.stats.registry import YEARS_AHEAD_MODELS as MODELS
 
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.:()&'/_-]*$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
@@ -49,12 +49,12 @@ class RunParams(BaseModel):
     start_year: int = Field(2011, ge=2000, le=2100, description="First year of the analysis window")
     end_year: int = Field(2023, ge=2000, le=2100, description="Last year of the analysis window")
     as_of: dt.date | None = Field(None, description="Use only figures published on or before this date")
-    horizon: int = Field(2, ge=1, le=10, description="Forecast horizon in years")
-    models: tuple[str, ...] = Field(MODELS, description="Forecast models to compare (None: every annual model "
+    horizon: int = Field(1, ge=1, le=5, description="Outlook: calendar years after the current one")
+    models: tuple[str, ...] = Field(MODELS, description="Models compared for the years ahead (None: every one "
                                                          "in the registry)")
-    levels: tuple[int, ...] = Field((80, 95), description="Prediction interval levels, percent")
     break_year: int = Field(2022, ge=2000, le=2100, description="First year of the tested trend break")
-    min_train: int = Field(5, ge=2, le=50, description="Smallest training sample in the backtest")
+    min_origins: int = Field(8, ge=1, le=100, description="Scored forecasts needed before the evaluation "
+                                                           "chooses a model (else the robust default)")
 
     @field_validator("name")
     @classmethod
@@ -90,13 +90,6 @@ class RunParams(BaseModel):
             raise ValueError("at least one model is needed")
         return tuple(dict.fromkeys(v))
 
-    @field_validator("levels")
-    @classmethod
-    def _levels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if not v or any(not 50 <= x <= 99 for x in v):
-            raise ValueError("interval levels must be whole percentages between 50 and 99")
-        return tuple(sorted(set(v)))
-
     @model_validator(mode="after")
     def _window(self) -> "RunParams":
         if self.end_year <= self.start_year:
@@ -111,7 +104,6 @@ class RunParams(BaseModel):
         out = self.model_dump()
         out["as_of"] = self.as_of.isoformat() if self.as_of else None
         out["models"] = list(self.models)
-        out["levels"] = list(self.levels)
         return out
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from xjtrade.data.currency import CURRENCIES
-from xjtrade.report.results import GrowthResults, Results, load_results
+from xjtrade.report.results import GrowthResults, Results, annual_outlook, load_results
 from xjtrade.data.selector import main_rows, unique_ids
 from xjtrade.project import staged_dir
 from xjtrade.data.clean import Tolerance
@@ -70,34 +70,25 @@ def _main_history(figures: pd.DataFrame, p: dict) -> pd.DataFrame:
     return s[s["value"].notna()].sort_values("year").reset_index(drop=True)
 
 
-def forecast_dict(results: Results) -> dict:
-    return results.forecast.model_dump() if results.forecast else {}
-
-
 def outlooks(results: Results) -> list[dict]:
-    """One outlook per target year: the annual model's forecast where there is one, else the nowcast of
-    the current year, else the monthly model's total. Each: year, value, how, interval (or None)."""
-    fc = forecast_dict(results)
-    main, now, mo = fc.get("main") or {}, fc.get("nowcast") or {}, fc.get("monthly") or {}
-    out: dict[int, dict] = {}
-    for year, v in (main.get("forecast") or {}).items():
-        iv = (main.get("intervals") or {}).get("80", {}).get(year)
-        out[int(year)] = {"year": int(year), "value": v, "interval": iv, "level": 80,
-                          "how": f"{wording.model_name(main['chosen_model'])} model on "
-                                 f"{main['first_year']}-{main['last_year']}"}
-    if now.get("year") and int(now["year"]) not in out:
-        for key, how in (("by_share", "nowcast: year to date scaled by last year's pattern"),
-                         ("by_monthly_model", "nowcast: year to date plus the monthly model")):
-            if now.get(key) is not None:
-                out[int(now["year"])] = {"year": int(now["year"]), "value": now[key], "interval": None,
-                                         "level": None, "how": how}
-                break
-    if mo.get("next_year_total") is not None and int(mo["next_year"]) not in out:
-        out[int(mo["next_year"])] = {"year": int(mo["next_year"]), "value": mo["next_year_total"],
-                                     "interval": None, "level": None,
-                                     "how": f"sum of the {wording.model_name(mo['chosen_model'])} model's monthly "
-                                            f"forecasts"}
-    return [out[y] for y in sorted(out)]
+    """One outlook per target year (the nowcast of the current year, then the years ahead): year,
+    value, 80 % and 95 % intervals, and how it was made."""
+    o = results.forecast.outlook if results.forecast else None
+    if o is None or not o.ok:
+        return []
+    how = {c.use: c.label for c in o.choices}
+    out = []
+    for a in o.annual:
+        within = o.months_known and a.year == o.current_year
+        out.append({"year": a.year, "value": a.point, "intervals": {80: (a.lo80, a.hi80), 95: (a.lo95, a.hi95)},
+                    "how": (f"nowcast from {o.months_known} published months, {how.get('within year', '')}"
+                            if within else f"forecast, {how.get('years ahead', '')}")})
+    return out
+
+
+def outlook_reason(results: Results) -> str:
+    o = results.forecast.outlook if results.forecast else None
+    return o.reason if o is not None and not o.ok else ""
 
 
 def headline_title(history: pd.DataFrame, subject: str, unit: str) -> str:
@@ -161,16 +152,18 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
     # outlook: one per target year
     outs = outlooks(results)
     if outs:
-        items = []
-        for o in outs:
-            iv = (f", {o['level']}% interval {_fmt(o['interval'][0])} to {_fmt(o['interval'][1])}"
-                  if o["interval"] else "")
-            items.append(f"{o['year']}: **{_fmt(o['value'])} {unit}** ({o['how']}{iv})")
-        points.append("**Outlook.** " + "; ".join(items) + ". These are estimates, not published figures; "
-                      "the forecasts chapter compares the models and shows how far they can be trusted.")
+        items = [f"{o['year']}: **{_fmt(o['value'])} {unit}** ({o['how']}; 80% interval "
+                 f"{_fmt(o['intervals'][80][0])} to {_fmt(o['intervals'][80][1])}, 95% interval "
+                 f"{_fmt(o['intervals'][95][0])} to {_fmt(o['intervals'][95][1])})" for o in outs]
+        o = results.forecast.outlook
+        cov = (f" Over the {o.track_record_forecasts} past forecasts of the track record, the 80% intervals held "
+               f"the published value {wording.pct(100 * o.coverage80, sign=False)} of the time and the 95% intervals "
+               f"{wording.pct(100 * o.coverage95, sign=False)}." if o.coverage80 is not None else "")
+        points.append("**Outlook.** " + "; ".join(items) + ". These are estimates, not published figures; the "
+                      "forecasts chapter shows how they are made and how past outlooks fared." + cov)
     else:
-        reason = (forecast_dict(results).get("main") or {}).get("reason")
-        points.append("**Outlook.** No forecast is made for this choice" + (f": {esc(reason)}." if reason else "."))
+        reason = outlook_reason(results)
+        points.append("**Outlook.** No outlook is given for this choice" + (f": {esc(reason)}." if reason else "."))
     lines += [f"- {pt}" for pt in points] + [""]
     if headline_figure:
         lines += [f"![{esc(headline_title(history, subject, unit))}. Reported values are filled, values derived "
@@ -285,10 +278,9 @@ def _csv_note(name: str) -> list[str]:
 def model_table() -> str:
     """The forecasting models of the registry, as a table for the methods chapter."""
     from xjtrade.stats.registry import MODELS
-    lines = ["| model | what it does | needs at least | used for |", "|---|---|--:|---|"]
+    lines = ["| model | what it does | used for | needs at least |", "|---|---|---|--:|"]
     for spec in MODELS.values():
-        used = " and ".join(w for w, on in (("annual", spec.annual), ("monthly", spec.monthly)) if on)
-        lines.append(f"| {spec.label} | {spec.description} | {spec.min_obs({})} observations | {used} series |")
+        lines.append(f"| {spec.label} | {spec.description} | {spec.use} | {spec.min_years} years |")
     return "\n".join(lines)
 
 
@@ -381,8 +373,7 @@ def _headline_figure(figures: pd.DataFrame, results: dict, folder: Path) -> str 
     unit = CURRENCIES[p["currency"]].unit
     flow = wording.FLOW_WORDS.get(p["flow"], p["flow"])
     subject = f"{p['entity']} {flow}" + ("" if p["partner"] == "World" else f" with {p['partner']}")
-    main = ((results.get("forecast") or {}).get("main") or {})
-    outlook = main if main.get("forecast") and main.get("flow", p["flow"]) == p["flow"] else None
+    outlook = annual_outlook(results)
     n = counts(figures, figure_ids=history["figure_id"])
     note = (f"Source: Xinjiang Trade Monitor; {wording.count(n.reported, 'reported figure')} from "
             f"{wording.count(n.sources_used, 'source')}, {wording.count(n.derived, 'derived figure')}"

@@ -12,19 +12,13 @@ step reads results without loading pandas or statsmodels.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Open(BaseModel):
-    """Sections whose inner details vary by model (kept, but not enumerated)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 # ---------------------------------------------------------------- data chapter
@@ -93,8 +87,50 @@ class GrowthResults(_Strict):
 
 # ---------------------------------------------------------------- forecast chapter
 
-class ForecastResults(_Open):
-    """The forecast chapter's results (its fields are owned by the outlook module)."""
+class Interval(_Strict):
+    point: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+
+
+class Target(Interval):
+    period: str
+    year: int
+    month: int
+
+
+class ModelChoice(_Strict):
+    use: Literal["within year", "years ahead"]
+    model: str
+    label: str
+    reason: str
+    scored: int
+
+
+class OutlookResults(_Strict):
+    ok: bool
+    reason: str = ""
+    as_of: Optional[str] = None
+    current_year: Optional[int] = None
+    months_known: int = 0
+    known_ytd: Optional[float] = None
+    annual: list[Target] = []
+    ytd: list[Target] = []
+    monthly: list[Target] = []
+    headline: Optional[Target] = None          # the coming year's total: the one central number
+    nowcast: Optional[Target] = None           # the current year's total from its year-to-date figures
+    choices: list[ModelChoice] = []
+    vintages: int = 0
+    evaluated_forecasts: int = 0
+    coverage80: Optional[float] = None         # empirical coverage of the track record
+    coverage95: Optional[float] = None
+    track_record_forecasts: int = 0
+
+
+class ForecastResults(_Strict):
+    outlook: OutlookResults
 
 
 # ---------------------------------------------------------------- the whole run
@@ -128,6 +164,17 @@ class Results(BaseModel):
         if self.dataset:
             out["dataset"] = self.dataset
         return json.dumps(out, indent=1, sort_keys=True) + "\n"
+
+
+def annual_outlook(results: dict) -> dict | None:
+    """The outlook's annual targets as chart series, from results as JSON data:
+    {"years": [...], "point": [...], "intervals": {80: [(lo, hi), ...], 95: [...]}} or None."""
+    out = ((results.get("forecast") or {}).get("outlook") or {})
+    annual = out.get("annual") or []
+    if not out.get("ok") or not annual:
+        return None
+    return {"years": [a["year"] for a in annual], "point": [a["point"] for a in annual],
+            "intervals": {lvl: [(a[f"lo{lvl}"], a[f"hi{lvl}"]) for a in annual] for lvl in (80, 95)}}
 
 
 class ResultsError(ValueError):

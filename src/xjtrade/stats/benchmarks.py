@@ -22,19 +22,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xjtrade.stats.registry import MODELS, YEARS_AHEAD_MODELS, model_label
+
 __all__ = ["LogForecast", "ANNUAL_BENCHMARKS", "BENCHMARK_LABELS", "fit_annual", "ShareModel",
            "draw_log", "MIN_YEARS"]
 
-MIN_YEARS = {"naive": 2, "drift": 3, "mean_growth": 3, "ses": 4, "theta": 4, "damped": 5, "ets": 5,
-             "arima": 6, "combination": 2}
-ANNUAL_BENCHMARKS = ("naive", "drift", "mean_growth", "ses", "theta", "damped", "ets", "arima",
-                     "combination")
-BENCHMARK_LABELS = {"naive": "naive", "drift": "drift", "mean_growth": "mean growth",
-                    "ses": "simple exponential smoothing", "theta": "Theta", "damped": "damped trend",
-                    "ets": "ETS", "arima": "ARIMA", "combination": "equal-weight combination",
-                    "share_mean": "year-to-date share (mean of years)",
-                    "share_last": "year-to-date share (last year, seasonal naive)",
-                    "latent": "latent monthly model"}
+# from the registry: the years-ahead models, what each needs and its reader's name
+ANNUAL_BENCHMARKS = YEARS_AHEAD_MODELS
+MIN_YEARS = {m: MODELS[m].min_years for m in YEARS_AHEAD_MODELS}
+BENCHMARK_LABELS = {m: model_label(m) for m in (*MODELS, "latent")}
 _FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError, IndexError)
 
 
@@ -172,8 +168,8 @@ def _arima(ly, h):
     return mean, sd, _df(len(ly) - 3), {"order": best[1], "aicc": best[0]}
 
 
-_FUNCS = {"naive": _naive, "drift": _drift, "mean_growth": _mean_growth, "ses": _ses, "theta": _theta,
-          "damped": _damped, "ets": _ets, "arima": _arima}
+def _function(model: str):
+    return globals()[MODELS[model].function]
 
 
 def fit_annual(model: str, log_totals, h: int) -> LogForecast:
@@ -188,7 +184,7 @@ def fit_annual(model: str, log_totals, h: int) -> LogForecast:
         raise ValueError("log totals must be finite")
     if model == "combination":
         members = []
-        for m in ANNUAL_BENCHMARKS[:-1]:
+        for m in [b for b in ANNUAL_BENCHMARKS if b != "combination"]:
             try:
                 members.append(fit_annual(m, ly, h))
             except _FIT_ERRORS:
@@ -199,7 +195,7 @@ def fit_annual(model: str, log_totals, h: int) -> LogForecast:
         return LogForecast("combination", mean, np.sqrt(var), min(m.df for m in members), members,
                            {"members": [m.model for m in members]})
     try:
-        mean, sd, df, info = _FUNCS[model](ly, h)
+        mean, sd, df, info = _function(model)(ly, h)
     except _FIT_ERRORS as exc:
         raise ValueError(f"{model} could not be fitted: {exc}") from exc
     sd = np.asarray(sd, float)

@@ -1,8 +1,8 @@
 """Pseudo-real-time evaluation: what each model would have said at each release date.
 
-For every release date since 2019 (``as_of`` = the publication date), the figures published by
-then are cleaned (:func:`xjtrade.data.clean.clean` with ``as_of``) and reduced to the aggregate
-evidence of the series (annual and year-to-date totals).  Every model then forecasts the targets
+For every release date since 2019 (``as_of`` = the publication date), the evidence of the series as
+known then (annual and year-to-date totals: built by the data layer, :mod:`xjtrade.data.vintages`)
+is given to every model, which forecasts the targets
 that were published later: the next year-to-date release of the current year, the current
 year's total and the next year's total.  Only reported windows are targets (year-to-date and
 calendar-year figures), never a month inside a multi-month block.
@@ -15,22 +15,20 @@ more; :func:`scores` summarises it by horizon and :func:`choose` picks the model
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from xjtrade.stats.benchmarks import ANNUAL_BENCHMARKS
+from xjtrade.stats.registry import DEFAULTS
 from xjtrade.stats.paths import simulate
 
 __all__ = ["release_dates", "vintage_evidence", "evaluate", "scores", "choose", "track_record",
            "MIN_ORIGINS", "DEFAULTS", "HORIZON_BUCKETS"]
 
 MIN_ORIGINS = 8            # fewer scored forecasts than this: the robust default is used
-DEFAULTS = {"within year": "share_mean", "years ahead": "combination"}
 ANNUAL_ONLY = ("naive", "mean_growth", "combination")   # benchmarks that ignore the year-to-date figures
 HORIZON_BUCKETS = [(1, 3, "1-3 months"), (4, 6, "4-6 months"), (7, 11, "7-11 months"),
                    (12, 17, "12-17 months"), (18, 23, "18-23 months"), (24, 36, "24 months or more")]
@@ -42,91 +40,6 @@ def bucket(h: int) -> str:
         if lo <= h <= hi:
             return name
     return f"{h} months"
-
-
-# --- vintages --------------------------------------------------------------------------------
-
-def _main_subset(raw, entity: str, partner: str):
-    """The raw rows that can feed the main series of `entity` (all flows, so that totals can be
-    derived from exports and imports); cleaning fewer rows makes a vintage cheap."""
-    from dataclasses import replace
-
-    r = raw.reports
-    keep = ((r["entity"] == entity) & (r["partner"] == partner) & (r["product"] == "all")
-            & (r["segment"] == "all") & (r["indicator"] == "trade value"))
-    return replace(raw, reports=r[keep].reset_index(drop=True))
-
-
-def release_dates(figures: pd.DataFrame, entity="Xinjiang", flow="total", partner="World",
-                  since: str = "2019-01-01", until: str | None = None) -> list[str]:
-    """Publication dates of the series' year-to-date and calendar-year figures since `since`."""
-    from xjtrade.data.selector import series
-
-    dates = set()
-    for kind in ("year", "ytd"):
-        s = series(figures, entity=entity, flow=flow, partner=partner, kind=kind)
-        s = s[s["value"].notna() & (s["origin"] == "reported")]
-        dates |= {str(d) for d in s["published"] if str(d) and str(d) >= since and (until is None or str(d) <= until)}
-    # the published column also holds derived figures' dates; reported ones suffice
-    return sorted(dates)
-
-
-def _evidence_to_json(ev) -> dict:
-    return {"annual": [[y, v] for y, v in sorted(ev.annual.items())],
-            "ytd": [[y, m, v] for (y, m), v in sorted(ev.ytd.items())],
-            "annual_ids": [[y, i] for y, i in sorted(ev.annual_ids.items())],
-            "ytd_ids": [[y, m, i] for (y, m), i in sorted(ev.ytd_ids.items())],
-            "published": ev.published}
-
-
-def _evidence_from_json(d: dict):
-    from xjtrade.data.estimates import Evidence
-
-    return Evidence(annual={int(y): float(v) for y, v in d["annual"]},
-                    annual_ids={int(y): i for y, i in d["annual_ids"]},
-                    ytd={(int(y), int(m)): float(v) for y, m, v in d["ytd"]},
-                    ytd_ids={(int(y), int(m)): i for y, m, i in d["ytd_ids"]},
-                    published=d["published"])
-
-
-def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World", currency="CNY",
-                     cache_dir: Path | None = None) -> dict:
-    """{as_of: Evidence} for each date, each from the figures published by then only.
-
-    `raw` is a :class:`xjtrade.data.raw.RawData`.  With `cache_dir`, each vintage is stored as
-    JSON under a key hashing the raw rows used, the date and the series, so unchanged vintages
-    are read back instead of cleaned again."""
-    sub = _main_subset(raw, entity, partner)
-    digest = hashlib.sha256(pd.util.hash_pandas_object(sub.reports.astype(str), index=False).values.tobytes()
-                            + pd.util.hash_pandas_object(raw.rates.astype(str), index=False).values.tobytes()
-                            ).hexdigest()[:16]
-    out, todo, paths = {}, [], {}
-    for d in dates:
-        if cache_dir is not None:
-            key = hashlib.sha256(f"{digest}|{d}|{entity}|{flow}|{partner}|{currency}".encode()).hexdigest()[:20]
-            paths[d] = Path(cache_dir) / f"vintage-{key}.json"
-            if paths[d].exists():
-                out[d] = _evidence_from_json(json.loads(paths[d].read_text()))
-                continue
-        todo.append(d)
-    # one process: a pool inside a notebook kernel is fragile, and the cache makes this a one-off cost
-    done = [_one_vintage((sub, d, entity, flow, partner, currency)) for d in todo]
-    for d, ev in zip(todo, done):
-        out[d] = ev
-        if d in paths:
-            paths[d].parent.mkdir(parents=True, exist_ok=True)
-            tmp = paths[d].with_suffix(".tmp")
-            tmp.write_text(json.dumps(_evidence_to_json(ev)))
-            tmp.replace(paths[d])
-    return out
-
-
-def _one_vintage(args):
-    from xjtrade.data.clean import clean
-    from xjtrade.data.estimates import evidence
-
-    sub, d, entity, flow, partner, currency = args
-    return evidence(clean(sub, as_of=d).figures, entity, flow, partner, currency)
 
 
 # --- targets and forecasts ---------------------------------------------------------------------
@@ -201,8 +114,9 @@ def _draws_for(paths, t):
 
 
 def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | None = None,
-                     n: int = N_DRAWS) -> list[dict]:
-    """All model rows of one vintage (targets published after it only)."""
+                     n: int = N_DRAWS, models=ANNUAL_BENCHMARKS) -> list[dict]:
+    """All model rows of one vintage (targets published after it only); `models`: the years-ahead
+    candidates (the combination is always scored: it is the robust default)."""
     targets = _targets(ev_v, ev_f, vintage)
     if not targets:
         return []
@@ -211,7 +125,7 @@ def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | No
     scale = _scale(ev_v.annual, ev_v.ytd, y0)
     rows = []
     seed = int(hashlib.sha256(vintage.encode()).hexdigest()[:8], 16)
-    for model in ANNUAL_BENCHMARKS:
+    for model in [m for m in ANNUAL_BENCHMARKS if m in models or m == DEFAULTS["years ahead"]]:
         try:
             p = simulate(ev_v.annual, ev_v.ytd, until, growth=model, share_method="mean", n=n, seed=seed,
                          fit_cache=fit_cache)
@@ -251,7 +165,7 @@ COLUMNS = ["vintage", "model", "use", "target", "period", "year", "month", "hori
            "scale", "scaled_error", "in80", "in95", "winkler80", "winkler95"]
 
 
-def evaluate(vintages: dict, final, latent=None, n: int = N_DRAWS) -> pd.DataFrame:
+def evaluate(vintages: dict, final, latent=None, n: int = N_DRAWS, models=ANNUAL_BENCHMARKS) -> pd.DataFrame:
     """The tidy evaluation frame over all vintages ({as_of: Evidence}; `final`: the evidence whose
     later figures are the actuals).  One BLAS thread: the fits are tiny and threads only contend."""
     from threadpoolctl import threadpool_limits
@@ -260,7 +174,7 @@ def evaluate(vintages: dict, final, latent=None, n: int = N_DRAWS) -> pd.DataFra
     rows = []
     with threadpool_limits(1):
         for v in sorted(vintages):
-            rows += forecast_vintage(v, vintages[v], final, latent=latent, fit_cache=cache, n=n)
+            rows += forecast_vintage(v, vintages[v], final, latent=latent, fit_cache=cache, n=n, models=models)
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["bucket"] = [bucket(int(h)) for h in df["horizon"]]
     return df

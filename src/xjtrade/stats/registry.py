@@ -1,16 +1,20 @@
-"""The one list of forecasting models: names, reader labels, needs, and where each is used.
+"""The one list of forecasting models: names, reader labels, needs, and what each is used for.
 
-Adding a model is one function in :mod:`xjtrade.stats.models` (signature
-``fn(y, h, levels, **kw) -> (mean, intervals, info)``) plus one entry here (and its
-paragraph in methods.qmd).  The run parameter schema, the notebooks and the
-model tables all read this registry.  Kept free of heavy imports: the command
-line validates parameters against it without loading pandas or statsmodels.
+The outlook has two uses for a model: *years ahead* (annual totals, on logs, from a gap-free run of
+years) and *within year* (the rest of the current year from its year-to-date figures).  Adding a
+years-ahead model is one function in :mod:`xjtrade.stats.benchmarks` (signature
+``fn(log_totals, h) -> (mean, sd, df, info)``: mean and sd of the log total per step, Student-t
+degrees of freedom) plus one entry here; its label and description fill the methods chapter's
+model table, the run-parameter schema offers it, and the evaluation scores it.  Kept free of
+heavy imports: the command line validates parameters against it without loading pandas.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+
+YEARS_AHEAD = "years ahead"
+WITHIN_YEAR = "within year"
 
 
 @dataclass(frozen=True)
@@ -18,40 +22,35 @@ class ModelSpec:
     """One forecasting model."""
 
     name: str
-    function: str             # name of the function in xjtrade.stats.models
-    min_obs: Callable[[dict], int]
-    needs_positive: bool
-    description: str          # one line on what the model does
+    function: str | None      # name of its function in xjtrade.stats.benchmarks (None: built in)
+    min_years: int            # consecutive annual totals it needs
     label: str                # the model's name in text written for readers
-    simplicity: int = 99      # rank for tie-breaks: a simpler model wins a tie
-    annual: bool = True       # offered for annual series (a run-parameter choice)
-    monthly: bool = True      # used for monthly series
-    fn: Callable | None = field(default=None, compare=False, repr=False)  # resolved on first use
+    description: str          # one line on what it does (the methods chapter's table)
+    use: str = YEARS_AHEAD    # YEARS_AHEAD or WITHIN_YEAR
 
 
-def _const(n: int) -> Callable[[dict], int]:
-    return lambda kw: n
-
-
-# In the order tables list them; `simplicity` ranks them for tie-breaks (simplest first).
 MODELS: dict[str, ModelSpec] = {m.name: m for m in (
-    ModelSpec("naive", "_naive", _const(2), False, "last value", "naive", simplicity=0),
-    ModelSpec("snaive", "_snaive", lambda kw: int(kw.get("season_length", 12)) + 1, False,
-              "value one season earlier", "seasonal naive", simplicity=1, annual=False),
-    ModelSpec("drift", "_drift", _const(3), False, "last value plus average change", "drift", simplicity=2),
-    ModelSpec("mean_growth", "_mean_growth", _const(3), True, "last value compounded at mean log growth",
-              "mean growth", simplicity=3),
-    ModelSpec("loglinear", "_loglinear", _const(4), True, "OLS trend on logs", "log-linear trend",
-              simplicity=4, monthly=False),
-    ModelSpec("ets", "_ets", _const(6), True, "ETS(A,A,N)/(A,Ad,N) on logs, AICc", "ETS", simplicity=6),
-    ModelSpec("ets_damped", "_ets_damped", _const(6), True, "ETS(A,Ad,N) on logs", "ETS with damped trend",
-              simplicity=5),
-    ModelSpec("arima", "_arima", _const(8), True, "ARIMA on logs, KPSS d, AICc p,q", "ARIMA", simplicity=7),
+    ModelSpec("naive", "_naive", 2, "naive", "the last annual total carried forward (a random walk on logs)"),
+    ModelSpec("drift", "_drift", 3, "drift", "the last total plus the average yearly change"),
+    ModelSpec("mean_growth", "_mean_growth", 3, "mean growth", "the last total compounded at the mean log growth"),
+    ModelSpec("ses", "_ses", 4, "simple exponential smoothing", "a level updated by exponential smoothing"),
+    ModelSpec("theta", "_theta", 4, "Theta", "simple exponential smoothing with half the linear trend (Theta method)"),
+    ModelSpec("damped", "_damped", 5, "damped trend", "exponential smoothing with a damped additive trend"),
+    ModelSpec("ets", "_ets", 5, "ETS", "exponential smoothing with an additive trend"),
+    ModelSpec("arima", "_arima", 6, "ARIMA", "one difference with drift, AR or MA order chosen by AICc"),
+    ModelSpec("combination", None, 2, "equal-weight combination",
+              "an equal mixture of the forecast distributions of the models above that can be fitted"),
+    ModelSpec("share_mean", None, 2, "year-to-date share (mean of years)",
+              "the year's total from its year-to-date figure and the mean share those months make of a year",
+              use=WITHIN_YEAR),
+    ModelSpec("share_last", None, 2, "year-to-date share (last year)",
+              "the same with the latest year's share (the seasonal naive of the aggregate)", use=WITHIN_YEAR),
 )}
 
-MODEL_ORDER: tuple[str, ...] = tuple(sorted(MODELS, key=lambda m: MODELS[m].simplicity))
-ANNUAL_MODELS: tuple[str, ...] = tuple(m for m, s in MODELS.items() if s.annual)
-MONTHLY_MODELS: tuple[str, ...] = tuple(m for m, s in MODELS.items() if s.monthly)
+YEARS_AHEAD_MODELS: tuple[str, ...] = tuple(m for m, s in MODELS.items() if s.use == YEARS_AHEAD)
+WITHIN_YEAR_MODELS: tuple[str, ...] = tuple(m for m, s in MODELS.items() if s.use == WITHIN_YEAR)
+# the robust defaults when the evaluation has too few scored forecasts to choose
+DEFAULTS = {WITHIN_YEAR: "share_mean", YEARS_AHEAD: "combination"}
 
 
 def spec_of(name: str) -> ModelSpec:
@@ -62,6 +61,12 @@ def spec_of(name: str) -> ModelSpec:
 
 
 def model_label(name: str) -> str:
-    """The reader's name of a model ('mean_growth' -> 'mean growth')."""
-    spec = MODELS.get(name)
-    return spec.label if spec else name
+    """The reader's name of a model ('mean_growth' -> 'mean growth'; 'naive_annual' -> 'naive, annual
+    figures only')."""
+    if name in MODELS:
+        return MODELS[name].label
+    if name.endswith("_annual") and name.removesuffix("_annual") in MODELS:
+        return f"{MODELS[name.removesuffix('_annual')].label}, annual figures only"
+    if name == "latent":
+        return "latent monthly model"
+    return name
