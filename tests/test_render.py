@@ -32,9 +32,7 @@ LOCAL_SVG = (
     '<circle cx="60" cy="60" r="40" fill="#1e8a4c"/></svg>'
 )
 
-INDEX_QMD = """---
-title: "Overview"
----
+INDEX_QMD = """# Overview {.unnumbered}
 
 This report tracks reported figures. See @fig-demo for coverage by year and
 @tbl-demo for the conflicting figures; the local map is @fig-local.
@@ -48,10 +46,6 @@ A broken reference: @fig-missing.
 | Alashankou | 9.1 |
 
 : Ports in the index {#tbl-index}
-
-::: {.callout-note}
-Figures are in billion yuan.
-:::
 
 Read the [methods](methods.qmd) and [the table](notebooks/01-data.ipynb#tbl-demo).
 """
@@ -178,30 +172,21 @@ def test_slugify_and_page_names():
     assert render.relurl("index.html", "figures/a.svg") == "figures/a.svg"
 
 
-def test_parse_config_parts_appendices_and_website():
+def test_parse_config_book_and_format_options():
     cfg = render.parse_config({
         "project": {"type": "book"},
-        "book": {
-            "title": "T",
-            "author": {"name": "Solo"},
-            "chapters": ["index.qmd", {"part": "Data", "chapters": ["a.ipynb", "b.qmd"]}, "c.qmd"],
-            "appendices": ["sources.qmd"],
-        },
+        "book": {"title": "T", "author": {"name": "Solo"}, "chapters": ["index.qmd", "nb/a.ipynb", "c.qmd"]},
+        "format": {"html": {"toc": True, "theme": "cosmo", "code-fold": True},
+                   "typst": {"toc": True, "toc-depth": 2, "papersize": "a4", "mainfont": "Noto Serif",
+                             "fig-width": 5}},
     })
-    assert [c.path for c in cfg.chapters] == ["index.qmd", "a.ipynb", "b.qmd", "c.qmd", "sources.qmd"]
-    assert [c.part for c in cfg.chapters] == [None, "Data", "Data", None, None]
-    assert cfg.chapters[-1].appendix and cfg.authors == ["Solo"]
-
-    site = render.parse_config({
-        "project": {"type": "website"},
-        "website": {
-            "title": "W",
-            "navbar": {"left": [{"href": "about.qmd", "text": "About"}, "https://example.org"]},
-            "sidebar": {"contents": ["index.qmd", {"section": "Notebooks", "contents": ["nb/x.ipynb"]}]},
-        },
-    })
-    assert [c.path for c in site.chapters] == ["index.qmd", "nb/x.ipynb", "about.qmd"]
-    assert site.chapters[1].part == "Notebooks" and site.project_type == "website"
+    assert cfg.chapters == ["index.qmd", "nb/a.ipynb", "c.qmd"] and cfg.authors == ["Solo"]
+    assert cfg.format("html") == render.config.FormatOptions(toc=True, toc_depth=3)
+    assert cfg.format("typst") == render.config.FormatOptions(toc=True, toc_depth=2, mainfont="Noto Serif",
+                                                              papersize="a4")
+    # An option neither engine-specific nor applied by the portable renderer is reported, not ignored silently.
+    assert cfg.warnings == ["_quarto.yml: option 'format.typst.fig-width' is not applied by the portable renderer"]
+    assert render.parse_config({"book": {"title": "T", "chapters": ["a.qmd"]}}).format("typst").toc is False
 
 
 @pytest.mark.parametrize(
@@ -212,9 +197,14 @@ def test_parse_config_parts_appendices_and_website():
         ({"book": {"title": "T", "chapters": "index.qmd"}}, "'book.chapters'"),
         ({"book": {"title": "T", "chapters": ["index.qmd", 3]}}, "'book.chapters[1]'"),
         ({"book": {"title": "T", "chapters": ["data.csv"]}}, "'book.chapters[0]'"),
-        ({"project": {"type": "book"}, "book": {"title": "T", "chapters": [{"part": "P", "chapters": {}}]}},
-         "'book.chapters[0].chapters'"),
         (["not", "a", "mapping"], "top level"),
+        # Quarto features the book does not use are refused with the key, not half-rendered.
+        ({"book": {"title": "T", "chapters": [{"part": "P", "chapters": ["a.qmd"]}]}}, "'book.chapters[0]': book parts"),
+        ({"book": {"title": "T", "chapters": ["a.qmd"], "appendices": ["b.qmd"]}}, "'book.appendices'"),
+        ({"project": {"type": "website"}, "website": {}}, "'project.type'"),
+        ({"book": {"title": "T", "chapters": ["a.qmd"]}, "format": {"typst": {"toc-depth": "deep"}}},
+         "'format.typst.toc-depth'"),
+        ({"book": {"title": "T", "chapters": ["a.qmd"]}, "format": {"html": {"toc": "yes"}}}, "'format.html.toc'"),
     ],
 )
 def test_parse_config_errors_name_the_key(data, key):
@@ -299,7 +289,7 @@ def test_find_quarto_from_env_and_absent(tmp_path, monkeypatch):
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     assert find_quarto({"QUARTO_PATH": str(fake)}) == fake
     assert find_quarto({"PATH": str(fake.parent)}) == fake
-    monkeypatch.setattr(render, "_quarto_cli_binary", lambda: None)
+    monkeypatch.setattr(render.quarto, "_quarto_cli_binary", lambda: None)
     assert find_quarto({}) is None
     assert find_quarto({"QUARTO_PATH": str(tmp_path / "missing")}) is None
 
@@ -382,9 +372,8 @@ def test_portable_figures_tables_and_cross_references(built):
     assert "index.qmd: unresolved cross-reference @fig-missing" in result.warnings
     # Links to chapter sources point at pages.
     assert 'href="methods.html"' in index and 'href="notebooks/01-data.html#tbl-demo"' in index
-    # Section numbers and the callout.
+    # Section numbers (methods is chapter 2: the index is unnumbered).
     assert '<span class="header-section-number">2.1</span> Growth model' in methods
-    assert 'class="callout callout-note"' in index and "callout-title" in index
 
 
 @pytest.mark.slow
@@ -492,7 +481,7 @@ def test_unknown_engine_and_missing_quarto(tmp_path, monkeypatch):
         render_project(stage, tmp_path / "out", engine="latex")
     monkeypatch.setenv("PATH", "")
     monkeypatch.delenv("QUARTO_PATH", raising=False)
-    monkeypatch.setattr(render, "_quarto_cli_binary", lambda: None)
+    monkeypatch.setattr(render.quarto, "_quarto_cli_binary", lambda: None)
     with pytest.raises(RenderError, match="quarto was not found"):
         render_project(stage, tmp_path / "out", engine="quarto")
 
@@ -516,22 +505,6 @@ def test_site_in_browser(built, chromium_available, tmp_path):
     assert any(link["href"].endswith(".ipynb") and link["status"] == 200 for link in links)
     assert "Figure 1.1: Reported figures by year and source" in report["text"]["notebooks/01-data.html"]
     assert all(path.is_file() for path in report["screenshots"].values())
-
-
-@pytest.mark.slow
-def test_parts_and_appendices(tmp_path):
-    stage = make_project(tmp_path)
-    config = yaml.safe_load((stage / "_quarto.yml").read_text())
-    config["book"]["chapters"] = ["index.qmd", {"part": "Data", "chapters": ["notebooks/01-data.ipynb"]}]
-    config["book"]["appendices"] = ["methods.qmd"]
-    (stage / "_quarto.yml").write_text(yaml.safe_dump(config))
-    result = render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
-    methods = (result.html_dir / "methods.html").read_text()
-    assert '<li class="part">Data</li>' in methods and '<li class="part">Appendices</li>' in methods
-    assert '<span class="chapter-number">A</span> <span class="chapter-title">Methods' in methods
-    assert '<span class="header-section-number">A.1</span> Growth model' in methods
-    flat = re.sub(r"\s+", " ", pdf_text(result.pdf))
-    assert "Appendices" in flat and "Chapter A" in flat and "A.1 Growth model" in flat
 
 
 @pytest.mark.browser
