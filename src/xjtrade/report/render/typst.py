@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from .base import RenderError, meta, raw, run_pandoc, slugify, typst_string, walk
+from .base import RenderError, meta, raw, run_pandoc, slugify, stringify, typst_string, walk
 from .book import Chapter
 from .config import BookConfig
 from .crossref import Xref
@@ -43,17 +43,63 @@ def cjk_font_dir() -> Path | None:
     return None
 
 
-def auto_width_tables(blocks: list) -> list:
-    """Drop relative column widths: typst sizes ``auto`` columns to their content and wraps long cells."""
+TABLE_LINE_CHARS = 100  # characters of table text (8.5pt) a line of the text block holds, conservatively
+CELL_INSET_CHARS = 2.5  # the cell padding, in characters
+WANT_MAX_CHARS = 40  # a long cell is worth wrapping beyond this
+
+
+def _rows(table_c: list) -> tuple[list, list]:
+    """(header rows, body rows) of a Pandoc Table's content, each row a list of cells."""
+    head = [row[1] for row in table_c[3][1]]
+    body = [row[1] for b in table_c[4] for row in b[2] + b[3]] + [row[1] for row in table_c[5][1]]
+    return head, body
+
+
+def table_columns(table_c: list, line_chars: float = TABLE_LINE_CHARS) -> str | None:
+    """Typst ``columns:`` from the content, like a browser's table layout: None (every column
+    ``auto``, natural widths) when the table fits on a line; otherwise shares ``Nfr`` that give each
+    column at least its longest unbreakable word (lines break at spaces and after ``-`` or ``/``
+    unless a number follows) and share the rest in proportion to how much more its longest cell wants."""
+    head, body = _rows(table_c)
+    mins, wants = [], []
+    for j in range(len(table_c[2])):
+        cells = [stringify(row[j][4]) for row in body if j < len(row)]
+        headers = [stringify(row[j][4]) for row in head if j < len(row)]
+        tokens = [t for text in cells + headers for t in re.split(r"\s+|(?<=[-/])(?![\d.])", text) if t]
+        low = max((len(t) for t in tokens), default=1) * 1.15 + 1  # digits and bold headers run wide
+        mins.append(low)
+        wants.append(max(low, min(max((len(t) for t in cells), default=0), WANT_MAX_CHARS)))
+    room = line_chars - CELL_INSET_CHARS * len(mins)
+    if sum(wants) <= room:
+        return None
+    if sum(mins) >= room:
+        widths = mins
+    else:
+        share = (room - sum(mins)) / (sum(wants) - sum(mins))
+        widths = [low + (want - low) * share for low, want in zip(mins, wants)]
+    return "(" + ", ".join(f"{w:.1f}fr" for w in widths) + ",)"
+
+
+def size_tables(blocks: list) -> list:
+    """Column widths from the content instead of pandoc's (from the pipe-table dashes): typst then
+    keeps short columns on one line and wraps long cells in the columns that share the rest."""
 
     def fix(el: dict) -> Any:
         if el["t"] != "Table":
             return None
         c = list(el["c"])
         c[2] = [[align, {"t": "ColWidthDefault"}] for align, _width in c[2]]
+        columns = table_columns(c)
+        if columns:
+            a = c[0]
+            c[0] = [a[0], a[1], [kv for kv in a[2] if kv[0] != "typst:columns"] + [["typst:columns", columns]]]
         return {"t": "Table", "c": c}
 
     return walk(blocks, fix)
+
+
+# pandoc writes `columns: N,` for default widths and then our `typst:columns` attribute: keep ours.
+_DUPLICATE_COLUMNS = re.compile(r"columns: \d+,\n(\s*align: [^\n]*\n)(\s*)columns: ")
 
 
 def pdf_ids(blocks: list, anchor: str, unnumbered: bool) -> list:
@@ -120,7 +166,7 @@ def book_blocks(chapters: list[Chapter], xrefs: Mapping[str, Xref]) -> tuple[lis
             blocks.append(raw("typst", f"#counter(heading).update({int(ch.number) - 1})"))
         blocks.append({"t": "Header", "c": [1, [anchors[ch.page], [] if ch.number else ["unnumbered"], []], ch.title]})
         body, used, warn = chapter_blocks(ch, xrefs, pages, "pdf", anchors)
-        blocks += pdf_ids(auto_width_tables(body), anchors[ch.page], ch.number is None)
+        blocks += pdf_ids(size_tables(body), anchors[ch.page], ch.number is None)
         images += used
         warnings += warn
     blocks, dangling = drop_dangling_links(blocks)
@@ -193,6 +239,7 @@ def render_pdf(project_dir: Path, root: Path, pdf: Path, config: BookConfig, cha
            "meta": pdf_meta(config, metadata, timestamp is not None, font_dir is not None), "blocks": blocks}
     source = run_pandoc(pandoc, ["-f", "json", "-t", "typst", "--standalone", "--template", str(TYPST_TEMPLATE),
                                  "--wrap", "none"], json.dumps(doc, ensure_ascii=False), "book (typst)", warnings)
+    source = _DUPLICATE_COLUMNS.sub(r"\1\2columns: ", source)
     stale = pdf.with_suffix(".typ")  # left by an earlier failed typst run
     if stale.exists():
         stale.unlink()
