@@ -530,3 +530,91 @@ def test_check_site_reports_problems(chromium_available, tmp_path):
     assert broken["absent.html"]["status"] == 404 and broken["other.html#nowhere"]["fragment_ok"] is False
     assert all("example.invalid" not in link["href"] for link in report["internal_links"])
     assert report["text"]["other.html"].strip() == "There"
+
+
+# --------------------------------------------------------------------------------------------------
+# The renderer's imports, Quarto's version and the PDF engine decision (fake `quarto` executables)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_renderer_imports_neither_pandas_nor_data_nor_stats():
+    import subprocess
+    import sys
+
+    code = ("import xjtrade.report.render, sys; bad = [m for m in ('pandas', 'xjtrade.data', 'xjtrade.stats') "
+            "if m in sys.modules]; assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("text, version, supported", [
+    ("1.7.34\n", (1, 7, 34), False),
+    ("1.9.17", (1, 9, 17), False),
+    ("1.9.18\n", (1, 9, 18), True),
+    ("1.10.2", (1, 10, 2), True),
+    ("99.9.9\n", (99, 9, 9), True),  # a development build
+    ("v1.6", (1, 6, 0), False),
+    ("quarto 2.0.0-dev", (2, 0, 0), True),
+    ("", None, False),
+    ("command not found", None, False),
+])
+def test_quarto_version_decides_the_pdf_engine(text, version, supported):
+    assert render.parse_version(text) == version
+    assert render.quarto.book_typst_supported(version) is supported
+
+
+def fake_quarto(bin_dir: Path, version: str, writes_pdf: bool) -> Path:
+    """A `quarto` that prints `version`, writes three HTML pages for --to html and, if `writes_pdf`,
+    a PDF for --to typst (otherwise Quarto < 1.9.18's warning, exit 0)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    script = bin_dir / "quarto"
+    pdf = 'printf "%%PDF-1.7 fake quarto pdf" > "$out/book.pdf"' if writes_pdf else \
+        'echo "WARN: The typst format is not supported by book projects" >&2'
+    script.write_text(f"""#!/bin/sh
+if [ "$1" = "--version" ]; then echo "{version}"; exit 0; fi
+to=""; out=""
+while [ $# -gt 0 ]; do case "$1" in --to) to="$2"; shift;; --output-dir) out="$2"; shift;; esac; shift; done
+mkdir -p "$out/notebooks"
+if [ "$to" = "html" ]; then
+  for p in index notebooks/01-data methods; do echo "<html><body>QUARTO_HTML $p</body></html>" > "$out/$p.html"; done
+else
+  {pdf}
+fi
+exit 0
+""")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+def test_old_quarto_makes_the_html_and_the_portable_engine_the_pdf(tmp_path, monkeypatch):
+    stage = make_project(tmp_path)
+    monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", "1.7.34", writes_pdf=False)))
+    logs: list[str] = []
+    result = render_project(stage, tmp_path / "out", engine="auto", log=logs.append)
+    assert result.engine == "quarto" and result.pdf_engine == "portable"
+    assert "QUARTO_HTML index" in result.index_html.read_text()
+    assert logs[0].startswith("render engine: quarto 1.7.34")
+    assert any("quarto 1.7.34 cannot render a book to typst (needs >= 1.9.18)" in m and "portable typst" in m
+               for m in logs), logs
+    text = pdf_text(result.pdf)
+    assert "Figure 1.1: Reported figures by year and source" in text
+    assert (result.html_dir / result.pdf.name).read_bytes() == result.pdf.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["site", "synthetic-trade-monitor.pdf"]
+
+
+@pytest.mark.parametrize("version", ["1.9.18", "99.9.9"])
+def test_new_quarto_makes_the_pdf(tmp_path, monkeypatch, version):
+    stage = make_project(tmp_path)
+    monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", version, writes_pdf=True)))
+    result = render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
+    assert result.engine == "quarto" and result.pdf_engine == "quarto"
+    assert result.pdf.read_bytes() == b"%PDF-1.7 fake quarto pdf"
+    assert result.pdf == tmp_path / "out" / "synthetic-trade-monitor.pdf"
+
+
+def test_new_quarto_without_a_pdf_is_an_error(tmp_path, monkeypatch):
+    stage = make_project(tmp_path)
+    monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", "1.9.18", writes_pdf=False)))
+    with pytest.raises(RenderError, match=r"quarto wrote no PDF(.|\n)*typst format is not supported"):
+        render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
+    assert not (tmp_path / "out" / "synthetic-trade-monitor.pdf").exists()

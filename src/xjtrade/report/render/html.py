@@ -39,9 +39,16 @@ def number_sections(blocks: list, chapter_number: str | None) -> list:
 
 
 def wrap_tables(blocks: list) -> list:
-    """Each top-level table in a ``.table-wrap`` div: a wide table scrolls in its own box."""
-    return [{"t": "Div", "c": [attr(classes=["table-wrap"]), [b]]} if b.get("t") == "Table" else b
-            for b in blocks]
+    """Each top-level table in a ``.table-wrap`` div (a wide table scrolls in its own box), its column
+    widths left to the browser (pandoc's come from the pipe-table dashes, not the content)."""
+    out = []
+    for b in blocks:
+        if b.get("t") == "Table":
+            c = list(b["c"])
+            c[2] = [[align, {"t": "ColWidthDefault"}] for align, _width in c[2]]
+            b = {"t": "Div", "c": [attr(classes=["table-wrap"]), [{"t": "Table", "c": c}]]}
+        out.append(b)
+    return out
 
 
 def _nav_label(ch: Chapter) -> str:
