@@ -3,6 +3,7 @@ determinism, errors, Quarto discovery/command line, and one browser check of the
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 from pathlib import Path
@@ -618,3 +619,149 @@ def test_new_quarto_without_a_pdf_is_an_error(tmp_path, monkeypatch):
     with pytest.raises(RenderError, match=r"quarto wrote no PDF(.|\n)*typst format is not supported"):
         render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
     assert not (tmp_path / "out" / "synthetic-trade-monitor.pdf").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# PDF: Chinese text, long tables, format options
+# --------------------------------------------------------------------------------------------------
+
+CHINESE_TITLE = "新疆对外贸易统计"
+LONG_ROWS = 60
+
+
+def long_table_project(root: Path, typst_options: dict | None = None) -> Path:
+    """A one-chapter book with a Chinese source title and a 60-row table with long cells."""
+    stage = root / "stage"
+    stage.mkdir(parents=True)
+    config = {"project": {"type": "book"}, "book": {"title": "Long", "date": "2024-05-01", "chapters": ["index.qmd"]},
+              "format": {"typst": typst_options if typst_options is not None else {"toc": True, "papersize": "a4"}}}
+    (stage / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    rows = "\n".join(f"| K{i:03d} | {2000 + i} | derived vs reported | DPY-{i:08x} differs by +{i / 7:.2f}% from the "
+                     f"reported figure in the year-to-date release | {i * 1.5:.1f} |" for i in range(LONG_ROWS))
+    (stage / "index.qmd").write_text(
+        f"# Summary {{.unnumbered}}\n\nSource: **{CHINESE_TITLE}**.\n\n## Table\n\n"
+        "| issue | year | kind of issue | note | severity-weighted difference |\n|:--|--:|:--|:--|--:|\n"
+        f"{rows}\n\n: A long table {{#tbl-long}}\n", encoding="utf-8")
+    return stage
+
+
+def row_baselines(pdf: Path) -> list[dict[str, float]]:
+    """Per page: {row marker "Knnn": y of its baseline (points from the bottom)}."""
+    from pypdf import PdfReader
+
+    pages = []
+    for page in PdfReader(str(pdf)).pages:
+        found: dict[str, float] = {}
+
+        def visit(text, cm, tm, _font, _size):
+            for marker in re.findall(r"K\d{3}", text or ""):
+                found.setdefault(marker, tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+
+        page.extract_text(visitor_text=visit)
+        pages.append(found)
+    return pages
+
+
+@pytest.mark.slow
+def test_pdf_chinese_text_and_long_table_break_cleanly(tmp_path):
+    stage = long_table_project(tmp_path)
+    result = render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
+    text = pdf_text(result.pdf)
+    assert CHINESE_TITLE in text  # embedded CJK font, not empty boxes
+    from pypdf import PdfReader
+
+    fonts = {str(f.get_object()["/BaseFont"]) for p in PdfReader(str(result.pdf)).pages
+             for f in (p["/Resources"].get("/Font") or {}).values()}
+    assert any("NotoSansCJK" in f for f in fonts), fonts
+    pages = [p for p in row_baselines(result.pdf) if p]
+    assert len(pages) >= 2, "60 rows fit on one page: the table did not break"
+    seen = [m for p in pages for m in sorted(p, key=lambda m: -p[m])]
+    assert seen == [f"K{i:03d}" for i in range(LONG_ROWS)]  # every row once, in order, across pages
+    for page in pages:
+        ys = [page[f"K{i:03d}"] for i in range(LONG_ROWS) if f"K{i:03d}" in page]
+        gaps = [a - b for a, b in zip(ys, ys[1:])]
+        assert all(g >= 8 for g in gaps), gaps  # strictly down the page, never two rows on one baseline
+    # The header row is repeated on every page the table spans; headers are never hyphenated.
+    page_texts = [PdfReader(str(result.pdf)).pages[i].extract_text() for i in range(len(PdfReader(str(result.pdf)).pages))]
+    assert sum("severity-weighted" in t for t in page_texts) >= len(pages)
+    assert "sever-" not in text and "weight-\ned" not in text
+
+
+@pytest.mark.slow
+def test_pdf_format_options_are_honoured(tmp_path):
+    from pypdf import PdfReader
+
+    a4 = render_project(long_table_project(tmp_path / "a"), tmp_path / "a" / "out", engine="portable",
+                        log=lambda m: None)
+    letter = render_project(long_table_project(tmp_path / "b", {"toc": False}), tmp_path / "b" / "out",
+                            engine="portable", log=lambda m: None)
+    box = PdfReader(str(a4.pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # papersize: a4
+    box = PdfReader(str(letter.pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # Quarto's default, us-letter
+    assert "Contents" in pdf_text(a4.pdf) and "Contents" not in pdf_text(letter.pdf)  # toc: false
+    # The site's "On this page" follows format.html.toc (not set here: none).
+    assert "page-toc" not in (letter.html_dir / "index.html").read_text()
+
+
+# --------------------------------------------------------------------------------------------------
+# Staging (xjtrade.report.publish): the same project for both engines
+# --------------------------------------------------------------------------------------------------
+
+
+def papermill_notebook() -> dict:
+    nb = new_notebook()
+    nb.metadata["papermill"] = {"start_time": "2024-01-01T00:00:00", "duration": 3.2}
+    nb.cells = [
+        new_markdown_cell("# Growth\n\nIntro."),
+        new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        new_markdown_cell("## Trend"),
+        new_code_cell("show()", outputs=[new_output("display_data", data={"text/markdown": "Trend **up**."})]),
+        new_markdown_cell("## Key results"),
+        new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, 'growth', {}))",
+                      outputs=[new_output("stream", name="stdout", text='{"cagr": 7.7}\n')]),
+        new_markdown_cell("## Tagged"),
+        new_code_cell("summary()", metadata={"tags": ["key-results"]},
+                      outputs=[new_output("execute_result", data={"text/plain": "'KEY'"}, execution_count=3)]),
+    ]
+    for cell in nb.cells:
+        cell.metadata["papermill"] = {"status": "completed", "duration": 0.5}
+        if cell.cell_type == "code":
+            cell.metadata["execution"] = {"iopub.execute_input": "2024-01-01T00:00:01.5Z"}
+    return json.loads(nbformat.writes(nb))
+
+
+def test_stage_notebook_hides_key_results_and_strips_papermill():
+    from xjtrade.report.publish import stage_notebook
+
+    original = papermill_notebook()
+    staged = stage_notebook(original)
+    assert "papermill" in original["metadata"]  # the input is not modified
+    assert "papermill" not in staged["metadata"]
+    assert not any({"papermill", "execution"} & set(c["metadata"]) for c in staged["cells"])
+    sources = ["".join(c["source"]) for c in staged["cells"]]
+    # Empty sections are dropped; the Trend section (visible output) and the chapter title stay.
+    assert sources[0].startswith("# Growth") and "## Trend" in sources
+    assert "## Key results" not in sources and "## Tagged" not in sources
+    keys = [c for c in staged["cells"] if c["cell_type"] == "code" and c["source"] and
+            ("save_results" in "".join(c["source"]) or "key-results" in c["metadata"].get("tags", []))]
+    assert len(keys) == 2
+    for cell in keys:
+        assert "".join(cell["source"]).startswith("#| output: false\n") and cell["outputs"] == []
+    # The portable engine shows nothing of them either.
+    md = render.notebook_to_markdown(staged, "02-growth").markdown
+    assert "cagr" not in md and "KEY" not in md and "Key results" not in md and "Trend **up**." in md
+    # Deterministic: the same inputs with other timestamps stage to the same bytes.
+    other = json.loads(json.dumps(original))
+    other["metadata"]["papermill"]["duration"] = 9.9
+    other["cells"][3]["metadata"]["papermill"]["duration"] = 7.0
+    assert json.dumps(stage_notebook(other), sort_keys=True) == json.dumps(staged, sort_keys=True)
+
+
+def test_front_page_title_is_an_unnumbered_heading():
+    from xjtrade.report.publish import NOTEBOOK_DOWNLOADS, front_page
+
+    page = front_page('---\ntitle: "Xinjiang: trade"\n---\n\nBody text.\n\n## Key figures\n')
+    assert page == "# Xinjiang: trade {.unnumbered}\n\nBody text.\n\n## Key figures\n"
+    assert NOTEBOOK_DOWNLOADS not in page
+    assert front_page("# T {.unnumbered}\n\nBody.\n", downloads=True).endswith(f"Body.\n\n{NOTEBOOK_DOWNLOADS}\n")
