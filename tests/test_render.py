@@ -3,6 +3,7 @@ determinism, errors, Quarto discovery/command line, and one browser check of the
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 from pathlib import Path
@@ -32,9 +33,7 @@ LOCAL_SVG = (
     '<circle cx="60" cy="60" r="40" fill="#1e8a4c"/></svg>'
 )
 
-INDEX_QMD = """---
-title: "Overview"
----
+INDEX_QMD = """# Overview {.unnumbered}
 
 This report tracks reported figures. See @fig-demo for coverage by year and
 @tbl-demo for the conflicting figures; the local map is @fig-local.
@@ -48,10 +47,6 @@ A broken reference: @fig-missing.
 | Alashankou | 9.1 |
 
 : Ports in the index {#tbl-index}
-
-::: {.callout-note}
-Figures are in billion yuan.
-:::
 
 Read the [methods](methods.qmd) and [the table](notebooks/01-data.ipynb#tbl-demo).
 """
@@ -178,30 +173,21 @@ def test_slugify_and_page_names():
     assert render.relurl("index.html", "figures/a.svg") == "figures/a.svg"
 
 
-def test_parse_config_parts_appendices_and_website():
+def test_parse_config_book_and_format_options():
     cfg = render.parse_config({
         "project": {"type": "book"},
-        "book": {
-            "title": "T",
-            "author": {"name": "Solo"},
-            "chapters": ["index.qmd", {"part": "Data", "chapters": ["a.ipynb", "b.qmd"]}, "c.qmd"],
-            "appendices": ["sources.qmd"],
-        },
+        "book": {"title": "T", "author": {"name": "Solo"}, "chapters": ["index.qmd", "nb/a.ipynb", "c.qmd"]},
+        "format": {"html": {"toc": True, "theme": "cosmo", "code-fold": True},
+                   "typst": {"toc": True, "toc-depth": 2, "papersize": "a4", "mainfont": "Noto Serif",
+                             "fig-width": 5}},
     })
-    assert [c.path for c in cfg.chapters] == ["index.qmd", "a.ipynb", "b.qmd", "c.qmd", "sources.qmd"]
-    assert [c.part for c in cfg.chapters] == [None, "Data", "Data", None, None]
-    assert cfg.chapters[-1].appendix and cfg.authors == ["Solo"]
-
-    site = render.parse_config({
-        "project": {"type": "website"},
-        "website": {
-            "title": "W",
-            "navbar": {"left": [{"href": "about.qmd", "text": "About"}, "https://example.org"]},
-            "sidebar": {"contents": ["index.qmd", {"section": "Notebooks", "contents": ["nb/x.ipynb"]}]},
-        },
-    })
-    assert [c.path for c in site.chapters] == ["index.qmd", "nb/x.ipynb", "about.qmd"]
-    assert site.chapters[1].part == "Notebooks" and site.project_type == "website"
+    assert cfg.chapters == ["index.qmd", "nb/a.ipynb", "c.qmd"] and cfg.authors == ["Solo"]
+    assert cfg.format("html") == render.config.FormatOptions(toc=True, toc_depth=3)
+    assert cfg.format("typst") == render.config.FormatOptions(toc=True, toc_depth=2, mainfont="Noto Serif",
+                                                              papersize="a4")
+    # An option neither engine-specific nor applied by the portable renderer is reported, not ignored silently.
+    assert cfg.warnings == ["_quarto.yml: option 'format.typst.fig-width' is not applied by the portable renderer"]
+    assert render.parse_config({"book": {"title": "T", "chapters": ["a.qmd"]}}).format("typst").toc is False
 
 
 @pytest.mark.parametrize(
@@ -212,9 +198,14 @@ def test_parse_config_parts_appendices_and_website():
         ({"book": {"title": "T", "chapters": "index.qmd"}}, "'book.chapters'"),
         ({"book": {"title": "T", "chapters": ["index.qmd", 3]}}, "'book.chapters[1]'"),
         ({"book": {"title": "T", "chapters": ["data.csv"]}}, "'book.chapters[0]'"),
-        ({"project": {"type": "book"}, "book": {"title": "T", "chapters": [{"part": "P", "chapters": {}}]}},
-         "'book.chapters[0].chapters'"),
         (["not", "a", "mapping"], "top level"),
+        # Quarto features the book does not use are refused with the key, not half-rendered.
+        ({"book": {"title": "T", "chapters": [{"part": "P", "chapters": ["a.qmd"]}]}}, "'book.chapters[0]': book parts"),
+        ({"book": {"title": "T", "chapters": ["a.qmd"], "appendices": ["b.qmd"]}}, "'book.appendices'"),
+        ({"project": {"type": "website"}, "website": {}}, "'project.type'"),
+        ({"book": {"title": "T", "chapters": ["a.qmd"]}, "format": {"typst": {"toc-depth": "deep"}}},
+         "'format.typst.toc-depth'"),
+        ({"book": {"title": "T", "chapters": ["a.qmd"]}, "format": {"html": {"toc": "yes"}}}, "'format.html.toc'"),
     ],
 )
 def test_parse_config_errors_name_the_key(data, key):
@@ -299,7 +290,7 @@ def test_find_quarto_from_env_and_absent(tmp_path, monkeypatch):
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     assert find_quarto({"QUARTO_PATH": str(fake)}) == fake
     assert find_quarto({"PATH": str(fake.parent)}) == fake
-    monkeypatch.setattr(render, "_quarto_cli_binary", lambda: None)
+    monkeypatch.setattr(render.quarto, "_quarto_cli_binary", lambda: None)
     assert find_quarto({}) is None
     assert find_quarto({"QUARTO_PATH": str(tmp_path / "missing")}) is None
 
@@ -382,9 +373,8 @@ def test_portable_figures_tables_and_cross_references(built):
     assert "index.qmd: unresolved cross-reference @fig-missing" in result.warnings
     # Links to chapter sources point at pages.
     assert 'href="methods.html"' in index and 'href="notebooks/01-data.html#tbl-demo"' in index
-    # Section numbers and the callout.
+    # Section numbers (methods is chapter 2: the index is unnumbered).
     assert '<span class="header-section-number">2.1</span> Growth model' in methods
-    assert 'class="callout callout-note"' in index and "callout-title" in index
 
 
 @pytest.mark.slow
@@ -492,7 +482,7 @@ def test_unknown_engine_and_missing_quarto(tmp_path, monkeypatch):
         render_project(stage, tmp_path / "out", engine="latex")
     monkeypatch.setenv("PATH", "")
     monkeypatch.delenv("QUARTO_PATH", raising=False)
-    monkeypatch.setattr(render, "_quarto_cli_binary", lambda: None)
+    monkeypatch.setattr(render.quarto, "_quarto_cli_binary", lambda: None)
     with pytest.raises(RenderError, match="quarto was not found"):
         render_project(stage, tmp_path / "out", engine="quarto")
 
@@ -518,22 +508,6 @@ def test_site_in_browser(built, chromium_available, tmp_path):
     assert all(path.is_file() for path in report["screenshots"].values())
 
 
-@pytest.mark.slow
-def test_parts_and_appendices(tmp_path):
-    stage = make_project(tmp_path)
-    config = yaml.safe_load((stage / "_quarto.yml").read_text())
-    config["book"]["chapters"] = ["index.qmd", {"part": "Data", "chapters": ["notebooks/01-data.ipynb"]}]
-    config["book"]["appendices"] = ["methods.qmd"]
-    (stage / "_quarto.yml").write_text(yaml.safe_dump(config))
-    result = render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
-    methods = (result.html_dir / "methods.html").read_text()
-    assert '<li class="part">Data</li>' in methods and '<li class="part">Appendices</li>' in methods
-    assert '<span class="chapter-number">A</span> <span class="chapter-title">Methods' in methods
-    assert '<span class="header-section-number">A.1</span> Growth model' in methods
-    flat = re.sub(r"\s+", " ", pdf_text(result.pdf))
-    assert "Appendices" in flat and "Chapter A" in flat and "A.1 Growth model" in flat
-
-
 @pytest.mark.browser
 def test_check_site_reports_problems(chromium_available, tmp_path):
     site = tmp_path / "site"
@@ -557,3 +531,237 @@ def test_check_site_reports_problems(chromium_available, tmp_path):
     assert broken["absent.html"]["status"] == 404 and broken["other.html#nowhere"]["fragment_ok"] is False
     assert all("example.invalid" not in link["href"] for link in report["internal_links"])
     assert report["text"]["other.html"].strip() == "There"
+
+
+# --------------------------------------------------------------------------------------------------
+# The renderer's imports, Quarto's version and the PDF engine decision (fake `quarto` executables)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_renderer_imports_neither_pandas_nor_data_nor_stats():
+    import subprocess
+    import sys
+
+    code = ("import xjtrade.report.render, sys; bad = [m for m in ('pandas', 'xjtrade.data', 'xjtrade.stats') "
+            "if m in sys.modules]; assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("text, version, supported", [
+    ("1.7.34\n", (1, 7, 34), False),
+    ("1.9.17", (1, 9, 17), False),
+    ("1.9.18\n", (1, 9, 18), True),
+    ("1.10.2", (1, 10, 2), True),
+    ("99.9.9\n", (99, 9, 9), True),  # a development build
+    ("v1.6", (1, 6, 0), False),
+    ("quarto 2.0.0-dev", (2, 0, 0), True),
+    ("", None, False),
+    ("command not found", None, False),
+])
+def test_quarto_version_decides_the_pdf_engine(text, version, supported):
+    assert render.parse_version(text) == version
+    assert render.quarto.book_typst_supported(version) is supported
+
+
+def fake_quarto(bin_dir: Path, version: str, writes_pdf: bool) -> Path:
+    """A `quarto` that prints `version`, writes three HTML pages for --to html and, if `writes_pdf`,
+    a PDF for --to typst (otherwise Quarto < 1.9.18's warning, exit 0)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    script = bin_dir / "quarto"
+    pdf = 'printf "%%PDF-1.7 fake quarto pdf" > "$out/book.pdf"' if writes_pdf else \
+        'echo "WARN: The typst format is not supported by book projects" >&2'
+    script.write_text(f"""#!/bin/sh
+if [ "$1" = "--version" ]; then echo "{version}"; exit 0; fi
+to=""; out=""
+while [ $# -gt 0 ]; do case "$1" in --to) to="$2"; shift;; --output-dir) out="$2"; shift;; esac; shift; done
+mkdir -p "$out/notebooks"
+if [ "$to" = "html" ]; then
+  for p in index notebooks/01-data methods; do echo "<html><body>QUARTO_HTML $p</body></html>" > "$out/$p.html"; done
+else
+  {pdf}
+fi
+exit 0
+""")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+def test_old_quarto_makes_the_html_and_the_portable_engine_the_pdf(tmp_path, monkeypatch):
+    stage = make_project(tmp_path)
+    monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", "1.7.34", writes_pdf=False)))
+    logs: list[str] = []
+    result = render_project(stage, tmp_path / "out", engine="auto", log=logs.append)
+    assert result.engine == "quarto" and result.pdf_engine == "portable"
+    assert "QUARTO_HTML index" in result.index_html.read_text()
+    assert logs[0].startswith("render engine: quarto 1.7.34")
+    assert any("quarto 1.7.34 cannot render a book to typst (needs >= 1.9.18)" in m and "portable typst" in m
+               for m in logs), logs
+    text = pdf_text(result.pdf)
+    assert "Figure 1.1: Reported figures by year and source" in text
+    assert (result.html_dir / result.pdf.name).read_bytes() == result.pdf.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["site", "synthetic-trade-monitor.pdf"]
+
+
+@pytest.mark.parametrize("version", ["1.9.18", "99.9.9"])
+def test_new_quarto_makes_the_pdf(tmp_path, monkeypatch, version):
+    stage = make_project(tmp_path)
+    monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", version, writes_pdf=True)))
+    result = render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
+    assert result.engine == "quarto" and result.pdf_engine == "quarto"
+    assert result.pdf.read_bytes() == b"%PDF-1.7 fake quarto pdf"
+    assert result.pdf == tmp_path / "out" / "synthetic-trade-monitor.pdf"
+
+
+def test_new_quarto_without_a_pdf_is_an_error(tmp_path, monkeypatch):
+    stage = make_project(tmp_path)
+    monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", "1.9.18", writes_pdf=False)))
+    with pytest.raises(RenderError, match=r"quarto wrote no PDF(.|\n)*typst format is not supported"):
+        render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
+    assert not (tmp_path / "out" / "synthetic-trade-monitor.pdf").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# PDF: Chinese text, long tables, format options
+# --------------------------------------------------------------------------------------------------
+
+CHINESE_TITLE = "新疆对外贸易统计"
+LONG_ROWS = 60
+
+
+def long_table_project(root: Path, typst_options: dict | None = None) -> Path:
+    """A one-chapter book with a Chinese source title and a 60-row table with long cells."""
+    stage = root / "stage"
+    stage.mkdir(parents=True)
+    config = {"project": {"type": "book"}, "book": {"title": "Long", "date": "2024-05-01", "chapters": ["index.qmd"]},
+              "format": {"typst": typst_options if typst_options is not None else {"toc": True, "papersize": "a4"}}}
+    (stage / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    rows = "\n".join(f"| K{i:03d} | {2000 + i} | derived vs reported | DPY-{i:08x} differs by +{i / 7:.2f}% from the "
+                     f"reported figure in the year-to-date release | {i * 1.5:.1f} |" for i in range(LONG_ROWS))
+    (stage / "index.qmd").write_text(
+        f"# Summary {{.unnumbered}}\n\nSource: **{CHINESE_TITLE}**.\n\n## Table\n\n"
+        "| issue | year | kind of issue | note | severity-weighted difference |\n|:--|--:|:--|:--|--:|\n"
+        f"{rows}\n\n: A long table {{#tbl-long}}\n", encoding="utf-8")
+    return stage
+
+
+def row_baselines(pdf: Path) -> list[dict[str, float]]:
+    """Per page: {row marker "Knnn": y of its baseline (points from the bottom)}."""
+    from pypdf import PdfReader
+
+    pages = []
+    for page in PdfReader(str(pdf)).pages:
+        found: dict[str, float] = {}
+
+        def visit(text, cm, tm, _font, _size):
+            for marker in re.findall(r"K\d{3}", text or ""):
+                found.setdefault(marker, tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+
+        page.extract_text(visitor_text=visit)
+        pages.append(found)
+    return pages
+
+
+@pytest.mark.slow
+def test_pdf_chinese_text_and_long_table_break_cleanly(tmp_path):
+    stage = long_table_project(tmp_path)
+    result = render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
+    text = pdf_text(result.pdf)
+    assert CHINESE_TITLE in text  # embedded CJK font, not empty boxes
+    from pypdf import PdfReader
+
+    fonts = {str(f.get_object()["/BaseFont"]) for p in PdfReader(str(result.pdf)).pages
+             for f in (p["/Resources"].get("/Font") or {}).values()}
+    assert any("NotoSansCJK" in f for f in fonts), fonts
+    pages = [p for p in row_baselines(result.pdf) if p]
+    assert len(pages) >= 2, "60 rows fit on one page: the table did not break"
+    seen = [m for p in pages for m in sorted(p, key=lambda m: -p[m])]
+    assert seen == [f"K{i:03d}" for i in range(LONG_ROWS)]  # every row once, in order, across pages
+    for page in pages:
+        ys = [page[f"K{i:03d}"] for i in range(LONG_ROWS) if f"K{i:03d}" in page]
+        gaps = [a - b for a, b in zip(ys, ys[1:])]
+        assert all(g >= 8 for g in gaps), gaps  # strictly down the page, never two rows on one baseline
+    # The header row is repeated on every page the table spans; headers are never hyphenated.
+    page_texts = [PdfReader(str(result.pdf)).pages[i].extract_text() for i in range(len(PdfReader(str(result.pdf)).pages))]
+    assert sum("severity-weighted" in t for t in page_texts) >= len(pages)
+    assert "sever-" not in text and "weight-\ned" not in text
+
+
+@pytest.mark.slow
+def test_pdf_format_options_are_honoured(tmp_path):
+    from pypdf import PdfReader
+
+    a4 = render_project(long_table_project(tmp_path / "a"), tmp_path / "a" / "out", engine="portable",
+                        log=lambda m: None)
+    letter = render_project(long_table_project(tmp_path / "b", {"toc": False}), tmp_path / "b" / "out",
+                            engine="portable", log=lambda m: None)
+    box = PdfReader(str(a4.pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # papersize: a4
+    box = PdfReader(str(letter.pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # Quarto's default, us-letter
+    assert "Contents" in pdf_text(a4.pdf) and "Contents" not in pdf_text(letter.pdf)  # toc: false
+    # The site's "On this page" follows format.html.toc (not set here: none).
+    assert "page-toc" not in (letter.html_dir / "index.html").read_text()
+
+
+# --------------------------------------------------------------------------------------------------
+# Staging (xjtrade.report.publish): the same project for both engines
+# --------------------------------------------------------------------------------------------------
+
+
+def papermill_notebook() -> dict:
+    nb = new_notebook()
+    nb.metadata["papermill"] = {"start_time": "2024-01-01T00:00:00", "duration": 3.2}
+    nb.cells = [
+        new_markdown_cell("# Growth\n\nIntro."),
+        new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        new_markdown_cell("## Trend"),
+        new_code_cell("show()", outputs=[new_output("display_data", data={"text/markdown": "Trend **up**."})]),
+        new_markdown_cell("## Key results"),
+        new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, 'growth', {}))",
+                      outputs=[new_output("stream", name="stdout", text='{"cagr": 7.7}\n')]),
+        new_markdown_cell("## Tagged"),
+        new_code_cell("summary()", metadata={"tags": ["key-results"]},
+                      outputs=[new_output("execute_result", data={"text/plain": "'KEY'"}, execution_count=3)]),
+    ]
+    for cell in nb.cells:
+        cell.metadata["papermill"] = {"status": "completed", "duration": 0.5}
+        if cell.cell_type == "code":
+            cell.metadata["execution"] = {"iopub.execute_input": "2024-01-01T00:00:01.5Z"}
+    return json.loads(nbformat.writes(nb))
+
+
+def test_stage_notebook_hides_key_results_and_strips_papermill():
+    from xjtrade.report.publish import stage_notebook
+
+    original = papermill_notebook()
+    staged = stage_notebook(original)
+    assert "papermill" in original["metadata"]  # the input is not modified
+    assert "papermill" not in staged["metadata"]
+    assert not any({"papermill", "execution"} & set(c["metadata"]) for c in staged["cells"])
+    sources = ["".join(c["source"]) for c in staged["cells"]]
+    # Empty sections are dropped; the Trend section (visible output) and the chapter title stay.
+    assert sources[0].startswith("# Growth") and "## Trend" in sources
+    assert "## Key results" not in sources and "## Tagged" not in sources
+    keys = [c for c in staged["cells"] if c["cell_type"] == "code" and c["source"] and
+            ("save_results" in "".join(c["source"]) or "key-results" in c["metadata"].get("tags", []))]
+    assert len(keys) == 2
+    for cell in keys:
+        assert "".join(cell["source"]).startswith("#| output: false\n") and cell["outputs"] == []
+    # The portable engine shows nothing of them either.
+    md = render.notebook_to_markdown(staged, "02-growth").markdown
+    assert "cagr" not in md and "KEY" not in md and "Key results" not in md and "Trend **up**." in md
+    # Deterministic: the same inputs with other timestamps stage to the same bytes.
+    other = json.loads(json.dumps(original))
+    other["metadata"]["papermill"]["duration"] = 9.9
+    other["cells"][3]["metadata"]["papermill"]["duration"] = 7.0
+    assert json.dumps(stage_notebook(other), sort_keys=True) == json.dumps(staged, sort_keys=True)
+
+
+def test_front_page_title_is_an_unnumbered_heading():
+    from xjtrade.report.publish import NOTEBOOK_DOWNLOADS, front_page
+
+    page = front_page('---\ntitle: "Xinjiang: trade"\n---\n\nBody text.\n\n## Key figures\n')
+    assert page == "# Xinjiang: trade {.unnumbered}\n\nBody text.\n\n## Key figures\n"
+    assert NOTEBOOK_DOWNLOADS not in page
+    assert front_page("# T {.unnumbered}\n\nBody.\n", downloads=True).endswith(f"Body.\n\n{NOTEBOOK_DOWNLOADS}\n")

@@ -332,8 +332,91 @@ def editions(project: Project, name: str) -> list[dict]:
     return out
 
 
+# Said on the front page only when the engine that makes the site links each notebook from its chapter
+# (the portable renderer does; Quarto's HTML book does not).
+NOTEBOOK_DOWNLOADS = "The executed notebooks can be downloaded from their chapters."
+KEY_RESULTS_TAGS = {"key-results", "results"}
+
+
+def front_page(text: str, downloads: bool = False) -> str:
+    """The summary page with its title as an unnumbered heading (``# Title {.unnumbered}``) instead of
+    front matter, so Quarto, like the portable renderer, does not count it as chapter 1."""
+    if text.startswith("---\n"):
+        end = text.index("\n---\n", 3)
+        front = yaml.safe_load(text[4:end]) or {}
+        body = text[end + 5:].lstrip("\n")
+        title = " ".join(str(front.get("title", "")).split())
+        text = (f"# {title} {{.unnumbered}}\n\n" if title else "") + body
+    return text.rstrip("\n") + (f"\n\n{NOTEBOOK_DOWNLOADS}\n" if downloads else "\n")
+
+
+def _is_key_results(cell: dict) -> bool:
+    source = "".join(cell.get("source") or [])
+    tags = set((cell.get("metadata") or {}).get("tags") or [])
+    return cell.get("cell_type") == "code" and ("save_results" in source or bool(tags & KEY_RESULTS_TAGS))
+
+
+def _visible(cell: dict) -> bool:
+    """Does the cell show anything in the book (text, or an output not hidden by ``#| output: false``)?"""
+    source = "".join(cell.get("source") or [])
+    tags = set((cell.get("metadata") or {}).get("tags") or [])
+    if cell.get("cell_type") == "markdown":
+        return bool(source.strip())
+    if cell.get("cell_type") != "code" or tags & {"parameters", "injected-parameters", "remove-cell"}:
+        return False
+    options = "\n".join(line for line in source.splitlines() if line.startswith("#|"))
+    if re.search(r"^#\|\s*(output|include):\s*false\s*$", options, re.M):
+        return False
+    return bool(cell.get("outputs"))
+
+
+def _heading_level(cell: dict) -> int | None:
+    """Level of a markdown cell that is a heading and nothing else."""
+    source = "".join(cell.get("source") or []).strip()
+    m = re.fullmatch(r"(#{1,6})\s+[^\n]+", source)
+    return len(m.group(1)) if m and cell.get("cell_type") == "markdown" else None
+
+
+def stage_notebook(nb: dict) -> dict:
+    """A notebook as the book shows it, identical for identical inputs under both engines:
+
+    * papermill's metadata (notebook and cells) and the cells' ``execution`` timestamps removed;
+    * "Key results" cells (``save_results`` in the source, or tagged) get ``#| output: false`` and lose
+      their outputs (the JSON they print is for nbval and results.json, not the page);
+    * a heading cell whose section then shows nothing is dropped (no empty "Key results" heading)."""
+    nb = json.loads(json.dumps(nb))
+    nb.get("metadata", {}).pop("papermill", None)
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata") or {}
+        meta.pop("papermill", None)
+        meta.pop("execution", None)
+        if _is_key_results(cell):
+            source = "".join(cell.get("source") or [])
+            if not re.search(r"^#\|\s*output:\s*false\s*$", source, re.M):
+                source = "#| output: false\n" + source
+            cell["source"] = source.splitlines(keepends=True)
+            cell["outputs"] = []
+    cells = nb.get("cells", [])
+    keep = []
+    for i, cell in enumerate(cells):
+        level = _heading_level(cell)
+        if level is not None and level > 1:
+            section = []
+            for later in cells[i + 1:]:
+                other = _heading_level(later)
+                if other is not None and other <= level:
+                    break
+                section.append(later)
+            if not any(_visible(c) for c in section):
+                continue
+        keep.append(cell)
+    nb["cells"] = keep
+    return nb
+
+
 def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) -> Path:
-    """Assemble the Quarto project for one run into `stage`."""
+    """Assemble the Quarto project for one run into `stage` (the same for both render engines but
+    for the front page's note on notebook downloads, which only the portable site provides)."""
     run_dir = Path(run_dir)
     results = load_results((run_dir / "results.json").read_text(encoding="utf-8"))
     params = results.parameters
@@ -347,13 +430,18 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     from xjtrade.data.processed import load_processed
     figures, issues, sources = load_processed(run_dir / "data")
-    shutil.copytree(run_dir / "notebooks", stage / "notebooks")
+    (stage / "notebooks").mkdir(exist_ok=True)
+    for path in sorted((run_dir / "notebooks").glob("*.ipynb")):
+        nb = stage_notebook(json.loads(path.read_text(encoding="utf-8")))
+        (stage / "notebooks" / path.name).write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False)
+                                                     + "\n", encoding="utf-8")
     if (run_dir / "figures").exists():
         shutil.copytree(run_dir / "figures", stage / "figures")
     headline = _headline_figure(figures, results.as_dict(), stage / "figures")
     eds = editions(project, run_dir.name)
-    (stage / "index.qmd").write_text(summary_page(results, figures, sources, issues, eds, manifest, headline),
-                                     encoding="utf-8")
+    downloads = manifest.get("render_engine") == "portable"
+    (stage / "index.qmd").write_text(front_page(summary_page(results, figures, sources, issues, eds, manifest,
+                                                             headline), downloads), encoding="utf-8")
     methods = (project.root / "methods.qmd").read_text(encoding="utf-8")
     (stage / "methods.qmd").write_text(methods.replace("{{tolerances}}", tolerance_table()).replace("{{models}}", model_table()), encoding="utf-8")
     (stage / "sources.qmd").write_text(sources_page(sources, params.get("as_of")), encoding="utf-8")
