@@ -177,7 +177,8 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     """Assemble the Quarto project for one run into `stage`."""
     run_dir = Path(run_dir)
     results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-    params = results["parameters"]
+    # the requested parameters (title, name...) win over those the notebooks were run with
+    params = results["parameters"] = {**results["parameters"], **manifest.get("parameters", {})}
     config = yaml.safe_load((project.root / "_quarto.yml").read_text(encoding="utf-8"))
     config.setdefault("book", {})["title"] = params["title"]
     if params.get("as_of"):
@@ -208,6 +209,7 @@ def planned_engine(engine: str) -> str:
 def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto", log=print) -> Path:
     """Render the run into reports/<name>/ (site/, the PDF, manifest.json, notebooks/), atomically:
     the previous report is replaced only when the whole render succeeded."""
+    import os
     import tempfile
 
     from xjtrade.report.render import render_project
@@ -215,7 +217,8 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
     final = project.reports / name
     manifest = {**manifest, "render_engine": planned_engine(engine)}
     project.reports.mkdir(parents=True, exist_ok=True)
-    src = Path(tempfile.mkdtemp(prefix=f".src-{name}-", dir=project.reports))
+    # the owner's pid in the name: a later build removes it only once this process is gone
+    src = Path(tempfile.mkdtemp(prefix=f".src-{name}-p{os.getpid()}-", dir=project.reports))
     try:
         stage_project(project, run_dir, src, manifest)
         with staged_dir(final) as out:
