@@ -100,20 +100,8 @@ def test_forecast_refuses_to_forecast_the_past(tables):
     assert not f["ok"] and "would forecast the past" in f["reason"]
 
 
-def test_nowcast_as_of_2022(root):
-    from xjtrade.data.clean import clean
-    from xjtrade.data.raw import load_raw
-    raw = load_raw(root / "data" / "raw")
-    c = clean(raw, as_of="2022-12-31")
-    figs = c.figures
-    ctx = xa.Context(params=RunParams(end_year=2022, break_year=2021, as_of="2022-12-31"), figures=figs,
-                     issues=c.issues, sources=raw.sources.assign(figures=0))
-    monthly = xa.forecast_monthly(ctx)
-    now = xa.nowcast(ctx, monthly)
-    assert now["ok"]
-    assert now["results"]["period"] == "Jan-Nov 2022"
-    assert now["results"]["ytd_value"] == pytest.approx(219.4)
-    assert now["results"]["by_monthly_model"] > 219.4
+# The nowcast as of 2022 (Jan-Nov 2022, 219.4 year to date) is checked by
+# tests/test_notebooks.py::test_as_of_uses_only_the_data_known_then on the executed notebook.
 
 
 def test_markdown_table_caps_widths_and_shows_missing_as_dash():

@@ -199,7 +199,7 @@ def data_step(project: Project, keys: Keys, as_of: str | None = None, force: boo
             return False
         log(f"data: outputs changed since they were built ({_summarise(changes)}): rebuilding")
     elif rec and rec.get("as_of") != as_of:
-        log(f"data: {target.name} was built as of {rec.get('as_of') or 'all data'}: rebuilding "
+        log(f"data: {target.relative_to(project.root).as_posix()} was built as of {rec.get('as_of') or 'all data'}: rebuilding "
             f"{'as of ' + as_of if as_of else 'with all data'}")
     log(f"data: building {target.relative_to(project.root)}")
     _build_data(project, key, as_of, log)
