@@ -152,7 +152,7 @@ def test_cold_build_runs_every_step(seq):
 def test_second_build_does_nothing(seq):
     r = seq["noop"]
     out = r["proc"].stdout
-    assert out.startswith("nothing to do: inputs unchanged since the last build of 'default'"), out
+    assert out.startswith("nothing to do: inputs and outputs unchanged since the last build of 'default'"), out
     assert float(re.search(r"\(([\d.]+) s\)", out).group(1)) < 2.0, out
     assert "running" not in r["proc"].stderr
     assert r["after"] == r["before"]
