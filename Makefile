@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup build test notebooks benchmark system-deps clean
+.PHONY: setup build test test-fast notebooks benchmark system-deps clean
 
 # Python environment with the package and its test tools (re-done when pyproject.toml changes)
 $(STAMP): pyproject.toml
@@ -32,6 +32,10 @@ test: setup system-deps
 	$(BIN)/xjtrade data build
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# The package tests that run no notebook and render nothing (a few seconds)
+test-fast: setup
+	$(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider
 
 # Refresh the outputs stored in the committed notebooks (default parameters, run in place)
 notebooks: setup

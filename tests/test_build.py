@@ -9,6 +9,10 @@ order, whatever subset of the tests is selected):
   force       build --force --jobs 2: everything runs again (second parallel build in a row)
   raw_edit    a row appended to data/raw/reports.csv: data, every notebook and render run
   scenario    build --params params/asof-2022.yaml: reports/asof-2022/, reports/default/ untouched
+  tamper      the PDF deleted and a page edited by hand: build renders again, naming both
+  vintage     data build --as-of 2015-01-01, then build: the data step is redone with all data
+  run_h5      run -p horizon=5; render (horizon 1) refuses; build re-executes 03-forecast and renders
+  title       build -p title=...: only render runs, and the new title is published
 
 Every build runs the real CLI in a subprocess, with XJTRADE_ROOT pointing at the copy.
 """
@@ -48,15 +52,16 @@ def steps(stdout: str) -> tuple[list[str], list[str]]:
     return m.group(1).split(", "), (m.group(2).split(", ") if m.group(2) else [])
 
 
-def notebook_times(nb_path: Path) -> tuple[dt.datetime, dt.datetime]:
-    meta = json.loads(nb_path.read_text(encoding="utf-8"))["metadata"]["papermill"]
-    return dt.datetime.fromisoformat(meta["start_time"]), dt.datetime.fromisoformat(meta["end_time"])
+def notebook_times(root: Path, name: str = "default") -> dict[str, tuple[float, float]]:
+    """When each notebook ran (the run's step record: executed notebooks carry no times)."""
+    timings = json.loads((root / ".xjtrade-cache" / f"run-{name}.json").read_text(encoding="utf-8"))["timings"]
+    return {nb: (t["start"], t["end"]) for nb, t in timings.items()}
 
 
 def max_overlap(intervals: list[tuple[dt.datetime, dt.datetime]]) -> int:
     events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals], key=lambda e: (e[0], e[1]))
     now = best = 0
-    for _, d in events:
+    for _, d in events:  # at equal times an end (-1) sorts before a start
         now += d
         best = max(best, now)
     return best
@@ -79,7 +84,7 @@ def append_copied_row(raw: Path) -> None:
 class Sequence:
     """The builds above, each run once and in order the first time a test asks for it."""
 
-    ORDER = ["cold", "noop", "horizon", "force", "raw_edit", "scenario"]
+    ORDER = ["cold", "noop", "horizon", "force", "raw_edit", "scenario", "tamper", "vintage", "run_h5", "title"]
 
     def __init__(self, root: Path):
         self.root = root
@@ -97,7 +102,21 @@ class Sequence:
         return self.results[name]
 
     def _do(self, step: str) -> dict:
-        args = {"cold": ["build", "--jobs", "2"], "noop": ["build"], "horizon": ["build", "-p", "horizon=3"],
+        pre = []
+        if step == "tamper":
+            report = self.root / "reports" / "default"
+            next(report.glob("*.pdf")).unlink()
+            page = report / "site" / "index.html"
+            page.write_text(page.read_text(encoding="utf-8") + "<!-- edited by hand -->", encoding="utf-8")
+        elif step == "vintage":
+            pre.append(xjtrade(self.root, "data", "build", "--as-of", "2015-01-01"))
+        elif step == "run_h5":
+            pre.append(xjtrade(self.root, "run", "-p", "horizon=5"))
+            pre.append(xjtrade(self.root, "render"))
+        for p in pre[:1]:
+            assert p.returncode == 0, p.stdout + p.stderr
+        args = {"tamper": ["build"], "vintage": ["build"], "run_h5": ["build"],
+                "title": ["build", "-p", "title=Xinjiang trade, retitled"],"cold": ["build", "--jobs", "2"], "noop": ["build"], "horizon": ["build", "-p", "horizon=3"],
                 "force": ["build", "--force", "--jobs", "2"], "raw_edit": ["build"],
                 "scenario": ["build", "--params", "params/asof-2022.yaml"]}[step]
         if step == "raw_edit":
@@ -106,10 +125,10 @@ class Sequence:
         proc = xjtrade(self.root, *args)
         assert proc.returncode == 0, f"{step}: {' '.join(args)} failed\n{proc.stdout}\n{proc.stderr}"
         ran, unchanged = steps(proc.stdout)
-        out = {"proc": proc, "ran": ran, "unchanged": unchanged, "before": before, "after": self.snapshot()}
+        out = {"proc": proc, "ran": ran, "unchanged": unchanged, "before": before, "after": self.snapshot(),
+               "pre": pre}
         if step in ("cold", "force"):
-            nbs = self.root / "reports" / "runs" / "default" / "notebooks"
-            out["times"] = {n: notebook_times(nbs / n) for n in NOTEBOOKS}
+            out["times"] = notebook_times(self.root)
         return out
 
 
@@ -133,7 +152,7 @@ def test_cold_build_runs_every_step(seq):
 def test_second_build_does_nothing(seq):
     r = seq["noop"]
     out = r["proc"].stdout
-    assert out.startswith("nothing to do: inputs unchanged since the last build of 'default'"), out
+    assert out.startswith("nothing to do: inputs and outputs unchanged since the last build of 'default'"), out
     assert float(re.search(r"\(([\d.]+) s\)", out).group(1)) < 2.0, out
     assert "running" not in r["proc"].stderr
     assert r["after"] == r["before"]
@@ -152,7 +171,8 @@ def test_one_parameter_reruns_only_the_notebook_that_reads_it(seq):
     root = seq.root
     results = json.loads((root / "reports" / "runs" / "default" / "results.json").read_text())
     assert results["parameters"]["horizon"] == 3
-    assert len(results["forecast"]["main"]["forecast"]) == 3
+    # the data run to January 2024: horizon 3 reaches 2027
+    assert [a["year"] for a in results["forecast"]["outlook"]["annual"]] == [2024, 2025, 2026, 2027]
     manifest = json.loads((root / "reports" / "default" / "manifest.json").read_text())
     assert manifest["parameters"]["horizon"] == 3
 
@@ -161,7 +181,7 @@ def test_force_reruns_everything(seq):
     r = seq["force"]
     assert r["ran"] == ALL_STEPS and r["unchanged"] == []
     results = json.loads((seq.root / "reports" / "runs" / "default" / "results.json").read_text())
-    assert results["parameters"]["horizon"] == 2
+    assert results["parameters"]["horizon"] == 1
 
 
 @pytest.mark.parametrize("step", ["cold", "force"])
@@ -217,7 +237,7 @@ def test_manifest_and_about_page(seq):
     assert all(re.fullmatch(r"[0-9a-f]{64}", v) for v in m["inputs"].values())
     assert m["build_time"] == BUILD_TIME
     assert m["as_of"] is None and m["parameters"]["as_of"] is None
-    assert m["parameters"]["horizon"] == 2 and m["parameters"]["entity"] == "Xinjiang"
+    assert m["parameters"]["horizon"] == 1 and m["parameters"]["entity"] == "Xinjiang"
     assert {"xjtrade", "pandas", "statsmodels", "papermill", "typst"} <= set(m["versions"])
     assert m["render_engine"] in ("portable", "quarto")
     assert m["git_commit"]
@@ -246,3 +266,69 @@ def test_render_command_reproduces_the_built_report(seq):
     after = tree(report)
     assert sorted(after) == sorted(before)
     assert [k for k in after if after[k] != before[k]] == []
+
+
+def test_deleted_or_edited_outputs_are_rebuilt_and_named(seq):
+    r = seq["tamper"]
+    assert r["ran"] == ["render"], r["proc"].stdout
+    err = r["proc"].stderr
+    assert "render: outputs changed since they were published" in err, err
+    assert "deleted xinjiang-trade-monitor.pdf" in err and "edited site/index.html" in err, err
+    report = seq.root / "reports" / "default"
+    assert (report / "xinjiang-trade-monitor.pdf").is_file()
+    assert "edited by hand" not in (report / "site" / "index.html").read_text(encoding="utf-8")
+    assert r["after"]["report"] == r["before"]["report"] | {
+        k: v for k, v in r["after"]["report"].items() if k in ("xinjiang-trade-monitor.pdf", "site/index.html")}
+    again = xjtrade(seq.root, "build")
+    assert again.stdout.startswith("nothing to do"), again.stdout + again.stderr
+
+
+def test_data_built_as_of_a_date_is_not_published_as_all_data(seq):
+    r = seq["vintage"]
+    assert r["ran"] == ["data"], r["proc"].stdout
+    assert "data/processed was built as of 2015-01-01: rebuilding with all data" in r["proc"].stderr, \
+        r["proc"].stderr
+    summary = json.loads((seq.root / "data" / "processed" / "summary.json").read_text())
+    run_summary = json.loads((seq.root / "reports" / "runs" / "default" / "data" / "summary.json").read_text())
+    assert summary["as_of"] is None and summary == run_summary
+    assert summary["reported_rows"] > 300
+    manifest = json.loads((seq.root / "reports" / "default" / "manifest.json").read_text())
+    assert manifest["as_of"] is None
+
+
+def test_render_refuses_a_run_made_with_other_parameters(seq):
+    r = seq["run_h5"]
+    ran_h5, render = r["pre"]
+    assert ran_h5.returncode == 0, ran_h5.stderr
+    assert render.returncode == 1
+    assert "horizon=5 in the run, 1 requested" in render.stderr, render.stderr
+    assert r["ran"] == ["notebook 03-forecast.ipynb", "render"], r["proc"].stdout
+    root = seq.root
+    results = json.loads((root / "reports" / "runs" / "default" / "results.json").read_text())
+    manifest = json.loads((root / "reports" / "default" / "manifest.json").read_text())
+    assert manifest["parameters"]["horizon"] == results["parameters"]["horizon"] == 1
+    assert [a["year"] for a in results["forecast"]["outlook"]["annual"]] == [2024, 2025]
+    again = xjtrade(root, "render")
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_new_title_is_published(seq):
+    r = seq["title"]
+    assert r["ran"] == ["render"], r["proc"].stdout
+    report = seq.root / "reports" / "default"
+    assert "Xinjiang trade, retitled" in (report / "site" / "index.html").read_text(encoding="utf-8")
+    assert json.loads((report / "manifest.json").read_text())["parameters"]["title"] == "Xinjiang trade, retitled"
+
+
+def test_render_restores_a_report_moved_aside_by_a_killed_swap(seq):
+    """A build killed between the two renames of the swap leaves reports/default missing and the
+    previous report in .default.old-*: the next command puts it back before anything else."""
+    seq["title"]
+    reports = seq.root / "reports"
+    before = tree(reports / "default")
+    (reports / "default").rename(reports / ".default.old-0badf00d")
+    proc = xjtrade(seq.root, "build", "-p", "title=Xinjiang trade, retitled")
+    assert proc.returncode == 0, proc.stderr
+    assert "restored" in proc.stderr and proc.stdout.startswith("nothing to do"), proc.stdout + proc.stderr
+    assert tree(reports / "default") == before
+    assert not list(reports.glob(".default.*"))

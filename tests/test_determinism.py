@@ -3,8 +3,8 @@
 Two fresh copies of the project are built side by side (`xjtrade build`, same SOURCE_DATE_EPOCH,
 each process with its own random hash seed) and compared: the processed data (CSV and Parquet),
 the run's tables, results.json and figures (SVG and PNG), the published pages and manifest, and
-the PDF (its bytes, and the text of every page).  Executed notebooks (.ipynb) are not compared:
-papermill stores execution times and the run's paths in them.
+the PDF (its bytes, and the text of every page); then every file of the two builds, executed notebooks
+included (they are normalised after execution: no papermill times or durations, no random cell ids).
 """
 
 from __future__ import annotations
@@ -64,6 +64,28 @@ def test_same_bytes(twins, case):
     assert sorted(a) == sorted(b)
     differ = sorted(name for name in a if a[name] != b[name])
     assert not differ, f"{case}: different bytes in {differ}"
+
+
+def test_every_output_file_is_the_same(twins):
+    """All files under data/processed and reports/ (runs, site, PDF, notebooks, manifest), byte for byte."""
+    from conftest import tree
+    a, b = (tree(root / "data" / "processed") | {f"reports/{k}": v for k, v in tree(root / "reports").items()}
+            for root in twins)
+    assert len(a) > 80, f"only {len(a)} files built"
+    assert sorted(a) == sorted(b), f"different file sets: {sorted(set(a) ^ set(b))}"
+    differ = sorted(name for name in a if a[name] != b[name])
+    assert not differ, f"{len(differ)} of {len(a)} files differ: {differ}"
+
+
+def test_executed_notebooks_carry_no_times_or_random_ids(twins):
+    import nbformat
+    for nb_path in sorted((twins[0] / "reports" / "runs" / "default" / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        pm = nb.metadata["papermill"]
+        assert not {"start_time", "end_time", "duration"} & set(pm), nb_path.name
+        assert pm["input_path"] == f"notebooks/{nb_path.name}"
+        assert [c.get("id") for c in nb.cells] == [f"cell-{i}" for i in range(len(nb.cells))]
+        assert not [c for c in nb.cells if "execution" in c.metadata or "papermill" in c.metadata]
 
 
 def test_same_pdf_text(twins):

@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -60,6 +61,22 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _wait_option(f):
+    return click.option("--no-wait", "no_wait", is_flag=True,
+                        help="If another build is running in this checkout, stop at once instead of waiting.")(f)
+
+
+@contextmanager
+def _locked(project, no_wait: bool):
+    """One writing command at a time per checkout (.xjtrade-cache/build.lock)."""
+    from xjtrade.pipeline import BuildLocked, build_lock
+    try:
+        with build_lock(project, wait=not no_wait, log=_log):
+            yield
+    except BuildLocked as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.group()
 def data() -> None:
     """Validate and build the processed data."""
@@ -97,16 +114,20 @@ def data_check(as_of: str | None) -> None:
 @_as_of_option
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default data/processed).")
-def data_build(as_of: str | None, out: Path | None) -> None:
+@_wait_option
+def data_build(as_of: str | None, out: Path | None, no_wait: bool) -> None:
     """Validate, clean and write data/processed (atomically)."""
-    from xjtrade.data.processed import build_dataset
+    from xjtrade.pipeline import StepRecordError, data_step_cli
     project = _project()
     target = out or project.processed
     t0 = time.perf_counter()
-    try:
-        ds = build_dataset(project.raw, target, as_of=_check_date(as_of), log=_log)
-    except DataValidationError as exc:
-        raise click.ClickException(f"{exc}\nNothing was written; {target} is unchanged.") from None
+    with _locked(project, no_wait):  # data/processed written through the data step's record
+        try:
+            ds = data_step_cli(project, target, _check_date(as_of), log=_log)
+        except DataValidationError as exc:
+            raise click.ClickException(f"{exc}\nNothing was written; {target} is unchanged.") from None
+        except StepRecordError as exc:
+            raise _record_error(exc) from None
     _print_summary(ds.summary())
     click.echo(f"wrote {target} in {time.perf_counter() - t0:.1f} s")
 
@@ -128,29 +149,37 @@ def _params_options(f):
                         help="Parameter file (default params/default.yaml).")(f)
 
 
-def _run(project, params, jobs: int):
-    from xjtrade.report.params import ParameterError
-    from xjtrade.report.run import RunError, run_notebooks
-    try:
-        return run_notebooks(project, params, log=_log, jobs=jobs)
-    except (RunError, ParameterError) as exc:
-        raise click.ClickException(str(exc)) from None
-    except DataValidationError as exc:
-        raise click.ClickException(f"{exc}\nNothing was run.") from None
-    except OSError as exc:  # an unwritable or full output folder
-        raise click.ClickException(f"run failed: {exc}\nThe previous run folder is unchanged.") from None
+def _record_error(exc) -> click.ClickException:
+    return click.ClickException(str(exc))
 
 
 @main.command("run")
 @_params_options
 @click.option("--jobs", type=click.IntRange(1, 8), default=2, show_default=True,
               help="Notebooks run side by side.")
-def run_cmd(params_file: Path | None, overrides: tuple[str, ...], jobs: int) -> None:
+@_wait_option
+def run_cmd(params_file: Path | None, overrides: tuple[str, ...], jobs: int, no_wait: bool) -> None:
     """Execute the notebooks with one validated parameter set into reports/runs/<name>/."""
+    from xjtrade.pipeline import StepRecordError, compute_keys, data_step, run_step
+    from xjtrade.report.params import ParameterError
+    from xjtrade.report.run import RunError, notebooks_in
     project, params = _load_params(params_file, overrides)
     t0 = time.perf_counter()
-    result = _run(project, params, jobs)
-    click.echo(f"run '{params.name}' written to {result.folder} in {time.perf_counter() - t0:.1f} s")
+    with _locked(project, no_wait):
+        try:
+            notebooks = notebooks_in(project.notebooks)
+            keys = compute_keys(project, params, "auto", notebooks)
+            data_step(project, keys, None, log=_log)  # the run copies data/processed: all data, up to date
+            run_step(project, params, keys, notebooks, force=True, jobs=jobs, log=_log)
+        except StepRecordError as exc:
+            raise _record_error(exc) from None
+        except (RunError, ParameterError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except DataValidationError as exc:
+            raise click.ClickException(f"{exc}\nNothing was run.") from None
+        except OSError as exc:  # an unwritable or full output folder
+            raise click.ClickException(f"run failed: {exc}\nThe previous run folder is unchanged.") from None
+    click.echo(f"run '{params.name}' written to {project.runs / params.name} in {time.perf_counter() - t0:.1f} s")
 
 
 def _engine_option(f):
@@ -161,29 +190,29 @@ def _engine_option(f):
 @main.command("render")
 @_params_options
 @_engine_option
-def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str) -> None:
-    """Render an executed run (reports/runs/<name>/) into reports/<name>/: HTML site and PDF."""
-    from xjtrade.pipeline import compute_keys, run_manifest
-    from xjtrade.report.publish import publish
+@_wait_option
+def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str, no_wait: bool) -> None:
+    """Render an executed run (reports/runs/<name>/) into reports/<name>/: HTML site and PDF.
+
+    The run must have been made with the requested parameters (its step record says so)."""
+    from xjtrade.pipeline import RunMismatch, StepRecordError, compute_keys, render_step
     from xjtrade.report.render import RenderError
     from xjtrade.report.run import RunError, notebooks_in
     project, params = _load_params(params_file, overrides)
-    run_dir = project.runs / params.name
-    if not (run_dir / "results.json").exists():
-        raise click.ClickException(f"no executed run in {run_dir}: run `xjtrade run` first "
-                                   "(or `xjtrade build` to do everything)")
-    try:
-        keys = compute_keys(project, params, engine, notebooks_in(project.notebooks))
-    except RunError as exc:
-        raise click.ClickException(str(exc)) from None
-    manifest = run_manifest(project, params, keys, run_dir)
-    try:
-        out = publish(project, run_dir, manifest, engine=engine, log=_log)
-    except RenderError as exc:
-        raise click.ClickException(f"render failed; the previous report is unchanged\n{exc}") from None
-    except OSError as exc:  # an unwritable or full output folder
-        raise click.ClickException(f"render failed: {exc}\nThe previous report is unchanged.") from None
-    click.echo(f"report written to {out}")
+    with _locked(project, no_wait):  # taking the lock also restores a report moved aside by a killed build
+        try:
+            notebooks = notebooks_in(project.notebooks)
+            keys = compute_keys(project, params, engine, notebooks)
+            render_step(project, params, keys, notebooks, engine=engine, force=True, log=_log)
+        except (RunError, RunMismatch) as exc:
+            raise click.ClickException(str(exc)) from None
+        except StepRecordError as exc:
+            raise _record_error(exc) from None
+        except RenderError as exc:
+            raise click.ClickException(f"render failed; the previous report is unchanged\n{exc}") from None
+        except OSError as exc:  # an unwritable or full output folder
+            raise click.ClickException(f"render failed: {exc}\nThe previous report is unchanged.") from None
+    click.echo(f"report written to {project.reports / params.name}")
 
 
 @main.command("build")
@@ -191,25 +220,38 @@ def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str
 @_engine_option
 @click.option("--force", is_flag=True, help="Rebuild every step even if its inputs are unchanged.")
 @click.option("--jobs", type=click.IntRange(1, 8), default=2, show_default=True)
-def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str, force: bool, jobs: int) -> None:
-    """Data, run and render in one go; steps whose inputs are unchanged are skipped."""
+@_wait_option
+def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str, force: bool, jobs: int,
+              no_wait: bool) -> None:
+    """Data, run and render in one go; steps whose inputs and outputs are unchanged are skipped."""
     from xjtrade.report.params import ParameterError
-    from xjtrade.pipeline import build
+    from xjtrade.pipeline import BuildReport, RunMismatch, StepRecordError, build
     from xjtrade.report.render import RenderError
     from xjtrade.report.run import RunError
     project, params = _load_params(params_file, overrides)
-    try:
-        report = build(project, params, force=force, engine=engine, jobs=jobs, log=_log)
-    except (RunError, ParameterError) as exc:
-        raise click.ClickException(str(exc)) from None
-    except RenderError as exc:
-        raise click.ClickException(f"render failed; the previous report is unchanged\n{exc}") from None
-    except DataValidationError as exc:
-        raise click.ClickException(f"{exc}\nNothing was built; earlier outputs are unchanged.") from None
-    except OSError as exc:  # an unwritable or full output folder
-        raise click.ClickException(f"build failed: {exc}\nEarlier outputs are unchanged.") from None
+    report = BuildReport()
+
+    def done_before() -> str:
+        return (f"steps finished before it ({', '.join(report.ran)}) kept their new outputs"
+                if report.ran else "earlier outputs are unchanged")
+
+    with _locked(project, no_wait):
+        try:
+            build(project, params, force=force, engine=engine, jobs=jobs, log=_log, report=report)
+        except StepRecordError as exc:
+            raise _record_error(exc) from None
+        except (RunError, ParameterError, RunMismatch) as exc:
+            raise click.ClickException(str(exc)) from None
+        except RenderError as exc:
+            raise click.ClickException(f"render failed; the previous report is unchanged; {done_before()}"
+                                       f"\n{exc}") from None
+        except DataValidationError as exc:
+            raise click.ClickException(f"{exc}\nNothing was built; earlier outputs are unchanged.") from None
+        except OSError as exc:  # an unwritable or full output folder
+            raise click.ClickException(f"build failed in the {report.step} step: {exc}\n"
+                                       f"The outputs of that step are unchanged; {done_before()}.") from None
     if not report.ran:
-        click.echo(f"nothing to do: inputs unchanged since the last build of '{params.name}' "
+        click.echo(f"nothing to do: inputs and outputs unchanged since the last build of '{params.name}' "
                    f"({report.seconds:.2f} s); report in {report.report_dir}")
     else:
         click.echo(f"built '{params.name}' in {report.seconds:.1f} s: ran {', '.join(report.ran)}"

@@ -419,7 +419,9 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     for the front page's note on notebook downloads, which only the portable site provides)."""
     run_dir = Path(run_dir)
     results = load_results((run_dir / "results.json").read_text(encoding="utf-8"))
-    params = results.parameters
+    # the requested parameters (title, name...) win over those the notebooks were run with
+    params = {**results.parameters, **manifest.get("parameters", {})}
+    results = results.model_copy(update={"parameters": params})
     config = yaml.safe_load((project.root / "_quarto.yml").read_text(encoding="utf-8"))
     config.setdefault("book", {})["title"] = params["title"]
     cut = params.get("as_of") or manifest.get("data_latest_source")
@@ -608,6 +610,7 @@ def planned_engine(engine: str) -> str:
 def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto", log=print) -> Path:
     """Render the run into reports/<name>/ (site/, the PDF, manifest.json, notebooks/), atomically:
     the previous report is replaced only when the whole render succeeded."""
+    import os
     import tempfile
 
     from xjtrade.report.render import render_project
@@ -615,7 +618,8 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
     final = project.reports / name
     manifest = {**manifest, "render_engine": planned_engine(engine)}
     project.reports.mkdir(parents=True, exist_ok=True)
-    src = Path(tempfile.mkdtemp(prefix=f".src-{name}-", dir=project.reports))
+    # the owner's pid in the name: a later build removes it only once this process is gone
+    src = Path(tempfile.mkdtemp(prefix=f".src-{name}-p{os.getpid()}-", dir=project.reports))
     try:
         stage_project(project, run_dir, src, manifest)
         with staged_dir(final) as out:

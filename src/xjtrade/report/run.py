@@ -10,10 +10,11 @@ notebook is kept in reports/runs/<name>.failed/ for inspection.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class RunResult:
     notebooks: list[Path]
     seconds: dict[str, float]
     results: dict
+    timings: dict = field(default_factory=dict)  # {notebook: {start, end (epoch seconds), seconds}}
 
 
 def notebooks_in(folder: Path) -> list[Path]:
@@ -53,16 +55,54 @@ def notebooks_in(folder: Path) -> list[Path]:
     return found
 
 
-def execute_one(src: str, dst: str, parameters: dict, cwd: str) -> dict:
+def _die_with_parent(parent_pid: int | None = None) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux prctl PR_SET_PDEATHSIG), so
+    a `kill -9` of the build does not leave notebook workers and kernels running.  Best effort elsewhere."""
+    import ctypes
+    import os
+    import signal
+    import sys
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_init(parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+
+
+def _kernel_manager_class():
+    """jupyter_client's kernel manager, whose kernels die with the worker that started them."""
+    import os
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class DieWithParentKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            parent = os.getpid()
+            kw["preexec_fn"] = lambda: _die_with_parent(parent)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return DieWithParentKernelManager
+
+
+def execute_one(src: str, dst: str, parameters: dict, cwd: str, log_dir: str | None = None) -> dict:
     """Run one notebook (in a worker process). Returns timing, or the failure described."""
     import os
 
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    # the kernel's own chatter (transport warnings, shutdown notices) goes to a log file, not the console
-    logs = Path(cwd) / "logs"
-    logs.mkdir(exist_ok=True)
+    # the kernel's own chatter (transport warnings, shutdown notices) goes to a log file outside the
+    # outputs (it varies from run to run), not the console
+    logs = Path(log_dir) if log_dir else Path(cwd) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     log_fd = os.open(logs / f"{Path(src).stem}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log_fd, 2)
     # one BLAS / OpenMP thread per kernel (inherited from this worker's environment): the notebooks
@@ -70,10 +110,11 @@ def execute_one(src: str, dst: str, parameters: dict, cwd: str) -> dict:
     # backtests about 4x slower; a fixed thread count also keeps floating-point results reproducible
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    t0 = time.perf_counter()
+    t0, start = time.perf_counter(), time.time()
     try:
         pm.execute_notebook(src, dst, parameters=parameters, cwd=cwd, kernel_name="python3",
-                            progress_bar=False, log_output=False, report_mode=False)
+                            progress_bar=False, log_output=False, report_mode=False,
+                            kernel_manager_class=_kernel_manager_class())
     except PapermillExecutionError as exc:
         first = next((ln.strip() for ln in str(exc.source or "").splitlines() if ln.strip()), "")
         return {"ok": False, "notebook": Path(src).name, "cell": exc.exec_count, "cell_index": exc.cell_index,
@@ -82,22 +123,38 @@ def execute_one(src: str, dst: str, parameters: dict, cwd: str) -> dict:
     except Exception as exc:  # kernel died, notebook unreadable, ...
         return {"ok": False, "notebook": Path(src).name, "cell": None, "cell_index": None,
                 "error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - t0}
-    relative_paths(Path(dst))
-    return {"ok": True, "notebook": Path(src).name, "seconds": time.perf_counter() - t0}
+    normalise(Path(dst))
+    return {"ok": True, "notebook": Path(src).name, "seconds": time.perf_counter() - t0,
+            "start": start, "end": time.time()}
 
 
-def relative_paths(path: Path) -> None:
-    """Replace the machine's absolute paths in papermill's metadata by names relative to the run,
-    so a published notebook reveals nothing of the machine or the staging folder it ran in."""
+VOLATILE_PAPERMILL = ("start_time", "end_time", "duration", "exception")
+
+
+def normalise(path: Path) -> None:
+    """Make an executed notebook a function of its inputs only: papermill's times and durations and
+    nbclient's `execution` timestamps removed, cell ids derived from the cell index (papermill gives the
+    injected cell a random one), and the machine's absolute paths replaced by names relative to the run
+    (a published notebook reveals nothing of the machine or the staging folder it ran in)."""
     import nbformat
     nb = nbformat.read(path, as_version=4)
     meta = nb.metadata.get("papermill", {})
+    for key in VOLATILE_PAPERMILL:
+        meta.pop(key, None)
     for key in ("input_path", "output_path"):
         if meta.get(key):
             meta[key] = f"notebooks/{Path(meta[key]).name}"
     if "cwd" in meta:
         meta["cwd"] = "."
+    for i, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        if "id" in cell or nb.nbformat_minor >= 5:
+            cell["id"] = f"cell-{i}"
     nbformat.write(nb, path)
+
+
+relative_paths = normalise  # the earlier name
 
 
 def expected_seconds(notebook: Path) -> float:
@@ -151,7 +208,7 @@ def merge_results(folder: Path, params: RunParams) -> str:
 
 def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
                   notebooks: list[Path] | None = None, only: list[Path] | None = None,
-                  base: Path | None = None) -> RunResult:
+                  base: Path | None = None, log_dir: Path | None = None) -> RunResult:
     """Execute the notebooks for `params` into reports/runs/<name>/ (atomically).
 
     `only` + `base`: re-execute just these notebooks, starting from a copy of the previous run
@@ -176,16 +233,19 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
         seconds: dict[str, float] = {}
         failures = []
         log(f"running {len(sources)} notebooks ({min(jobs, len(sources))} at a time)")
-        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(sources))),
-                                 mp_context=get_context("spawn")) as pool:
+        timings: dict[str, dict] = {}
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(sources))), mp_context=get_context("spawn"),
+                                 initializer=_worker_init, initargs=(os.getpid(),)) as pool:
             try:
                 # longest first, so that the slowest notebook does not start last (notebooks are independent)
-                futures = {pool.submit(execute_one, str(src), str(outputs[src.name]), nb_params, str(stage)): src
+                futures = {pool.submit(execute_one, str(src), str(outputs[src.name]), nb_params, str(stage),
+                                       str(log_dir) if log_dir else None): src
                            for src in sorted(sources, key=lambda nb: -expected_seconds(nb))}
                 for fut in as_completed(futures):
                     r = fut.result()
                     seconds[r["notebook"]] = round(r["seconds"], 2)
                     if r["ok"]:
+                        timings[r["notebook"]] = {k: r[k] for k in ("start", "end", "seconds")}
                         log(f"{r['notebook']} done in {r['seconds']:.1f} s")
                     else:
                         log(f"{r['notebook']} FAILED")
@@ -212,4 +272,4 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
         (stage / "results.json").write_text(results, encoding="utf-8")
     shutil.rmtree(failed_dir, ignore_errors=True)
     return RunResult(folder=final, notebooks=[final / "notebooks" / s.name for s in all_notebooks],
-                     seconds=seconds, results=json.loads(results))
+                     seconds=seconds, results=json.loads(results), timings=timings)
