@@ -28,6 +28,7 @@ from xjtrade.stats import models as fc
 from xjtrade.stats import growth
 from xjtrade.data.processed import load_processed
 from xjtrade.report.params import RunParams, check_against_data
+from xjtrade.textsafe import csv_cell, md_escape
 
 
 
@@ -57,7 +58,8 @@ class Context:
                             kind=kind, currency=p.currency)
 
     def source_note(self, figure_ids) -> str:
-        """'Source: ...' naming how many reports and which publishers stand behind the figures."""
+        """'Source: ...' naming how many reports and which publishers stand behind the figures.
+        Plain text (publishers come from the data): `show_table` escapes it for markdown."""
         rows: list[str] = []
         for fid in figure_ids:
             for leaf in clean.trace(self.figures, fid):
@@ -104,12 +106,13 @@ def pct(value: float, digits: int = 1, sign: bool = True) -> str:
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160) -> str:
     """A pipe table; missing values shown as a dash, long texts cut, and the separator line's dashes
-    capped so that pandoc gives a long text column at most a few times the width of the others."""
+    capped so that pandoc gives a long text column at most a few times the width of the others.
+    Text cells come from the data: they are escaped (`md_escape`), so they show as text, never markup."""
     shown = df.copy()
     for col in shown.columns:
         if not pd.api.types.is_numeric_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: v if not isinstance(v, str) or len(v) <= max_text
-                                        else v[: max_text - 1] + "…")
+            shown[col] = shown[col].map(lambda v: v if not isinstance(v, str)
+                                        else md_escape(v if len(v) <= max_text else v[: max_text - 1] + "…"))
     shown = shown.astype(object).where(shown.notna(), None)
     text = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
     lines = text.split("\n")
@@ -586,8 +589,8 @@ def show_markdown(text: str):
 
 def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2f"):
     text = markdown_table(df, floatfmt) if len(df) else "_No rows._"
-    if source:
-        text += f"\n\n<small>{source}</small>"
+    if source:  # plain text (publishers come from the data), in a small-print span, not raw HTML
+        text += f"\n\n[{md_escape(source)}]{{.small}}"
     show_markdown(text)
 
 
@@ -605,7 +608,9 @@ def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
         return
     folder = ctx.out_dir / "tables"
     folder.mkdir(parents=True, exist_ok=True)
-    df.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
+    text_cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    safe = df.assign(**{c: df[c].map(csv_cell) for c in text_cols}) if text_cols else df
+    safe.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
 
 
 def save_results(ctx: Context, section: str, results: dict) -> str:

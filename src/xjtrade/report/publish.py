@@ -22,6 +22,7 @@ from xjtrade.data.selector import main_rows, unique_ids
 from xjtrade.project import staged_dir
 from xjtrade.data.clean import Tolerance
 from xjtrade.project import Project
+from xjtrade.textsafe import md_escape, url_problem
 
 PAGES = ("index.qmd", "methods.qmd", "sources.qmd", "about.qmd")
 
@@ -30,8 +31,15 @@ def _fmt(v, digits=1) -> str:
     return "n/a" if v is None else f"{v:,.{digits}f}"
 
 
+def _anchor(source_id: str) -> str:
+    """The id of a source on the sources page: its id with anything but letters, digits, . _ -
+    replaced (ids are validated so, but the anchor must never end the attribute it sits in)."""
+    import re
+    return "src-" + re.sub(r"[^A-Za-z0-9._-]", "-", str(source_id))
+
+
 def _src_link(source_id: str, label: str | None = None) -> str:
-    return f"[{label or source_id}](sources.qmd#src-{source_id})"
+    return f"[{md_escape(label or source_id)}](sources.qmd#{_anchor(source_id)})"
 
 
 def _figure_sources(figures: pd.DataFrame, figure_id: str) -> list[str]:
@@ -53,10 +61,10 @@ def summary_page(results: dict, figures: pd.DataFrame) -> str:
     """index.qmd: key figures and findings, every number generated from the run's results."""
     p = results["parameters"]
     unit = CURRENCIES[p["currency"]].unit
-    subject = f"{p['entity']} {p['flow']} trade" + ("" if p["partner"] == "World" else f" with {p['partner']}")
+    subject = md_escape(f"{p['entity']} {p['flow']} trade" + ("" if p["partner"] == "World" else f" with {p['partner']}"))
     g, fc, d = results.get("growth", {}), results.get("forecast", {}), results.get("data", {})
     ds = results.get("dataset", {})
-    lines = ["---", f'title: "{p["title"]}"', "---", "",
+    lines = ["---", f"title: {json.dumps(md_escape(p['title']))}", "---", "",
              f"This report follows **{subject}**, in {unit}, over {p['start_year']}-{p['end_year']}, "
              f"from figures published in official releases and news reports"
              + (f" up to **{p['as_of']}**" if p["as_of"] else f" up to {d.get('last_published', 'n/a')}")
@@ -131,12 +139,18 @@ def sources_page(sources: pd.DataFrame, as_of: str | None) -> str:
                                   if as_of else "") + ".", ""]
     s = sources.sort_values(["published", "source_id"], na_position="first")
     for r in s.itertuples(index=False):
-        url = r.url
-        where = f"<{url}>" if url.startswith("http") else f"seed article `{url.split(':', 1)[1]}`"
-        date = r.published or "date unknown"
+        url = str(r.url)
+        if url.startswith("seed:"):
+            where = f"seed article {md_escape(url.split(':', 1)[1])}"
+        elif url_problem(url) is None:  # checked again here: only a plain http(s) URL becomes a link
+            where = f"<{url}>"
+        else:
+            where = md_escape(url)
+        date = md_escape(r.published or "date unknown")
         inferred = " (date inferred)" if r.date_inferred == "yes" else ""
-        lines.append(f"- []{{#src-{r.source_id}}}**{r.title}**. {r.publisher}, {date}{inferred}; "
-                     f"language {r.language}; {int(r.figures)} figure(s). {where} `[{r.source_id}]`")
+        lines.append(f"- []{{#{_anchor(r.source_id)}}}**{md_escape(r.title)}**. {md_escape(r.publisher)}, "
+                     f"{date}{inferred}; language {md_escape(r.language)}; {int(r.figures)} figure(s). {where} "
+                     f"\\[{md_escape(r.source_id)}\\]")
     return "\n".join(lines) + "\n"
 
 
@@ -159,17 +173,17 @@ def about_page(manifest: dict) -> str:
              "This edition was built from the inputs below; the same inputs give the same report "
              "(the build time is the time of the source commit, not of the machine's clock).", "",
              "## Parameters", "", "| parameter | value |", "|:--|:--|"]
-    lines += [f"| {k} | {v if v is not None else '(none)'} |" for k, v in p.items()]
+    lines += [f"| {md_escape(k)} | {md_escape(v) if v is not None else '(none)'} |" for k, v in p.items()]
     lines += ["", "## Build", "", "| item | value |", "|:--|:--|",
-              f"| data vintage (as of) | {p.get('as_of') or 'all data'} |",
-              f"| latest source used | {manifest.get('data_latest_source', 'n/a')} |",
-              f"| git commit | `{manifest.get('git_commit', 'unknown')}` |",
-              f"| build time | {manifest.get('build_time', 'n/a')} |",
-              f"| render engine | {manifest.get('render_engine', 'n/a')} |", "",
+              f"| data vintage (as of) | {md_escape(p.get('as_of') or 'all data')} |",
+              f"| latest source used | {md_escape(manifest.get('data_latest_source', 'n/a'))} |",
+              f"| git commit | {md_escape(manifest.get('git_commit', 'unknown'))} |",
+              f"| build time | {md_escape(manifest.get('build_time', 'n/a'))} |",
+              f"| render engine | {md_escape(manifest.get('render_engine', 'n/a'))} |", "",
               "## Input hashes", "", "| input | sha256 |", "|:--|:--|"]
-    lines += [f"| {k} | `{v[:16]}…` |" for k, v in sorted(manifest.get("inputs", {}).items())]
+    lines += [f"| {md_escape(k)} | {md_escape(str(v)[:16])}… |" for k, v in sorted(manifest.get("inputs", {}).items())]
     lines += ["", "## Package versions", "", "| package | version |", "|:--|:--|"]
-    lines += [f"| {k} | {v} |" for k, v in sorted(manifest.get("versions", {}).items())]
+    lines += [f"| {md_escape(k)} | {md_escape(v)} |" for k, v in sorted(manifest.get("versions", {}).items())]
     return "\n".join(lines) + "\n"
 
 
@@ -218,7 +232,7 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
     src = Path(tempfile.mkdtemp(prefix=f".src-{name}-", dir=project.reports))
     try:
         stage_project(project, run_dir, src, manifest)
-        with staged_dir(final) as out:
+        with staged_dir(final, "xjtrade render") as out:
             result = render_project(src, out, engine=engine, metadata={"run": name}, log=log)
             (out / "manifest.json").write_text(json.dumps({**manifest, "render_engine": result.engine},
                                                           indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -1576,7 +1576,7 @@ def _read_chapter(project_dir: Path, entry: ChapterEntry, pandoc: str, warnings:
         markdown = path.read_text(encoding="utf-8")
     if "{{<" in markdown:
         warnings.append(f"{entry.path}: Quarto shortcodes ({{{{< ... >}}}}) are not supported by the portable renderer")
-    doc = json.loads(_run_pandoc(pandoc, ["-f", "markdown", "-t", "json"], markdown, entry.path, warnings))
+    doc = json.loads(_run_pandoc(pandoc, ["-f", "markdown-raw_html-raw_tex", "-t", "json"], markdown, entry.path, warnings))
     ch = prepare_chapter(doc, entry.path, stem.replace("-", " ").replace("_", " ").strip() or stem)
     ch.part, ch.appendix, ch.part_page, ch.assets = entry.part, entry.appendix, entry.part_page, assets
     ch.api_version = doc["pandoc-api-version"]
