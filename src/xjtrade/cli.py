@@ -47,13 +47,11 @@ def _check_date(as_of: str | None) -> str | None:
 
 
 def _os_error(exc: OSError) -> str:
-    """One line for an OS error, naming the path (no traceback)."""
-    from xjtrade.project import OutputNotOwned
-    if isinstance(exc, OutputNotOwned):
-        return str(exc)
-    what = exc.strerror or type(exc).__name__
-    path = exc.filename if exc.filename is not None else ""
-    return f"{what}: {path}" if path else str(exc)
+    """One line for an OS error (no traceback): OSError's text names the errno and the path."""
+    text = str(exc) or type(exc).__name__
+    if exc.filename is not None and str(exc.filename) not in text:
+        text += f": {exc.filename}"
+    return text
 
 
 def _check_out(project, out: Path) -> Path:

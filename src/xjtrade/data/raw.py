@@ -139,7 +139,7 @@ SOURCES_SCHEMA = pa.DataFrameSchema(
         "title": _col([_check(_nonblank, "must not be blank")]),
         "publisher": _col([_check(_nonblank, "must not be blank")]),
         "published": _col([_check(lambda x: x == "" or _is_date(x),
-                                   "must be a real date YYYY-MM-DD (or empty if unknown)")]),
+                                   "must be a date YYYY-MM-DD (a real calendar date, or empty if unknown)")]),
         "url": _col([_check(_is_source_url, "must be an http(s) URL (host, no spaces, quotes or angle brackets) "
                                             "or seed:FILE")]),
         "language": _col([_check(_matches(r"[a-z]{2}"), "must be a two-letter language code")]),

@@ -181,15 +181,15 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            raise ParameterError(f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            raise ParameterError(f"{path}: not UTF-8 text at line {line} (byte 0x{data[exc.start]:02x}); "
                                  "save the file as UTF-8") from None
         try:
             loaded = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            at = f", line {mark.line + 1}" if mark is not None else ""
+            at = f" at line {mark.line + 1}" if mark is not None else ""
             what = getattr(exc, "problem", None) or "syntax error"
-            raise ParameterError(f"{path}{at}: not valid YAML ({shorten(what, 200)})") from None
+            raise ParameterError(f"{path}: not valid YAML{at} ({shorten(what, 200)})") from None
         except ValueError as exc:
             raise ParameterError(f"{path}: not valid YAML ({shorten(exc, 200)})") from None
         lines_of = _key_lines(text)
