@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 # raw HTML / raw attributes, headings, tables, math, citations, footnotes, strike-out, super-
 # and subscript, lists, entities); with `markdown+all_symbols_escapable` (pandoc's default)
 # a backslash before any ASCII punctuation gives the character itself.
-MD_SPECIAL = frozenset("\\`*_[]<>#{}|$@~^!&:=+-.()%")  # quotes stay: only smart-quote typography
+MD_SPECIAL = frozenset("\\`*_[]<>#{}|$@~^!&:=+-.()%\"")  # "..." stays straight; ' may curl
 
 
 def md_escape(text: object) -> str:
