@@ -202,7 +202,9 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
         values.update(overrides)
         for k in overrides:
             lines_of.pop(k, None)
-        where += " with -p " + ", ".join(f"{shorten(k, 40)}={shorten(v, 40)}" for k, v in overrides.items())
+        shown = (f"{shorten(k if str(k).isprintable() else repr(k), 40)}="
+                 f"{shorten(v if str(v).isprintable() else repr(v), 40)}" for k, v in overrides.items())
+        where += " with -p " + ", ".join(shown)
     if path is not None and "name" not in values:
         values["name"] = path.stem
     try:
