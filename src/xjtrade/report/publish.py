@@ -106,7 +106,7 @@ def summary_page(results: dict, figures: pd.DataFrame) -> str:
             lines.append(f"- Forecast for {year} ({main['chosen_model']}, from {main['n_obs']} consecutive years, "
                          f"figures {base}): **{_fmt(v)} {unit}** ({ivs}).")
     elif main.get("reason"):
-        lines.append(f"- Annual forecast: not made, because {main['reason']}.")
+        lines.append(f"- Annual forecast: not made, because {md_escape(main['reason'])}.")
     mo = fc.get("monthly", {})
     if mo.get("next_year_total") is not None:
         lines.append(f"- Monthly model ({mo['chosen_model']}, {mo['n_months']} months to {mo['last']}): "
