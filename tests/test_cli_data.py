@@ -137,7 +137,7 @@ def test_no_project(tmp_path):
 def test_data_build_writes_every_table(built_root, expected_summary):
     out = built_root / "data" / "processed"
     names = {p.name for p in out.iterdir()}
-    assert names == {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"summary.json"}
+    assert names == {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"summary.json", ".xjtrade-output"}
     assert leftovers(built_root) == []
     summary = json.loads((out / "summary.json").read_text())
     assert summary == json.loads(json.dumps(expected_summary))
@@ -225,7 +225,7 @@ CORRUPTIONS = [non_numeric, truncated, unknown_source]
 def test_failed_build_leaves_processed_untouched(built_copy, corrupt):
     processed = built_copy / "data" / "processed"
     before = hashes(processed)
-    assert len(before) == 15
+    assert len(before) == 16  # 7 tables x (csv, parquet), summary.json, the .xjtrade-output marker
     corrupt(built_copy)
     result = invoke(built_copy, "data", "build")
     assert result.exit_code != 0

@@ -388,12 +388,15 @@ def test_extra_field(raw_copy):
     assert p.message.startswith("has 18 fields, expected 17")
 
 
-def test_blank_line(raw_copy):
-    raw_copy.rows.insert(5, [])
+def test_blank_line_is_skipped(raw_copy):
+    """Blank lines (editors and spreadsheets leave them) are skipped; line numbers stay the editor's."""
+    from xjtrade.data.raw import load_raw
+    n = len(raw_copy.rows) - 1  # rows[0] is the header
+    raw_copy.rows.insert(5, [])  # line 6
     raw_copy.save()
-    p = only_problem(raw_copy.folder)
-    assert_located(p, "reports.csv", 6, None)
-    assert p.message == "blank line"
+    raw = load_raw(raw_copy.folder)
+    assert len(raw.reports) == n
+    assert list(raw.reports["line_no"].iloc[3:5]) == [5, 7]
 
 
 def test_wrong_header(raw_copy):
@@ -418,8 +421,9 @@ def test_header_out_of_order(raw_copy):
 def test_not_utf8(raw_copy):
     raw_copy.path.write_bytes(raw_copy.path.read_bytes() + "R0400,Ürümqi\n".encode("latin-1"))
     p = only_problem(raw_copy.folder)
-    assert_located(p, "reports.csv", None, None)
-    assert p.message.startswith("not UTF-8 text")
+    n_lines = raw_copy.path.read_bytes().count(b"\n")
+    assert_located(p, "reports.csv", n_lines, None)  # the appended (last) line holds the Latin-1 byte
+    assert p.message.startswith("not UTF-8 text (byte 0xdc")
 
 
 # ---------------------------------------------------------------------------

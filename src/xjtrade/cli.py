@@ -36,13 +36,45 @@ def _check_date(as_of: str | None) -> str | None:
         return None
     import datetime as dt
     import re
+    from xjtrade.textsafe import shorten
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", as_of, re.ASCII):
             raise ValueError(as_of)
         dt.date.fromisoformat(as_of)
     except ValueError:
-        raise click.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of") from None
+        raise click.BadParameter(f"{shorten(repr(as_of))} is not a date YYYY-MM-DD",
+                                 param_hint="--as-of") from None
     return as_of
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an OS error (no traceback): OSError's text names the errno and the path."""
+    text = str(exc) or type(exc).__name__
+    if exc.filename is not None and str(exc.filename) not in text:
+        text += f": {exc.filename}"
+    return text
+
+
+def _check_out(project, out: Path) -> Path:
+    """`--out` must be a folder xjtrade may replace as a whole: not the project, its raw data or
+    git folder (or a folder holding them), and not an existing folder without the ownership marker."""
+    from xjtrade.project import owned
+    target = out.expanduser().resolve()
+    root = project.root.resolve()
+    protected = {"the project root": root, "data/raw": project.raw.resolve(), ".git": root / ".git"}
+    for what, path in protected.items():
+        if target == path or target in path.parents:
+            raise click.BadParameter(f"{out} {'is' if target == path else 'contains'} {what} ({path}); "
+                                     "xjtrade would replace it as a whole. Nothing was written.",
+                                     param_hint="--out")
+    if project.raw.resolve() in target.parents or ".git" in target.parts:
+        raise click.BadParameter(f"{out} is inside {'data/raw' if '.git' not in target.parts else '.git'}, "
+                                 "which xjtrade never writes into. Nothing was written.", param_hint="--out")
+    if not owned(target):
+        raise click.BadParameter(f"{out} exists and was not created by xjtrade (no .xjtrade-output marker); "
+                                 "xjtrade replaces its output folder as a whole, so it will not use this one. "
+                                 "Choose a new or empty folder. Nothing was written.", param_hint="--out")
+    return target
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -119,7 +151,7 @@ def data_build(as_of: str | None, out: Path | None, no_wait: bool) -> None:
     """Validate, clean and write data/processed (atomically)."""
     from xjtrade.pipeline import StepRecordError, data_step_cli
     project = _project()
-    target = out or project.processed
+    target = _check_out(project, out) if out is not None else project.processed
     t0 = time.perf_counter()
     with _locked(project, no_wait):  # data/processed written through the data step's record
         try:
@@ -128,6 +160,8 @@ def data_build(as_of: str | None, out: Path | None, no_wait: bool) -> None:
             raise click.ClickException(f"{exc}\nNothing was written; {target} is unchanged.") from None
         except StepRecordError as exc:
             raise _record_error(exc) from None
+        except OSError as exc:  # an unwritable or full output folder, or one xjtrade does not own
+            raise click.ClickException(f"data build failed: {_os_error(exc)}\n{target} is unchanged.") from None
     _print_summary(ds.summary())
     click.echo(f"wrote {target} in {time.perf_counter() - t0:.1f} s")
 
@@ -178,7 +212,7 @@ def run_cmd(params_file: Path | None, overrides: tuple[str, ...], jobs: int, no_
         except DataValidationError as exc:
             raise click.ClickException(f"{exc}\nNothing was run.") from None
         except OSError as exc:  # an unwritable or full output folder
-            raise click.ClickException(f"run failed: {exc}\nThe previous run folder is unchanged.") from None
+            raise click.ClickException(f"run failed: {_os_error(exc)}\nThe previous run folder is unchanged.") from None
     click.echo(f"run '{params.name}' written to {project.runs / params.name} in {time.perf_counter() - t0:.1f} s")
 
 
@@ -211,7 +245,7 @@ def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str
         except RenderError as exc:
             raise click.ClickException(f"render failed; the previous report is unchanged\n{exc}") from None
         except OSError as exc:  # an unwritable or full output folder
-            raise click.ClickException(f"render failed: {exc}\nThe previous report is unchanged.") from None
+            raise click.ClickException(f"render failed: {_os_error(exc)}\nThe previous report is unchanged.") from None
     click.echo(f"report written to {project.reports / params.name}")
 
 
@@ -248,7 +282,7 @@ def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str,
         except DataValidationError as exc:
             raise click.ClickException(f"{exc}\nNothing was built; earlier outputs are unchanged.") from None
         except OSError as exc:  # an unwritable or full output folder
-            raise click.ClickException(f"build failed in the {report.step} step: {exc}\n"
+            raise click.ClickException(f"build failed in the {report.step} step: {_os_error(exc)}\n"
                                        f"The outputs of that step are unchanged; {done_before()}.") from None
     if not report.ran:
         click.echo(f"nothing to do: inputs and outputs unchanged since the last build of '{params.name}' "

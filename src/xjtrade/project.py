@@ -6,6 +6,13 @@ Atomic writes: a step writes into a fresh staging folder next to its destination
 when the step has finished is the staging folder swapped in for the old one.  If the
 step fails (an exception, Ctrl-C, a full disk), the staging folder is removed and the
 previous outputs stay exactly as they were.
+
+Ownership: every folder made through `staged_dir` holds a marker file `.xjtrade-output`
+naming what made it.  `swap_in` (and `staged_dir`, before any work starts) refuses to replace
+an existing folder without the marker, unless it is empty: a command deletes only what the
+project created.  Outputs written before markers existed are recognised by place and content
+(`data/processed` with `summary.json`, `reports/<name>` with `manifest.json`,
+`reports/runs/<name>` with `params.yaml`) and adopted: the new output gets a marker.
 """
 
 from __future__ import annotations
@@ -22,6 +29,23 @@ from typing import Iterator
 
 class ProjectNotFound(RuntimeError):
     pass
+
+
+MARKER = ".xjtrade-output"
+
+
+class OutputNotOwned(OSError):
+    """An output path is an existing folder (or file) the project did not create: never replaced."""
+
+    def __init__(self, path: Path, why: str = ""):
+        self.path = Path(path)
+        super().__init__(
+            f"{path} {why or 'exists and was not created by xjtrade (no ' + MARKER + ' marker)'}; "
+            "refusing to replace it. Nothing was moved or deleted: choose another output folder, "
+            "or empty or remove this one yourself")
+
+    def __str__(self) -> str:  # OSError's own str() would show the errno tuple
+        return self.args[0]
 
 
 @dataclass(frozen=True)
@@ -108,9 +132,57 @@ def recover(final: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def _legacy_output(final: Path) -> bool:
+    """A folder written before ownership markers existed: recognised by where it is and what it holds."""
+    parent = final.parent
+    if parent.name == "data" and final.name == "processed":
+        return (final / "summary.json").is_file() and (final / "figures.parquet").is_file()
+    if parent.name == "runs" and parent.parent.name == "reports":
+        return (final / "params.yaml").is_file() and (final / "notebooks").is_dir()
+    if parent.name == "reports":
+        return (final / "manifest.json").is_file() and (final / "site").is_dir()
+    return False
+
+
+def owned(final: Path) -> bool:
+    """May `final` be replaced?  Yes if it does not exist, is an empty folder, carries the marker,
+    or is a recognised output from before markers (see `_legacy_output`)."""
+    final = Path(final)
+    if not final.exists() and not final.is_symlink():
+        return True
+    if final.is_symlink() or not final.is_dir():
+        return False
+    if (final / MARKER).is_file():
+        return True
+    if not any(final.iterdir()):
+        return True
+    return _legacy_output(final)
+
+
+def check_owned(final: Path) -> None:
+    """Raise OutputNotOwned unless `final` may be replaced (see `owned`)."""
+    final = Path(final)
+    if owned(final):
+        return
+    if final.is_symlink():
+        raise OutputNotOwned(final, "is a symbolic link")
+    if not final.is_dir():
+        raise OutputNotOwned(final, "is a file, not an output folder")
+    raise OutputNotOwned(final)
+
+
+def write_marker(folder: Path, made_by: str) -> None:
+    (Path(folder) / MARKER).write_text(
+        f"This folder was written by {made_by} (Xinjiang Trade Monitor) and is replaced as a whole\n"
+        "by the next run of that command. Remove this file to keep xjtrade from replacing the folder.\n",
+        encoding="utf-8")
+
+
 def swap_in(staging: Path, final: Path) -> None:
-    """Replace `final` by `staging` (two renames on one filesystem; `recover` mends a crash between)."""
+    """Replace `final` by `staging` (two renames on one filesystem; `recover` mends a crash between).
+    Refuses (OutputNotOwned, nothing moved) when `final` is a folder the project does not own."""
     final.parent.mkdir(parents=True, exist_ok=True)
+    check_owned(final)
     old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
     moved = False
     if final.exists():
@@ -127,15 +199,19 @@ def swap_in(staging: Path, final: Path) -> None:
 
 
 @contextmanager
-def staged_dir(final: Path) -> Iterator[Path]:
-    """Yield an empty staging folder; swap it in for `final` only if the block succeeds."""
+def staged_dir(final: Path, made_by: str = "xjtrade") -> Iterator[Path]:
+    """Yield an empty staging folder; swap it in for `final` only if the block succeeds.
+    The folder gets the ownership marker (`made_by` says which command wrote it).  A `final` the
+    project does not own is refused before anything is created (OutputNotOwned)."""
     final = Path(final)
+    check_owned(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     recover(final)
     staging = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
         yield staging
+        write_marker(staging, made_by)
         swap_in(staging, final)
     except BaseException:  # the block or the swap failed: drop the staging folder, keep `final`
         shutil.rmtree(staging, ignore_errors=True)

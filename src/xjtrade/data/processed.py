@@ -17,6 +17,7 @@ from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.selector import main_rows, series
 from xjtrade.project import staged_dir
 from xjtrade.data.raw import RawData, load_raw
+from xjtrade.textsafe import csv_cell
 
 
 
@@ -90,8 +91,20 @@ def monthly_wide(figures: pd.DataFrame, entity: str = "Xinjiang", currency: str 
     return wide.sort_index().sort_index(axis=1).rename_axis(columns=None).reset_index()
 
 
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for publishing as CSV: text cells that a spreadsheet would run as a formula (starting
+    with = + - @ tab or CR) get a leading single quote (OWASP).  Only text (object/string) columns:
+    numbers, negative ones included, stay numbers."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(csv_cell)
+    return out
+
+
 def _write_table(df: pd.DataFrame, folder: Path, name: str) -> None:
-    df.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+    """CSV (neutralised against formula injection) and Parquet (the values as they are)."""
+    csv_safe(df).to_csv(folder / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
     df.to_parquet(folder / f"{name}.parquet", index=False)
 
 
@@ -119,7 +132,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, as_of: str | None = None, log=No
     say = log or (lambda msg: None)
     ds = prepare(raw_dir, as_of=as_of, log=say)
     say(f"writing {out_dir}")
-    with staged_dir(Path(out_dir)) as staging:
+    with staged_dir(Path(out_dir), "xjtrade data build") as staging:
         write_dataset(ds, staging)
     return ds
 

@@ -10,6 +10,7 @@ Nothing is dropped: a table with any problem is refused as a whole.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 import re
@@ -21,6 +22,7 @@ import pandera.pandas as pa
 
 from xjtrade.data import periods
 from xjtrade.errors import DataValidationError, Problem  # noqa: F401  (re-exported)
+from xjtrade.textsafe import shorten, url_problem
 
 REPORT_COLUMNS = [
     "row_id", "entity", "flow", "partner", "product", "segment", "indicator",
@@ -51,8 +53,10 @@ CURRENCY_UNITS: dict[str, tuple[str, float]] = {
 OTHER_UNITS = ("10k tons", "count", "days", "percentage points", "rank", "percent")
 UNITS = tuple(CURRENCY_UNITS) + OTHER_UNITS
 
-_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
+# Patterns are matched whole (re.fullmatch) and with ASCII digits only: `\d` and str.isdigit()
+# accept Arabic-Indic or fullwidth digits, and `$` would let a trailing newline through.
+_ID = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 @dataclass
@@ -64,17 +68,33 @@ class RawData:
 
 
 def _is_number(text: str) -> bool:
+    """Empty, or a finite decimal number written with ASCII digits (float() alone would also take
+    'nan', 'inf', '1_000', padded text and non-ASCII digits)."""
     if text == "":
         return True
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
+    return bool(_NUMBER.fullmatch(text)) and math.isfinite(float(text))
 
 
 def _matches(pattern: str, allow_empty: bool = False):
-    rx = re.compile(pattern)
-    return lambda x: (allow_empty and x == "") or bool(rx.match(x))
+    rx = re.compile(pattern, re.ASCII)
+    return lambda x: (allow_empty and x == "") or bool(rx.fullmatch(x))
+
+
+def _is_date(text: str) -> bool:
+    """A real calendar date YYYY-MM-DD in ASCII digits (2023-02-30 is not one)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text, re.ASCII):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_source_url(text: str) -> bool:
+    if text.startswith("seed:"):
+        return bool(re.fullmatch(r"seed:[A-Za-z0-9][A-Za-z0-9._/-]*", text, re.ASCII)) and ".." not in text
+    return url_problem(text) is None
 
 
 def _nonblank(x: str) -> bool:
@@ -91,15 +111,15 @@ def _check(fn, error):
 
 REPORTS_SCHEMA = pa.DataFrameSchema(
     {
-        "row_id": _col([_check(_matches(r"^R\d{4,}$"), "must look like R0001")]),
+        "row_id": _col([_check(_matches(r"R[0-9]{4,}"), "must look like R0001")]),
         "entity": _col([_check(_nonblank, "must not be blank or padded")]),
         "flow": _col([_check(lambda x: x in FLOWS, f"must be one of {', '.join(FLOWS)}")]),
         "partner": _col([_check(_nonblank, "must not be blank or padded")]),
         "product": _col([_check(_nonblank, "must not be blank or padded ('all' for all goods)")]),
         "segment": _col([_check(_nonblank, "must not be blank or padded ('all' for all trade)")]),
         "indicator": _col([_check(_nonblank, "must not be blank or padded")]),
-        "period_start": _col([_check(_matches(r"^\d{4}-\d{2}$", True), "must be a month YYYY-MM")]),
-        "period_end": _col([_check(_matches(r"^\d{4}-\d{2}$", True), "must be a month YYYY-MM")]),
+        "period_start": _col([_check(_matches(r"[0-9]{4}-[0-9]{2}", True), "must be a month YYYY-MM")]),
+        "period_end": _col([_check(_matches(r"[0-9]{4}-[0-9]{2}", True), "must be a month YYYY-MM")]),
         "period_kind": _col([_check(lambda x: x in periods.KINDS, f"must be one of {', '.join(periods.KINDS)}")]),
         "value": _col([_check(_is_number, "is not a number")]),
         "unit": _col([_check(lambda x: x in UNITS, "is not a known unit (see data/README.md)")]),
@@ -118,9 +138,11 @@ SOURCES_SCHEMA = pa.DataFrameSchema(
         "source_id": _col([_check(_matches(_ID), "must be an id (letters, digits, . _ -)")]),
         "title": _col([_check(_nonblank, "must not be blank")]),
         "publisher": _col([_check(_nonblank, "must not be blank")]),
-        "published": _col([_check(_matches(_DATE, True), "must be a date YYYY-MM-DD (or empty if unknown)")]),
-        "url": _col([_check(_matches(r"^(https?://\S+|seed:\S+)$"), "must be an http(s) URL or seed:FILE")]),
-        "language": _col([_check(_matches(r"^[a-z]{2}$"), "must be a two-letter language code")]),
+        "published": _col([_check(lambda x: x == "" or _is_date(x),
+                                   "must be a date YYYY-MM-DD (a real calendar date, or empty if unknown)")]),
+        "url": _col([_check(_is_source_url, "must be an http(s) URL (host, no spaces, quotes or angle brackets) "
+                                            "or seed:FILE")]),
+        "language": _col([_check(_matches(r"[a-z]{2}"), "must be a two-letter language code")]),
         "date_inferred": _col([_check(lambda x: x in ("yes", "no"), "must be yes or no")]),
     },
     strict=True,
@@ -129,7 +151,7 @@ SOURCES_SCHEMA = pa.DataFrameSchema(
 
 RATES_SCHEMA = pa.DataFrameSchema(
     {
-        "year": _col([_check(_matches(r"^\d{4}$"), "must be a year")]),
+        "year": _col([_check(_matches(r"[0-9]{4}"), "must be a year")]),
         "cny_per_usd": _col([_check(lambda x: x != "" and _is_number(x) and 1 < float(x) < 20,
                                     "must be a number of yuan per US dollar (1-20)")]),
         "source_id": _col([_check(_matches(_ID), "must be an id")]),
@@ -147,9 +169,12 @@ def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Probl
         return pd.DataFrame(), [Problem(name, None, None, "file not found")]
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: a byte-order mark (what spreadsheet programs write) is not part of the header
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return pd.DataFrame(), [Problem(name, None, None, f"not UTF-8 text ({exc})")]
+        line = raw[: exc.start].count(b"\n") + 1
+        return pd.DataFrame(), [Problem(name, line, None, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+                                                          f"at offset {exc.start})")]
     if text.strip() == "":
         return pd.DataFrame(), [Problem(name, None, None, "file is empty (expected a header and rows)")]
     problems: list[Problem] = []
@@ -165,6 +190,7 @@ def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Probl
             detail.append(f"unexpected {', '.join(extra)}")
         if not detail:
             detail.append("columns out of order")
+        detail = [shorten(d, 200) for d in detail]
         problems.append(Problem(name, 1, None, f"header does not match the schema: {'; '.join(detail)} "
                                                f"(expected: {', '.join(columns)})"))
         return pd.DataFrame(), problems
@@ -173,8 +199,7 @@ def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Probl
     for rec in reader:
         start = line + 1
         line = reader.line_num
-        if not rec:
-            problems.append(Problem(name, start, None, "blank line"))
+        if not rec or rec == [""]:  # a blank line (spreadsheets and editors leave them): skipped
             continue
         if len(rec) != len(columns):
             problems.append(Problem(name, start, None, f"has {len(rec)} fields, expected {len(columns)} "
@@ -201,7 +226,7 @@ def _schema_problems(df: pd.DataFrame, schema: pa.DataFrameSchema, name: str) ->
         for case in exc.failure_cases.itertuples(index=False):
             idx = case.index
             line = int(df["line_no"].iloc[int(idx)]) if idx is not None and not pd.isna(idx) else None
-            out.append(Problem(name, line, case.column, f"{case.failure_case!r} {case.check}"))
+            out.append(Problem(name, line, case.column, f"{shorten(repr(case.failure_case))} {case.check}"))
         return sorted(out, key=lambda p: (p.line or 0, p.column or ""))
     return []
 
@@ -238,8 +263,29 @@ def _report_rule_problems(df: pd.DataFrame, name: str) -> list[Problem]:
 
 def _duplicate_problems(df: pd.DataFrame, column: str, name: str) -> list[Problem]:
     dup = df[df[column].duplicated(keep="first")]
-    return [Problem(name, int(r.line_no), column, f"duplicate id {getattr(r, column)!r}")
+    return [Problem(name, int(r.line_no), column, f"duplicate id {shorten(repr(getattr(r, column)))}")
             for r in dup.itertuples(index=False)]
+
+
+def _rate_coverage_problems(reports: pd.DataFrame, rates: pd.DataFrame, reports_name: str,
+                            rates_name: str) -> list[Problem]:
+    """Every money figure is converted into both currencies at the annual average rate of the year
+    its period ends in (US dollar figures into yuan, yuan figures into dollars): a year without a
+    rate would silently leave those conversions empty."""
+    have = {r.year for r in rates.itertuples(index=False)} if not rates.empty else set()
+    need: dict[str, list[int]] = {}
+    for r in reports.itertuples(index=False):
+        if (r.unit in CURRENCY_UNITS and r.value != "" and r.period_kind != "undated"
+                and re.fullmatch(r"[0-9]{4}-[0-9]{2}", r.period_end, re.ASCII)):
+            need.setdefault(r.period_end[:4], []).append(int(r.line_no))
+    out = []
+    for year in sorted(set(need) - have):
+        lines = need[year]
+        shown = ", ".join(str(n) for n in lines[:10]) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+        out.append(Problem(rates_name, None, "year",
+                           f"no exchange rate for {year}, which {len(lines)} money figure(s) in {reports_name} "
+                           f"need (lines {shown}) to convert between yuan and US dollars"))
+    return out
 
 
 KEY_COLUMNS = ["entity", "flow", "partner", "product", "segment", "indicator", "period_start", "period_end"]
@@ -287,16 +333,18 @@ def load_raw(raw_dir: Path) -> RawData:
         problems += _duplicate_problems(sources, "source_id", str(files["sources"]))
     if not rates.empty:
         problems += _duplicate_problems(rates, "year", str(files["rates"]))
+    if not reports.empty and not any(p.file == str(files["rates"]) for p in problems):
+        problems += _rate_coverage_problems(reports, rates, str(files["reports"]), str(files["rates"]))
     if not reports.empty and not sources.empty:
         known = set(sources["source_id"])
         for r in reports.itertuples(index=False):
             if r.source_id not in known:
                 problems.append(Problem(str(files["reports"]), int(r.line_no), "source_id",
-                                        f"unknown source id {r.source_id!r} (not in {files['sources'].name})"))
+                                        f"unknown source id {shorten(repr(r.source_id))} (not in {files['sources'].name})"))
         for r in rates.itertuples(index=False) if not rates.empty else []:
             if r.source_id not in known:
                 problems.append(Problem(str(files["rates"]), int(r.line_no), "source_id",
-                                        f"unknown source id {r.source_id!r} (not in {files['sources'].name})"))
+                                        f"unknown source id {shorten(repr(r.source_id))} (not in {files['sources'].name})"))
     if problems:
         raise DataValidationError(problems)
     return RawData(reports=reports, sources=sources, rates=rates, files=files)

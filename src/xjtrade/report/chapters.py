@@ -30,6 +30,7 @@ from xjtrade.stats import growth
 from xjtrade.data.processed import load_processed
 from xjtrade.report.params import RunParams, check_against_data
 from xjtrade.report.results import section_json
+from xjtrade.textsafe import csv_cell, md_escape
 
 
 
@@ -59,7 +60,8 @@ class Context:
                             kind=kind, currency=p.currency)
 
     def source_note(self, figure_ids) -> str:
-        """'Source: ...' naming how many reports and which publishers stand behind the figures."""
+        """'Source: ...' naming how many reports and which publishers stand behind the figures.
+        Plain text (publishers come from the data): `show_table` escapes it for markdown."""
         rows: list[str] = []
         for fid in figure_ids:
             for leaf in clean.trace(self.figures, fid):
@@ -116,7 +118,7 @@ def link_ids(text: str, prefix: str = "../") -> str:
 def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160, link_prefix: str | None = None
                    ) -> str:
     """A pipe table; missing values shown as a dash, long texts cut (the full text is in the table's
-    CSV), data-derived texts escaped, figure ids linked to the figures table (`link_prefix`: path of
+    CSV), data-derived texts escaped (`md_escape`: they show as text, never markup), figure ids linked to the figures table (`link_prefix`: path of
     the site root from the page), and the separator line's dashes capped so that pandoc gives a
     long text column at most a few times the width of the others."""
     shown = df.copy()
@@ -130,7 +132,7 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160
                 if link_prefix is not None and all(FIGURE_ID.match(p.strip()) for p in re.split(r"[,+]", v)
                                                    if p.strip()):
                     return link_ids(v, link_prefix)
-                text = wording.md_text(v)
+                text = md_escape(v)
                 return link_ids(text, link_prefix) if link_prefix is not None else text
             shown[col] = shown[col].map(cell)
         if col == "model":
@@ -451,7 +453,7 @@ def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2
         name = _SAVED[id(df)][1]
     text = markdown_table(df, floatfmt, max_text=max_text, link_prefix="../") if len(df) else "_No rows._"
     if source:
-        text += f"\n\n<small>{link_ids(source)}</small>"
+        text += f"\n\n[{link_ids(md_escape(source))}]{{.small}}"  # plain text from the data, small print
     if name and len(df):
         text += "\n\n" + csv_link(name)
     show_markdown(text)
@@ -471,7 +473,9 @@ def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
         return
     folder = ctx.out_dir / "tables"
     folder.mkdir(parents=True, exist_ok=True)
-    df.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
+    text_cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    safe = df.assign(**{c: df[c].map(csv_cell) for c in text_cols}) if text_cols else df
+    safe.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
     _SAVED[id(df)] = (df, name)
 
 

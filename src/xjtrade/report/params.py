@@ -19,9 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.stats.registry import YEARS_AHEAD_MODELS as MODELS
+from xjtrade.textsafe import shorten
 
-_SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.:()&'/_-]*$")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+# matched whole (fullmatch: `$` would accept a trailing newline) and ASCII-only
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.:()&'/_-]*", re.ASCII)
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}", re.ASCII)
+# names that would put the report over another output folder under reports/
+RESERVED_NAMES = ("runs",)
+MAX_TEXT = 80
 
 
 class ParameterError(ValueError):
@@ -29,9 +34,11 @@ class ParameterError(ValueError):
 
 
 def _safe_text(value: str, what: str) -> str:
-    if not _SAFE_TEXT.match(value) or len(value) > 80:
-        raise ValueError(f"{what} {value!r} has characters that are not allowed "
-                         "(letters, digits, spaces and , . : ( ) & ' / _ - only)")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"{what} is {len(value)} characters long; at most {MAX_TEXT} are allowed")
+    if not _SAFE_TEXT.fullmatch(value):
+        raise ValueError(f"{what} {shorten(repr(value))} has characters that are not allowed "
+                         "(letters, digits, spaces and , . : ( ) & ' / _ - only, starting with a letter or digit)")
     return value
 
 
@@ -59,8 +66,11 @@ class RunParams(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(f"{v!r} must be 1-41 characters: lower-case letters, digits, - or _")
+        if not _NAME.fullmatch(v):
+            raise ValueError(f"{shorten(repr(v))} must be 1-41 characters: lower-case letters, digits, - or _ "
+                             "(no separators, spaces or control characters)")
+        if v in RESERVED_NAMES:
+            raise ValueError(f"{v!r} is reserved: reports/{v}/ holds the executed runs; choose another name")
         return v
 
     @field_validator("title", "entity", "partner")
@@ -138,19 +148,45 @@ def parameters_cell(schema: type[RunParams] | None = None) -> str:
     return "\n".join(lines)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML; a date-like scalar that is no real date (2022-13-01) stays a string, so that the
+    parameter check reports it by name instead of the YAML library raising."""
+
+
+def _timestamp(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def _coerce_override(raw: str):
     """`-p key=value`: the value is read as YAML (numbers, lists, null), never evaluated as code."""
     try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError:
+        return yaml.load(raw, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except (yaml.YAMLError, ValueError):
         return raw
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line number of each top-level key of a YAML mapping (for messages)."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
 
 
 def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict:
     out = {}
     for pair in pairs:
         if "=" not in pair:
-            raise ParameterError(f"-p {pair!r}: expected key=value")
+            raise ParameterError(f"-p {shorten(repr(pair))}: expected key=value")
         key, value = pair.split("=", 1)
         out[key.strip()] = _coerce_override(value.strip())
     return out
@@ -160,15 +196,32 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
     """Read a parameter file, apply overrides and validate; raise ParameterError naming the culprit."""
     values: dict = {}
     where = "parameters"
+    lines_of: dict[str, int] = {}
     if path is not None:
         path = Path(path)
         where = str(path)
         if not path.is_file():
             raise ParameterError(f"{path}: parameter file not found")
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ParameterError(f"{path}: cannot read the parameter file ({exc.strerror or exc})") from None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise ParameterError(f"{path}: not UTF-8 text at line {line} (byte 0x{data[exc.start]:02x}); "
+                                 "save the file as UTF-8") from None
+        try:
+            loaded = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
         except yaml.YAMLError as exc:
-            raise ParameterError(f"{path}: not valid YAML ({exc})") from None
+            mark = getattr(exc, "problem_mark", None)
+            at = f" at line {mark.line + 1}" if mark is not None else ""
+            what = getattr(exc, "problem", None) or "syntax error"
+            raise ParameterError(f"{path}: not valid YAML{at} ({shorten(what, 200)})") from None
+        except ValueError as exc:
+            raise ParameterError(f"{path}: not valid YAML ({shorten(exc, 200)})") from None
+        lines_of = _key_lines(text)
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -176,7 +229,11 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
         values.update(loaded)
     if overrides:
         values.update(overrides)
-        where += " with -p " + ", ".join(f"{k}={v}" for k, v in overrides.items())
+        for k in overrides:
+            lines_of.pop(k, None)
+        shown = (f"{shorten(k if str(k).isprintable() else repr(k), 40)}="
+                 f"{shorten(v if str(v).isprintable() else repr(v), 40)}" for k, v in overrides.items())
+        where += " with -p " + ", ".join(shown)
     if path is not None and "name" not in values:
         values["name"] = path.stem
     try:
@@ -184,11 +241,13 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            loc = ".".join(str(x) for x in err["loc"]) or "parameters"
-            msg = err["msg"].removeprefix("Value error, ")
+            loc = shorten(".".join(str(x) for x in err["loc"]), 40) or "parameters"
+            msg = shorten(err["msg"].removeprefix("Value error, "), 300)
             if err["type"] == "extra_forbidden":
                 msg = f"unknown parameter (known: {', '.join(RunParams.model_fields)})"
-            lines.append(f"  - {loc}: {msg} (got {err.get('input')!r})")
+            top = str(err["loc"][0]) if err["loc"] else ""
+            at = f" (line {lines_of[top]})" if top in lines_of else ""
+            lines.append(f"  - {loc}{at}: {msg} (got {shorten(repr(err.get('input')))})")
         raise ParameterError(f"{where}: invalid parameters\n" + "\n".join(lines)) from None
 
 

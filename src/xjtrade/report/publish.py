@@ -27,6 +27,7 @@ from xjtrade.data.clean import Tolerance
 from xjtrade.project import Project
 from xjtrade.report import interactive, wording
 from xjtrade.report.counts import counts
+from xjtrade.textsafe import md_escape, url_problem
 
 PAGES = ("index.qmd", "methods.qmd", "sources.qmd", "about.qmd")
 READER_CSS = Path(__file__).resolve().parent / "reader.css"
@@ -36,8 +37,15 @@ def _fmt(v, digits=1) -> str:
     return "n/a" if v is None else f"{v:,.{digits}f}"
 
 
+def _anchor(source_id: str) -> str:
+    """The id of a source on the sources page: its id with anything but letters, digits, . _ -
+    replaced (ids are validated so, but the anchor must never end the attribute it sits in)."""
+    import re
+    return "src-" + re.sub(r"[^A-Za-z0-9._-]", "-", str(source_id))
+
+
 def _src_link(source_id: str, label: str | None = None) -> str:
-    return f"[{wording.md_text(label or source_id)}](sources.qmd#src-{source_id})"
+    return f"[{md_escape(label or source_id)}](sources.qmd#{_anchor(source_id)})"
 
 
 def _figure_sources(figures: pd.DataFrame, figure_id: str) -> list[str]:
@@ -119,7 +127,7 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
     as_of = p.get("as_of")
     history = _main_history(figures, p)
     esc = wording.md_text
-    lines = ["---", f'title: "{esc(p["title"])}"', "---", ""]
+    lines = ["---", f"title: {json.dumps(esc(p['title']))}", "---", ""]
     dated = (f"Data as known on **{as_of}**" if as_of else
              f"Data to the latest source, published **{manifest.get('data_latest_source') or (results.data.last_published if results.data else 'n/a')}**")
     lines += [f"{dated}; edition built {manifest.get('build_date') or 'n/a'}. {esc(subject[:1].upper() + subject[1:])}, "
@@ -215,14 +223,18 @@ def sources_page(sources: pd.DataFrame, as_of: str | None) -> str:
              "ar": "Arabic", "pt": "Portuguese", "tr": "Turkish", "kk": "Kazakh"}
     for r in s.itertuples(index=False):
         url = str(r.url)
-        where = (f"<{wording.md_url(url)}>" if url.startswith("http")
-                 else f"no web address (seed article {wording.md_text(url.split(':', 1)[-1])})")
-        date = r.published or "date unknown"
+        if url.startswith("seed:"):
+            where = f"no web address (seed article {md_escape(url.split(':', 1)[1])})"
+        elif url_problem(url) is None:  # checked again here: only a plain http(s) URL becomes a link
+            where = f"<{url}>"
+        else:
+            where = md_escape(url)
+        date = md_escape(r.published or "date unknown")
         inferred = " (date inferred)" if r.date_inferred == "yes" else ""
-        lang = langs.get(str(r.language), str(r.language))
-        lines.append(f"- []{{#src-{r.source_id}}}**{wording.md_text(r.title)}**. {wording.md_text(r.publisher)}, "
+        lang = md_escape(langs.get(str(r.language), str(r.language)))
+        lines.append(f"- []{{#{_anchor(r.source_id)}}}**{md_escape(r.title)}**. {md_escape(r.publisher)}, "
                      f"{date}{inferred}; {lang}; {wording.count(int(r.figures), 'figure')}. {where} "
-                     f"(id {wording.md_text(r.source_id)})")
+                     f"(id {md_escape(r.source_id)})")
     lines += ["", "::: {.content-visible when-format=\"html\"}",
               "[Sources as CSV](data/sources.csv){.csv-link}", ":::"]
     return "\n".join(lines) + "\n"
@@ -293,17 +305,17 @@ def about_page(manifest: dict) -> str:
              f"**{manifest.get('build_date') or 'n/a'}**. The same inputs give the same report "
              "(the build time is the time of the source commit, not of the machine's clock).", "",
              "## Parameters", "", "| parameter | value |", "|:--|:--|"]
-    lines += [f"| {k} | {v} |" for k, v in zip(t["about_parameters"]["parameter"], t["about_parameters"]["value"])]
+    lines += [f"| {md_escape(k)} | {v} |" for k, v in zip(t["about_parameters"]["parameter"], t["about_parameters"]["value"])]
     lines += _csv_note("about_parameters")
     lines += ["## Build", "", "| item | value |", "|:--|:--|"]
-    lines += [f"| {k} | {'`' + str(v) + '`' if k == 'git commit' else wording.md_text(v)} |"
+    lines += [f"| {k} | {'`' + str(v) + '`' if k == 'git commit' else md_escape(v)} |"
               for k, v in zip(t["about_build"]["item"], t["about_build"]["value"])]
     lines += _csv_note("about_build")
     lines += ["## Input hashes", "", "| input | sha256 |", "|:--|:--|"]
-    lines += [f"| {k} | `{v[:16]}…` |" for k, v in zip(t["about_inputs"]["input"], t["about_inputs"]["sha256"])]
+    lines += [f"| {md_escape(k)} | `{v[:16]}…` |" for k, v in zip(t["about_inputs"]["input"], t["about_inputs"]["sha256"])]
     lines += _csv_note("about_inputs")
     lines += ["## Package versions", "", "| package | version |", "|:--|:--|"]
-    lines += [f"| {k} | {v} |" for k, v in zip(t["about_versions"]["package"], t["about_versions"]["version"])]
+    lines += [f"| {md_escape(k)} | {md_escape(v)} |" for k, v in zip(t["about_versions"]["package"], t["about_versions"]["version"])]
     lines += _csv_note("about_versions")
     return "\n".join(lines) + "\n"
 
@@ -622,7 +634,7 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
     src = Path(tempfile.mkdtemp(prefix=f".src-{name}-p{os.getpid()}-", dir=project.reports))
     try:
         stage_project(project, run_dir, src, manifest)
-        with staged_dir(final) as out:
+        with staged_dir(final, "xjtrade render") as out:
             result = render_project(src, out, engine=engine, metadata={"run": name}, log=log)
             results = json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
             finish_site(out / "site", Path(run_dir), results,

@@ -12,25 +12,21 @@ import math
 import re
 from typing import Iterable
 
+from xjtrade.textsafe import md_escape
+
 from xjtrade.stats.registry import model_label
 
 # --- markdown escaping (local until the shared escaping module lands) -------------------------
 
-_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+!|~^$@])")
 
 
 def md_text(text) -> str:
-    """Data-derived text (titles, publishers, notes) made safe for markdown: every character
-    markdown or Quarto could read as syntax is backslash-escaped, line breaks become spaces."""
+    """Data-derived text (titles, publishers, notes) made safe for markdown (see textsafe.md_escape);
+    a missing value gives an empty string."""
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
-    return _MD_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
+    return md_escape(text)
 
-
-def md_url(url: str) -> str:
-    """A URL for a markdown link target: spaces and brackets percent-encoded."""
-    return (str(url).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-            .replace("<", "%3C").replace(">", "%3E"))
 
 
 # --- numbers -----------------------------------------------------------------------------------

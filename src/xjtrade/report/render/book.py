@@ -186,7 +186,7 @@ def read_chapter(project_dir: Path, path: str, pandoc: str, warnings: list[str])
         markdown = (project_dir / path).read_text(encoding="utf-8")
     if "{{<" in markdown:
         warnings.append(f"{path}: Quarto shortcodes ({{{{< ... >}}}}) are not supported by the portable renderer")
-    doc = json.loads(run_pandoc(pandoc, ["-f", "markdown", "-t", "json"], markdown, path, warnings))
+    doc = json.loads(run_pandoc(pandoc, ["-f", "markdown-raw_html-raw_tex", "-t", "json"], markdown, path, warnings))
     ch = prepare_chapter(doc, path, stem.replace("-", " ").replace("_", " ").strip() or stem)
     ch.assets, ch.api_version = assets, doc["pandoc-api-version"]
     return ch
