@@ -765,3 +765,17 @@ def test_front_page_title_is_an_unnumbered_heading():
     assert page == "# Xinjiang: trade {.unnumbered}\n\nBody text.\n\n## Key figures\n"
     assert NOTEBOOK_DOWNLOADS not in page
     assert front_page("# T {.unnumbered}\n\nBody.\n", downloads=True).endswith(f"Body.\n\n{NOTEBOOK_DOWNLOADS}\n")
+
+
+def test_conditional_content_follows_quarto_when_format():
+    """`.content-visible when-format="html"` shows on the site only; `.content-hidden` the reverse."""
+    from xjtrade.report.render.book import select_format
+
+    def div(cls, when, text):
+        return {"t": "Div", "c": [["", [cls], [["when-format", when]]], [{"t": "Para", "c": [{"t": "Str", "c": text}]}]]}
+
+    blocks = [div("content-visible", "html", "site-only"), div("content-hidden", "html", "pdf-only"),
+              div("content-visible", "pdf", "pdf-too")]
+    words = lambda bs: [b["c"][0]["c"] for b in bs]
+    assert words(select_format(blocks, "html")) == ["site-only"]
+    assert words(select_format(blocks, "pdf")) == ["pdf-only", "pdf-too"]

@@ -128,7 +128,8 @@ def normalize_floats(blocks: list) -> list:
 
 
 def select_format(blocks: list, fmt: str) -> list:
-    """Keep ``.only-<fmt>`` divs (unwrapped), drop the other formats' ones; a table float whose
+    """Keep ``.only-<fmt>`` divs and Quarto's ``.content-visible when-format=...`` (or
+    ``.content-hidden``) divs meant for this format (unwrapped), drop the others; a table float whose
     content is now a single table becomes that table."""
 
     def fix(el: dict) -> Any:
@@ -137,6 +138,12 @@ def select_format(blocks: list, fmt: str) -> list:
         classes = el["c"][0][1]
         if "table-float" in classes:
             return div_to_float(el)
+        when = dict(el["c"][0][2]).get("when-format")
+        if when and ("content-visible" in classes or "content-hidden" in classes):
+            # Quarto's conditional content: when-format "html" is the site, "pdf" / "typst" the PDF
+            matches = when == fmt or (fmt == "pdf" and when == "typst")
+            show = matches if "content-visible" in classes else not matches
+            return list(el["c"][1]) if show else []
         wanted = [c for c in classes if c.startswith("only-")]
         if not wanted:
             return None
