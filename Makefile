@@ -41,7 +41,8 @@ test-fast: setup
 notebooks: setup
 	$(BIN)/xjtrade data build
 	cd notebooks && for nb in [0-9][0-9]-*.ipynb; do \
-	  ../$(BIN)/papermill --cwd . "$$nb" "$$nb" --no-progress-bar || exit 1; done
+	  ../$(BIN)/papermill --cwd . "$$nb" "$$nb" --no-progress-bar || exit 1; \
+	  ../$(BIN)/python -c "import sys; from pathlib import Path; from xjtrade.report.run import normalise; normalise(Path(sys.argv[1]))" "$$nb" || exit 1; done
 
 benchmark: setup
 	$(BIN)/python benchmarks/build.py
