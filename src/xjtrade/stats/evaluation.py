@@ -64,6 +64,7 @@ def backtest(
     levels: Sequence[float] = (80, 95),
     season_length: int = 12,
     mase_lag: int = 1,
+    model_options: dict | None = None,
 ) -> BacktestResult:
     """Rolling-origin (expanding window) evaluation, FPP3 section 5.10.
 
@@ -104,6 +105,8 @@ def backtest(
       n_forecasts, MAE, RMSE, MAPE, MASE, coverage_<L>``.
     * ``by_horizon``: the same accuracy measures per (model, h).
     * ``failures``: ``model, origin, n_train, reason`` for every failed fit.
+
+    ``model_options``: ``{model: options}`` passed to :func:`fit_forecast` at every origin.
     """
     models = list(models)
     if not models:
@@ -135,7 +138,8 @@ def backtest(
         d = np.abs(values[mase_lag:t] - values[: t - mase_lag]) if t > mase_lag else np.array([])
         scale = float(np.mean(d)) if len(d) else np.nan
         for m in models:
-            res = fit_forecast(train, m, horizon, levels, season_length=season_length)
+            res = fit_forecast(train, m, horizon, levels, season_length=season_length,
+                               options=(model_options or {}).get(m))
             if not res.fitted_ok:
                 fails.append(
                     {"model": m, "origin": s.index[t - 1], "n_train": t, "reason": res.reason}

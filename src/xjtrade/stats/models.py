@@ -326,13 +326,17 @@ def _kpss_d(logy: np.ndarray) -> tuple[int, float]:
     return (1 if pval < 0.05 else 0), float(pval)
 
 
-def _arima(y, h, levels, **_):
+def _arima(y, h, levels, order=None, trend=None, **_):
+    """`order` (p, d, q) and `trend` given: fit that one model, no KPSS test nor order search
+    (a backtest can reuse the order chosen once on the whole series)."""
     from statsmodels.tsa.arima.model import ARIMA
 
     logy = np.log(y)
     T = len(y)
-    d, kpss_p = _kpss_d(logy)
+    d, kpss_p = (int(order[1]), np.nan) if order is not None else _kpss_d(logy)
     trends = ["c"] if d == 0 else ["t", "n"]
+    if trend is not None:
+        trends = [trend]
     n_eff = T - d
     best = None
     tried = []
@@ -340,6 +344,8 @@ def _arima(y, h, levels, **_):
     for trend in trends:
         for p in range(3):
             for q in range(3):
+                if order is not None and (p, q) != (int(order[0]), int(order[2])):
+                    continue
                 k = p + q + (trend != "n") + 1  # + sigma2
                 if n_eff - k - 1 <= 0:
                     continue
@@ -412,8 +418,12 @@ def fit_forecast(
     horizon: int,
     levels: Sequence[float] = (80, 95),
     season_length: int = 12,
+    options: dict | None = None,
 ) -> ForecastResult:
     """Fit ``model`` to ``y`` and forecast ``horizon`` periods ahead.
+
+    ``options``: extra keywords for the model function (e.g. ``{"order": (1, 1, 0), "trend": "t"}``
+    fixes the ARIMA order instead of searching for it).
 
     ``y`` must be gap-free (consecutive integer labels or a PeriodIndex, no
     NaN); otherwise ``ValueError`` names the missing periods. Unknown model
@@ -437,7 +447,7 @@ def fit_forecast(
     levels = _normalize_levels(levels)
     s = _validated(y)
     fidx = _future_index(s.index, horizon)
-    kw = {"season_length": int(season_length)}
+    kw = {"season_length": int(season_length), **(options or {})}
 
     def failed(reason: str, info: dict | None = None) -> ForecastResult:
         nan = pd.Series(np.nan, index=fidx, name=model)
