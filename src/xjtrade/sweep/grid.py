@@ -81,7 +81,7 @@ def _values(path: Path, key: str, spec, data) -> list:
         if bad:
             raise GridError(f"{path}: vary.as_of.releases_of: unknown key(s) {sorted(bad)} "
                             "(entity, flow, partner)")
-        dates = release_dates(data.sources, data.figures, **series,
+        dates = release_dates(data.raw.sources, data.figures, **series,
                               since=str(spec["since"]) if spec.get("since") else None)
         if not dates:
             raise GridError(f"{path}: vary.as_of: no release of {series} since {spec.get('since')}")
@@ -92,8 +92,8 @@ def _values(path: Path, key: str, spec, data) -> list:
 
 
 def load_grid(path: Path, data=None) -> Grid:
-    """Read and expand a grid file; `data` (a `Dataset` with `.figures` and `.sources`, the latest
-    vintage) is needed for `as_of: {releases_of: ...}` and checks the entities, partners and flows."""
+    """Read and expand a grid file; `data` (a `Dataset`: `.figures`, `.raw.sources`; the latest
+    vintage) is needed for `as_of: {releases_of: ...}` and checks that every entity has figures."""
     path = Path(path)
     if not path.is_file():
         raise GridError(f"{path}: grid file not found")
