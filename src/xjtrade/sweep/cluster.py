@@ -49,7 +49,8 @@ def connect(scheduler: str | None = None, n_workers: int | None = None, log=None
             client.close()
         return
     n = n_workers or default_workers()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",  # any free port: several sweeps may run side by side
+    # dashboard and HTTP server on any free port: several sweeps may run side by side
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=40)
     client = Client(cluster)
     say(f"started a local cluster: {n} worker processes, 1 thread each")
