@@ -293,5 +293,38 @@ def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str,
         click.echo(f"report: {report.report_dir / 'site' / 'index.html'}")
 
 
+@main.command("sweep")
+@click.argument("grid_file", type=click.Path(path_type=Path))
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help="Use this running dask scheduler (default: a local cluster, one worker process per core).")
+@click.option("--workers", "n_workers", type=click.IntRange(1, 256), default=None,
+              help="Worker processes of the local cluster (default: the cores of this machine).")
+def sweep_cmd(grid_file: Path, scheduler: str | None, n_workers: int | None) -> None:
+    """Run every scenario of a grid file on a dask cluster into reports/sweeps/<grid>/."""
+    from xjtrade.sweep.grid import GridError
+    from xjtrade.sweep.runner import run_sweep
+    project = _project()
+    if scheduler and n_workers:
+        raise click.BadParameter("--workers sizes the local cluster; it cannot be used with --scheduler",
+                                 param_hint="--workers")
+    try:
+        report = run_sweep(project, grid_file, scheduler=scheduler, n_workers=n_workers,
+                           log=_log)
+    except GridError as exc:
+        raise click.ClickException(f"{exc}\nNothing was run.") from None
+    except DataValidationError as exc:
+        raise click.ClickException(f"{exc}\nNothing was run.") from None
+    except ConnectionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"sweep '{report.grid}': {report.scenarios} scenarios ({report.computed} computed, "
+               f"{report.cached} from the cache, {len(report.failed)} failed) in {report.seconds:.1f} s")
+    click.echo(f"results: {report.out_dir / 'results.csv'}; comparison: {report.out_dir / 'index.html'}")
+    if report.failed:
+        click.echo(f"{len(report.failed)} scenario(s) failed: "
+                   + ", ".join(f["scenario"] for f in report.failed) + f" (see {report.out_dir / 'failures.csv'})",
+                   err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

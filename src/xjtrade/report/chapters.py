@@ -19,7 +19,6 @@ import pandas as pd
 
 from xjtrade.data import clean, selector
 
-from xjtrade.report import figures as xf
 from xjtrade.report import wording
 from xjtrade.report.counts import counts
 
@@ -173,6 +172,7 @@ def coverage(ctx: Context) -> dict:
     n = counts(ctx.figures, ctx.issues, ctx.sources, entity=p.entity)
     by_kind = (f.groupby(["period_kind", "origin"]).size().unstack(fill_value=0)
                .reindex(columns=["reported", "derived"], fill_value=0))
+    from xjtrade.report import figures as xf  # plotting stays out of the compute-only paths (sweeps)
     by_kind = by_kind.reindex([k for k in xf.KIND_ORDER if k in by_kind.index]).reset_index()
     by_kind["period_kind"] = by_kind["period_kind"].map(KIND_WORDS).fillna(by_kind["period_kind"])
     by_kind.columns = ["kind of period", "reported", "derived"]
@@ -463,6 +463,7 @@ def show_figure(ctx: Context, fig, name: str):
     """Display a figure as SVG and save it (SVG + PNG) into the run folder."""
     import matplotlib.pyplot as plt
     from IPython.display import SVG, display
+    from xjtrade.report import figures as xf
     xf.save(fig, ctx.out_dir / "figures" if ctx.out_dir else None, name)
     display(SVG(xf.svg_bytes(fig)))
     plt.close(fig)

@@ -1,0 +1,220 @@
+"""`xjtrade sweep`: a grid of scenarios computed on a dask cluster, cached, tabulated and published.
+
+1. The grid is expanded and every scenario validated (nothing starts if one is bad).
+2. Each scenario has a key: a hash of its parameters (name and title aside), the raw data, the
+   code of `data/`, `stats/` and the scenario path, and the dependency versions.  A scenario
+   whose `.xjtrade-cache/sweep/<key>.json` exists is not computed again.
+3. The raw tables are scattered once; one task per data vintage (`as_of`) cleans them as known
+   then and stays on the cluster; one task per scenario reads its vintage and returns its rows.
+   Results are written to the cache as they arrive (`as_completed`), one line per scenario.
+4. The tidy table (`results.parquet` / `.csv`), `failures.csv` and the comparison edition are
+   written to `reports/sweeps/<grid>/` atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xjtrade import manifest as mf
+from xjtrade.project import Project, sha256_file, sha256_text, sha256_tree, staged_dir, write_text_atomic
+from xjtrade.sweep.grid import Grid, GridError, load_grid
+
+
+@dataclass
+class SweepReport:
+    grid: str
+    scenarios: int
+    computed: int = 0
+    cached: int = 0
+    failed: list[dict] = field(default_factory=list)
+    out_dir: Path | None = None
+    seconds: float = 0.0
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+def code_hash() -> str:
+    """The code a scenario's result depends on: data/, stats/, and the report modules it calls."""
+    pkg = Path(__file__).resolve().parents[1]
+    parts = [sha256_tree(pkg / "data", "*.py"), sha256_tree(pkg / "stats", "*.py")]
+    parts += [sha256_file(pkg / "report" / f) for f in ("scenario.py", "chapters.py", "params.py", "outlook.py",
+                                                          "results.py")]
+    return sha256_text(json.dumps(parts))
+
+
+def scenario_key(params, raw_hash: str, code: str, versions: str) -> str:
+    ident = params.model_dump(mode="json", exclude={"name", "title"})
+    return sha256_text(json.dumps(["sweep", ident, raw_hash, code, versions], sort_keys=True))[:32]
+
+
+# --- tasks (run on the workers: no plotting imports) -----------------------------------------
+
+def prepare_vintage(raw, as_of: str | None):
+    """(figures, issues, sources, raw) as known on `as_of`, cleaned from the scattered raw tables."""
+    from xjtrade.data import clean
+    cleaned = clean.clean(raw, as_of=as_of)
+    return cleaned.figures, cleaned.issues, raw.sources, raw
+
+
+def compute_scenario(params_json: str, vintage, cache_dir: str | None = None) -> dict:
+    """One scenario's rows (a task): parameters as JSON, its vintage's tables, and the folder where the
+    evaluation's vintages are cached (None on a cluster whose workers do not share this disk)."""
+    import os
+    from xjtrade.report import scenario
+    from xjtrade.report.params import RunParams
+    t0 = time.perf_counter()
+    params = RunParams.model_validate_json(params_json)
+    figures, issues, sources, raw = vintage
+    if cache_dir and not os.access(Path(cache_dir).parent, os.W_OK):
+        cache_dir = None
+    rows = scenario.run(params, figures, issues, sources, raw, cache_dir)
+    return {"rows": rows, "seconds": round(time.perf_counter() - t0, 3), "pid": os.getpid()}
+
+
+# The function each scenario task runs (tests swap it for one that fails on purpose).
+SCENARIO_TASK = compute_scenario
+
+
+# --- the sweep -----------------------------------------------------------------------------
+
+def _label(sc) -> str:
+    return sc.label or "base"
+
+
+def _failure(sc, error: str, tb: str) -> dict:
+    return {"scenario": sc.params.name, "label": _label(sc), "error": error,
+            "parameters": sc.params.model_dump_json(exclude={"title"}), "traceback": tb}
+
+
+def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n_workers: int | None = None,
+              serial: bool = False, publish: bool = True, log=print) -> SweepReport:
+    """Run a grid; see the module docstring. `serial` computes in this process (benchmarks)."""
+    t0 = time.perf_counter()
+    from xjtrade.data.processed import prepare
+    latest = prepare(project.raw)
+    grid = load_grid(grid_path, latest)
+    report = SweepReport(grid=grid.name, scenarios=len(grid.scenarios))
+    cache = project.cache / "sweep"
+    raw_hash = sha256_tree(project.raw)
+    cache_dir = str(project.cache / "vintages")   # the evaluation's vintages, shared by the local workers
+    code, vers = code_hash(), mf.versions_hash()
+    keys = {sc.params.name: scenario_key(sc.params, raw_hash, code, vers) for sc in grid.scenarios}
+    pending = [sc for sc in grid.scenarios if not (cache / f"{keys[sc.params.name]}.json").is_file()]
+    report.cached = len(grid.scenarios) - len(pending)
+    log(f"grid {grid.name}: {len(grid.scenarios)} scenarios, {report.cached} cached, {len(pending)} to compute")
+
+    def store(sc, result: dict, done: int) -> None:
+        write_text_atomic(cache / f"{keys[sc.params.name]}.json", json.dumps(
+            {"key": keys[sc.params.name], "scenario": sc.params.name, "label": _label(sc),
+             "seconds": result["seconds"], "rows": result["rows"]}, default=str))
+        statuses = sorted({r["status"] for r in result["rows"]})
+        log(f"[{done}/{len(pending)}] {sc.params.name} ({_label(sc)}): {', '.join(statuses)} "
+            f"in {result['seconds']:.1f} s")
+
+    def fail(sc, error: str, tb: str, done: int) -> None:
+        report.failed.append(_failure(sc, error, tb))
+        log(f"[{done}/{len(pending)}] {sc.params.name} ({_label(sc)}) FAILED: {error}\n"
+            f"  parameters: {sc.params.model_dump_json(exclude={'title'})}\n" + tb.rstrip())
+
+    if pending and serial:
+        vintages: dict = {}
+        for done, sc in enumerate(pending, start=1):
+            as_of = sc.params.as_of.isoformat() if sc.params.as_of else None
+            try:
+                if as_of not in vintages:
+                    vintages.clear()  # one vintage in memory at a time (pending is ordered by grid)
+                    vintages[as_of] = (latest.figures, latest.issues, latest.raw.sources, latest.raw) if as_of is None \
+                        else prepare_vintage(latest.raw, as_of)
+                result = SCENARIO_TASK(sc.params.model_dump_json(), vintages[as_of], cache_dir)
+            except Exception as exc:  # reported like a failed task
+                import traceback
+                fail(sc, f"{type(exc).__name__}: {exc}", traceback.format_exc(), done)
+                continue
+            store(sc, result, done)
+            report.computed += 1
+    elif pending:
+        from xjtrade.sweep.cluster import _describe, connect
+        from dask.distributed import as_completed
+        with connect(scheduler, n_workers, log=log) as client:
+            raw = client.scatter(latest.raw, broadcast=True)
+            vintage_of = {None: client.scatter((latest.figures, latest.issues, latest.raw.sources, latest.raw))}
+            for as_of in dict.fromkeys(sc.params.as_of.isoformat() for sc in pending if sc.params.as_of):
+                vintage_of[as_of] = client.submit(prepare_vintage, raw, as_of, key=f"vintage-{as_of or 'latest'}",
+                                                  pure=False)
+            futures = {}
+            for sc in pending:
+                as_of = sc.params.as_of.isoformat() if sc.params.as_of else None
+                fut = client.submit(SCENARIO_TASK, sc.params.model_dump_json(), vintage_of[as_of], cache_dir,
+                                    key=f"scenario-{sc.params.name}-{keys[sc.params.name][:8]}", pure=False)
+                futures[fut] = sc
+            del vintage_of, raw  # the scenario tasks keep what they need; done vintages are released
+            for done, fut in enumerate(as_completed(list(futures)), start=1):
+                sc = futures.pop(fut)
+                if fut.status == "finished":
+                    store(sc, fut.result(), done)
+                    report.computed += 1
+                else:
+                    out = _describe(fut)
+                    fail(sc, out.error, out.traceback, done)
+                fut.release()
+    if publish:
+        report.out_dir = write_results(project, grid, keys, report, latest)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def results_table(grid: Grid, keys: dict, cache: Path):
+    """The tidy table of every computed scenario of the grid, read back from the cache."""
+    import pandas as pd
+    frames = []
+    for sc in grid.scenarios:
+        path = cache / f"{keys[sc.params.name]}.json"
+        if not path.is_file():
+            continue
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        df = pd.DataFrame(entry["rows"]).drop(columns=["scenario"], errors="ignore")
+        df.insert(0, "label", _label(sc))
+        df.insert(0, "scenario", sc.params.name)
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["scenario", "label", "target", "period", "status", "reason"])
+    out = pd.concat(frames, ignore_index=True)
+    return out
+
+
+def attach_actuals(df, figures):
+    """`actual` (the value in the latest data) and `error_pct` for targets that are calendar years."""
+    import numpy as np
+    import pandas as pd
+    from xjtrade.data.selector import series
+    actual = pd.Series(np.nan, index=df.index)
+    if len(df):
+        for (ent, flow, partner, cur), idx in df.groupby(["entity", "flow", "partner", "currency"]).groups.items():
+            s = series(figures, entity=ent, flow=flow, partner=partner, kind="year", currency=cur)
+            by_year = dict(zip(s["year"].astype(int).astype(str), s["value"]))
+            actual.loc[idx] = [by_year.get(str(p), np.nan) for p in df.loc[idx, "period"]]
+    df = df.assign(actual=actual)
+    fc = pd.to_numeric(df.get("forecast"), errors="coerce") if "forecast" in df else np.nan
+    df["error_pct"] = 100.0 * (fc - df["actual"]) / df["actual"]
+    return df
+
+
+def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport, latest) -> Path:
+    import pandas as pd
+    from xjtrade.sweep import edition
+    df = attach_actuals(results_table(grid, keys, project.cache / "sweep"), latest.figures)
+    failures = pd.DataFrame(report.failed, columns=["scenario", "label", "error", "parameters", "traceback"])
+    final = project.reports / "sweeps" / grid.name
+    with staged_dir(final) as out:
+        df.to_parquet(out / "results.parquet", index=False)
+        df.to_csv(out / "results.csv", index=False, float_format="%.6g", lineterminator="\n")
+        failures.to_csv(out / "failures.csv", index=False, lineterminator="\n")
+        edition.write_edition(out, grid, df, failures)
+    return final
+
+
+__all__ = ["GridError", "SweepReport", "run_sweep", "results_table", "attach_actuals", "compute_scenario",
+           "prepare_vintage", "scenario_key", "code_hash"]
