@@ -176,6 +176,22 @@ def _invalidate(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+@contextmanager
+def _replacing(records: list[Path], folder: Path, recorded_outputs: dict | None):
+    """Forget the records while a step replaces `folder`; if the step fails and left `folder` as
+    recorded (its writes are atomic), put the records back: a failed step changes nothing."""
+    kept = {p: p.read_text(encoding="utf-8") for p in records if p.exists()}
+    for p in records:
+        _invalidate(p)
+    try:
+        yield
+    except BaseException:
+        if kept and recorded_outputs is not None and not changed_outputs(folder, recorded_outputs):
+            for p, text in kept.items():
+                write_text_atomic(p, text)
+        raise
+
+
 def _save(path: Path, record: dict, what: str, folder: Path) -> None:
     try:
         write_text_atomic(path, json.dumps(record, indent=1, sort_keys=True))
@@ -207,10 +223,11 @@ def data_step(project: Project, keys: Keys, as_of: str | None = None, force: boo
 
 
 def _build_data(project: Project, key: str, as_of: str | None, log):
-    from xjtrade.data.processed import build_dataset
+    from xjtrade.data.processed import prepare, write_processed
     path, target = record_path(project, "data"), project.processed
+    ds = prepare(project.raw, as_of=as_of, log=log)   # bad raw data stops here: record and outputs untouched
     _invalidate(path)
-    ds = build_dataset(project.raw, target, as_of=as_of, log=log)
+    write_processed(ds, target, log=log)
     _save(path, {"key": key, "as_of": as_of, "outputs": output_hashes(target)}, "data", target)
     return ds
 
@@ -245,10 +262,9 @@ def run_step(project: Project, params: RunParams, keys: Keys, notebooks: list[Pa
     reuse = run_dir if valid and len(stale) < len(notebooks) else None
     log(f"run: executing {', '.join(nb.name for nb in stale)}"
         + (f" (reusing {len(notebooks) - len(stale)} unchanged)" if reuse else ""))
-    _invalidate(path)
-    _invalidate(record_path(project, "render", params.name))
-    result = run_notebooks(project, params, log=log, jobs=jobs, only=stale if reuse else None, base=reuse,
-                           notebooks=notebooks, log_dir=project.cache / "logs" / params.name)
+    with _replacing([path, record_path(project, "render", params.name)], run_dir, rec.get("outputs")):
+        result = run_notebooks(project, params, log=log, jobs=jobs, only=stale if reuse else None, base=reuse,
+                               notebooks=notebooks, log_dir=project.cache / "logs" / params.name)
     timings = {**(rec.get("timings", {}) if reuse else {}), **result.timings}
     _save(path, {"notebooks": keys.notebooks, "data": keys.data, "parameters": params.notebook_parameters(),
                  "outputs": output_hashes(run_dir), "timings": timings}, "run", run_dir)
@@ -297,8 +313,8 @@ def render_step(project: Project, params: RunParams, keys: Keys, notebooks: list
         log(f"render: outputs changed since they were published ({_summarise(changes)}): rendering again")
     from xjtrade.report.publish import publish
     run_dir = project.runs / params.name
-    _invalidate(path)
-    publish(project, run_dir, run_manifest(project, params, keys, run_dir), engine=engine, log=log)
+    with _replacing([path], final, rec.get("outputs")):
+        publish(project, run_dir, run_manifest(project, params, keys, run_dir), engine=engine, log=log)
     _save(path, {"key": key, "parameters": params.notebook_parameters(), "outputs": output_hashes(final)},
           "render", final)
     return True

@@ -129,9 +129,13 @@ def write_dataset(ds: Dataset, folder: Path) -> None:
 
 def build_dataset(raw_dir: Path, out_dir: Path, as_of: str | None = None, log=None) -> Dataset:
     """Validate, clean and write; the previous `out_dir` survives any failure untouched."""
-    say = log or (lambda msg: None)
-    ds = prepare(raw_dir, as_of=as_of, log=say)
-    say(f"writing {out_dir}")
+    ds = prepare(raw_dir, as_of=as_of, log=log)
+    return write_processed(ds, out_dir, log=log)
+
+
+def write_processed(ds: Dataset, out_dir: Path, log=None) -> Dataset:
+    """Write a prepared dataset into `out_dir` atomically (a staging folder swapped in)."""
+    (log or (lambda msg: None))(f"writing {out_dir}")
     with staged_dir(Path(out_dir), "xjtrade data build") as staging:
         write_dataset(ds, staging)
     return ds
