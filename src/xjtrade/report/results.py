@@ -56,6 +56,7 @@ class TrendSummary(_Strict):
     r2: float | None = None
     note: str = ""
     reason: str = ""
+    error: str = ""      # why no trend could be estimated (too few years, ...)
 
 
 class BreakSummary(_Strict):
