@@ -171,7 +171,8 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
                       "forecasts chapter shows how they are made and how past outlooks fared." + cov)
     else:
         reason = outlook_reason(results)
-        points.append("**Outlook.** No outlook is given for this choice" + (f": {esc(reason)}." if reason else "."))
+        points.append("**Outlook.** " + (esc(reason[:1].upper() + reason[1:]) + "." if reason else
+                                           "No outlook is given for this choice."))
     lines += [f"- {pt}" for pt in points] + [""]
     if headline_figure:
         lines += [f"![{esc(headline_title(history, subject, unit))}. Reported values are filled, values derived "
