@@ -578,7 +578,7 @@ class LatentFit:
             raise ValueError(f"window starts ({_period(a)}) before the first modelled month {self.first}")
         X = self.paths(_period(max(b, self.last.ordinal)), n_paths, seed)
         total = X.to_numpy()[:, a - self.first.ordinal:b - self.first.ordinal + 1].sum(axis=1)
-        out = {k: float(v) for k, v in self._summary(total[:, None], levels).items()}
+        out = {k: float(v[0]) for k, v in self._summary(total[:, None], levels).items()}
         hit = self.obs[(self.obs.start == a) & (self.obs.end == b)]
         out.update(start=_period(a), end=_period(b), months=b - a + 1,
                    reported=float(hit.value.iloc[0]) if len(hit) else None)
@@ -753,7 +753,7 @@ def _fit(obs, *, first=None, last=None, trend="llt", rel_sd=5e-4, params=None,
             p, loglike = _mle(table, f, n, J, ytil, r_var, free, unit, kappa, None)
         else:
             p = fixed
-    if fixed is not None:
+    if fixed is not None or scale == "log":         # the likelihood at the final linearisation
         endog, design, obs_var = _endog(table, f, n, J, ytil, r_var)
         loglike = float(_Aggregated(endog, design, obs_var, free, unit, kappa).loglike(p))
     fit = LatentFit(obs=table, first=_period(f), last=_period(l),
