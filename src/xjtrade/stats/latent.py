@@ -657,7 +657,7 @@ def _mle(table, first, n, J, ytil, r_var, free, unit, kappa, start):
         warnings.simplefilter("ignore")
         params = mod.fit(start_params=start, method="lbfgs", disp=False, maxiter=200,
                          cov_type="none", return_params=True,
-                         bounds=[_BOUNDS[SHOCKS[i]] for i in free])
+                         bounds=[_BOUNDS[SHOCKS[i]] for i in free], factr=1e10, pgtol=1e-4, maxfun=400)
         params = np.asarray(params, dtype=float)
         loglike = float(mod.loglike(params))
     return params, loglike
@@ -740,7 +740,8 @@ def _fit(obs, *, first=None, last=None, trend="llt", rel_sd=5e-4, params=None,
                 break
             J, ytil = _linearise(A, logy, z)
             p_new, loglike = _mle(table, f, n, J, ytil, r_var, free, unit, kappa, p)
-            moved = float(np.max(np.abs(np.log(p_new / p))))
+            sd_new, sd_old = np.sqrt(p_new), np.sqrt(p)
+            moved = float(np.max(np.abs(sd_new - sd_old) / (sd_old + 1e-3)))   # on the sd scale
             p = p_new
             if moved < 0.05:
                 z = _mode(A, logy, r_var, n, q_of(p), kappa, z)
