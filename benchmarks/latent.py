@@ -50,8 +50,8 @@ from xjtrade.stats.latent_sim import report, simulate_monthly  # noqa: E402
 def big_case(seed: int = 0):
     truth = simulate_monthly(15, seed=seed)
     years = sorted({p.year for p in truth.index})
-    obs = report(truth, seed=seed, total_only_years=(years[3], years[7]), p_ytd=0.65,
-                 p_single=0.2, p_december=0.5, p_quarter=0.25, p_h2=0.25, cut=9)
+    obs = report(truth, seed=seed, total_only_years=(years[3], years[7]), p_ytd=0.75,
+                 p_single=0.25, p_december=0.5, p_quarter=0.3, p_h2=0.3, cut=9)
     return truth, obs
 
 
@@ -61,30 +61,45 @@ def timed(fn):
     return time.perf_counter() - t0, out
 
 
+def timed2(fn):
+    """(wall seconds, CPU seconds of this process, result)."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - w0, time.process_time() - c0, out
+
+
 def speed(runs: int, refits: int) -> None:
     truth, obs = big_case()
     n_months = (max(obs.end) - min(obs.start)).n + 1
     print(f"simulated series: {n_months} months, {len(obs)} reports "
           f"({', '.join(f'{k} {v}' for k, v in obs.kind.value_counts().items())}); "
-          f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}")
-    fits, draws = [], []
+          f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    fits, fit_cpu, draws, draw_cpu = [], [], [], []
     for _ in range(runs):
-        t, fit = timed(lambda: latent.fit_latent(obs))
-        fits.append(t)
-        t, _ = timed(lambda: fit.forecast(fit.last + 12))
-        draws.append(t)
-    one = statistics.median(fits)
-    print(f"  fit      {one:7.2f} s  (median of {runs}; min {min(fits):.2f}, max {max(fits):.2f}; "
-          f"{fit.rounds} estimation rounds)")
-    print(f"  paths    {statistics.median(draws):7.2f} s  (2000 paths to 12 months ahead, median of {runs})")
+        w, c, fit = timed2(lambda: latent.fit_latent(obs))
+        fits.append(w)
+        fit_cpu.append(c)
+        w, c, _ = timed2(lambda: fit.forecast(fit.last + 12))
+        draws.append(w)
+        draw_cpu.append(c)
+    one, one_cpu = statistics.median(fits), statistics.median(fit_cpu)
+    print("            wall    CPU   (medians; wall > CPU when the machine is shared)")
+    print(f"  fit      {one:6.2f} s {one_cpu:5.2f} s  one fit_latent, {runs} runs "
+          f"(wall min {min(fits):.2f}, max {max(fits):.2f}; {fit.rounds} estimation rounds)")
+    print(f"  paths    {statistics.median(draws):6.2f} s {statistics.median(draw_cpu):5.2f} s  "
+          "2000 joint paths to 12 months past the last report")
     ends = sorted(set(obs.end))
     origins = ends[-refits:]
-    t0 = time.perf_counter()
-    for origin in origins:
-        latent.fit_latent(obs[obs.end <= origin])
-    total = time.perf_counter() - t0
-    print(f"  refits   {total:7.2f} s  ({len(origins)} expanding origins {origins[0]}..{origins[-1]}; "
-          f"{total / len(origins):.2f} s per fit, {total / one:.1f} x one full fit)")
+
+    def backtest():
+        for origin in origins:
+            latent.fit_latent(obs[obs.end <= origin])
+
+    w, c, _ = timed2(backtest)
+    print(f"  refits   {w:6.2f} s {c:5.2f} s  {len(origins)} fits at expanding origins "
+          f"{origins[0]}..{origins[-1]}: {w / len(origins):.2f} s wall per fit, "
+          f"{w / one:.1f} x (CPU {c / one_cpu:.1f} x) one full fit")
 
 
 def compare(n_seeds: int) -> None:
@@ -129,8 +144,11 @@ def compare(n_seeds: int) -> None:
                                  width=(q[3] - q[0]) / true_total, positive=q[0] > 0))
         print(f"  seed {seed} done", file=sys.stderr)
     d = pd.DataFrame(rows)
-    cov = d[d.what.isin(["month", "year"])]
-    table = cov.groupby(["what", "part", "scale", "trend"], sort=False).agg(
+    cov = d[d.what.isin(["month", "year"])].copy()
+    for col, order in (("what", ["month", "year"]), ("part", ["in sample", "forecast"]),
+                       ("scale", ["log", "scaled", "level"]), ("trend", ["llt", "smooth"])):
+        cov[col] = pd.Categorical(cov[col], categories=order, ordered=True)
+    table = cov.groupby(["what", "part", "scale", "trend"], observed=True).agg(
         n=("c80", "size"), cover80=("c80", "mean"), cover95=("c95", "mean"),
         width95=("width", "median"), lo95_positive=("positive", "mean"))
     print(f"coverage on {n_seeds} simulated samples (10 years; months reported singly left out;"
