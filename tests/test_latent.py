@@ -211,6 +211,46 @@ def test_complete_single_months_are_returned_as_observed():
     assert agg["sd"] < 0.5 * np.sum(REL_SD * values[:12])
 
 
+def test_inconsistent_reports_are_reconciled_by_their_measurement_errors():
+    """Jan-Nov + December exceed the reported year by 0.63 (as in the 2023 figures).  The
+    months are otherwise free, so the fit spreads the gap over the three reports in
+    proportion to their error variances (sd proportional to the value):
+    fitted = reported -/+ gap * v_i / (v_a + v_b + v_c).  Tolerance 0.02 (path noise)."""
+    obs = pd.DataFrame({"id": ["y22", "jf", "h1", "ytd11", "dec", "y23"],
+                        "start": ["2022-01", "2023-01", "2023-01", "2023-01", "2023-12", "2023-01"],
+                        "end": ["2022-12", "2023-02", "2023-06", "2023-11", "2023-12", "2023-12"],
+                        "value": [246.0, 44.40, 149.62, 320.53, 37.43, 357.33]})
+    fitted = fit_latent(obs).fitted().set_index("id").fitted
+    a, b, c = 320.53, 37.43, 357.33
+    gap, v = a + b - c, np.array([a, b, c]) ** 2
+    assert fitted["ytd11"] == pytest.approx(a - gap * v[0] / v.sum(), abs=0.02)      # 320.251
+    assert fitted["dec"] == pytest.approx(b - gap * v[1] / v.sum(), abs=0.02)        # 37.426
+    assert fitted["y23"] == pytest.approx(c + gap * v[2] / v.sum(), abs=0.02)        # 357.677
+    assert fitted["ytd11"] + fitted["dec"] == pytest.approx(fitted["y23"], abs=0.01)
+
+
+def test_an_approximate_report_gives_way_to_exact_ones():
+    """A half-year given as 'about 100' (sd 5) against Jan-May = 80 and June = 21 (exact)."""
+    obs = pd.DataFrame({"id": ["y22", "h1", "ytd5", "jun", "y23"],
+                        "start": ["2022-01", "2023-01", "2023-01", "2023-06", "2023-01"],
+                        "end": ["2022-12", "2023-06", "2023-05", "2023-06", "2023-12"],
+                        "value": [246.0, 100.0, 80.0, 21.0, 300.0],
+                        "sd": [0.1, 5.0, 0.04, 0.01, 0.15]})
+    fitted = fit_latent(obs).fitted().set_index("id").fitted
+    assert fitted["h1"] == pytest.approx(101.0, abs=0.01)
+    assert fitted["ytd5"] == pytest.approx(80.0, abs=0.01)
+
+
+def test_fixed_variances_skip_estimation_and_give_the_same_answer(case):
+    _, obs, fit = case
+    again = fit_latent(obs, params=fit.params)
+    assert again.params == fit.params
+    np.testing.assert_allclose(again.monthly()["mean"], fit.monthly()["mean"], rtol=1e-6)
+    assert again.loglike == pytest.approx(fit.loglike, abs=1e-6)
+    smooth = fit_latent(obs, trend="smooth")
+    assert set(smooth.params) == {"slope", "seasonal", "irregular"}
+
+
 def test_a_block_spread_over_its_months_is_never_observed():
     obs = pd.DataFrame({
         "id": ["q1", "h1", "apr", "y", "q1b"],
@@ -320,6 +360,8 @@ def test_other_bad_input():
         validate(pd.DataFrame({"start": [], "end": [], "value": []}))
     with pytest.raises(ValueError, match="used more than once"):
         validate(pd.DataFrame({**GOOD, "id": ["a", "b", "a"]}))
+    with pytest.raises(ValueError, match="rel_sd"):
+        validate(pd.DataFrame(GOOD), rel_sd=0.0)
     with pytest.raises(ValueError, match="sd must be a positive"):
         validate(pd.DataFrame({**GOOD, "sd": [0.1, 0.0, 0.1]}))
     with pytest.raises(ValueError, match="two reports ending in different months"):

@@ -180,8 +180,8 @@ def validate(obs: pd.DataFrame, *, rel_sd: float = 5e-4) -> pd.DataFrame:
         raise ValueError(f"obs lacks column(s) {sorted(missing)}")
     if len(obs) == 0:
         raise ValueError("obs has no rows")
-    if not (np.isfinite(rel_sd) and rel_sd >= 0):
-        raise ValueError(f"rel_sd must be a finite number >= 0, got {rel_sd!r}")
+    if not (np.isfinite(rel_sd) and rel_sd > 0):
+        raise ValueError(f"rel_sd must be a positive finite number, got {rel_sd!r}")
     start = np.array([_month(v, "start") for v in obs["start"]], dtype=np.int64)
     end = np.array([_month(v, "end") for v in obs["end"]], dtype=np.int64)
     value = pd.to_numeric(obs["value"], errors="coerce").to_numpy(dtype=float)
