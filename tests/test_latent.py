@@ -325,6 +325,26 @@ def test_joint_posterior_equals_the_diffuse_kalman_smoother(case):
     np.testing.assert_allclose(post.mean[:n], fit._zmode, atol=1e-7)
 
 
+def test_closed_form_prior_and_window_sums_match_their_definitions():
+    n = 40
+    q = np.array([1e-4, 1e-6, 2e-4, 3e-3])
+    Hd, S = latent._prior(n, q, 0.25)
+    phi, imp = latent._impulses(n)
+    H = phi[1:]
+    ref = H[:, 2:13] @ latent.latent_model._seasonal_prior(0.25) @ H[:, 2:13].T
+    for k in range(4):
+        G = np.tril(np.array([[imp[i - j, k] if i >= j else 0.0 for j in range(n)] for i in range(n)]))
+        ref += q[k] * G @ G.T
+    np.testing.assert_allclose(S, ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(Hd, H[:, :2])
+    starts, ends = np.array([0, 3, 10, 0]), np.array([1, 3, 21, 39])
+    X = np.random.default_rng(0).lognormal(size=(n, 5))
+    A = np.zeros((4, n))
+    for k, (a, b) in enumerate(zip(starts, ends)):
+        A[k, a:b + 1] = 1
+    np.testing.assert_allclose(latent._window_sums(X, starts, ends), A @ X, rtol=1e-12)
+
+
 # --------------------------------------------------------------------------------------
 # bad input
 # --------------------------------------------------------------------------------------

@@ -130,9 +130,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import latent_model  # noqa: F401
 from .latent_model import (  # noqa: F401  (the state space pieces, re-exported for tests)
     K_STATES, MAX_WINDOW, SEASONAL_PRIOR_SD, SHOCKS, _START_SD, _TREND, _Z, _Aggregated, _cholesky,
-    _endog, _linearise, _mle, _mode, _Post, _posterior, _prior, _window_matrix,
+    _endog, _impulses, _linearise, _mle, _mode, _Post, _posterior, _prior, _window_matrix,
+    _window_sums,
 )
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{2})\s*$")
@@ -324,15 +326,21 @@ class LatentFit:
         error draw and loses only the second-order term.
         """
         nf = self.n_months
-        A, J = self._A, self._J
-        zc = self._zmode[:, None]
-        target = np.log(A @ np.exp(self._zmode))[:, None] + J @ (Z[:nf] - zc)
+        a = self.obs.start.to_numpy() - self.first.ordinal
+        b = self.obs.end.to_numpy() - self.first.ordinal
+        e = np.exp(self._zmode)
+        tot = _window_sums(e[:, None], a, b)
+        # log sum exp z_mode + J (z - z_mode), with J = window-restricted shares e / tot
+        target = np.log(tot) + _window_sums(e[:, None] * (Z[:nf] - self._zmode[:, None]), a, b) / tot
         tol = 1e-2 * np.sqrt(self._r_var)[:, None]
+        todo = np.arange(Z.shape[1])
         for _ in range(50):
-            resid = target - np.log(A @ np.exp(Z[:nf]))
-            if np.all(np.abs(resid) <= tol):
+            resid = target[:, todo] - np.log(_window_sums(np.exp(Z[:nf, todo]), a, b))
+            off = np.any(np.abs(resid) > tol, axis=0)
+            if not off.any():
                 return Z
-            Z = Z + post.gain @ resid
+            todo, resid = todo[off], resid[:, off]
+            Z[:, todo] += post.gain @ resid
         warnings.warn("some simulated paths reproduce the reports only approximately", RuntimeWarning)
         return Z
 

@@ -112,22 +112,47 @@ class _Aggregated(MLEModel):
 # dense posterior (the same model, for the joint distribution of all months)
 # --------------------------------------------------------------------------------------
 
-def _prior(n: int, q: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray]:
-    """Months 0..n-1 of z: diffuse directions Hd (n x 2) and proper covariance S (n x n)."""
+def _impulses(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """e_z' T^h for h = 0..n (rows), and the responses of z_{s+h} to the shocks entering at s."""
     phi = np.empty((n + 1, K_STATES))
     v = np.zeros(K_STATES)
     v[_Z] = 1.0
-    for h in range(n + 1):                 # phi[h] = e_z' T^h
+    for h in range(n + 1):
         phi[h] = v
         v = v @ _T
+    return phi, phi[:n] @ _R
+
+
+def _prior(n: int, q: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray]:
+    """Months 0..n-1 of z: diffuse directions Hd (n x 2) and proper covariance S (n x n).
+
+    S = seasonal prior part + sum_k q_k G_k G_k', G_k the lower-triangular Toeplitz matrix of
+    the responses to shock k; in closed form for the level (response 1, 1, 1, ...), the
+    slope (0, 1, 2, ...) and the irregular (1, 0, 0, ...), by a product for the seasonal.
+    """
+    phi, imp = _impulses(n)
     H = phi[1:]                            # z of month t loads on the initial state via T^(t+1)
-    imp = phi[:n] @ _R                     # response of z_{s+h} to the shocks entering at s
     S = H[:, 2:13] @ _seasonal_prior(kappa) @ H[:, 2:13].T
-    for k in range(4):
-        if q[k] > 0:
-            G = linalg.toeplitz(imp[:, k], np.zeros(n))
-            S += q[k] * (G @ G.T)
+    i, j = np.indices((n, n))
+    m, d = np.minimum(i, j).astype(float), np.abs(i - j).astype(float)
+    if q[0] > 0:
+        S += q[0] * (m + 1)
+    if q[1] > 0:
+        S += q[1] * (m * (m + 1) * (2 * m + 1) / 6 + d * m * (m + 1) / 2)
+    if q[2] > 0:
+        G = linalg.toeplitz(imp[:, 2], np.zeros(n))
+        S += q[2] * (G @ G.T)
+    S[np.diag_indices(n)] += q[3]
     return H[:, :2].copy(), S
+
+
+def _window_sums(X: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Sums of rows starts[k]..ends[k] of X (months x paths) for each window k (= A @ X)."""
+    c = np.cumsum(X, axis=0)
+    out = c[ends]
+    has = starts > 0
+    out[has] -= c[starts[has] - 1]
+    return out
 
 
 @dataclass
