@@ -259,6 +259,11 @@ class LatentFit:
     _s: object = field(default=None, repr=False)           # scale function for "scaled"
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        sds = ", ".join(f"{k} {np.sqrt(v):.4g}" for k, v in self.params.items())
+        return (f"LatentFit({self.first}..{self.last}, {len(self.obs)} reports, scale={self.scale!r}, "
+                f"trend={self.trend!r}, sd: {sds}, loglike={self.loglike:.2f})")
+
     # ---- helpers -------------------------------------------------------------------
     @property
     def n_months(self) -> int:
