@@ -310,17 +310,21 @@ class LatentFit:
         seed = self.seed if seed is None else seed
         if n_paths < 1:
             raise ValueError("n_paths must be at least 1")
-        key = ("paths", n, n_paths, seed)
+        # draw to the December of `until`'s year and cut: all requests within a year share
+        # one set of draws (a path's first months do not depend on its length anyway)
+        end = self.first.ordinal + n - 1
+        n_draw = n + 11 - end % 12
+        key = ("paths", n_draw, n_paths, seed)
         if key not in self._cache:
-            post = self._post(n)
+            post = self._post(n_draw)
             L = _cholesky(post.cov)
-            eps = np.random.default_rng(seed).standard_normal((n, n_paths))   # month by month
+            eps = np.random.default_rng(seed).standard_normal((n_draw, n_paths))   # month by month
             Z = post.mean[:, None] + L @ eps
             if self.scale == "log":
                 Z = self._reproject(Z, post)
-            X = self._levels(Z, n).T
-            self._cache[key] = pd.DataFrame(X, columns=self.months(_period(self.first.ordinal + n - 1)))
-        return self._cache[key].copy()
+            X = self._levels(Z, n_draw).T
+            self._cache[key] = pd.DataFrame(X, columns=self.months(_period(self.first.ordinal + n_draw - 1)))
+        return self._cache[key].iloc[:, :n].copy()
 
     def _reproject(self, Z: np.ndarray, post: _Post) -> np.ndarray:
         """Move log-space draws onto the reported sums (chord Newton along the smoother's gain).
