@@ -310,7 +310,11 @@ def _mle(table, first, n, J, ytil, r_var, free, unit, kappa, start):
         warnings.simplefilter("ignore")
         params = mod.fit(start_params=start, method="lbfgs", disp=False, maxiter=200,
                          cov_type="none", return_params=True,
-                         bounds=[_BOUNDS[SHOCKS[i]] for i in free], factr=1e10, pgtol=1e-4, maxfun=400)
+                         bounds=[_BOUNDS[SHOCKS[i]] for i in free],
+                         # stop at a log-likelihood within ~0.05 of the optimum: on 12 simulated
+                         # samples a third fewer evaluations than scipy's defaults, and one
+                         # sample's flat ridge no longer takes thousands of them
+                         factr=1e11, pgtol=1e-3, maxfun=400)
         params = np.asarray(params, dtype=float)
         loglike = float(mod.loglike(params))
     return params, loglike
