@@ -390,6 +390,10 @@ def test_other_bad_input():
         fit_latent(pd.DataFrame(GOOD), trend="quadratic")
     with pytest.raises(ValueError, match="unknown variance"):
         fit_latent(pd.DataFrame(GOOD), params={"noise": 0.1})
+    with pytest.raises(ValueError, match="unknown variance"):
+        fit_latent(pd.DataFrame(GOOD), trend="smooth", params={"level": 0.1, "irregular": 0.01})
+    with pytest.raises(ValueError, match="irregular variance"):
+        fit_latent(pd.DataFrame(GOOD), params={"irregular": 0.0})
     fit = fit_latent(pd.DataFrame(GOOD))
     with pytest.raises(ValueError, match="after the last modelled month"):
         fit.forecast("2021-12")

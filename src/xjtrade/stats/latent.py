@@ -502,12 +502,16 @@ def _fit(obs, *, first=None, last=None, trend="llt", rel_sd=5e-4, params=None,
 
     fixed = None
     if params is not None:
-        unknown = set(params) - set(SHOCKS)
+        names = [SHOCKS[i] for i in free]
+        unknown = set(params) - set(names)
         if unknown:
-            raise ValueError(f"unknown variance name(s) {sorted(unknown)}; use {SHOCKS}")
-        fixed = np.array([float(params.get(SHOCKS[i], 0.0)) for i in free])
+            raise ValueError(f"unknown variance name(s) {sorted(unknown)} for trend {trend!r}; "
+                             f"use {names}")
+        fixed = np.array([float(params.get(k, 0.0)) for k in names])
         if np.any(~np.isfinite(fixed)) or np.any(fixed < 0):
             raise ValueError("fixed variances must be finite and >= 0")
+        if fixed[-1] < 1e-7 * unit ** 2:
+            raise ValueError("the irregular variance must be at least 1e-7 (log scale)")
 
     rounds, loglike, z = 1, np.nan, None
     if scale == "log":
@@ -515,18 +519,17 @@ def _fit(obs, *, first=None, last=None, trend="llt", rel_sd=5e-4, params=None,
         r_var = (table.sd.to_numpy() / y) ** 2                # relative error = sd of log y
         z = _initial_logs(table, f, n)
         p = fixed if fixed is not None else np.array([_START_SD[SHOCKS[i]] ** 2 for i in free])
-        for rounds in range(1, max_rounds + 1):
-            z = _mode(A, logy, r_var, n, q_of(p), kappa, z)
-            if fixed is not None:
-                break
-            J, ytil = _linearise(A, logy, z)
-            p_new, loglike = _mle(table, f, n, J, ytil, r_var, free, unit, kappa, p)
-            sd_new, sd_old = np.sqrt(p_new), np.sqrt(p)
-            moved = float(np.max(np.abs(sd_new - sd_old) / (sd_old + 1e-3)))   # on the sd scale
-            p = p_new
-            if moved < 0.05:
-                z = _mode(A, logy, r_var, n, q_of(p), kappa, z)
-                break
+        z = _mode(A, logy, r_var, n, q_of(p), kappa, z)
+        if fixed is None:
+            for rounds in range(1, max_rounds + 1):
+                J, ytil = _linearise(A, logy, z)
+                p_new, loglike = _mle(table, f, n, J, ytil, r_var, free, unit, kappa, p)
+                sd_new, sd_old = np.sqrt(p_new), np.sqrt(p)
+                moved = float(np.max(np.abs(sd_new - sd_old) / (sd_old + 1e-3)))   # sd scale
+                p = p_new
+                z = _mode(A, logy, r_var, n, q_of(p), kappa, z)     # the mode at the new variances
+                if moved < 0.05:
+                    break
         J, ytil = _linearise(A, logy, z)
     else:
         w = np.ones(n) if scale == "level" else s_fun(np.arange(n))
