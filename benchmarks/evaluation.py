@@ -26,18 +26,19 @@ def main() -> int:
     from xjtrade.data.clean import clean
     from xjtrade.data.estimates import evidence
     from xjtrade.data.raw import load_raw
+    from xjtrade.data import vintages
     from xjtrade.stats import pseudo_real_time as prt
 
     t0 = time.perf_counter()
     raw = load_raw(ROOT / "data" / "raw")
-    final_figs = clean(prt._main_subset(raw, "Xinjiang", "World")).figures
+    final_figs = clean(vintages._main_subset(raw, "Xinjiang", "World")).figures
     final = evidence(final_figs)
-    dates = prt.release_dates(final_figs)
+    dates = vintages.release_dates(final_figs)
     t1 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        vint = prt.vintage_evidence(raw, dates, cache_dir=Path(tmp))
+        vint = vintages.vintage_evidence(raw, dates, cache_dir=Path(tmp))
         t2 = time.perf_counter()
-        prt.vintage_evidence(raw, dates, cache_dir=Path(tmp))
+        vintages.vintage_evidence(raw, dates, cache_dir=Path(tmp))
         t3 = time.perf_counter()
     frame = prt.evaluate(vint, final)
     frame.to_csv(ROOT / "benchmarks" / "evaluation-frame.csv", index=False, float_format="%.6g")
