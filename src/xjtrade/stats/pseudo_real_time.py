@@ -90,18 +90,46 @@ def _scale(annual: dict, ytd: dict, y0: int) -> float:
     return float(np.mean(d)) if len(d) else float("nan")
 
 
+def _factors(model, use, year, y0, m0, s_raw, calib) -> tuple[float, float]:
+    """(long-history floor factor, conformal factor) of a target of `year` for `use`."""
+    k_floor = 1.0
+    sigma = (calib or {}).get("sigma", float("nan"))
+    if use == "years ahead" and np.isfinite(sigma) and s_raw > 0:
+        steps = year - y0 + 1 - m0 / 12
+        k_floor = max(1.0, sigma * math.sqrt(steps) / s_raw)
+    return k_floor, (calib or {}).get("k", {}).get((model, use), 1.0)
+
+
+def calibrate_paths(paths, calib: dict, within: str, ahead: str):
+    """The outlook's paths with each year's total calibrated as in the evaluation (the current
+    year's unknown months with the within-year model's factor, later years with the years-ahead
+    model's floor and factor); months are scaled with their year, so they still add up."""
+    import copy
+
+    out = copy.copy(paths)
+    draws = paths.draws.copy()
+    idx = paths.months
+    y0, m0 = paths.first.year, paths.first.month - 1
+    for year in sorted(set(idx.year)):
+        cols = np.flatnonzero(idx.year == year)
+        rest = draws[:, cols].sum(axis=1)
+        use = "within year" if (year == y0 and m0 > 0) else "years ahead"
+        _, s_raw = cal.log_spread(rest)
+        kf, kc = _factors(within if use == "within year" else ahead, use, year, y0, m0, s_raw, calib)
+        new = cal.widen(rest, 0.0, kf * kc)
+        draws[:, cols] *= (new / rest)[:, None]
+    out.draws = draws
+    out.notes = {**paths.notes, "calibration": {"sigma": calib.get("sigma"), "within": within, "ahead": ahead}}
+    return out
+
+
 def _calibrated(t, draws, known, y0, m0, calib):
     """(draws after calibration, columns recording it): the long-history floor for years-ahead
     targets and the model's conformal factor (see :mod:`xjtrade.stats.calibration`)."""
     if t["year"] != y0 or m0 == 0:
         known = 0.0
     med, s_raw = cal.log_spread(draws - known)
-    k_floor = 1.0
-    sigma = (calib or {}).get("sigma", float("nan"))
-    if t["use"] == "years ahead" and np.isfinite(sigma) and s_raw > 0:
-        steps = t["year"] - y0 + 1 - m0 / 12
-        k_floor = max(1.0, sigma * math.sqrt(steps) / s_raw)
-    k_conf = (calib or {}).get("k", {}).get((t["model"], t["use"]), 1.0)
+    k_floor, k_conf = _factors(t["model"], t["use"], t["year"], y0, m0, s_raw, calib)
     rest = t["actual"] - known
     z = math.log(rest) - med if rest > 0 else float("nan")
     info = {"known": known, "sd_raw": s_raw, "k_floor": k_floor, "k_conformal": k_conf,
@@ -202,7 +230,7 @@ def calibration_at(rows, vintage: str, ev_v, min_past: int = cal.MIN_PAST) -> di
     sigma, n_sigma = cal.growth_volatility(ev_v.annual, ev_v.ytd, share, before=y0)
     past: dict = {}
     for r in rows:
-        if r["actual_published"] and r["actual_published"] <= vintage and r["vintage"] < vintage:
+        if r["actual_published"] and r["actual_published"] <= vintage:
             past.setdefault((r["model"], r["use"]), []).append(r["z"])
     k = {key: cal.inflation(z, min_past=min_past)[0] for key, z in past.items()}
     return {"sigma": sigma, "n_sigma": n_sigma, "k": k}
