@@ -204,8 +204,11 @@ def track_table(track: pd.DataFrame) -> pd.DataFrame:
 def coverage_table(track: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for use, g in [("all", track), *track.groupby("use")]:
-        rows.append({"forecasts": use, "n": len(g), "nominal 80%": 80.0, "empirical 80%": 100 * g["in80"].mean(),
-                     "nominal 95%": 95.0, "empirical 95%": 100 * g["in95"].mean()})
+        row = {"forecasts": use, "n": len(g), "nominal 80%": 80.0, "empirical 80%": 100 * g["in80"].mean(),
+               "nominal 95%": 95.0, "empirical 95%": 100 * g["in95"].mean()}
+        if "in80_raw" in g:
+            row.update({"uncalibrated 80%": 100 * g["in80_raw"].mean(), "uncalibrated 95%": 100 * g["in95_raw"].mean()})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -87,5 +87,5 @@ def inflation(z_past, min_past: int = MIN_PAST, k_max: float = K_MAX) -> tuple[f
     if len(z) < min_past:
         return 1.0, int(len(z))
     n = len(z)
-    q = min(1.0, math.ceil((n + 1) * 0.8) / n)        # split conformal's finite-sample level
-    return float(min(max(np.quantile(np.abs(z), q, method="higher") / Z80, 1.0), k_max)), n
+    rank = min(math.ceil((n + 1) * 0.8), n)            # split conformal's finite-sample rank
+    return float(min(max(np.sort(np.abs(z))[rank - 1] / Z80, 1.0), k_max)), n
