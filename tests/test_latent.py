@@ -5,6 +5,9 @@ reported the way the trade figures are: two-month opening blocks, year-to-date t
 ending in irregular months, some single months, quarters, second halves, full years, two
 years reported only as a total, and a last year cut after a few months; values rounded to
 4 significant digits.  Tolerances are stated where they are used.
+
+The model's algebra is many small dense matrices: on a busy shared machine a
+multi-threaded BLAS makes these tests several times slower (OPENBLAS_NUM_THREADS=1 helps).
 """
 
 from __future__ import annotations
