@@ -20,7 +20,8 @@ from xjtrade.data import vintages
 from xjtrade.stats import pseudo_real_time as prt
 from xjtrade.stats.registry import model_label
 from xjtrade.report.results import Interval, ModelChoice, OutlookResults, Target  # noqa: F401
-from xjtrade.stats.paths import simulate
+from xjtrade.stats.latent_adapter import latent_paths
+from xjtrade.stats.paths import Paths, simulate
 
 
 def annual_with_estimates(ctx) -> pd.DataFrame:
@@ -63,7 +64,7 @@ def evaluation(ctx, raw=None, cache_dir=None) -> dict:
     final = evidence(ctx.figures, p.entity, p.flow, p.partner, p.currency)
     dates = vintages.release_dates(ctx.figures, p.entity, p.flow, p.partner, until=as_of)
     vint = vintages.vintage_evidence(raw, dates, p.entity, p.flow, p.partner, p.currency, cache_dir=cache_dir)
-    frame = prt.evaluate(vint, final, models=p.models)
+    frame = prt.evaluate(vint, final, models=p.models, latent=latent_paths)
     return {"frame": frame, "final": final, "as_of": as_of, "dates": dates}
 
 
@@ -90,8 +91,9 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
         out.update(ok=False, results=res, markdown=res.reason + ".")
         return out
     try:
-        paths = simulate(final.annual, final.ytd, until, growth=ahead, share_method=share_method,
-                         use_ytd=use_ytd, n=n, seed=20240101)
+        paths = _paths(final, until, within, ahead, share_method, use_ytd, n)
+        calib = prt.calibration_at(frame.to_dict("records"), as_of, final)
+        paths = prt.calibrate_paths(paths, calib, within, ahead)
     except ValueError as exc:
         res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be estimated for {ctx.subject}: {exc}")
         out.update(ok=False, results=res, markdown=res.reason + ".")
@@ -117,6 +119,39 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
     out.update(ok=True, paths=paths, annual=annual, ytd=ytd, monthly=monthly, results=res,
                markdown=_text(ctx, res))
     return out
+
+
+def _latent_cut(lp, like: Paths) -> Paths:
+    """The latent model's paths over the months of `like` (same first month, same length)."""
+    start = like.first.ordinal - lp.first.ordinal
+    d = lp.draws[:, start:start + like.draws.shape[1]]
+    return Paths(first=like.first, draws=d, known_ytd=like.known_ytd, model="latent", notes=dict(like.notes))
+
+
+def _paths(final, until, within, ahead, share_method, use_ytd, n, seed=20240101) -> Paths:
+    """One set of monthly paths: the current year's unknown months from the within-year method and
+    the later years from the years-ahead model, anchored path by path on the drawn current year
+    (the latent model's paths are spliced in where it is chosen)."""
+    bench_ahead = ahead if ahead != "latent" else prt.DEFAULTS["years ahead"]
+    base = simulate(final.annual, final.ytd, until, growth=bench_ahead,
+                    share_method=share_method if within != "latent" else "mean",
+                    use_ytd=use_ytd if within != "latent" else True, n=n, seed=seed)
+    if "latent" not in (within, ahead):
+        return base
+    lat = _latent_cut(latent_paths(final, until, n, seed), base)
+    y0, m0 = base.notes["current_year"], base.notes["months_known"]
+    cur = np.flatnonzero(base.months.year == y0)
+    later = np.flatnonzero(base.months.year > y0)
+    within_src = lat if (within == "latent" and m0 > 0) else base
+    ahead_src = lat if ahead == "latent" else base
+    draws = ahead_src.draws.copy()
+    if m0 > 0:
+        draws[:, cur] = within_src.draws[:, cur]
+        # later years keep the years-ahead model's growth from its own current year, on the chosen one
+        ratio = (within_src.draws[:, cur].sum(axis=1) / ahead_src.draws[:, cur].sum(axis=1))
+        draws[:, later] = ahead_src.draws[:, later] * ratio[:, None]
+    notes = {**base.notes, "growth_model": ahead, "within_model": within}
+    return Paths(first=base.first, draws=draws, known_ytd=base.known_ytd, model=ahead, notes=notes)
 
 
 def _fmt(v: float) -> str:
@@ -169,8 +204,11 @@ def track_table(track: pd.DataFrame) -> pd.DataFrame:
 def coverage_table(track: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for use, g in [("all", track), *track.groupby("use")]:
-        rows.append({"forecasts": use, "n": len(g), "nominal 80%": 80.0, "empirical 80%": 100 * g["in80"].mean(),
-                     "nominal 95%": 95.0, "empirical 95%": 100 * g["in95"].mean()})
+        row = {"forecasts": use, "n": len(g), "nominal 80%": 80.0, "empirical 80%": 100 * g["in80"].mean(),
+               "nominal 95%": 95.0, "empirical 95%": 100 * g["in95"].mean()}
+        if "in80_raw" in g:
+            row.update({"uncalibrated 80%": 100 * g["in80_raw"].mean(), "uncalibrated 95%": 100 * g["in95_raw"].mean()})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -1,0 +1,1 @@
+"""Pure statistics: no project names, no I/O."""

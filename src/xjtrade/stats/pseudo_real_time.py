@@ -23,9 +23,10 @@ import pandas as pd
 
 from xjtrade.stats.benchmarks import ANNUAL_BENCHMARKS
 from xjtrade.stats.registry import DEFAULTS
+from xjtrade.stats import calibration as cal
 from xjtrade.stats.paths import simulate
 
-__all__ = ["release_dates", "vintage_evidence", "evaluate", "scores", "choose", "track_record",
+__all__ = ["evaluate", "scores", "choose", "track_record",
            "MIN_ORIGINS", "DEFAULTS", "HORIZON_BUCKETS"]
 
 MIN_ORIGINS = 8            # fewer scored forecasts than this: the robust default is used
@@ -89,6 +90,58 @@ def _scale(annual: dict, ytd: dict, y0: int) -> float:
     return float(np.mean(d)) if len(d) else float("nan")
 
 
+def _factors(model, use, year, y0, m0, s_raw, calib) -> tuple[float, float]:
+    """(long-history floor factor, conformal factor) of a target of `year` for `use`."""
+    k_floor = 1.0
+    sigma = (calib or {}).get("sigma", float("nan"))
+    if use == "years ahead" and np.isfinite(sigma) and s_raw > 0:
+        steps = year - y0 + 1 - m0 / 12
+        k_floor = max(1.0, sigma * math.sqrt(steps) / s_raw)
+    return k_floor, (calib or {}).get("k", {}).get((model, use), 1.0)
+
+
+def calibrate_paths(paths, calib: dict, within: str, ahead: str):
+    """The outlook's paths with each year's total calibrated as in the evaluation (the current
+    year's unknown months with the within-year model's factor, later years with the years-ahead
+    model's floor and factor); months are scaled with their year, so they still add up."""
+    import copy
+
+    out = copy.copy(paths)
+    draws = paths.draws.copy()
+    idx = paths.months
+    y0, m0 = paths.first.year, paths.first.month - 1
+    for year in sorted(set(idx.year)):
+        cols = np.flatnonzero(idx.year == year)
+        rest = draws[:, cols].sum(axis=1)
+        use = "within year" if (year == y0 and m0 > 0) else "years ahead"
+        _, s_raw = cal.log_spread(rest)
+        kf, kc = _factors(within if use == "within year" else ahead, use, year, y0, m0, s_raw, calib)
+        new = cal.widen(rest, 0.0, kf * kc)
+        draws[:, cols] *= (new / rest)[:, None]
+    out.draws = draws
+    out.notes = {**paths.notes, "calibration": {"sigma": calib.get("sigma"), "within": within, "ahead": ahead}}
+    return out
+
+
+def _calibrated(t, draws, known, y0, m0, calib):
+    """(draws after calibration, columns recording it): the long-history floor for years-ahead
+    targets and the model's conformal factor (see :mod:`xjtrade.stats.calibration`)."""
+    if t["year"] != y0 or m0 == 0:
+        known = 0.0
+    med, s_raw = cal.log_spread(draws - known)
+    k_floor, k_conf = _factors(t["model"], t["use"], t["year"], y0, m0, s_raw, calib)
+    rest = t["actual"] - known
+    z = math.log(rest) - med if rest > 0 else float("nan")
+    info = {"known": known, "sd_raw": s_raw, "k_floor": k_floor, "k_conformal": k_conf,
+            "z": z / (s_raw * k_floor) if s_raw > 0 else float("nan")}
+    a = (0.1, 0.9, 0.025, 0.975)
+    q = np.quantile(draws, a)
+    info.update(in80_raw=bool(q[0] <= t["actual"] <= q[1]), in95_raw=bool(q[2] <= t["actual"] <= q[3]))
+    if calib is None:
+        return draws, info
+    return cal.widen(draws, known, k_floor * k_conf), info
+
+
 def _row(vintage, model, t, draws, scale):
     a = (100 - 80) / 200, (100 - 95) / 200
     lo80, hi80, lo95, hi95 = np.quantile(draws, [a[0], 1 - a[0], a[1], 1 - a[1]])
@@ -114,16 +167,19 @@ def _draws_for(paths, t):
 
 
 def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | None = None,
-                     n: int = N_DRAWS, models=ANNUAL_BENCHMARKS) -> list[dict]:
+                     n: int = N_DRAWS, models=ANNUAL_BENCHMARKS, calib: dict | None = None) -> list[dict]:
     """All model rows of one vintage (targets published after it only); `models`: the years-ahead
-    candidates (the combination is always scored: it is the robust default)."""
+    candidates (the combination is always scored: it is the robust default).  `calib`: the
+    calibration known at the vintage ({"sigma": long-history growth volatility, "k": {(model,
+    use): conformal factor}}); None leaves the models' own intervals."""
     targets = _targets(ev_v, ev_f, vintage)
     if not targets:
         return []
     y0, m0 = position(ev_v.annual, ev_v.ytd)
+    known = ev_v.ytd.get((y0, m0), 0.0) if m0 > 0 else 0.0
     until = max(t["year"] for t in targets)
     scale = _scale(ev_v.annual, ev_v.ytd, y0)
-    rows = []
+    items = []     # (model, target, draws, whether the draws include the known year-to-date figure)
     seed = int(hashlib.sha256(vintage.encode()).hexdigest()[:8], 16)
     for model in [m for m in ANNUAL_BENCHMARKS if m in models or m == DEFAULTS["years ahead"]]:
         try:
@@ -133,15 +189,15 @@ def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | No
             continue
         for t in targets:
             if t["use"] == "years ahead":
-                rows.append(_row(vintage, model, t, _draws_for(p, t), scale))
+                items.append((model, t, _draws_for(p, t), True))
             elif model == "combination":
-                rows.append(_row(vintage, "share_mean", t, _draws_for(p, t), scale))
+                items.append(("share_mean", t, _draws_for(p, t), True))
     if m0 > 0:
         within = [t for t in targets if t["use"] == "within year"]
         try:
             p = simulate(ev_v.annual, ev_v.ytd, until, growth="combination", share_method="last", n=n, seed=seed,
                          fit_cache=fit_cache)
-            rows += [_row(vintage, "share_last", t, _draws_for(p, t), scale) for t in within]
+            items += [("share_last", t, _draws_for(p, t), True) for t in within]
         except ValueError:
             pass
         for model in ANNUAL_ONLY:
@@ -150,31 +206,57 @@ def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | No
                              fit_cache=fit_cache)
             except ValueError:
                 continue
-            rows += [_row(vintage, f"{model}_annual", t, _draws_for(p, t), scale) for t in within]
+            items += [(f"{model}_annual", t, _draws_for(p, t), False) for t in within]
     if latent is not None:
         try:
             p = latent(ev_v, until, n, seed)
-            rows += [_row(vintage, "latent", t, _draws_for(p, t), scale) for t in targets]
-        except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):
+            items += [("latent", t, _draws_for(p, t), True) for t in targets]
+        except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError, KeyError):
             pass
+    rows = []
+    for model, t, draws, with_known in items:
+        d, info = _calibrated({**t, "model": model}, draws, known if with_known else 0.0, y0, m0, calib)
+        rows.append({**_row(vintage, model, t, d, scale), **info})
     return rows
+
+
+def calibration_at(rows, vintage: str, ev_v, min_past: int = cal.MIN_PAST) -> dict:
+    """The calibration known at `vintage`: the long-history growth volatility of its evidence and,
+    for each model and use, the conformal factor from the rows whose actual was published by then."""
+    from xjtrade.stats.benchmarks import ShareModel
+
+    y0, _ = position(ev_v.annual, ev_v.ytd)
+    share = ShareModel.fit({k: v for k, v in ev_v.ytd.items() if y0 is None or k[0] < y0}, ev_v.annual)
+    sigma, n_sigma = cal.growth_volatility(ev_v.annual, ev_v.ytd, share, before=y0)
+    past: dict = {}
+    for r in rows:
+        if r["actual_published"] and r["actual_published"] <= vintage:
+            past.setdefault((r["model"], r["use"]), []).append(r["z"])
+    k = {key: cal.inflation(z, min_past=min_past)[0] for key, z in past.items()}
+    return {"sigma": sigma, "n_sigma": n_sigma, "k": k}
 
 
 COLUMNS = ["vintage", "model", "use", "target", "period", "year", "month", "horizon", "months_known", "figure",
            "actual_published", "point", "median", "lo80", "hi80", "lo95", "hi95", "actual", "error", "log_error",
-           "scale", "scaled_error", "in80", "in95", "winkler80", "winkler95"]
+           "scale", "scaled_error", "in80", "in95", "winkler80", "winkler95", "known", "sd_raw", "k_floor",
+           "k_conformal", "z", "in80_raw", "in95_raw"]
 
 
-def evaluate(vintages: dict, final, latent=None, n: int = N_DRAWS, models=ANNUAL_BENCHMARKS) -> pd.DataFrame:
+def evaluate(vintages: dict, final, latent=None, n: int = N_DRAWS, models=ANNUAL_BENCHMARKS,
+             calibrate: bool = True) -> pd.DataFrame:
     """The tidy evaluation frame over all vintages ({as_of: Evidence}; `final`: the evidence whose
-    later figures are the actuals).  One BLAS thread: the fits are tiny and threads only contend."""
+    later figures are the actuals).  With `calibrate`, each vintage's intervals are calibrated with
+    what was known at that vintage only (:func:`calibration_at`); the models' own coverage stays
+    in ``in80_raw`` / ``in95_raw``.  One BLAS thread: the fits are tiny and threads only contend."""
     from threadpoolctl import threadpool_limits
 
     cache: dict = {}
     rows = []
     with threadpool_limits(1):
         for v in sorted(vintages):
-            rows += forecast_vintage(v, vintages[v], final, latent=latent, fit_cache=cache, n=n, models=models)
+            calib = calibration_at(rows, v, vintages[v]) if calibrate else None
+            rows += forecast_vintage(v, vintages[v], final, latent=latent, fit_cache=cache, n=n, models=models,
+                                     calib=calib)
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["bucket"] = [bucket(int(h)) for h in df["horizon"]]
     return df

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 YEARS_AHEAD = "years ahead"
 WITHIN_YEAR = "within year"
+BOTH = "within year and years ahead"
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class ModelSpec:
     min_years: int            # consecutive annual totals it needs
     label: str                # the model's name in text written for readers
     description: str          # one line on what it does (the methods chapter's table)
-    use: str = YEARS_AHEAD    # YEARS_AHEAD or WITHIN_YEAR
+    use: str = YEARS_AHEAD    # YEARS_AHEAD, WITHIN_YEAR or BOTH
 
 
 MODELS: dict[str, ModelSpec] = {m.name: m for m in (
@@ -45,10 +46,14 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
               use=WITHIN_YEAR),
     ModelSpec("share_last", None, 2, "year-to-date share (last year)",
               "the same with the latest year's share (the seasonal naive of the aggregate)", use=WITHIN_YEAR),
+    ModelSpec("latent", None, 3, "latent monthly model",
+              "a structural model of the monthly logs (trend, seasonal, irregular) fitted to every reported "
+              "window since 2011 by the Kalman filter; paths drawn from it", use=BOTH),
 )}
 
 YEARS_AHEAD_MODELS: tuple[str, ...] = tuple(m for m, s in MODELS.items() if s.use == YEARS_AHEAD)
 WITHIN_YEAR_MODELS: tuple[str, ...] = tuple(m for m, s in MODELS.items() if s.use == WITHIN_YEAR)
+BOTH_USES_MODELS: tuple[str, ...] = tuple(m for m, s in MODELS.items() if s.use == BOTH)
 # the robust defaults when the evaluation has too few scored forecasts to choose
 DEFAULTS = {WITHIN_YEAR: "share_mean", YEARS_AHEAD: "combination"}
 
@@ -67,6 +72,4 @@ def model_label(name: str) -> str:
         return MODELS[name].label
     if name.endswith("_annual") and name.removesuffix("_annual") in MODELS:
         return f"{MODELS[name.removesuffix('_annual')].label}, annual figures only"
-    if name == "latent":
-        return "latent monthly model"
     return name
