@@ -55,7 +55,7 @@ NOTEBOOKS = ["notebook 01-data.ipynb", "notebook 02-growth.ipynb", "notebook 03-
     ("report/publish.py", ["render"]),
     ("data/clean.py", ["data", *NOTEBOOKS, "render"]),
     ("project.py", ["data", *NOTEBOOKS, "render"]),
-    ("stats/models.py", NOTEBOOKS),
+    ("stats/benchmarks.py", NOTEBOOKS),
     ("report/chapters.py", NOTEBOOKS),
     ("pipeline.py", []),
     ("cli.py", []),

@@ -77,11 +77,11 @@ def test_2022_total_implied_by_2023_growth(figs):
     assert d["value_cny_bn"] == pytest.approx(357.33 / 1.459, abs=1e-9)
     assert d["value_cny_bn"] == pytest.approx(244.92, abs=0.01)
     assert d["value_usd_bn"] == pytest.approx(357.33 / 1.459 / CNY_PER_USD_2022, rel=1e-9)
-    assert d["origin"] == "derived" and d["inputs"] == "R0337" and d["steps"] == 1
+    assert d["origin"] == "derived" and d["inputs"] == "R0339" and d["steps"] == 1
     assert d["source_ids"] == "seed-002" and d["published"] == "2024-01-23"
     assert d["unit"] == "billion yuan" and d["period_kind"] == "year" and d["year"] == 2022
     assert d["figure_id"].startswith("DPY-")
-    assert clean.trace(figs, d["figure_id"]) == ["R0337"]
+    assert clean.trace(figs, d["figure_id"]) == ["R0339"]
     # the reported 246.36 (R0393) is preferred to the derived value for 2022
     assert by_id(figs, "R0393")["selected"] and not d["selected"]
 
@@ -125,18 +125,21 @@ def test_december_2023_derived_and_reported(figs, issues):
     d = one(q[q["method"] == "ytd difference"])
     assert d["value_cny_bn"] == pytest.approx(357.33 - 320.53, abs=1e-9)      # 36.80
     assert round(d["value_cny_bn"], 2) == 36.80
-    assert d["inputs"] == "R0337;R0336" and d["months"] == 1
+    assert d["inputs"] == "R0339;R0336" and d["months"] == 1
     assert not d["selected"]
-    r = by_id(figs, "R0338")
+    # December 2023 reported at 37.43 by the seed article (R0338) and China Xiaokang (R0340): the
+    # reachable source is used
+    r = by_id(figs, "R0340")
     assert r["value_cny_bn"] == 37.43 and r["yoy_pct"] == 36.4 and r["selected"]
-    assert one(q[q["selected"]])["figure_id"] == "R0338"
-    issue = one(issues[(issues["selected_id"] == "R0338") & (issues["other_id"] == d["figure_id"])])
+    assert by_id(figs, "R0338")["value_cny_bn"] == 37.43 and not by_id(figs, "R0338")["selected"]
+    assert one(q[q["selected"]])["figure_id"] == "R0340"
+    issue = one(issues[(issues["selected_id"] == "R0340") & (issues["other_id"] == d["figure_id"])])
     assert issue["kind"] == "derived vs reported" and issue["severity"] == "warning"
     # (36.80 - 37.43) / 37.43 = -1.683 %
     assert issue["difference_pct"] == pytest.approx((36.80 - 37.43) / 37.43 * 100, abs=1e-3)
     assert issue["difference_pct"] == pytest.approx(-1.68, abs=0.01)
     assert issue["period_label"] == "Dec 2023"
-    assert issue["source_ids"] == "people-2023-12-18;seed-002"
+    assert issue["source_ids"] == "chinaxiaokang-2024-01-24;people-2023-12-18"
 
 
 # ---------------------------------------------------------------------------
@@ -180,11 +183,13 @@ def test_unit_normalisation(raw):
 
 def test_2023_total_selects_the_exact_yuan_figure(figs, issues):
     q = quantity(figs, label="2023")
-    assert one(q[q["selected"]])["figure_id"] == "R0337"
+    # the same 357.33 is in the seed article (R0337, no address) and on China Xiaokang (R0339): the rule
+    # prefers the reachable primary source
+    assert one(q[q["selected"]])["figure_id"] == "R0339"
     others = q.set_index("figure_id")
     assert others.loc["R0343", "qualifier"] == "over" and others.loc["R0343", "value"] == 357
     assert others.loc["R0350", "qualifier"] == "about" and others.loc["R0350", "value"] == 357
-    assert not others.loc[["R0339", "R0343", "R0350", "R0352"], "selected"].any()
+    assert not others.loc[["R0337", "R0343", "R0350", "R0352"], "selected"].any()
     # 357 'about' and 'over' are consistent with 357.33: no quality issue for them
     assert issues[issues["other_id"].isin(["R0343", "R0350"])].empty
 
@@ -297,7 +302,7 @@ def test_national_growth_from_gap(figs, issues):
     q = quantity(figs, entity="China", label="2023")
     d = one(q[q["method"] == "national rate from gap"])
     assert d["yoy_pct"] == pytest.approx(45.9 - 45.7, abs=1e-9)              # 0.2
-    assert d["inputs"] == "R0337;R0376" and d["origin"] == "derived"
+    assert d["inputs"] == "R0339;R0378" and d["origin"] == "derived"
     assert np.isnan(d["value"])
     r = by_id(figs, "R0399")
     assert r["yoy_pct"] == 0.2 and r["selected"] and not d["selected"]

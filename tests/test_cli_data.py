@@ -19,7 +19,8 @@ from xjtrade.data import processed as dataset
 from xjtrade.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = ["figures", "quality", "annual_cny", "annual_usd", "monthly_cny", "sources", "exchange_rates"]
+TABLES = ["figures", "quality", "annual_cny", "annual_usd", "monthly_cny", "annual_estimates_cny", "sources",
+          "exchange_rates"]
 LINEAGE = ["figure_id", "origin", "method", "steps", "inputs", "source_ids", "published"]
 
 
@@ -161,7 +162,8 @@ def test_built_figures_have_lineage(built_root, expected_summary):
     ids = set(figs["figure_id"])
     for _, d in derived.iterrows():
         assert d["method"] in {"prior year from yoy", "national rate from gap", "total from parts",
-                               "part from total", "ytd difference", "partner share"}
+                               "part from total", "ytd difference", "partner share",
+                               "previous year from ratio", "total from share"}
         assert d["inputs"] and set(d["inputs"].split(";")) <= ids, d["figure_id"]
         assert d["source_ids"]
     # the sources table counts the reported figures of each source
@@ -171,7 +173,7 @@ def test_built_figures_have_lineage(built_root, expected_summary):
     # December 2023: the reported figure is selected in the CSV too
     dec = figs[(figs["period_label"] == "Dec 2023") & (figs["entity"] == "Xinjiang") & (figs["flow"] == "total")
                & (figs["partner"] == "World") & (figs["indicator"] == "trade value") & (figs["selected"] == "True")]
-    assert dec["figure_id"].tolist() == ["R0338"]
+    assert dec["figure_id"].tolist() == ["R0340"]
 
 
 def test_second_build_is_identical(built_copy):
@@ -225,7 +227,7 @@ CORRUPTIONS = [non_numeric, truncated, unknown_source]
 def test_failed_build_leaves_processed_untouched(built_copy, corrupt):
     processed = built_copy / "data" / "processed"
     before = hashes(processed)
-    assert len(before) == 16  # 7 tables x (csv, parquet), summary.json, the .xjtrade-output marker
+    assert len(before) == 18  # 8 tables x (csv, parquet), summary.json, the .xjtrade-output marker
     corrupt(built_copy)
     result = invoke(built_copy, "data", "build")
     assert result.exit_code != 0

@@ -22,10 +22,10 @@ def test_years_and_lists_in_words():
 
 
 def test_prose_removes_python_literals_and_identifiers():
-    text = ("years [2019, 2020, 2021] are missing; ['arima'] fails; mean_growth beats ets_damped; "
+    text = ("years [2019, 2020, 2021] are missing; ['arima'] fails; mean_growth beats share_mean; "
             "evaluable True; see [R0012](../figures.html#R0012)")
     out = wording.prose(text)
-    assert out == ("years 2019-2021 are missing; ARIMA fails; mean growth beats ETS with damped trend; "
+    assert out == ("years 2019-2021 are missing; ARIMA fails; mean growth beats year-to-date share (mean of years); "
                    "evaluable yes; see [R0012](../figures.html#R0012)")
 
 
@@ -123,36 +123,55 @@ def test_bad_package_fails_validation(project_data, tmp_path):
 
 # --- front page ---------------------------------------------------------------------------------
 
-def _results(**forecast):
-    return {"parameters": {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY",
-                           "as_of": None, "title": "T", "break_year": 2022},
-            "growth": {}, "forecast": forecast}
+def _target(year, point, lo80, hi80, lo95, hi95):
+    return {"period": str(year), "year": year, "month": 12, "point": point, "lo80": lo80, "hi80": hi80,
+            "lo95": lo95, "hi95": hi95}
+
+
+def _results(outlook=None, growth=None):
+    from xjtrade.report.results import load_results
+    raw = {"parameters": {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY",
+                          "as_of": None, "title": "T", "break_year": 2022},
+           "growth": growth or {}}
+    if outlook is not None:
+        raw["forecast"] = {"outlook": outlook}
+    return load_results(json.dumps(raw))
+
+
+OUTLOOK = {"ok": True, "as_of": "2024-01-30", "current_year": 2024, "months_known": 0,
+           "annual": [_target(2024, 396.2, 282.7, 521.8, 230.6, 632.6), _target(2025, 443.3, 261.1, 655.7, 202.4, 861.7)],
+           "choices": [{"use": "within year", "model": "share_mean", "label": "year-to-date share (mean of years)",
+                        "reason": "r", "scored": 48},
+                       {"use": "years ahead", "model": "mean_growth", "label": "mean growth", "reason": "r",
+                        "scored": 19}],
+           "coverage80": 0.67, "coverage95": 0.87, "track_record_forecasts": 67}
 
 
 def test_one_outlook_per_target_year():
     from xjtrade.report.publish import outlooks
-    res = _results(main={"forecast": {"2024": 357.3, "2025": 360.0}, "chosen_model": "mean_growth",
-                         "first_year": 2022, "last_year": 2023, "intervals": {"80": {"2024": [1, 2], "2025": [1, 3]}}},
-                   monthly={"next_year": 2024, "next_year_total": 535.7, "chosen_model": "drift"},
-                   nowcast={"year": 2024, "by_share": 400.0})
-    outs = outlooks(res)
+    outs = outlooks(_results(OUTLOOK))
     assert [o["year"] for o in outs] == [2024, 2025]
-    assert outs[0]["value"] == 357.3 and "mean growth" in outs[0]["how"]
-    only_monthly = outlooks(_results(monthly={"next_year": 2024, "next_year_total": 535.7, "chosen_model": "drift"}))
-    assert [(o["year"], o["value"]) for o in only_monthly] == [(2024, 535.7)]
+    assert outs[0]["value"] == 396.2 and outs[0]["intervals"][95] == (230.6, 632.6)
+    assert "mean growth" in outs[0]["how"]
+    # with two months of 2024 known, 2024 is the nowcast made by the within-year method
+    now = outlooks(_results({**OUTLOOK, "months_known": 2}))
+    assert "nowcast from 2 published months" in now[0]["how"] and "forecast" in now[1]["how"]
+    assert outlooks(_results({"ok": False, "reason": "no data"})) == []
 
 
 def test_summary_page_has_no_code_and_links_figures(project_data):
     from xjtrade.report.publish import summary_page
     figures, issues, sources = project_data
-    res = _results(main={"forecast": {"2024": 357.3}, "chosen_model": "ets_damped", "first_year": 2022,
-                         "last_year": 2023, "intervals": {"80": {"2024": [300.0, 420.0]}}})
-    res["growth"] = {"latest_year": 2023, "latest_value": 357.33, "latest_yoy_pct": 45.9,
-                     "figures": {"2023": "R0339"}, "cagr": [{"start": 2011, "end": 2023, "cagr_pct": 7.66}]}
+    res = _results({**OUTLOOK, "choices": [{**c, "label": "ETS with damped trend"} if c["use"] == "years ahead" else c
+                                           for c in OUTLOOK["choices"]]},
+                   growth={"latest_year": 2023, "latest_value": 357.33, "latest_yoy_pct": 45.9,
+                           "figures": {"2023": "R0339"}, "cagr": [{"start": 2011, "end": 2023, "cagr_pct": 7.66}]})
     page = summary_page(res, figures, sources, issues, [], {"build_date": "2026-01-01"}, "figures/headline.svg")
     assert "[R0339](figures.html#R0339)" in page
     assert "China Xiaokang" in page
-    assert "ETS with damped trend" in page and "ets_damped" not in page
+    assert "ETS with damped trend" in page and "ets_damped" not in page and "mean_growth" not in page
+    assert "2024: **396.2 billion yuan**" in page and "95% interval 230.6 to 632.6" in page
+    assert "80% intervals held the published value 67.0% of the time" in page
     assert page.count("**Outlook.**") == 1
     n = int((figures["origin"] == "reported").sum())
     assert f"The whole dataset: {n} reported figures" in page  # labelled with what it counts
