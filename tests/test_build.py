@@ -256,10 +256,14 @@ def test_manifest_and_about_page(seq):
 
 
 def test_render_command_reproduces_the_built_report(seq):
-    """`xjtrade render` on the run folder gives the same report, byte for byte, as `xjtrade build` did
-    (same manifest, including the data summary; the renderer is deterministic)."""
+    """`xjtrade render` on the run folder is deterministic: rendering twice gives the same report, byte
+    for byte (same manifest, including the data summary).  The first render also lists the scenario
+    edition built beside it since the last build (the front page names the editions of reports/)."""
     seq["scenario"]
     report = seq.root / "reports" / "default"
+    first = xjtrade(seq.root, "render")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Other editions" in (report / "site" / "index.html").read_text(encoding="utf-8")
     before = tree(report)
     proc = xjtrade(seq.root, "render")
     assert proc.returncode == 0, proc.stdout + proc.stderr
