@@ -132,16 +132,18 @@ def test_annual_series_with_estimates_has_no_gap(processed):
     est = xo.annual_with_estimates(_ctx(processed)).set_index("year")
     assert list(est.index) == list(range(2011, 2024))
     assert set(est["origin"]) <= {"reported", "derived", "estimated"}
-    for y in (2019, 2021):
-        assert est.loc[y, "origin"] == "estimated"
-        assert est.loc[y, "lo95"] <= est.loc[y, "lo80"] < est.loc[y, "value"] < est.loc[y, "hi80"] <= est.loc[y, "hi95"]
-    # 2020 is derived from the relational statement "Jan-Nov 2021 equal to 93 % of the previous year"
-    assert est.loc[2020, "origin"] == "derived"
-    assert est.loc[2020, "value"] == pytest.approx(137.66 / 0.93, abs=1e-6)
+    # 2019: estimated from its year-to-date releases, with an interval above Jan-Nov 2019 (149.17)
+    y = 2019
+    assert est.loc[y, "origin"] == "estimated"
+    assert est.loc[y, "lo95"] <= est.loc[y, "lo80"] < est.loc[y, "value"] < est.loc[y, "hi80"] <= est.loc[y, "hi95"]
     assert est.loc[2019, "value"] > 149.17 and est.loc[2019, "lo95"] >= 149.17
     assert "R0106" in est.loc[2019, "inputs"].split(";")        # the Jan-Nov 2019 release informs 2019
-    # 2021: reported as 156.9 bn, or estimated with an interval that holds the later report
-    assert est.loc[2021, "lo80"] <= 156.9 <= est.loc[2021, "hi80"]
+    # 2020: derived, from 2021's reported growth (156.9 / 1.058) or the "93 % of the previous year" statement
+    assert est.loc[2020, "origin"] == "derived"
+    assert est.loc[2020, "value"] == pytest.approx(156.9 / 1.058, rel=5e-3)
+    assert est.loc[2020, "value"] == pytest.approx(137.66 / 0.93, rel=5e-3)
+    # 2021: reported (R0443, 156.9 bn yuan)
+    assert est.loc[2021, "origin"] == "reported" and est.loc[2021, "value"] == pytest.approx(156.9)
     assert est.loc[2023, "value"] == pytest.approx(357.33) and est.loc[2023, "origin"] == "reported"
 
 
