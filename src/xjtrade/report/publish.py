@@ -288,13 +288,19 @@ def _csv_note(name: str) -> list[str]:
             ":::", ""]
 
 
-def model_table() -> str:
-    """The forecasting models of the registry, as a table for the methods chapter."""
+def model_frame() -> pd.DataFrame:
+    """The forecasting models of the registry (the methods chapter's table and its CSV)."""
     from xjtrade.stats.registry import MODELS
+    return pd.DataFrame([{"model": s.label, "what it does": s.description, "used for": s.use,
+                          "needs at least (years)": s.min_years} for s in MODELS.values()])
+
+
+def model_table() -> str:
+    """The forecasting models of the registry, as a table for the methods chapter (with its CSV link)."""
     lines = ["| model | what it does | used for | needs at least |", "|---|---|---|--:|"]
-    for spec in MODELS.values():
-        lines.append(f"| {spec.label} | {spec.description} | {spec.use} | {spec.min_years} years |")
-    return "\n".join(lines)
+    for r in model_frame().itertuples(index=False):
+        lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} years |")
+    return "\n".join(lines + _csv_note("models"))
 
 
 def about_page(manifest: dict) -> str:
@@ -587,6 +593,7 @@ def finish_site(site: Path, run_dir: Path, results: dict, manifest: dict) -> Non
     tol = Tolerance()
     pd.DataFrame({"comparison": [f.name for f in fields(tol)], "tolerance": [getattr(tol, f.name) for f in fields(tol)]}
                  ).to_csv(tables / "tolerances.csv", index=False, lineterminator="\n")
+    model_frame().to_csv(tables / "models.csv", index=False, lineterminator="\n")
     for name, df in about_tables(manifest).items():
         df.to_csv(tables / f"{name}.csv", index=False, lineterminator="\n")
     hist = _main_history(figures, p)
