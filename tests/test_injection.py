@@ -129,7 +129,9 @@ def test_site_runs_no_payload(built, chromium_available):
     assert "`#text(fill: red)[TYPST-PWNED]`{=typst}" in sources
     assert "{=html}" in sources and '#link("file:///etc/passwd")' in sources
     assert "**bold**" in sources and "$x^2$" in sources
-    for chapter in ("notebooks/02-growth.html", "notebooks/03-forecast.html"):
+    # chapters whose tables carry source notes naming publishers (the forecast chapter's notes name the
+    # evaluation, and its publishers appear only inside the SVG charts): shown as text, never run
+    for chapter in ("notebooks/02-growth.html",):
         assert "Source: Xinjiang Trade Monitor" in seen[chapter]["text"]
         assert "<script>window.__pwned=1;" in seen[chapter]["text"], chapter
 
@@ -220,8 +222,9 @@ def test_link_writer_rechecks_urls(url):
     df = pd.DataFrame([{"source_id": "s1", "title": "T", "publisher": "P", "published": "2020-01-01",
                         "url": url, "language": "en", "date_inferred": "no", "figures": 1}])
     page = sources_page(df, None)
-    assert "<" + url not in page and "](" not in page
-    assert md_escape(url) in page
+    line = next(x for x in page.splitlines() if "(id s1)" in x)   # the source's entry
+    assert "<" + url not in page and "](" not in line
+    assert md_escape(url) in line
 
 
 def test_link_writer_links_good_urls():
