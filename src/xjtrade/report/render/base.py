@@ -8,7 +8,7 @@ import posixpath
 import re
 import subprocess
 import unicodedata
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 
 class RenderError(Exception):
@@ -118,6 +118,19 @@ def walk(value: Any, fn: Callable[[dict], Any]) -> Any:
     if isinstance(value, dict):
         return {k: walk(v, fn) for k, v in value.items()}
     return value
+
+
+def elements(value: Any) -> Iterator[dict]:
+    """Every element (a dict with a "t") of a Pandoc JSON tree, in document order (pre-order)."""
+    if isinstance(value, list):
+        for item in value:
+            yield from elements(item)
+    elif isinstance(value, dict):
+        if "t" in value:
+            yield value
+        for v in value.values():
+            if isinstance(v, (list, dict)):
+                yield from elements(v)
 
 
 def stringify(value: Any) -> str:

@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .base import attr, relurl, str_, walk, words
+from .base import attr, elements, relurl, str_, walk, words
 from .book import Chapter
 
 FLOAT_NAMES = {"fig": "Figure", "tbl": "Table"}
@@ -45,22 +45,8 @@ def float_id(el: dict) -> tuple[str, str] | None:
 
 
 def _floats_in_order(blocks: list) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(item)
-        elif isinstance(node, dict):
-            fid = float_id(node) if "t" in node else None
-            if fid:
-                found.append(fid)
-            for v in node.values():
-                if isinstance(v, (list, dict)):
-                    visit(v)
-
-    visit(blocks)
-    return found
+    """(kind, id) of the labelled floats, in document order."""
+    return [fid for el in elements(blocks) if (fid := float_id(el))]
 
 
 def collect_xrefs(chapters: list[Chapter]) -> tuple[dict[str, Xref], list[str]]:

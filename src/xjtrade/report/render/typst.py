@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from .base import RenderError, meta, raw, run_pandoc, slugify, stringify, typst_string, walk
+from .base import RenderError, elements, meta, raw, run_pandoc, slugify, stringify, typst_string, walk
 from .book import Chapter
 from .config import BookConfig
 from .crossref import Xref
@@ -118,24 +118,15 @@ def pdf_ids(blocks: list, anchor: str, unnumbered: bool) -> list:
 
 
 def _all_ids(blocks: list) -> set[str]:
+    """The ids a link can point to: headers, floats, divs, spans, code blocks, links and images."""
     ids: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(item)
-        elif isinstance(node, dict):
-            c = node.get("c")
-            if node.get("t") == "Header":
-                ids.add(c[1][0])
-            elif node.get("t") in ("Figure", "Table", "Div", "Span", "CodeBlock", "Link", "Image"):
-                if isinstance(c, list) and c and isinstance(c[0], list) and c[0] and isinstance(c[0][0], str):
-                    ids.add(c[0][0])
-            for v in node.values():
-                if isinstance(v, (list, dict)):
-                    visit(v)
-
-    visit(blocks)
+    for node in elements(blocks):
+        c = node.get("c")
+        if node["t"] == "Header":
+            ids.add(c[1][0])
+        elif node["t"] in ("Figure", "Table", "Div", "Span", "CodeBlock", "Link", "Image"):
+            if isinstance(c, list) and c and isinstance(c[0], list) and c[0] and isinstance(c[0][0], str):
+                ids.add(c[0][0])
     ids.discard("")
     return ids
 
