@@ -176,3 +176,17 @@ def test_summary_page_has_no_code_and_links_figures(project_data):
     n = int((figures["origin"] == "reported").sum())
     assert f"The whole dataset: {n} reported figures" in page  # labelled with what it counts
     assert "The whole dataset:" in page and "Xinjiang: " in page
+
+
+def test_sources_page_lists_the_editions_sources_first_and_the_rest_on_the_site_only():
+    """A port's PDF does not spend pages on sources it never cites: those follow in an HTML-only block."""
+    from xjtrade.report.publish import sources_page
+    df = pd.DataFrame([{"source_id": f"s{i}", "title": f"T{i}", "publisher": "P", "published": f"2020-01-0{i + 1}",
+                        "url": "https://example.com/x", "language": "en", "date_inferred": "no", "figures": 1}
+                       for i in range(3)])
+    page = sources_page(df, None, {"s1"})
+    before_html, html_block = page.split('::: {.content-visible when-format="html"}', 1)
+    assert "**T1**" in before_html and "**T0**" not in before_html and "**T2**" not in before_html
+    assert "**T0**" in html_block.split(":::")[0] and "**T2**" in html_block.split(":::")[0]
+    assert "The other 2 sources of the whole dataset, which supply none" in page
+    assert sources_page(df, None).count("**T") == 3          # no edition filter: every source, once

@@ -209,7 +209,10 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
     return "\n".join(lines) + "\n"
 
 
-def sources_page(sources: pd.DataFrame, as_of: str | None) -> str:
+def sources_page(sources: pd.DataFrame, as_of: str | None, used: set[str] | None = None) -> str:
+    """The sources chapter.  With `used` (the sources of this edition's figures), those are listed
+    first and in both outputs; the rest of the dataset's sources follow on the site only, so the PDF of
+    a port's edition does not spend pages on sources it never cites."""
     s = sources.sort_values(["published", "source_id"], na_position="first")
     with_figures = int((s["figures"] > 0).sum()) if "figures" in s else len(s)
     lines = ["---", 'title: "Sources"', "---", "",
@@ -222,6 +225,23 @@ def sources_page(sources: pd.DataFrame, as_of: str | None) -> str:
                "with a web address before a mirror or an article without an address.", ""]
     langs = {"en": "English", "zh": "Chinese", "ru": "Russian", "de": "German", "it": "Italian", "ja": "Japanese",
              "ar": "Arabic", "pt": "Portuguese", "tr": "Turkish", "kk": "Kazakh"}
+    mine = s if used is None else s[s["source_id"].isin(used)]
+    rest = s.iloc[0:0] if used is None else s[~s["source_id"].isin(used)]
+    lines += _source_entries(mine, langs)
+    if len(rest):
+        lines += ["", "::: {.content-visible when-format=\"html\"}",
+                  f"The other {wording.count(len(rest), 'source')} of the whole dataset (they supply none of this "
+                  "edition's figures):", ""] + _source_entries(rest, langs) + [":::", "",
+                  "::: {.content-visible when-format=\"pdf\"}",
+                  f"The other {wording.count(len(rest), 'source')} of the whole dataset, which supply none of this "
+                  "edition's figures, are listed on the site and in its sources table.", ":::"]
+    lines += ["", "::: {.content-visible when-format=\"html\"}",
+              "[Sources as CSV](data/sources.csv){.csv-link}", ":::"]
+    return "\n".join(lines) + "\n"
+
+
+def _source_entries(s: pd.DataFrame, langs: dict) -> list[str]:
+    lines = []
     for r in s.itertuples(index=False):
         url = str(r.url)
         if url.startswith("seed:"):
@@ -236,9 +256,7 @@ def sources_page(sources: pd.DataFrame, as_of: str | None) -> str:
         lines.append(f"- []{{#{_anchor(r.source_id)}}}**{md_escape(r.title)}**. {md_escape(r.publisher)}, "
                      f"{date}{inferred}; {lang}; {wording.count(int(r.figures), 'figure')}. {where} "
                      f"(id {md_escape(r.source_id)})")
-    lines += ["", "::: {.content-visible when-format=\"html\"}",
-              "[Sources as CSV](data/sources.csv){.csv-link}", ":::"]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def tolerance_table() -> str:
@@ -465,7 +483,9 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
                                                              headline), downloads), encoding="utf-8")
     methods = (project.root / "methods.qmd").read_text(encoding="utf-8")
     (stage / "methods.qmd").write_text(methods.replace("{{tolerances}}", tolerance_table()).replace("{{models}}", model_table()), encoding="utf-8")
-    (stage / "sources.qmd").write_text(sources_page(sources, params.get("as_of")), encoding="utf-8")
+    reported = figures[(figures["origin"] == "reported") & figures["entity"].isin([params["entity"], "China"])]
+    used = set(unique_ids(reported["source_ids"]))   # this edition's entity, and China for the comparison
+    (stage / "sources.qmd").write_text(sources_page(sources, params.get("as_of"), used), encoding="utf-8")
     (stage / "about.qmd").write_text(about_page(manifest), encoding="utf-8")
     return stage
 
