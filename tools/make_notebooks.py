@@ -106,7 +106,8 @@ GROWTH = notebook(
         code('#| label: tbl-estimates\n#| tbl-cap: "Annual totals with their origin, intervals and inputs"\n'
              'xa.save_table(ctx, est, "annual_estimates")\n'
              'xa.show_table(est.assign(inputs=est["inputs"].str.replace(";", ", ")),\n'
-             '              "Source: Xinjiang Trade Monitor; estimated years from their latest year-to-date figure.")'),
+             '              "Source: Xinjiang Trade Monitor; estimated years from their latest year-to-date figure.",\n'
+             '              name="annual_estimates")'),
         code('#| label: tbl-growth\n#| tbl-cap: "Annual values and year-on-year growth"\n'
              'xa.save_table(ctx, g["yoy_table"], "annual_growth")\n'
              'xa.show_table(g["yoy_table"], ctx.source_note(g["annual"]["figure_id"]) + " " + xa.currency_note(ctx))'),
