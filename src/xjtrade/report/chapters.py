@@ -95,14 +95,11 @@ def load_context(data_dir, params: RunParams, out_dir=None) -> Context:
 
 # --- formatting -----------------------------------------------------------------------------
 
+pct = wording.pct   # one formatter for percentages (report.wording)
+
+
 def money(value: float, currency: str, digits: int = 1) -> str:
     return f"{value:,.{digits}f} {CURRENCIES[currency].unit}"
-
-
-def pct(value: float, digits: int = 1, sign: bool = True) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:+.{digits}f}%" if sign else f"{value:.{digits}f}%"
 
 
 FIGURE_ID = re.compile(r"^(R\d{4}|D[A-Z]{2}-[0-9a-f]{8})$")

@@ -154,8 +154,6 @@ def normalise(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-relative_paths = normalise  # the earlier name
-
 
 def expected_seconds(notebook: Path) -> float:
     """How long the notebook took when its stored outputs were made (papermill metadata); 0 if unknown."""
