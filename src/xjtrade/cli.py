@@ -316,13 +316,21 @@ def sweep_cmd(grid_file: Path, scheduler: str | None, n_workers: int | None) -> 
         raise click.ClickException(f"{exc}\nNothing was run.") from None
     except ConnectionError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"sweep '{report.grid}': {report.scenarios} scenarios ({report.computed} computed, "
-               f"{report.cached} from the cache, {len(report.failed)} failed) in {report.seconds:.1f} s")
-    click.echo(f"results: {report.out_dir / 'results.csv'}; comparison: {report.out_dir / 'index.html'}")
+    if hasattr(report, "series"):   # an evaluation grid
+        click.echo(f"evaluation '{report.grid}': {report.series} series ({report.computed} computed from "
+                   f"{report.tasks} vintage tasks, {report.cached} from the cache, {len(report.failed)} vintage(s) "
+                   f"failed) in {report.seconds:.1f} s")
+        click.echo(f"results: {report.out_dir / 'evaluation.csv'}; scores: {report.out_dir / 'scores.csv'}; "
+                   f"page: {report.out_dir / 'index.html'}")
+        what, noun = [f"{f['scenario']} {f['vintage']}" for f in report.failed], "vintage(s)"
+    else:
+        click.echo(f"sweep '{report.grid}': {report.scenarios} scenarios ({report.computed} computed, "
+                   f"{report.cached} from the cache, {len(report.failed)} failed) in {report.seconds:.1f} s")
+        click.echo(f"results: {report.out_dir / 'results.csv'}; comparison: {report.out_dir / 'index.html'}")
+        what, noun = [f["scenario"] for f in report.failed], "scenario(s)"
     if report.failed:
-        click.echo(f"{len(report.failed)} scenario(s) failed: "
-                   + ", ".join(f["scenario"] for f in report.failed) + f" (see {report.out_dir / 'failures.csv'})",
-                   err=True)
+        click.echo(f"{len(report.failed)} {noun} failed: " + ", ".join(what)
+                   + f" (see {report.out_dir / 'failures.csv'})", err=True)
         sys.exit(1)
 
 

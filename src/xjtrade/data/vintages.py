@@ -59,6 +59,19 @@ def _evidence_from_json(d: dict):
                     published=d["published"])
 
 
+def _digest(sub, raw) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(sub.reports.astype(str), index=False).values.tobytes()
+                          + pd.util.hash_pandas_object(raw.rates.astype(str), index=False).values.tobytes()
+                          ).hexdigest()[:16]
+
+
+def vintages_key(raw, dates, entity="Xinjiang", flow="total", partner="World", currency="CNY") -> str:
+    """One hash of everything :func:`vintage_evidence` reads for these dates and this series (the raw
+    rows of the series' entity and partner, the exchange rates, the dates): equal keys, equal vintages."""
+    digest = _digest(_main_subset(raw, entity, partner), raw)
+    return hashlib.sha256(json.dumps([digest, list(dates), entity, flow, partner, currency]).encode()).hexdigest()[:32]
+
+
 def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World", currency="CNY",
                      cache_dir: Path | None = None) -> dict:
     """{as_of: Evidence} for each date, each from the figures published by then only.
@@ -67,9 +80,7 @@ def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World
     JSON under a key hashing the raw rows used, the date and the series, so unchanged vintages
     are read back instead of cleaned again."""
     sub = _main_subset(raw, entity, partner)
-    digest = hashlib.sha256(pd.util.hash_pandas_object(sub.reports.astype(str), index=False).values.tobytes()
-                            + pd.util.hash_pandas_object(raw.rates.astype(str), index=False).values.tobytes()
-                            ).hexdigest()[:16]
+    digest = _digest(sub, raw)
     out, todo, paths = {}, [], {}
     for d in dates:
         if cache_dir is not None:

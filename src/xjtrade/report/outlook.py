@@ -10,6 +10,7 @@ with every year that has evidence.  Results are typed (:class:`OutlookResults`).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -55,17 +56,58 @@ def _targets(tab: pd.DataFrame, period_col: str) -> list[Target]:
     return out
 
 
+def evaluation_key(vkey: str, final, models, n: int = prt.N_DRAWS, latent: bool = True) -> str:
+    """The key of an evaluation frame: the vintages (:func:`xjtrade.data.vintages.vintages_key`),
+    the final evidence (the actuals), the candidate models, the number of draws and the code of
+    ``data/`` and ``stats/``.  The build's forecast notebook and ``xjtrade sweep`` of an
+    evaluation grid store frames under it, so either reuses the other's."""
+    from xjtrade.project import sha256_text, sha256_tree
+    pkg = Path(__file__).resolve().parents[1]
+    code = [sha256_tree(pkg / "data", "*.py"), sha256_tree(pkg / "stats", "*.py")]
+    return sha256_text(json.dumps([vkey, vintages._evidence_to_json(final), list(models), n, latent, code],
+                                  sort_keys=True))[:32]
+
+
+def frame_path(cache_root: Path, key: str) -> Path:
+    return Path(cache_root) / "evaluation" / f"{key}.parquet"
+
+
+def store_frame(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Write the frame atomically and return it as read back (so a stored and a fresh frame give the
+    same bytes downstream)."""
+    import uuid
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return pd.read_parquet(path)
+
+
 def evaluation(ctx, raw=None, cache_dir=None) -> dict:
-    """The pseudo-real-time evaluation of the run's series (vintages up to the run's date)."""
+    """The pseudo-real-time evaluation of the run's series (vintages up to the run's date), read
+    from the project's cache when ``xjtrade sweep`` or an earlier run computed the same one."""
     p = ctx.params
     as_of = _as_of(ctx)
     if raw is None:
         raw, cache_dir = _raw_and_cache()
     final = evidence(ctx.figures, p.entity, p.flow, p.partner, p.currency)
     dates = vintages.release_dates(ctx.figures, p.entity, p.flow, p.partner, until=as_of)
+    path = None
+    if cache_dir is not None:
+        vkey = vintages.vintages_key(raw, dates, p.entity, p.flow, p.partner, p.currency)
+        path = frame_path(Path(cache_dir).parent, evaluation_key(vkey, final, p.models))
+        if path.is_file():
+            return {"frame": pd.read_parquet(path), "final": final, "as_of": as_of, "dates": dates,
+                    "cached": True}
     vint = vintages.vintage_evidence(raw, dates, p.entity, p.flow, p.partner, p.currency, cache_dir=cache_dir)
     frame = prt.evaluate(vint, final, models=p.models, latent=latent_paths)
-    return {"frame": frame, "final": final, "as_of": as_of, "dates": dates}
+    if path is not None:
+        frame = store_frame(frame, path)
+    return {"frame": frame, "final": final, "as_of": as_of, "dates": dates, "cached": False}
 
 
 def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:

@@ -199,10 +199,10 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
               "models on past forecasts. The methods chapter states every rule, and the last chapter records "
               "how this edition was built.", ""]
     if editions:
-        lines += ["## Other editions", "", "Scenario editions built beside this one:", "",
+        lines += ["## Other editions", "", "Scenario editions and sweep comparisons built beside this one:", "",
                   "| edition | what changes | data as of | built |", "|:--|:--|:--|:--|"]
         for e in editions:
-            lines.append(f"| [{esc(e['title'])}](../../{e['name']}/site/index.html) | {esc(e['changes'])} | "
+            lines.append(f"| [{esc(e['title'])}]({e['link']}) | {esc(e['changes'])} | "
                          f"{e['as_of'] or 'all data'} | {e['build_date'] or 'n/a'} |")
         lines += ["", "[Editions as CSV](tables/editions.csv){.csv-link}", ""]
     lines += ["## Terms", "", wording.glossary_markdown(["MASE", "nowcast", "pp", "derived value"]), ""]
@@ -365,7 +365,18 @@ def editions(project: Project, name: str) -> list[dict]:
                    and (k not in base or v != base[k])]
         out.append({"name": other, "title": par.get("title") or other, "changes": "; ".join(changes),
                     "as_of": par.get("as_of"), "build_date": man.get("build_date"),
-                    "parameters": par})
+                    "parameters": par, "link": f"../../{other}/site/index.html"})
+    for m in sorted((project.reports / "sweeps").glob("*/edition.json")):
+        try:   # comparison editions of `xjtrade sweep` (reports/sweeps/<grid>/)
+            man = json.loads(m.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        kind = "models evaluated" if man.get("kind") == "evaluation" else "scenarios compared"
+        out.append({"name": f"sweeps/{m.parent.name}", "title": str(man.get("title") or m.parent.name),
+                    "changes": f"{kind}: {man.get('scenarios', '?')} varying "
+                               f"{wording.join_words(man.get('varying') or []) or 'nothing'}",
+                    "as_of": None, "build_date": man.get("build_date"), "parameters": {},
+                    "link": f"../../sweeps/{m.parent.name}/index.html"})
     return out
 
 

@@ -26,7 +26,7 @@ from xjtrade.stats.registry import DEFAULTS
 from xjtrade.stats import calibration as cal
 from xjtrade.stats.paths import simulate
 
-__all__ = ["evaluate", "scores", "choose", "track_record",
+__all__ = ["evaluate", "draw_vintage", "score_vintage", "draw_all", "calibrate_all", "Drawn", "scores", "choose", "track_record",
            "MIN_ORIGINS", "DEFAULTS", "HORIZON_BUCKETS"]
 
 MIN_ORIGINS = 8            # fewer scored forecasts than this: the robust default is used
@@ -166,20 +166,31 @@ def _draws_for(paths, t):
     return paths.ytd_draws(t["year"], t["month"])
 
 
-def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | None = None,
-                     n: int = N_DRAWS, models=ANNUAL_BENCHMARKS, calib: dict | None = None) -> list[dict]:
-    """All model rows of one vintage (targets published after it only); `models`: the years-ahead
-    candidates (the combination is always scored: it is the robust default).  `calib`: the
-    calibration known at the vintage ({"sigma": long-history growth volatility, "k": {(model,
-    use): conformal factor}}); None leaves the models' own intervals."""
+@dataclass
+class Drawn:
+    """One vintage's simulated forecasts before calibration (the expensive, parallel part): the
+    draws of every (model, target), the vintage's position and the unit of its scaled errors."""
+    vintage: str
+    y0: int
+    m0: int
+    known: float
+    scale: float
+    items: list       # (model, target dict, draws, whether the draws include the known figure)
+
+
+def draw_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | None = None, n: int = N_DRAWS,
+                 models=ANNUAL_BENCHMARKS) -> Drawn | None:
+    """Every model's draws for the targets published after `vintage` (None: no target); `models`:
+    the years-ahead candidates (the combination is always drawn: it is the robust default).  The
+    seed depends on the vintage only, so vintages give the same draws in any order or process."""
     targets = _targets(ev_v, ev_f, vintage)
     if not targets:
-        return []
+        return None
     y0, m0 = position(ev_v.annual, ev_v.ytd)
     known = ev_v.ytd.get((y0, m0), 0.0) if m0 > 0 else 0.0
     until = max(t["year"] for t in targets)
     scale = _scale(ev_v.annual, ev_v.ytd, y0)
-    items = []     # (model, target, draws, whether the draws include the known year-to-date figure)
+    items = []
     seed = int(hashlib.sha256(vintage.encode()).hexdigest()[:8], 16)
     for model in [m for m in ANNUAL_BENCHMARKS if m in models or m == DEFAULTS["years ahead"]]:
         try:
@@ -213,11 +224,27 @@ def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | No
             items += [("latent", t, _draws_for(p, t), True) for t in targets]
         except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError, KeyError):
             pass
+    return Drawn(vintage, y0, m0, known, scale, items)
+
+
+def score_vintage(drawn: Drawn | None, calib: dict | None = None) -> list[dict]:
+    """The rows of one drawn vintage, its intervals calibrated with `calib` (what was known at the
+    vintage: {"sigma": long-history growth volatility, "k": {(model, use): conformal factor}});
+    None leaves the models' own intervals."""
+    if drawn is None:
+        return []
     rows = []
-    for model, t, draws, with_known in items:
-        d, info = _calibrated({**t, "model": model}, draws, known if with_known else 0.0, y0, m0, calib)
-        rows.append({**_row(vintage, model, t, d, scale), **info})
+    for model, t, draws, with_known in drawn.items:
+        d, info = _calibrated({**t, "model": model}, draws, drawn.known if with_known else 0.0, drawn.y0,
+                              drawn.m0, calib)
+        rows.append({**_row(drawn.vintage, model, t, d, drawn.scale), **info})
     return rows
+
+
+def forecast_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | None = None,
+                     n: int = N_DRAWS, models=ANNUAL_BENCHMARKS, calib: dict | None = None) -> list[dict]:
+    """All model rows of one vintage: :func:`draw_vintage` then :func:`score_vintage`."""
+    return score_vintage(draw_vintage(vintage, ev_v, ev_f, latent, fit_cache, n, models), calib)
 
 
 def calibration_at(rows, vintage: str, ev_v, min_past: int = cal.MIN_PAST) -> dict:
@@ -242,24 +269,37 @@ COLUMNS = ["vintage", "model", "use", "target", "period", "year", "month", "hori
            "k_conformal", "z", "in80_raw", "in95_raw"]
 
 
-def evaluate(vintages: dict, final, latent=None, n: int = N_DRAWS, models=ANNUAL_BENCHMARKS,
-             calibrate: bool = True) -> pd.DataFrame:
-    """The tidy evaluation frame over all vintages ({as_of: Evidence}; `final`: the evidence whose
-    later figures are the actuals).  With `calibrate`, each vintage's intervals are calibrated with
-    what was known at that vintage only (:func:`calibration_at`); the models' own coverage stays
-    in ``in80_raw`` / ``in95_raw``.  One BLAS thread: the fits are tiny and threads only contend."""
+def draw_all(vintages: dict, final, latent=None, n: int = N_DRAWS, models=ANNUAL_BENCHMARKS) -> dict:
+    """{vintage: Drawn} in this process (one BLAS thread: the fits are tiny and threads only
+    contend); :mod:`xjtrade.sweep.evaluation` does the same on a dask cluster."""
     from threadpoolctl import threadpool_limits
 
     cache: dict = {}
-    rows = []
     with threadpool_limits(1):
-        for v in sorted(vintages):
-            calib = calibration_at(rows, v, vintages[v]) if calibrate else None
-            rows += forecast_vintage(v, vintages[v], final, latent=latent, fit_cache=cache, n=n, models=models,
-                                     calib=calib)
+        return {v: draw_vintage(v, vintages[v], final, latent=latent, fit_cache=cache, n=n, models=models)
+                for v in sorted(vintages)}
+
+
+def calibrate_all(drawn: dict, vintages: dict, calibrate: bool = True) -> pd.DataFrame:
+    """The tidy evaluation frame from the drawn vintages.  With `calibrate`, each vintage's
+    intervals are calibrated with what was known at that vintage only (:func:`calibration_at`,
+    from the rows of earlier vintages: a sequential, cheap pass); the models' own coverage stays
+    in ``in80_raw`` / ``in95_raw``."""
+    rows: list = []
+    for v in sorted(drawn):
+        calib = calibration_at(rows, v, vintages[v]) if calibrate else None
+        rows += score_vintage(drawn[v], calib)
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["bucket"] = [bucket(int(h)) for h in df["horizon"]]
     return df
+
+
+def evaluate(vintages: dict, final, latent=None, n: int = N_DRAWS, models=ANNUAL_BENCHMARKS,
+             calibrate: bool = True) -> pd.DataFrame:
+    """The tidy evaluation frame over all vintages ({as_of: Evidence}; `final`: the evidence whose
+    later figures are the actuals): every vintage drawn (:func:`draw_all`), then calibrated in
+    date order (:func:`calibrate_all`)."""
+    return calibrate_all(draw_all(vintages, final, latent, n, models), vintages, calibrate)
 
 
 # --- scores and the choice ---------------------------------------------------------------------

@@ -5,7 +5,7 @@
 * :func:`run_tasks` runs any picklable function over a list of picklable items and yields
   ``(item, Outcome)`` as each task finishes, in completion order: results are never all held at
   once, a failing task does not stop the others, and its error comes with the remote traceback.
-  The evaluation grid of the forecasts (vintages x models x horizons) runs on it as it is.
+  The evaluation grid of the forecasts (vintages x models x horizons, :mod:`xjtrade.sweep.evaluation`) runs on it.
 """
 
 from __future__ import annotations

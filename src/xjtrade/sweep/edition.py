@@ -176,3 +176,56 @@ def write_edition(out: Path, grid, df: pd.DataFrame, failures: pd.DataFrame) -> 
     path = out / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+def write_evaluation_page(out: Path, grid, tabs: dict, failed: list) -> Path:
+    """The page of an evaluation grid: the models' accuracy and interval coverage by series, use and
+    horizon (nominal 80 % and 95 %), and the track record's coverage; every table as CSV."""
+    scores, track = tabs["scores"], tabs["track_record"]
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_esc(grid.title)}</title>",
+             f"<style>{CSS}</style></head><body><h1>{_esc(grid.title)}</h1>",
+             f"<p>Grid <code>{_esc(grid.path.name)}</code>: the pseudo-real-time evaluation of the forecasting "
+             f"models for {len(grid.scenarios)} series, each model forecasting, at every release date, the "
+             f"figures published later, with only what was published by then. Downloads: "
+             f"<a href='evaluation.csv'>evaluation.csv</a> (every forecast), "
+             f"<a href='evaluation.parquet'>evaluation.parquet</a>, <a href='scores.csv'>scores.csv</a>, "
+             f"<a href='track_record.csv'>track_record.csv</a>, <a href='failures.csv'>failures.csv</a>.</p>"]
+    if failed:
+        parts.append(f"<h2 class='failed'>Failed vintages ({len(failed)})</h2>"
+                     + _html_table(pd.DataFrame(failed)[["scenario", "vintage", "error"]]))
+    if len(track):
+        cov = (track.groupby(["label", "use"], sort=False)
+               .agg(forecasts=("in80", "size"), coverage80=("in80", "mean"), coverage95=("in95", "mean"))
+               .reset_index())
+        cov[["coverage80", "coverage95"]] *= 100
+        parts.append("<h2>Track record: empirical coverage of the chosen models' intervals (%; nominal 80 and 95)"
+                     "</h2>" + _html_table(cov.rename(columns={"label": "series"})))
+    if len(scores):
+        show = scores.drop(columns=["scenario"]).rename(columns={"label": "series"})
+        for c in ("coverage80", "coverage95"):
+            show[c] = show[c] * 100
+        parts.append("<h2>Accuracy by horizon and model</h2><p class='note'>MASE: mean absolute error of the log "
+                     "forecast, scaled by the in-sample error of last year's value as the forecast; coverage in %."
+                     "</p>" + _html_table(show, max_rows=200))
+    parts.append("</body></html>\n")
+    path = out / "index.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def built_date(root: Path) -> str | None:
+    """The build date as the manifests give it (SOURCE_DATE_EPOCH, else the last commit, else now)."""
+    from xjtrade.manifest import build_time
+    t = build_time(root)
+    return t[:10] if t != "unknown" else None
+
+
+def write_meta(out: Path, grid, build_date: str | None) -> Path:
+    """edition.json: what the main site's list of editions shows of this comparison (title, kind,
+    number of scenarios, what varies, build date)."""
+    import json
+    path = out / "edition.json"
+    path.write_text(json.dumps({"title": grid.title, "kind": grid.kind, "scenarios": len(grid.scenarios),
+                                "varying": list(grid.varying), "build_date": build_date},
+                               indent=1) + "\n", encoding="utf-8")
+    return path

@@ -3,6 +3,8 @@
 A grid file (YAML)::
 
     name: ports                    # folder under reports/sweeps/ (default: the file's stem)
+    kind: scenarios                # or `evaluation`: the models' pseudo-real-time evaluation of
+                                   # each scenario's series, one task per vintage
     title: Ports compared          # title of the comparison edition
     base:                          # parameters shared by every scenario (RunParams fields)
       start_year: 2015
@@ -33,6 +35,9 @@ from xjtrade.report.params import ParameterError, RunParams, load_params
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
 
+KINDS = ("scenarios", "evaluation")
+
+
 class GridError(ValueError):
     """A grid file that cannot be expanded: the message names the file, scenario and parameter."""
 
@@ -50,6 +55,7 @@ class Grid:
     path: Path
     scenarios: list[Scenario]
     varying: list[str]
+    kind: str = "scenarios"    # "scenarios" (outlooks compared) or "evaluation" (models evaluated)
 
 
 def _slug(text: str) -> str:
@@ -103,9 +109,12 @@ def load_grid(path: Path, data=None) -> Grid:
         raise GridError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(spec, dict):
         raise GridError(f"{path}: expected a mapping with base and vary")
-    unknown = set(spec) - {"name", "title", "base", "vary"}
+    unknown = set(spec) - {"name", "title", "kind", "base", "vary"}
     if unknown:
-        raise GridError(f"{path}: unknown key(s) {sorted(unknown)}; expected name, title, base, vary")
+        raise GridError(f"{path}: unknown key(s) {sorted(unknown)}; expected name, title, kind, base, vary")
+    kind = str(spec.get("kind") or "scenarios")
+    if kind not in KINDS:
+        raise GridError(f"{path}: kind {kind!r}: expected one of {', '.join(KINDS)}")
     name = str(spec.get("name") or path.stem)
     if not _NAME.match(name):
         raise GridError(f"{path}: name {name!r} must be lower-case letters, digits, - or _ (at most 41)")
@@ -150,4 +159,5 @@ def load_grid(path: Path, data=None) -> Grid:
             raise GridError(f"{path}: scenario {sname} ({label}) repeats scenario {seen[ident]}")
         seen[ident] = sname
         scenarios.append(Scenario(params=params, label=label))
-    return Grid(name=name, title=str(spec.get("title") or name), path=path, scenarios=scenarios, varying=keys)
+    return Grid(name=name, title=str(spec.get("title") or name), path=path, scenarios=scenarios, varying=keys,
+                kind=kind)

@@ -96,6 +96,10 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
     from xjtrade.data.processed import prepare
     latest = prepare(project.raw)
     grid = load_grid(grid_path, latest)
+    if grid.kind == "evaluation":
+        from xjtrade.sweep.evaluation import run_evaluation
+        return run_evaluation(project, grid, latest, scheduler=scheduler, n_workers=n_workers, publish=publish,
+                              log=log)
     report = SweepReport(grid=grid.name, scenarios=len(grid.scenarios))
     cache = project.cache / "sweep"
     raw_hash = sha256_tree(project.raw)
@@ -213,6 +217,7 @@ def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport,
         df.to_csv(out / "results.csv", index=False, float_format="%.6g", lineterminator="\n")
         failures.to_csv(out / "failures.csv", index=False, lineterminator="\n")
         edition.write_edition(out, grid, df, failures)
+        edition.write_meta(out, grid, edition.built_date(project.root))
     return final
 
 

@@ -1,0 +1,165 @@
+"""The pseudo-real-time evaluation as a sweep: one task per data vintage, on a dask cluster.
+
+A grid file with ``kind: evaluation`` lists series (its scenarios: entity, flow, partner,
+currency, models, as_of).  For each series, every release date up to its ``as_of`` is a task that
+cleans the raw tables as known on that date and draws every candidate model's forecasts of the
+targets published later (:func:`xjtrade.stats.pseudo_real_time.draw_vintage`: the expensive
+part, vintages x models x horizons).  The client then calibrates the vintages in date order
+(:func:`~xjtrade.stats.pseudo_real_time.calibrate_all`: cheap, and sequential because each
+vintage's intervals use the errors known by then) and stores the frame in the project's cache
+under the key the build's forecast notebook uses (:func:`xjtrade.report.outlook.evaluation_key`),
+so a later ``xjtrade build`` of the same series reads it instead of recomputing it.
+
+The frame is the same, byte for byte, as the serial :func:`~xjtrade.stats.pseudo_real_time.evaluate`
+in one process: each vintage's seed depends on its date only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xjtrade.project import Project, staged_dir
+
+
+@dataclass
+class EvaluationReport:
+    grid: str
+    series: int
+    computed: int = 0
+    cached: int = 0
+    tasks: int = 0
+    failed: list[dict] = field(default_factory=list)
+    out_dir: Path | None = None
+    seconds: float = 0.0
+
+
+def draw_task(date: str, *, raw, final, series: tuple, models: tuple, n: int, cache_dir: str | None):
+    """(evidence as known on `date`, its drawn forecasts): one vintage of one series (a task; no
+    plotting imports, one BLAS thread)."""
+    import os
+    from threadpoolctl import threadpool_limits
+    from xjtrade.data import vintages
+    from xjtrade.stats import pseudo_real_time as prt
+    from xjtrade.stats.latent_adapter import latent_paths
+    if cache_dir and not os.access(Path(cache_dir).parent, os.W_OK):
+        cache_dir = None
+    ev = vintages.vintage_evidence(raw, [date], *series, cache_dir=Path(cache_dir) if cache_dir else None)[date]
+    with threadpool_limits(1):
+        return ev, prt.draw_vintage(date, ev, final, latent=latent_paths, fit_cache={}, n=n, models=models)
+
+
+def series_inputs(params, latest) -> dict:
+    """What the evaluation of one series needs, as the build's forecast notebook computes it: the
+    run's figures (cut at `as_of` when given), the final evidence, the run's date and the release dates."""
+    from xjtrade.data import clean, vintages
+    from xjtrade.data.estimates import evidence
+    from xjtrade.report import outlook as xo
+    from xjtrade.report.scenario import context
+    figures, issues = latest.figures, latest.issues
+    if params.as_of:
+        cleaned = clean.clean(latest.raw, as_of=params.as_of.isoformat())
+        figures, issues = cleaned.figures, cleaned.issues
+    ctx = context(params, figures, issues, latest.raw.sources)
+    series = (params.entity, params.flow, params.partner, params.currency)
+    as_of = xo._as_of(ctx)
+    final = evidence(figures, *series)
+    dates = vintages.release_dates(figures, params.entity, params.flow, params.partner, until=as_of)
+    return {"series": series, "final": final, "as_of": as_of, "dates": dates}
+
+
+def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=print) -> tuple:
+    """(frame or None, "cached" / "computed" / "failed", failures): one series' evaluation, its
+    vintages drawn on the cluster behind `client`."""
+    from xjtrade.data import vintages
+    from xjtrade.report import outlook as xo
+    from xjtrade.stats import pseudo_real_time as prt
+    from xjtrade.sweep.cluster import run_tasks
+    import pandas as pd
+    inp = series_inputs(params, latest)
+    vkey = vintages.vintages_key(latest.raw, inp["dates"], *inp["series"])
+    path = xo.frame_path(cache_root, xo.evaluation_key(vkey, inp["final"], params.models))
+    if path.is_file():
+        return pd.read_parquet(path), "cached", []
+    drawn, evs, failures = {}, {}, []
+    for done, (date, out) in enumerate(run_tasks(
+            draw_task, inp["dates"], client=client, raw=raw_future, final=inp["final"], series=inp["series"],
+            models=tuple(params.models), n=prt.N_DRAWS, cache_dir=str(cache_root / "vintages")), start=1):
+        if out.ok:
+            evs[date], drawn[date] = out.value
+        else:
+            failures.append({"scenario": params.name, "vintage": date, "error": out.error,
+                             "traceback": out.traceback})
+            log(f"  {params.name}: vintage {date} FAILED: {out.error}\n{out.traceback.rstrip()}")
+        if done % 8 == 0 or done == len(inp["dates"]):
+            log(f"  {params.name}: {done}/{len(inp['dates'])} vintages drawn")
+    if failures:   # an incomplete evaluation is never stored: its calibration would be wrong
+        return None, "failed", failures
+    frame = prt.calibrate_all(drawn, evs)
+    return xo.store_frame(frame, path), "computed", []
+
+
+def run_evaluation(project: Project, grid, latest, scheduler: str | None = None, n_workers: int | None = None,
+                   publish: bool = True, log=print) -> EvaluationReport:
+    """Every series of an evaluation grid; the tables and a page in reports/sweeps/<grid>/."""
+    import pandas as pd
+    from xjtrade.stats import pseudo_real_time as prt
+    from xjtrade.sweep.cluster import connect
+    t0 = time.perf_counter()
+    report = EvaluationReport(grid=grid.name, series=len(grid.scenarios))
+    frames = []
+    log(f"evaluation grid {grid.name}: {len(grid.scenarios)} series")
+    with connect(scheduler, n_workers, log=log) as client:
+        raw_future = client.scatter(latest.raw, broadcast=True)
+        for sc in grid.scenarios:
+            frame, status, failures = evaluate_series(client, sc.params, latest, raw_future, project.cache, log=log)
+            report.failed += failures
+            if status == "cached":
+                report.cached += 1
+            elif status == "computed":
+                report.computed += 1
+            if frame is not None:
+                report.tasks += int(frame["vintage"].nunique()) if status == "computed" else 0
+                frames.append(frame.assign(scenario=sc.params.name, label=sc.label or "base"))
+            log(f"{sc.params.name} ({sc.label or 'base'}): {status}"
+                + (f", {frame['vintage'].nunique()} vintages, {len(frame)} forecasts" if frame is not None else ""))
+    if publish:
+        report.out_dir = write_evaluation(project, grid, frames, report.failed)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def tables(frames: list) -> dict:
+    """The published tables: every forecast, the scores by series, use, horizon and model, and the
+    track record (the model chosen at each vintage with what was known then)."""
+    import pandas as pd
+    from xjtrade.stats import pseudo_real_time as prt
+    if not frames:
+        empty = pd.DataFrame(columns=["scenario", "label"])
+        return {"evaluation": empty, "scores": empty, "track_record": empty}
+    ev = pd.concat(frames, ignore_index=True)
+    ev = ev[["scenario", "label", *[c for c in ev.columns if c not in ("scenario", "label")]]]
+    scores = prt.scores(ev, by=("scenario", "label", "use", "bucket", "model"))
+    track = pd.concat([prt.track_record(f).assign(scenario=f["scenario"].iloc[0], label=f["label"].iloc[0])
+                       for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else ev.iloc[0:0]
+    return {"evaluation": ev, "scores": scores, "track_record": track}
+
+
+def write_evaluation(project: Project, grid, frames: list, failed: list) -> Path:
+    import pandas as pd
+    from xjtrade.sweep import edition
+    tabs = tables(frames)
+    final = project.reports / "sweeps" / grid.name
+    with staged_dir(final) as out:
+        tabs["evaluation"].to_parquet(out / "evaluation.parquet", index=False)
+        for name, df in tabs.items():
+            df.to_csv(out / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
+        pd.DataFrame(failed, columns=["scenario", "vintage", "error", "traceback"]).to_csv(
+            out / "failures.csv", index=False, lineterminator="\n")
+        edition.write_evaluation_page(out, grid, tabs, failed)
+        edition.write_meta(out, grid, edition.built_date(project.root))
+    return final
+
+
+__all__ = ["EvaluationReport", "draw_task", "evaluate_series", "run_evaluation", "series_inputs", "tables"]
