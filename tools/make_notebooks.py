@@ -180,11 +180,18 @@ FORECAST = notebook(
              'xa.save_table(ctx, comparison, "model_comparison")\n'
              'xa.save_table(ctx, o["frame"], "evaluation")\n'
              'xa.show_table(comparison, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f")'),
-        new_markdown_cell("## Track record\n\n@fig-track shows what the outlook would have said at each release "
-                          "date about the annual totals, against the totals published later (dotted lines); "
-                          "@tbl-coverage compares the empirical coverage of its intervals with the nominal one."),
+        new_markdown_cell("## Track record"),
+        code('annual_track = o["track"][o["track"]["target"] != "next release"] if len(o["track"]) else o["track"]\n'
+             'if len(annual_track):\n'
+             '    xa.show_markdown("@fig-track shows what the outlook would have said at each release date about the "\n'
+             '                     "annual totals, against the totals published later (dotted lines); @tbl-coverage "\n'
+             '                     "compares the empirical coverage of its intervals with the nominal one.")\n'
+             'else:\n'
+             '    xa.show_markdown("No annual total was published after a release date of this series, so the track "\n'
+             '                     "record holds only forecasts of the next year-to-date release (@tbl-track); "\n'
+             '                     "@tbl-coverage compares the empirical coverage of their intervals with the nominal one.")'),
         code('#| label: fig-track\n#| fig-cap: "What the outlook said at each release date, against the published totals"\n'
-             'if len(o["track"]):\n'
+             'if len(annual_track):\n'
              '    fig = xo.track_chart(o["track"], ctx.params.currency, f"{ctx.subject}: track record",\n'
              '                         ctx.source_note(o["track"]["figure"].unique()))\n'
              '    xa.show_figure(ctx, fig, "track_record")'),

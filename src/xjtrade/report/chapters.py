@@ -111,6 +111,18 @@ def link_ids(text: str, prefix: str = "../") -> str:
     return FIGURE_ID_IN_TEXT.sub(lambda m: f"[{m.group(1)}]({prefix}figures.html#{m.group(1)})", text)
 
 
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def _visible(md: str) -> str:
+    """The text a reader sees of a markdown cell: links as their text, escapes dropped."""
+    return re.sub(r"\\(.)", r"\1", _LINK.sub(r"\1", md))
+
+
+def text_of(v) -> str:
+    return "–" if v is None else str(v)
+
+
 def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160, link_prefix: str | None = None
                    ) -> str:
     """A pipe table; missing values shown as a dash, long texts cut (the full text is in the table's
@@ -139,10 +151,12 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160
     text = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
     lines = text.split("\n")
     cells = lines[1].strip("|").split("|")
+    # widths from what the reader sees: a linked id "[R0012](../figures.html#R0012)" counts as 5
+    visible = [max([len(_visible(str(c)))] + [len(_visible(text_of(v))) for v in shown[c]]) for c in shown.columns]
     capped = []
-    for cell in cells:
+    for cell, width in zip(cells, visible):
         left, right = cell.strip().startswith(":"), cell.strip().endswith(":")
-        n = max(3, min(len(cell.strip()), 24))
+        n = max(3, min(width, 24))
         capped.append((":" if left else "-") + "-" * (n - 2) + (":" if right else "-"))
     lines[1] = "|" + "|".join(capped) + "|"
     return "\n".join(lines)

@@ -149,14 +149,19 @@ EVENTS = {2020: "2020: border crossings closed (COVID-19)"}
 
 
 def headline(history: pd.DataFrame, currency: str, title: str, source: str, outlook: dict | None = None,
-             events: dict[int, str] | None = None, surge: tuple[int, float] | None = None):
+             events: dict[int, str] | None = None, surge: tuple[int, float] | None = None,
+             estimated: pd.DataFrame | None = None):
     """The front-page chart: the whole annual history, reported values solid, derived values open,
-    the outlook (estimates) dashed with its intervals as a fan; a few dated annotations."""
+    years estimated from part-year figures as diamonds with their 80 % interval, the outlook dashed
+    with its intervals as a fan; a few dated annotations.  The vertical axis is scaled to the data
+    and the 80 % intervals: a 95 % band reaching beyond it is cut, and its top is written on the chart."""
     fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT + 0.3))
-    import textwrap
     h = history.sort_values("year")
-    years = h["year"].astype(int)
-    line = h.set_index(years)["value"].reindex(range(int(years.min()), int(years.max()) + 1)) if len(h) else h
+    est = estimated if estimated is not None and len(estimated) else None
+    points = pd.concat([h[["year", "value"]], est[["year", "value"]]]) if est is not None else h[["year", "value"]]
+    years = points["year"].astype(int)
+    line = (points.set_index(years)["value"].sort_index().reindex(range(int(years.min()), int(years.max()) + 1))
+            if len(points) else points)
     ax.plot(line.index, line.values, color=PALETTE[0], linewidth=1.2, alpha=0.6)  # gaps stay gaps
     rep = h["origin"] == "reported"
     ax.plot(h.loc[rep, "year"], h.loc[rep, "value"], "o", color=PALETTE[0], label="reported")
@@ -164,17 +169,30 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
         ax.plot(h.loc[~rep, "year"], h.loc[~rep, "value"], "o", markerfacecolor="white", color=PALETTE[0],
                 label="derived from reported figures")
     top = float(h["value"].max()) if len(h) else 1.0
+    if est is not None:
+        ax.errorbar(est["year"], est["value"], yerr=[est["value"] - est["lo80"], est["hi80"] - est["value"]],
+                    fmt="D", color=PALETTE[3], markerfacecolor="white", elinewidth=2, capsize=3,
+                    label="estimated from part-year figures (80% interval)")
+        top = max(top, float(est["hi80"].max()))
+    cut = []
     if outlook:
         years, mean = outlook["years"], outlook["point"]
         last = h.iloc[-1]
+        iv80 = outlook["intervals"].get(80) or outlook["intervals"].get("80")
+        if iv80:
+            top = max(top, max(hi for _, hi in iv80))
+        top *= 1.12
         for i, lvl in enumerate(sorted(outlook["intervals"], key=int, reverse=True)):
             iv = outlook["intervals"][lvl]
             ax.fill_between([last["year"]] + years, [last["value"]] + [lo for lo, _ in iv],
                             [last["value"]] + [hi for _, hi in iv], color=PALETTE[1],
                             alpha=0.18 + 0.2 * i, linewidth=0, label=f"{lvl}% interval")
-            top = max(top, max(hi for _, hi in iv))
+            cut += [(y, lvl, hi) for y, (_, hi) in zip(years, iv) if hi > top]
         ax.plot([last["year"]] + years, [last["value"]] + mean, "--", color=PALETTE[1], linewidth=1.8)
         ax.plot(years, mean, "D", color=PALETTE[1], label="outlook (estimate)")
+    for year, lvl, hi in cut:
+        ax.annotate(f"{lvl}%: up to {hi:,.0f}", (year, top), xytext=(0, -3), textcoords="offset points",
+                    fontsize=7, color="#444444", ha="center", va="top")
     lo, hi = (int(h["year"].min()), int(h["year"].max())) if len(h) else (0, 0)
     for year, text in (events or {}).items():
         if lo < year < hi + 1:
@@ -188,7 +206,7 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
             ax.annotate(f"{year}: {growth_pct:+.0f}% on the year before", (year, float(val.iloc[0])),
                         xytext=(-110, 12), textcoords="offset points", fontsize=7.5, color="#444444",
                         arrowprops={"arrowstyle": "-", "color": "#888888", "linewidth": 0.8})
-    ax.set_ylim(0, top * 1.05)
+    ax.set_ylim(0, top if outlook else top * 1.05)
     integer_years(ax)
     thousands(ax)
     ax.legend(frameon=False, loc="upper left", fontsize=8)

@@ -78,6 +78,20 @@ def _main_history(figures: pd.DataFrame, p: dict) -> pd.DataFrame:
     return s[s["value"].notna()].sort_values("year").reset_index(drop=True)
 
 
+def estimated_years(figures: pd.DataFrame, p: dict, history: pd.DataFrame, first_outlook_year: int | None = None
+                    ) -> pd.DataFrame:
+    """Years of the main series with no calendar-year figure but part-year figures, estimated
+    (:func:`xjtrade.data.estimates.annual_estimates`), before the outlook's first year."""
+    from xjtrade.data.estimates import annual_estimates
+    est = annual_estimates(figures, p["entity"], p["flow"], p["partner"], p["currency"])
+    est = est[(est["origin"] == "estimated") & ~est["year"].isin(history["year"].astype(int))]
+    if first_outlook_year is not None:
+        est = est[est["year"] < first_outlook_year]
+    if len(history):
+        est = est[est["year"] > int(history["year"].min())]
+    return est.reset_index(drop=True)
+
+
 def outlooks(results: Results) -> list[dict]:
     """One outlook per target year (the nowcast of the current year, then the years ahead): year,
     value, 80 % and 95 % intervals, and how it was made."""
@@ -176,8 +190,10 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
     lines += [f"- {pt}" for pt in points] + [""]
     if headline_figure:
         lines += [f"![{esc(headline_title(history, subject, unit))}. Reported values are filled, values derived "
-                  f"from reported figures are open circles, estimates are dashed with their 80% and 95% "
-                  f"intervals.]({headline_figure}){{#fig-headline}}", ""]
+                  f"from reported figures are open circles, years estimated from part-year figures are open "
+                  f"diamonds with their 80% interval, the outlook is dashed with its 80% and 95% intervals (a band "
+                  f"reaching above the chart is cut, its top written at the edge).]({headline_figure}){{#fig-headline}}",
+                  ""]
         lines += ["::: {.content-visible when-format=\"html\"}", "Interactive version:", "", "```{=html}",
                   interactive.headline_html(results.as_dict()), "```", "", "[Headline series as CSV](tables/headline.csv){.csv-link}",
                   ":::", ""]
@@ -518,8 +534,9 @@ def _headline_figure(figures: pd.DataFrame, results: dict, folder: Path) -> str 
     note = (f"Source: Xinjiang Trade Monitor; {wording.count(n.reported, 'reported figure')} from "
             f"{wording.count(n.sources_used, 'source')}, {wording.count(n.derived, 'derived figure')}"
             + (f"; data as of {p['as_of']}" if p.get("as_of") else "") + ".")
+    est = estimated_years(figures, p, history, min(outlook["years"]) if outlook else None)
     fig = xf.headline(history, p["currency"], headline_title(history, subject, unit), note, outlook,
-                      events=xf.EVENTS, surge=surge_year(history))
+                      events=xf.EVENTS, surge=surge_year(history), estimated=est)
     xf.save(fig, folder, "headline")
     plt.close(fig)
     return "figures/headline.svg"
@@ -628,8 +645,13 @@ def finish_site(site: Path, run_dir: Path, results: dict, manifest: dict) -> Non
     for name, df in about_tables(manifest).items():
         df.to_csv(tables / f"{name}.csv", index=False, lineterminator="\n")
     hist = _main_history(figures, p)
-    hist[["year", "value", "origin", "figure_id", "source_ids"]].rename(
-        columns={"value": f"value ({CURRENCIES[p['currency']].unit})"}).to_csv(
+    outlook = annual_outlook(results)
+    est = estimated_years(figures, p, hist, min(outlook["years"]) if outlook else None)
+    headline_rows = pd.concat([hist[["year", "value", "origin", "figure_id", "source_ids"]],
+                               est[["year", "value", "origin", "lo80", "hi80", "inputs"]]], ignore_index=True)
+    headline_rows["year"] = headline_rows["year"].astype(int)
+    headline_rows.sort_values("year").rename(columns={"value": f"value ({CURRENCIES[p['currency']].unit})",
+                                                      "inputs": "estimated from"}).to_csv(
         tables / "headline.csv", index=False, lineterminator="\n")
     pd.DataFrame(editions_for_csv(manifest.get("_editions", []))).to_csv(tables / "editions.csv", index=False,
                                                                           lineterminator="\n")
