@@ -159,3 +159,29 @@ def test_outlook_while_the_year_is_incomplete(raw, vintage_cache, as_of, current
     years = [a.year for a in r.annual]
     assert years == [current, current + 1]
     assert r.headline.year == int(as_of[:4])
+
+
+def test_spliced_paths_scale_later_years_by_the_current_year_total(raw):
+    """With the latent model within the year and another model for later years, later years are
+    scaled path by path by the ratio of the two models' current-year totals (known months
+    included).  At 2022-12-31 only December was unknown: scaling by the ratio of two December
+    draws gave a 2023 mean of 11,743 bn yuan (median 141); the totals' ratio gives a sane path."""
+    from xjtrade.data.clean import clean
+    from xjtrade.data.estimates import evidence
+    from xjtrade.report import outlook as xo
+    final = evidence(clean(raw, as_of="2022-12-31").figures, "Xinjiang", "total", "World", "CNY")
+    assert max(k for k in final.ytd if k[0] == 2022) == (2022, 11)
+    base = xo._paths(final, 2023, "share_mean", "ses", "mean", True, 2000)
+    spliced = xo._paths(final, 2023, "latent", "ses", "mean", True, 2000)
+    for p in (base, spliced):
+        tot = {y: p.draws[:, p.months.year == y].sum(axis=1) + (p.known_ytd if y == 2022 else 0) for y in (2022, 2023)}
+        growth = tot[2023] / tot[2022]
+        assert np.mean(tot[2023]) / np.median(tot[2023]) < 1.2
+        assert 0.2 < np.quantile(growth, 0.01) and np.quantile(growth, 0.99) < 5
+    # the years-ahead model's growth from its own current year is kept, path by path
+    cur = spliced.months.year == 2022
+    later = spliced.months.year == 2023
+    k = spliced.known_ytd
+    ratio_spliced = spliced.draws[:, later].sum(axis=1) / (k + spliced.draws[:, cur].sum(axis=1))
+    ratio_base = base.draws[:, later].sum(axis=1) / (k + base.draws[:, cur].sum(axis=1))
+    np.testing.assert_allclose(ratio_spliced, ratio_base, rtol=1e-9)

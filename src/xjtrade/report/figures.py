@@ -190,22 +190,24 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
             cut += [(y, lvl, hi) for y, (_, hi) in zip(years, iv) if hi > top]
         ax.plot([last["year"]] + years, [last["value"]] + mean, "--", color=PALETTE[1], linewidth=1.8)
         ax.plot(years, mean, "D", color=PALETTE[1], label="outlook (estimate)")
-    for year, lvl, hi in cut:
-        ax.annotate(f"{lvl}%: up to {hi:,.0f}", (year, top), xytext=(0, -3), textcoords="offset points",
-                    fontsize=7, color="#444444", ha="center", va="top")
+    for year, lvl, hi in cut:   # inside the plot, left of the cut band
+        ax.annotate(f"{lvl}% interval of {year} up to {hi:,.0f} \u2191", (year, top), xytext=(-4, -3),
+                    textcoords="offset points", fontsize=7, color="#444444", ha="right", va="top")
     lo, hi = (int(h["year"].min()), int(h["year"].max())) if len(h) else (0, 0)
     for year, text in (events or {}).items():
         if lo < year < hi + 1:
             ax.axvline(year, color="#888888", linewidth=0.8, linestyle=":")
-            ax.annotate(text, (year, top * 0.97), xytext=(4, 0), textcoords="offset points", fontsize=7.5,
-                        color="#444444", va="top")
+            # at the foot of the line, running left: clear of the legend (top left) and of the fan (right)
+            ax.annotate(text, (year, top * 0.015), xytext=(-4, 0), textcoords="offset points", fontsize=7.5,
+                        color="#444444", va="bottom", ha="right")
     if surge is not None:
         year, growth_pct = surge
         val = h.loc[h["year"] == year, "value"]
-        if len(val):
+        if len(val):   # up and left of the point; below and right of it in the left part (the legend's)
+            left = (year - lo) < 0.4 * max(hi - lo, 1)
             ax.annotate(f"{year}: {growth_pct:+.0f}% on the year before", (year, float(val.iloc[0])),
-                        xytext=(-110, 12), textcoords="offset points", fontsize=7.5, color="#444444",
-                        arrowprops={"arrowstyle": "-", "color": "#888888", "linewidth": 0.8})
+                        xytext=(12, -24) if left else (-110, 12), textcoords="offset points", fontsize=7.5,
+                        color="#444444", arrowprops={"arrowstyle": "-", "color": "#888888", "linewidth": 0.8})
     ax.set_ylim(0, top if outlook else top * 1.05)
     integer_years(ax)
     thousands(ax)

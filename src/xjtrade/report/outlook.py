@@ -189,8 +189,11 @@ def _paths(final, until, within, ahead, share_method, use_ytd, n, seed=20240101)
     draws = ahead_src.draws.copy()
     if m0 > 0:
         draws[:, cur] = within_src.draws[:, cur]
-        # later years keep the years-ahead model's growth from its own current year, on the chosen one
-        ratio = (within_src.draws[:, cur].sum(axis=1) / ahead_src.draws[:, cur].sum(axis=1))
+        # later years keep the years-ahead model's growth from its own current year, on the chosen one:
+        # the ratio of the two current-year totals (known months included; the unknown months alone
+        # can be one month, whose ratio between two models' draws is too noisy to scale years by)
+        known = float(base.known_ytd or 0.0)
+        ratio = ((known + within_src.draws[:, cur].sum(axis=1)) / (known + ahead_src.draws[:, cur].sum(axis=1)))
         draws[:, later] = ahead_src.draws[:, later] * ratio[:, None]
     notes = {**base.notes, "growth_model": ahead, "within_model": within}
     return Paths(first=base.first, draws=draws, known_ytd=base.known_ytd, model=ahead, notes=notes)
