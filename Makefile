@@ -27,11 +27,12 @@ system-deps:
 build: setup
 	$(BIN)/xjtrade build
 
-# The whole test suite: package tests, notebooks re-run by nbval, browser and PDF checks
+# The whole test suite: package tests, notebooks re-run by nbval, browser and PDF checks; on 2
+# pytest-xdist workers, each test file (so each notebook's cells) kept on one worker
 test: setup system-deps
 	$(BIN)/xjtrade data build
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
-	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider -n 2 --dist loadfile
 
 # The package tests that run no notebook and render nothing (a few seconds)
 test-fast: setup

@@ -30,10 +30,39 @@ def processed(tmp_path_factory) -> Path:
 EPOCH = "1700000000"  # SOURCE_DATE_EPOCH for the builds in tests: 2023-11-14T22:13:20Z
 
 
-def copy_project(dest: Path) -> Path:
-    """A minimal copy of the project (raw data, notebooks, params, publication sources)."""
+def copy_project(dest: Path, warm: Path | None = None) -> Path:
+    """A minimal copy of the project (raw data, notebooks, params, publication sources); with `warm`
+    (the `warm_cache` fixture), its cache starts with the default series' evaluation."""
+    import shutil
     from xjtrade.project import copy_project as copy
-    return copy(ROOT, dest)
+    out = copy(ROOT, dest)
+    if warm is not None:
+        for name in ("evaluation", "vintages"):
+            shutil.copytree(warm / name, out / ".xjtrade-cache" / name)
+    return out
+
+
+@pytest.fixture(scope="session")
+def warm_cache(tmp_path_factory, processed) -> Path:
+    """The default series' pseudo-real-time evaluation (its frame and vintages, as the forecast
+    notebook caches them), computed once: under pytest-xdist, once for all workers (a file lock
+    on their shared base folder).  For tests whose subject is not the evaluation (the site, the
+    cache, bad inputs, faults): their builds then skip the 15-30 s the evaluation costs.  Tests of
+    the evaluation itself, and the determinism twins, start cold."""
+    from filelock import FileLock
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "warm-cache"
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / "done").is_file():
+            from xjtrade.data.raw import load_raw
+            from xjtrade.report import outlook as xo
+            from xjtrade.report.chapters import load_context
+            from xjtrade.report.params import RunParams
+            ctx = load_context(processed, RunParams())
+            ev = xo.evaluation(ctx, raw=load_raw(ROOT / "data" / "raw"), cache_dir=folder / "vintages")
+            assert not ev["cached"] and len(list((folder / "evaluation").glob("*.parquet"))) == 1
+            (folder / "done").write_text("ok\n")
+    return folder
 
 
 def run_cli(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:

@@ -60,8 +60,8 @@ def assert_untouched(root: Path, before: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("bad-inputs") / "project")
+def template(tmp_path_factory, warm_cache) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("bad-inputs") / "project", warm=warm_cache)
     proc = xjtrade(root, "build")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (root / "reports" / "default" / "manifest.json").is_file()

@@ -133,8 +133,8 @@ class Sequence:
 
 
 @pytest.fixture(scope="module")
-def seq(tmp_path_factory) -> Sequence:
-    return Sequence(copy_project(tmp_path_factory.mktemp("build") / "project"))
+def seq(tmp_path_factory, warm_cache) -> Sequence:
+    return Sequence(copy_project(tmp_path_factory.mktemp("build") / "project", warm=warm_cache))
 
 
 def test_cold_build_runs_every_step(seq):

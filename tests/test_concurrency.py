@@ -20,8 +20,8 @@ from conftest import EPOCH, copy_project, run_cli
 pytestmark = pytest.mark.slow
 
 
-def test_second_build_waits_or_reports_the_lock(tmp_path):
-    root = copy_project(tmp_path / "project")
+def test_second_build_waits_or_reports_the_lock(tmp_path, warm_cache):
+    root = copy_project(tmp_path / "project", warm=warm_cache)
     env = {**os.environ, "XJTRADE_ROOT": str(root), "SOURCE_DATE_EPOCH": EPOCH}
 
     def start(*args):

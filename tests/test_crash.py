@@ -55,8 +55,8 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
-def test_kill_9_during_the_notebooks_leaves_no_process(tmp_path):
-    root = copy_project(tmp_path / "project")
+def test_kill_9_during_the_notebooks_leaves_no_process(tmp_path, warm_cache):
+    root = copy_project(tmp_path / "project", warm=warm_cache)
     marker = str(root)
     env = {**os.environ, "XJTRADE_ROOT": marker, "SOURCE_DATE_EPOCH": EPOCH}
     build = subprocess.Popen([sys.executable, "-m", "xjtrade.cli", "build", "--jobs", "2"], cwd=root, env=env,

@@ -64,12 +64,12 @@ def _edit_raw(raw: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, warm_cache):
     from conftest import copy_project
     from xjtrade.pipeline import build
     from xjtrade.project import Project
     from xjtrade.report.params import load_params
-    project = Project(copy_project(tmp_path_factory.mktemp("inject") / "project"))
+    project = Project(copy_project(tmp_path_factory.mktemp("inject") / "project", warm=warm_cache))
     source_id = _edit_raw(project.raw)
     params = load_params(project.params / "default.yaml")
     report = build(project, params, engine="portable", log=lambda m: None)

@@ -14,11 +14,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def project(tmp_path_factory, warm_cache):
     from conftest import copy_project
     from xjtrade.data.processed import build_dataset
     from xjtrade.project import Project
-    p = Project(copy_project(tmp_path_factory.mktemp("nbproject") / "project"))
+    p = Project(copy_project(tmp_path_factory.mktemp("nbproject") / "project", warm=warm_cache))
     build_dataset(p.raw, p.processed)
     return p
 

@@ -17,12 +17,12 @@ CHAPTERS = ["Data: coverage, quality and lineage", "Growth", "Forecasts", "Metho
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, warm_cache):
     from conftest import copy_project
     from xjtrade.report.params import load_params
     from xjtrade.project import Project
     from xjtrade.pipeline import build
-    project = Project(copy_project(tmp_path_factory.mktemp("site") / "project"))
+    project = Project(copy_project(tmp_path_factory.mktemp("site") / "project", warm=warm_cache))
     params = load_params(project.params / "default.yaml")
     report = build(project, params, engine="portable", log=lambda m: None)
     results = json.loads((project.runs / "default" / "results.json").read_text())
