@@ -56,6 +56,42 @@ def _quiet(msg: str) -> None:
     pass
 
 
+def clear(project) -> None:
+    """Empty every cache a sweep fills (results, evaluation frames, cleaned vintages)."""
+    for name in ("sweep", "evaluation", "vintages"):
+        shutil.rmtree(project.cache / name, ignore_errors=True)
+
+
+def evaluation_bench(project) -> tuple[float, float, int]:
+    """(serial seconds, cluster seconds, vintages) of the default series' evaluation, caches emptied."""
+    from threadpoolctl import threadpool_limits
+    from xjtrade.data import vintages
+    from xjtrade.data.processed import prepare
+    from xjtrade.report.params import RunParams
+    from xjtrade.stats import pseudo_real_time as prt
+    from xjtrade.stats.latent_adapter import latent_paths
+    from xjtrade.sweep.evaluation import run_evaluation, series_inputs
+    from xjtrade.sweep.grid import load_grid
+    latest = prepare(project.raw)
+    params = RunParams()
+    clear(project)
+    t0 = time.perf_counter()
+    inp = series_inputs(params, latest)
+    with threadpool_limits(1):
+        vint = vintages.vintage_evidence(latest.raw, inp["dates"], *inp["series"])
+        serial = prt.evaluate(vint, inp["final"], models=params.models, latent=latent_paths)
+    t_serial = time.perf_counter() - t0
+    grid_path = project.root / "bench-eval.yaml"
+    grid_path.write_text("name: bench-eval\nkind: evaluation\n")
+    grid = load_grid(grid_path, latest)
+    clear(project)
+    t0 = time.perf_counter()
+    rep = run_evaluation(project, grid, latest, n_workers=2, publish=False, log=_quiet)
+    t_par = time.perf_counter() - t0
+    assert rep.computed == 1 and not rep.failed, rep
+    return t_serial, t_par, int(serial["vintage"].nunique())
+
+
 def memory_child(root: Path, n_horizons: int) -> None:
     """In a fresh process: run a cheap grid on the local cluster, print peak client memory."""
     import resource
@@ -96,11 +132,11 @@ def main() -> None:
         print(f"benchmark of xjtrade sweep, {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f} (the machine is shared)")
 
-        shutil.rmtree(project.cache / "sweep", ignore_errors=True)
+        clear(project)
         t0 = time.perf_counter()
         serial = runner.run_sweep(project, grid, serial=True, publish=False, log=_quiet)
         t_serial = time.perf_counter() - t0
-        shutil.rmtree(project.cache / "sweep", ignore_errors=True)
+        clear(project)
         t0 = time.perf_counter()
         par = runner.run_sweep(project, grid, n_workers=2, publish=False, log=_quiet)
         t_par = time.perf_counter() - t0
@@ -111,6 +147,13 @@ def main() -> None:
         print(f"  {'LocalCluster, 2 workers':32s} {t_par:8.1f} s   {t_par / n:6.2f} s/scenario   "
               f"speed-up {t_serial / t_par:.2f}x (target >= 1.7x)")
         print(f"  load average after: {os.getloadavg()[0]:.1f}")
+
+        # the pseudo-real-time evaluation of the default series: every release date since 2019 x every
+        # model x every horizon, serial in this process vs one task per vintage on the cluster
+        t_ev_serial, t_ev_par, n_vint = evaluation_bench(project)
+        print(f"\nthe forecast evaluation of the default series ({n_vint} vintages x models x horizons)")
+        print(f"  {'serial, one process':32s} {t_ev_serial:8.1f} s")
+        print(f"  {'LocalCluster, 2 workers':32s} {t_ev_par:8.1f} s   speed-up {t_ev_serial / t_ev_par:.2f}x")
 
         if not args.skip_build:
             from xjtrade.sweep.grid import load_grid

@@ -74,3 +74,13 @@ def test_markdown_table_caps_widths_and_shows_missing_as_dash():
     assert "–" in lines[3]
     assert all(len(cell) <= 24 for cell in lines[1].strip("|").split("|"))
     assert "…" in lines[2]
+
+
+def test_markdown_table_widths_follow_the_visible_text():
+    """A linked figure id counts as its 5 characters (not its URL), prose gets up to 48 dashes and
+    other long texts up to 24, so notes are not squeezed by columns of ids (PDF table 1.2)."""
+    df = pd.DataFrame({"issue": ["Q001", "Q002"], "other id": ["R0012", "R0013"],
+                       "figures": ["DPY-5e2a5d7c+DPY-fa3908ae+DPY-00000000", "R0001"],
+                       "note": ["the January-November total was published later and differs " * 2, "x"]})
+    sep = xa.markdown_table(df, link_prefix="../").splitlines()[1].strip("|").split("|")
+    assert [len(c) for c in sep] == [5, 8, 24, 48]    # "issue", "other id", capped ids, capped prose

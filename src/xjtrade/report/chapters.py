@@ -152,11 +152,14 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160
     lines = text.split("\n")
     cells = lines[1].strip("|").split("|")
     # widths from what the reader sees: a linked id "[R0012](../figures.html#R0012)" counts as 5
-    visible = [max([len(_visible(str(c)))] + [len(_visible(text_of(v))) for v in shown[c]]) for c in shown.columns]
+    texts = [[_visible(text_of(v)) for v in shown[c]] for c in shown.columns]
+    visible = [max([len(_visible(str(c)))] + [len(t) for t in col]) for c, col in zip(shown.columns, texts)]
+    # prose (notes, reasons) may take twice the width of a column of ids or numbers
+    prose = [any(len(t) > 30 and " " in t for t in col) for col in texts]
     capped = []
-    for cell, width in zip(cells, visible):
+    for cell, width, long in zip(cells, visible, prose):
         left, right = cell.strip().startswith(":"), cell.strip().endswith(":")
-        n = max(3, min(width, 24))
+        n = max(3, min(width, 48 if long else 24))
         capped.append((":" if left else "-") + "-" * (n - 2) + (":" if right else "-"))
     lines[1] = "|" + "|".join(capped) + "|"
     return "\n".join(lines)
