@@ -130,3 +130,27 @@ def test_a_failing_vintage_is_reported_and_nothing_is_stored(project_copy, monke
     assert "failing_draw" in fails["traceback"].iloc[0]
     # an incomplete evaluation is not stored: its calibration would use a hole
     assert not list((project_copy.cache / "evaluation").glob("*.parquet"))
+
+
+def test_one_cleaning_stores_every_flow_and_currency(processed, tmp_path):
+    """Vintages computed for one series store the others of the same entity and partner; read back,
+    they equal vintages computed without a cache; a second process finds them all."""
+    from xjtrade.data import vintages
+    latest, params, inp = _inputs(processed)
+    dates = inp["dates"][:3]
+    fresh = {(fl, cur): vintages.vintage_evidence(latest.raw, dates, "Xinjiang", fl, "World", cur)
+             for fl in ("total", "imports") for cur in ("CNY", "USD")}
+    first = vintages.vintage_evidence(latest.raw, dates, "Xinjiang", "total", "World", "CNY", cache_dir=tmp_path)
+    assert first == fresh[("total", "CNY")]
+    assert len(list(tmp_path.glob("vintage-*.json"))) == 3 * 3 * 2      # dates x flows x currencies
+    import xjtrade.data.vintages as mod
+    calls = []
+    real = mod.clean
+    mod.clean = lambda *a, **k: calls.append(a) or real(*a, **k)
+    try:
+        for key, ev in fresh.items():
+            assert vintages.vintage_evidence(latest.raw, dates, "Xinjiang", *key[:1], "World", key[1],
+                                             cache_dir=tmp_path) == ev
+    finally:
+        mod.clean = real
+    assert calls == []      # everything came from the cache

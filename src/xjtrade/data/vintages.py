@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from xjtrade.data.clean import clean
+from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.estimates import Evidence, evidence
 from xjtrade.data.selector import series
 
@@ -44,19 +46,24 @@ def release_dates(figures: pd.DataFrame, entity="Xinjiang", flow="total", partne
 
 
 def _evidence_to_json(ev) -> dict:
+    """Every field of an Evidence as JSON (tuples as lists; the tests compare a round trip)."""
     return {"annual": [[y, v] for y, v in sorted(ev.annual.items())],
             "ytd": [[y, m, v] for (y, m), v in sorted(ev.ytd.items())],
             "annual_ids": [[y, i] for y, i in sorted(ev.annual_ids.items())],
+            "annual_origin": [[y, o] for y, o in sorted(ev.annual_origin.items())],
             "ytd_ids": [[y, m, i] for (y, m), i in sorted(ev.ytd_ids.items())],
+            "year_ids": [[y, list(i)] for y, i in sorted(ev.year_ids.items())],
             "published": ev.published}
 
 
 def _evidence_from_json(d: dict):
+    year_ids = {int(y): i for y, i in d["year_ids"]}
     return Evidence(annual={int(y): float(v) for y, v in d["annual"]},
                     annual_ids={int(y): i for y, i in d["annual_ids"]},
+                    annual_origin={int(y): o for y, o in d["annual_origin"]},
                     ytd={(int(y), int(m)): float(v) for y, m, v in d["ytd"]},
                     ytd_ids={(int(y), int(m)): i for y, m, i in d["ytd_ids"]},
-                    published=d["published"])
+                    year_ids=year_ids, published=d["published"])
 
 
 def _digest(sub, raw) -> str:
@@ -78,28 +85,42 @@ def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World
 
     `raw` is a :class:`xjtrade.data.raw.RawData`.  With `cache_dir`, each vintage is stored as
     JSON under a key hashing the raw rows used, the date and the series, so unchanged vintages
-    are read back instead of cleaned again."""
+    are read back instead of cleaned again; one cleaning stores the vintage of every flow and
+    currency of the entity and partner."""
     sub = _main_subset(raw, entity, partner)
     digest = _digest(sub, raw)
-    out, todo, paths = {}, [], {}
-    for d in dates:
-        if cache_dir is not None:
-            key = hashlib.sha256(f"{digest}|{d}|{entity}|{flow}|{partner}|{currency}".encode()).hexdigest()[:20]
-            paths[d] = Path(cache_dir) / f"vintage-{key}.json"
-            if paths[d].exists():
-                out[d] = _evidence_from_json(json.loads(paths[d].read_text()))
-                continue
-        todo.append(d)
-    # one process: a pool inside a notebook kernel is fragile, and the cache makes this a one-off cost
-    done = [_one_vintage((sub, d, entity, flow, partner, currency)) for d in todo]
-    for d, ev in zip(todo, done):
-        out[d] = ev
-        if d in paths:
-            paths[d].parent.mkdir(parents=True, exist_ok=True)
-            tmp = paths[d].with_suffix(".tmp")
+
+    def path(d, fl=flow, cur=currency) -> Path:
+        key = hashlib.sha256(f"v2|{digest}|{d}|{entity}|{fl}|{partner}|{cur}".encode()).hexdigest()[:20]
+        return Path(cache_dir) / f"vintage-{key}.json"
+
+    def cached(d):
+        if cache_dir is not None and path(d).exists():
+            return _evidence_from_json(json.loads(path(d).read_text()))
+        return None
+
+    out = {d: cached(d) for d in dates}
+    todo = [d for d in dates if out[d] is None]
+    # processes computing the same series at once (a sweep's workers) take the dates in different
+    # orders and look at the cache again before each one, so they share the work instead of repeating it
+    for d in sorted(todo, key=lambda d: hashlib.sha256(f"{os.getpid()}|{d}".encode()).hexdigest()):
+        hit = cached(d)
+        if hit is not None:
+            out[d] = hit
+            continue
+        figures = clean(sub, as_of=d).figures
+        out[d] = evidence(figures, entity, flow, partner, currency)
+        if cache_dir is None:
+            continue
+        # one cleaning serves every flow and currency of the entity and partner: all are stored
+        for fl, cur in [(fl, cur) for fl in ("total", "exports", "imports") for cur in CURRENCIES] + [(flow, currency)]:
+            ev = out[d] if (fl, cur) == (flow, currency) else evidence(figures, entity, fl, partner, cur)
+            target = path(d, fl, cur)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(_evidence_to_json(ev)))
-            tmp.replace(paths[d])
-    return out
+            tmp.replace(target)
+    return {d: out[d] for d in dates}
 
 
 def _one_vintage(args):
