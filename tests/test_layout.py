@@ -83,3 +83,16 @@ def test_model_registry_is_the_one_list():
     table = model_table()
     for spec in MODELS.values():
         assert f"| {spec.label} | {spec.description} |" in table
+
+
+def test_figure_and_table_labels_are_unique_across_the_book():
+    """A label used in two chapters makes a reference in one point at the other's table (the
+    forecasts chapter's interval coverage was numbered and linked as Table 1.1)."""
+    import json
+    import re
+    labels = []
+    for nb in sorted((PKG.parents[1] / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            labels += re.findall(r"^#\|\s*label:\s*(\S+)", "".join(cell["source"]), re.M)
+    assert len(labels) > 10
+    assert sorted(set(labels)) == sorted(labels), sorted(l for l in labels if labels.count(l) > 1)

@@ -184,18 +184,18 @@ FORECAST = notebook(
         code('annual_track = o["track"][o["track"]["target"] != "next release"] if len(o["track"]) else o["track"]\n'
              'if len(annual_track):\n'
              '    xa.show_markdown("@fig-track shows what the outlook would have said at each release date about the "\n'
-             '                     "annual totals, against the totals published later (dotted lines); @tbl-coverage "\n'
+             '                     "annual totals, against the totals published later (dotted lines); @tbl-interval-coverage "\n'
              '                     "compares the empirical coverage of its intervals with the nominal one.")\n'
              'else:\n'
              '    xa.show_markdown("No annual total was published after a release date of this series, so the track "\n'
              '                     "record holds only forecasts of the next year-to-date release (@tbl-track); "\n'
-             '                     "@tbl-coverage compares the empirical coverage of their intervals with the nominal one.")'),
+             '                     "@tbl-interval-coverage compares the empirical coverage of their intervals with the nominal one.")'),
         code('#| label: fig-track\n#| fig-cap: "What the outlook said at each release date, against the published totals"\n'
              'if len(annual_track):\n'
              '    fig = xo.track_chart(o["track"], ctx.params.currency, f"{ctx.subject}: track record",\n'
              '                         ctx.source_note(o["track"]["figure"].unique()))\n'
              '    xa.show_figure(ctx, fig, "track_record")'),
-        code('#| label: tbl-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals"\n'
+        code('#| label: tbl-interval-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals"\n'
              'coverage = xo.coverage_table(o["track"])\nxa.save_table(ctx, coverage, "coverage")\n'
              'xa.show_table(coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
         code('#| label: tbl-track\n#| tbl-cap: "The outlook at each release date against what was published later"\n'

@@ -130,7 +130,7 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
                f"its latest figure is for {y_last - 1 if not final.ytd or max(final.ytd)[0] < y_last else y_last}, "
                f"too long before {as_of[:4]} to say anything about the coming year")
         res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be given for {ctx.subject}: {why}")
-        out.update(ok=False, results=res, markdown=res.reason + ".")
+        out.update(ok=False, results=res, markdown=res.reason[:1].upper() + res.reason[1:] + ".")
         return out
     try:
         paths = _paths(final, until, within, ahead, share_method, use_ytd, n)
@@ -138,7 +138,7 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
         paths = prt.calibrate_paths(paths, calib, within, ahead)
     except ValueError as exc:
         res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be estimated for {ctx.subject}: {exc}")
-        out.update(ok=False, results=res, markdown=res.reason + ".")
+        out.update(ok=False, results=res, markdown=res.reason[:1].upper() + res.reason[1:] + ".")
         return out
     annual = paths.annual_table()
     ytd = paths.ytd_table()
