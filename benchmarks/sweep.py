@@ -43,7 +43,7 @@ vary:
 
 def cheap(n_horizons: int) -> str:
     return f"""name: mem{4 * 2 * 2 * n_horizons}
-base: {{start_year: 2015, models: [naive, drift, mean_growth], min_train: 3}}
+base: {{start_year: 2015, models: [naive, drift, mean_growth]}}
 vary:
   entity: [Horgos port, Alashankou port, Torugart port, Xinjiang land ports]
   flow: [total, exports]
