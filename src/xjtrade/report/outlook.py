@@ -326,5 +326,8 @@ def track_chart(track: pd.DataFrame, currency: str, title: str, source: str):
         ax.scatter(g["date"], g["point"], color=c, s=12, zorder=3, label=f"total {period}")
         ax.axhline(g["actual"].iloc[0], color=c, ls=":", lw=1)
     ax.legend(frameon=False, fontsize=7, ncol=2, loc="upper left")
+    import matplotlib.dates as mdates
+    ax.xaxis.set_major_locator(mdates.YearLocator())         # one label a year: dates never collide
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     xf.thousands(ax)
     return xf.finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit, xlabel="date of the forecast")
