@@ -316,7 +316,8 @@ def sweep_cmd(grid_file: Path, scheduler: str | None, n_workers: int | None) -> 
         raise click.ClickException(f"{exc}\nNothing was run.") from None
     except ConnectionError as exc:
         raise click.ClickException(str(exc)) from None
-    if hasattr(report, "series"):   # an evaluation grid
+    from xjtrade.sweep.evaluation import EvaluationReport
+    if isinstance(report, EvaluationReport):
         click.echo(f"evaluation '{report.grid}': {report.series} series ({report.computed} computed from "
                    f"{report.tasks} vintage tasks, {report.cached} from the cache, {len(report.failed)} vintage(s) "
                    f"failed) in {report.seconds:.1f} s")

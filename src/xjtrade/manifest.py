@@ -59,6 +59,11 @@ def build_time(root: Path) -> str:
     return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def build_date(built: str) -> str | None:
+    """The date part of a :func:`build_time` (None when unknown)."""
+    return built[:10] if built != "unknown" else None
+
+
 def make_manifest(root: Path, params: dict, inputs: dict[str, str], data_summary: dict | None = None) -> dict:
     built = build_time(root)
     return {
@@ -68,6 +73,6 @@ def make_manifest(root: Path, params: dict, inputs: dict[str, str], data_summary
         "versions": versions(),
         "git_commit": git_commit(root),
         "build_time": built,
-        "build_date": built[:10] if built != "unknown" else None,
+        "build_date": build_date(built),
         "data_latest_source": (data_summary or {}).get("last_published"),
     }

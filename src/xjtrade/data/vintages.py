@@ -57,13 +57,12 @@ def _evidence_to_json(ev) -> dict:
 
 
 def _evidence_from_json(d: dict):
-    year_ids = {int(y): i for y, i in d["year_ids"]}
     return Evidence(annual={int(y): float(v) for y, v in d["annual"]},
                     annual_ids={int(y): i for y, i in d["annual_ids"]},
                     annual_origin={int(y): o for y, o in d["annual_origin"]},
                     ytd={(int(y), int(m)): float(v) for y, m, v in d["ytd"]},
                     ytd_ids={(int(y), int(m)): i for y, m, i in d["ytd_ids"]},
-                    year_ids=year_ids, published=d["published"])
+                    year_ids={int(y): i for y, i in d["year_ids"]}, published=d["published"])
 
 
 def _digest(sub, raw) -> str:
@@ -113,7 +112,8 @@ def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World
         if cache_dir is None:
             continue
         # one cleaning serves every flow and currency of the entity and partner: all are stored
-        for fl, cur in [(fl, cur) for fl in ("total", "exports", "imports") for cur in CURRENCIES] + [(flow, currency)]:
+        for fl, cur in dict.fromkeys([(flow, currency)] + [(fl, cur) for fl in ("total", "exports", "imports")
+                                                           for cur in CURRENCIES]):
             ev = out[d] if (fl, cur) == (flow, currency) else evidence(figures, entity, fl, partner, cur)
             target = path(d, fl, cur)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -121,8 +121,3 @@ def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World
             tmp.write_text(json.dumps(_evidence_to_json(ev)))
             tmp.replace(target)
     return {d: out[d] for d in dates}
-
-
-def _one_vintage(args):
-    sub, d, entity, flow, partner, currency = args
-    return evidence(clean(sub, as_of=d).figures, entity, flow, partner, currency)

@@ -87,24 +87,34 @@ def store_frame(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+def evaluation_plan(ctx, raw, cache_root: Path | None) -> dict:
+    """What the evaluation of the run's series reads (its series, the final evidence whose later
+    figures are the actuals, the run's date, the release dates up to it) and the path of its frame
+    in the cache at `cache_root` (None without a cache).  The forecast notebook and ``xjtrade
+    sweep`` of an evaluation grid both use it, so they store and find frames under the same key."""
+    p = ctx.params
+    series = (p.entity, p.flow, p.partner, p.currency)
+    as_of = _as_of(ctx)
+    final = evidence(ctx.figures, *series)
+    dates = vintages.release_dates(ctx.figures, p.entity, p.flow, p.partner, until=as_of)
+    path = None
+    if cache_root is not None:
+        vkey = vintages.vintages_key(raw, dates, *series)
+        path = frame_path(cache_root, evaluation_key(vkey, final, p.models))
+    return {"series": series, "final": final, "as_of": as_of, "dates": dates, "path": path}
+
+
 def evaluation(ctx, raw=None, cache_dir=None) -> dict:
     """The pseudo-real-time evaluation of the run's series (vintages up to the run's date), read
     from the project's cache when ``xjtrade sweep`` or an earlier run computed the same one."""
-    p = ctx.params
-    as_of = _as_of(ctx)
     if raw is None:
         raw, cache_dir = _raw_and_cache()
-    final = evidence(ctx.figures, p.entity, p.flow, p.partner, p.currency)
-    dates = vintages.release_dates(ctx.figures, p.entity, p.flow, p.partner, until=as_of)
-    path = None
-    if cache_dir is not None:
-        vkey = vintages.vintages_key(raw, dates, p.entity, p.flow, p.partner, p.currency)
-        path = frame_path(Path(cache_dir).parent, evaluation_key(vkey, final, p.models))
-        if path.is_file():
-            return {"frame": pd.read_parquet(path), "final": final, "as_of": as_of, "dates": dates,
-                    "cached": True}
-    vint = vintages.vintage_evidence(raw, dates, p.entity, p.flow, p.partner, p.currency, cache_dir=cache_dir)
-    frame = prt.evaluate(vint, final, models=p.models, latent=latent_paths)
+    plan = evaluation_plan(ctx, raw, Path(cache_dir).parent if cache_dir is not None else None)
+    final, as_of, dates, path = plan["final"], plan["as_of"], plan["dates"], plan["path"]
+    if path is not None and path.is_file():
+        return {"frame": pd.read_parquet(path), "final": final, "as_of": as_of, "dates": dates, "cached": True}
+    vint = vintages.vintage_evidence(raw, dates, *plan["series"], cache_dir=cache_dir)
+    frame = prt.evaluate(vint, final, models=ctx.params.models, latent=latent_paths)
     if path is not None:
         frame = store_frame(frame, path)
     return {"frame": frame, "final": final, "as_of": as_of, "dates": dates, "cached": False}

@@ -213,19 +213,13 @@ def write_evaluation_page(out: Path, grid, tabs: dict, failed: list) -> Path:
     return path
 
 
-def built_date(root: Path) -> str | None:
-    """The build date as the manifests give it (SOURCE_DATE_EPOCH, else the last commit, else now)."""
-    from xjtrade.manifest import build_time
-    t = build_time(root)
-    return t[:10] if t != "unknown" else None
-
-
-def write_meta(out: Path, grid, build_date: str | None) -> Path:
+def write_meta(out: Path, grid, root: Path) -> Path:
     """edition.json: what the main site's list of editions shows of this comparison (title, kind,
-    number of scenarios, what varies, build date)."""
+    number of scenarios, what varies, build date as the manifests give it)."""
     import json
+    from xjtrade.manifest import build_date, build_time
     path = out / "edition.json"
     path.write_text(json.dumps({"title": grid.title, "kind": grid.kind, "scenarios": len(grid.scenarios),
-                                "varying": list(grid.varying), "build_date": build_date},
+                                "varying": list(grid.varying), "build_date": build_date(build_time(root))},
                                indent=1) + "\n", encoding="utf-8")
     return path

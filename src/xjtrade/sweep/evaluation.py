@@ -50,36 +50,28 @@ def draw_task(date: str, *, raw, final, series: tuple, models: tuple, n: int, ca
         return ev, prt.draw_vintage(date, ev, final, latent=latent_paths, fit_cache={}, n=n, models=models)
 
 
-def series_inputs(params, latest) -> dict:
-    """What the evaluation of one series needs, as the build's forecast notebook computes it: the
-    run's figures (cut at `as_of` when given), the final evidence, the run's date and the release dates."""
-    from xjtrade.data import clean, vintages
-    from xjtrade.data.estimates import evidence
+def series_inputs(params, latest, cache_root: Path | None = None) -> dict:
+    """The evaluation plan of one series as the build's forecast notebook makes it
+    (:func:`xjtrade.report.outlook.evaluation_plan`), from the run's figures (cut at `as_of` when given)."""
+    from xjtrade.data import clean
     from xjtrade.report import outlook as xo
     from xjtrade.report.scenario import context
     figures, issues = latest.figures, latest.issues
     if params.as_of:
         cleaned = clean.clean(latest.raw, as_of=params.as_of.isoformat())
         figures, issues = cleaned.figures, cleaned.issues
-    ctx = context(params, figures, issues, latest.raw.sources)
-    series = (params.entity, params.flow, params.partner, params.currency)
-    as_of = xo._as_of(ctx)
-    final = evidence(figures, *series)
-    dates = vintages.release_dates(figures, params.entity, params.flow, params.partner, until=as_of)
-    return {"series": series, "final": final, "as_of": as_of, "dates": dates}
+    return xo.evaluation_plan(context(params, figures, issues, latest.raw.sources), latest.raw, cache_root)
 
 
 def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=print) -> tuple:
     """(frame or None, "cached" / "computed" / "failed", failures): one series' evaluation, its
     vintages drawn on the cluster behind `client`."""
-    from xjtrade.data import vintages
     from xjtrade.report import outlook as xo
     from xjtrade.stats import pseudo_real_time as prt
     from xjtrade.sweep.cluster import run_tasks
     import pandas as pd
-    inp = series_inputs(params, latest)
-    vkey = vintages.vintages_key(latest.raw, inp["dates"], *inp["series"])
-    path = xo.frame_path(cache_root, xo.evaluation_key(vkey, inp["final"], params.models))
+    inp = series_inputs(params, latest, cache_root)
+    path = inp["path"]
     if path.is_file():
         return pd.read_parquet(path), "cached", []
     drawn, evs, failures = {}, {}, []
@@ -158,7 +150,7 @@ def write_evaluation(project: Project, grid, frames: list, failed: list) -> Path
         pd.DataFrame(failed, columns=["scenario", "vintage", "error", "traceback"]).to_csv(
             out / "failures.csv", index=False, lineterminator="\n")
         edition.write_evaluation_page(out, grid, tabs, failed)
-        edition.write_meta(out, grid, edition.built_date(project.root))
+        edition.write_meta(out, grid, project.root)
     return final
 
 

@@ -217,7 +217,7 @@ def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport,
         df.to_csv(out / "results.csv", index=False, float_format="%.6g", lineterminator="\n")
         failures.to_csv(out / "failures.csv", index=False, lineterminator="\n")
         edition.write_edition(out, grid, df, failures)
-        edition.write_meta(out, grid, edition.built_date(project.root))
+        edition.write_meta(out, grid, project.root)
     return final
 
 
