@@ -6,7 +6,7 @@
   memory    peak client memory (RSS and tracemalloc peak) of sweeps of 16 and of 160 cheap scenarios,
             each in a fresh process, on the local cluster, results and comparison page written
 
-Run from the project root:  .venv/bin/python benchmarks/sweep.py [--skip-build]
+Run from the project root:  .venv/bin/python benchmarks/sweep.py [--skip-build] [--only PART ...]
 Everything happens in a temporary copy of the project; the result cache is emptied before each run.
 BLAS libraries are limited to one thread here, as dask does in its worker processes.
 Targets (issue 12): cluster >= 1.7x faster than serial on 2 cores; client memory for 160 scenarios
@@ -41,15 +41,16 @@ vary:
   as_of: [null, 2023-12-31, 2023-06-30, 2022-12-31]
 """
 
-def cheap(n_horizons: int) -> str:
-    return f"""name: mem{4 * 2 * 2 * n_horizons}
+def cheap(n: int) -> str:
+    """A grid of n cheap scenarios (16 or 160): ports x flows x currencies, times horizons x vintages."""
+    more = {16: "", 160: "  horizon: [1, 2, 3, 4, 5]\n  as_of: [null, 2023-12-31]\n"}[n]
+    return f"""name: mem{n}
 base: {{start_year: 2015, models: [naive, drift, mean_growth]}}
 vary:
   entity: [Horgos port, Alashankou port, Torugart port, Xinjiang land ports]
   flow: [total, exports]
   currency: [CNY, USD]
-  horizon: {list(range(1, n_horizons + 1))}
-"""
+{more}"""
 
 
 def _quiet(msg: str) -> None:
@@ -92,15 +93,15 @@ def evaluation_bench(project) -> tuple[float, float, int]:
     return t_serial, t_par, int(serial["vintage"].nunique())
 
 
-def memory_child(root: Path, n_horizons: int) -> None:
+def memory_child(root: Path, n: int) -> None:
     """In a fresh process: run a cheap grid on the local cluster, print peak client memory."""
     import resource
     import tracemalloc
     from xjtrade.project import Project
     from xjtrade.sweep.runner import run_sweep
     project = Project(root)
-    grid = root / f"mem{n_horizons}.yaml"
-    grid.write_text(cheap(n_horizons))
+    grid = root / f"mem{n}.yaml"
+    grid.write_text(cheap(n))
     shutil.rmtree(project.cache / "sweep", ignore_errors=True)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
@@ -112,14 +113,22 @@ def memory_child(root: Path, n_horizons: int) -> None:
                       "rss_before_mb": base / 1024, "tracemalloc_peak_mb": peak / 2**20}))
 
 
+PARTS = ("speed", "evaluation", "build", "memory")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-build", action="store_true", help="Do not time a cold `xjtrade build`.")
+    ap.add_argument("--only", action="append", choices=PARTS, help="Run only this part (repeatable; "
+                    "build needs speed, which is then run too).")
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory_child:
         return memory_child(args.root, args.memory_child)
+    parts = set(args.only or PARTS) - ({"build"} if args.skip_build else set())
+    if "build" in parts:
+        parts.add("speed")
 
     from xjtrade.project import Project, copy_project
     from xjtrade.sweep import runner
@@ -132,30 +141,32 @@ def main() -> None:
         print(f"benchmark of xjtrade sweep, {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f} (the machine is shared)")
 
-        clear(project)
-        t0 = time.perf_counter()
-        serial = runner.run_sweep(project, grid, serial=True, publish=False, log=_quiet)
-        t_serial = time.perf_counter() - t0
-        clear(project)
-        t0 = time.perf_counter()
-        par = runner.run_sweep(project, grid, n_workers=2, publish=False, log=_quiet)
-        t_par = time.perf_counter() - t0
-        assert not serial.failed and not par.failed, (serial.failed, par.failed)
-        n = serial.scenarios
-        print(f"\n{n} scenarios (Xinjiang x 2 flows x 2 currencies x 4 vintages; ARIMA order chosen once)")
-        print(f"  {'serial, one process':32s} {t_serial:8.1f} s   {t_serial / n:6.2f} s/scenario")
-        print(f"  {'LocalCluster, 2 workers':32s} {t_par:8.1f} s   {t_par / n:6.2f} s/scenario   "
-              f"speed-up {t_serial / t_par:.2f}x (target >= 1.7x)")
-        print(f"  load average after: {os.getloadavg()[0]:.1f}")
+        if "speed" in parts:
+            clear(project)
+            t0 = time.perf_counter()
+            serial = runner.run_sweep(project, grid, serial=True, publish=False, log=_quiet)
+            t_serial = time.perf_counter() - t0
+            clear(project)
+            t0 = time.perf_counter()
+            par = runner.run_sweep(project, grid, n_workers=2, publish=False, log=_quiet)
+            t_par = time.perf_counter() - t0
+            assert not serial.failed and not par.failed, (serial.failed, par.failed)
+            n = serial.scenarios
+            print(f"\n{n} scenarios (Xinjiang x 2 flows x 2 currencies x 4 vintages; ARIMA order chosen once)")
+            print(f"  {'serial, one process':32s} {t_serial:8.1f} s   {t_serial / n:6.2f} s/scenario")
+            print(f"  {'LocalCluster, 2 workers':32s} {t_par:8.1f} s   {t_par / n:6.2f} s/scenario   "
+                  f"speed-up {t_serial / t_par:.2f}x (target >= 1.7x)")
+            print(f"  load average after: {os.getloadavg()[0]:.1f}")
 
-        # the pseudo-real-time evaluation of the default series: every release date since 2019 x every
-        # model x every horizon, serial in this process vs one task per vintage on the cluster
-        t_ev_serial, t_ev_par, n_vint = evaluation_bench(project)
-        print(f"\nthe forecast evaluation of the default series ({n_vint} vintages x models x horizons)")
-        print(f"  {'serial, one process':32s} {t_ev_serial:8.1f} s")
-        print(f"  {'LocalCluster, 2 workers':32s} {t_ev_par:8.1f} s   speed-up {t_ev_serial / t_ev_par:.2f}x")
+        if "evaluation" in parts:
+            # the pseudo-real-time evaluation of the default series: every release date since 2019 x every
+            # model x every horizon, serial in this process vs one task per vintage on the cluster
+            t_ev_serial, t_ev_par, n_vint = evaluation_bench(project)
+            print(f"\nthe forecast evaluation of the default series ({n_vint} vintages x models x horizons)")
+            print(f"  {'serial, one process':32s} {t_ev_serial:8.1f} s")
+            print(f"  {'LocalCluster, 2 workers':32s} {t_ev_par:8.1f} s   speed-up {t_ev_serial / t_ev_par:.2f}x")
 
-        if not args.skip_build:
+        if "build" in parts:
             from xjtrade.sweep.grid import load_grid
             first = load_grid(grid).scenarios[0].params
             pfile = root / "params" / "bench-one.yaml"
@@ -170,9 +181,11 @@ def main() -> None:
                   f"a scenario in the sweep costs {t_serial / n:.2f} s serial, {t_par / n:.2f} s on 2 workers "
                   f"({t_build / (t_par / n):.0f}x less than a build)")
 
+        if "memory" not in parts:
+            return
         print("\npeak client memory (fresh process each; local cluster of 2; results and page written)")
         mem = {}
-        for nh in (1, 10):
+        for nh in (16, 160):
             out = subprocess.run([sys.executable, __file__, "--memory-child", str(nh), "--root", str(root)],
                                  capture_output=True, text=True, timeout=3600)
             if out.returncode != 0:
@@ -181,8 +194,8 @@ def main() -> None:
             m = mem[nh]
             print(f"  {m['scenarios']:4d} scenarios: RSS peak {m['rss_peak_mb']:7.1f} MB, tracemalloc peak "
                   f"{m['tracemalloc_peak_mb']:6.1f} MB, {m['seconds']:.1f} s, {m['failed']} failed")
-        print(f"  160 vs 16: RSS x{mem[10]['rss_peak_mb'] / mem[1]['rss_peak_mb']:.2f}, tracemalloc "
-              f"x{mem[10]['tracemalloc_peak_mb'] / mem[1]['tracemalloc_peak_mb']:.2f} (target < 2x)")
+        print(f"  160 vs 16: RSS x{mem[160]['rss_peak_mb'] / mem[16]['rss_peak_mb']:.2f}, tracemalloc "
+              f"x{mem[160]['tracemalloc_peak_mb'] / mem[16]['tracemalloc_peak_mb']:.2f} (target < 2x)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

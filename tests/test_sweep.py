@@ -172,6 +172,44 @@ def test_local_cluster_runs_the_rest_when_one_scenario_fails(project_copy, monke
     assert again.exit_code == 1 and "(0 computed, 3 from the cache, 1 failed)" in again.output
 
 
+def _worker_settings() -> dict:
+    """What a worker process runs with (run on each worker by `client.run`)."""
+    import os
+    import dask
+    return {"MALLOC_TRIM_THRESHOLD_": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "profile": dask.config.get("distributed.worker.profile.enabled"),
+            "tick": dask.config.get("distributed.admin.tick.interval")}
+
+
+WANTED = {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1", "profile": False, "tick": "1s"}
+
+
+def test_local_cluster_workers_get_the_settings_for_numerical_tasks():
+    """No MALLOC_TRIM_THRESHOLD_ (it turns off glibc's adaptive mmap threshold: 7x the page faults),
+    one BLAS thread, no stack profiler, a slow event-loop tick; and this process's environment is
+    left as it was (the nanny writes its environment into the process that starts it)."""
+    import cloudpickle
+    from xjtrade.sweep.cluster import connect
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    before = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    with connect(n_workers=1) as client:
+        got = list(client.run(_worker_settings).values())
+    assert got == [WANTED]
+    assert os.environ.get("MALLOC_TRIM_THRESHOLD_") == before
+
+
+def test_readme_gives_hand_started_workers_the_same_settings():
+    import re
+    import shlex
+    from xjtrade.sweep.cluster import worker_environment
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index(".venv/bin/dask scheduler"):readme.index(".venv/bin/dask worker")]
+    exported = dict(w.split("=", 1) for w in shlex.split(re.sub(r"\\\n", " ", block), comments=True)
+                    if w.startswith("DASK_"))
+    assert exported == worker_environment()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -197,9 +235,10 @@ def test_external_scheduler_and_worker(project_copy, tmp_path):
     procs = [subprocess.Popen([str(dask_cli), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], stdout=logs[0], stderr=subprocess.STDOUT, env=env)]
     try:
+        from xjtrade.sweep.cluster import worker_environment
         procs.append(subprocess.Popen([str(dask_cli), "worker", address, "--nworkers", "1", "--nthreads", "1",
                                        "--no-dashboard", "--host", "127.0.0.1"],
-                                      stdout=logs[1], stderr=subprocess.STDOUT, env=env))
+                                      stdout=logs[1], stderr=subprocess.STDOUT, env={**env, **worker_environment()}))
         from dask.distributed import Client
         deadline = time.monotonic() + 120
         client = None
@@ -212,6 +251,10 @@ def test_external_scheduler_and_worker(project_copy, tmp_path):
                 time.sleep(1)
         try:
             client.wait_for_workers(1, timeout=120)
+            import cloudpickle
+            cloudpickle.register_pickle_by_value(sys.modules[__name__])
+            # the README's environment gives a hand-started worker the local cluster's settings
+            assert list(client.run(_worker_settings).values()) == [WANTED]
             from xjtrade.sweep import run_tasks
             import math
             got = dict(run_tasks(math.sqrt, [4.0, 9.0, -1.0, 16.0], client=client))

@@ -25,6 +25,35 @@ class Outcome:
     traceback: str = ""
 
 
+# Settings of the local cluster's workers, for long CPU-bound tasks (benchmarks/sweep.py measures them):
+# * no MALLOC_TRIM_THRESHOLD_ (dask sets 65536 by default): setting it at all turns off glibc's dynamic
+#   mmap threshold, so every array over 128 KiB is a fresh mmap; a scenario then took 7x the page
+#   faults and about 20 % more time than in a plain process.  The BLAS thread limits are kept.
+# * no statistical profiler sampling the task's stack every 10 ms, and the event loop's lag check
+#   once a second instead of every 20 ms: both take the GIL from the computing thread.
+# Workers started by hand (`dask worker`, for --scheduler) are given the same settings through the
+# DASK_* environment variables of `worker_environment()` (printed in the README).
+WORKER_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,   # None: not set (dask's rule)
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+}
+
+ENVIRON = "distributed.nanny.pre-spawn-environ"   # its keys are names of environment variables
+
+
+def worker_environment() -> dict[str, str]:
+    """WORKER_CONFIG as the DASK_* environment variables of a `dask worker` started by hand.  Dask
+    lower-cases the names of such variables, so the nanny's environment goes as one dict literal."""
+    def name(key: str) -> str:
+        return "DASK_" + key.upper().replace(".", "__").replace("-", "_")
+    env = {name(k): str(v) for k, v in WORKER_CONFIG.items() if not k.startswith(ENVIRON + ".")}
+    environ = {k[len(ENVIRON) + 1:]: v for k, v in WORKER_CONFIG.items() if k.startswith(ENVIRON + ".")}
+    if environ:
+        env[name(ENVIRON)] = repr(environ)
+    return env
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -48,10 +77,12 @@ def connect(scheduler: str | None = None, n_workers: int | None = None, log=None
         finally:
             client.close()
         return
+    import dask
     n = n_workers or default_workers()
     # dashboard and HTTP server on any free port: several sweeps may run side by side
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=40)
+    with dask.config.set(WORKER_CONFIG):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               silence_logs=40)
     client = Client(cluster)
     say(f"started a local cluster: {n} worker processes, 1 thread each")
     try:

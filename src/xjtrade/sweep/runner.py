@@ -125,11 +125,13 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
 
     if pending and serial:
         vintages: dict = {}
-        for done, sc in enumerate(pending, start=1):
+        # grouped by vintage, so each is cleaned once and only one is held at a time
+        by_vintage = sorted(pending, key=lambda sc: sc.params.as_of.isoformat() if sc.params.as_of else "")
+        for done, sc in enumerate(by_vintage, start=1):
             as_of = sc.params.as_of.isoformat() if sc.params.as_of else None
             try:
                 if as_of not in vintages:
-                    vintages.clear()  # one vintage in memory at a time (pending is ordered by grid)
+                    vintages.clear()
                     vintages[as_of] = (latest.figures, latest.issues, latest.raw.sources, latest.raw) if as_of is None \
                         else prepare_vintage(latest.raw, as_of)
                 result = SCENARIO_TASK(sc.params.model_dump_json(), vintages[as_of], cache_dir)
