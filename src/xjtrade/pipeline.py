@@ -86,8 +86,9 @@ def code_hashes(package: Path | None = None) -> dict[str, str]:
     return {
         "data": _key(mf.sha256_tree(pkg / "data"), sha256_file(pkg / "project.py"), sha256_file(pkg / "errors.py")),
         "analysis": _key(mf.sha256_tree(pkg / "stats"),
-                         mf.sha256_tree(pkg / "report", exclude=("render", "publish.py"))),
-        "render": _key(mf.sha256_tree(pkg / "report" / "render"), sha256_file(pkg / "report" / "publish.py")),
+                         mf.sha256_tree(pkg / "report", exclude=("render", "publish.py", "editions.py"))),
+        "render": _key(mf.sha256_tree(pkg / "report" / "render"), sha256_file(pkg / "report" / "publish.py"),
+                       sha256_file(pkg / "report" / "editions.py")),
     }
 
 
@@ -301,8 +302,10 @@ def check_run(project: Project, params: RunParams, keys: Keys, notebooks: list[P
 def render_step(project: Project, params: RunParams, keys: Keys, notebooks: list[Path], engine: str = "auto",
                 force: bool = False, log=print) -> bool:
     """reports/runs/<name>/ -> reports/<name>/; False when up to date."""
+    from xjtrade.report.editions import editions_key
     run_rec = check_run(project, params, keys, notebooks)
-    key = keys.render(run_rec["outputs"])
+    # the front page lists the editions beside this one: a new or changed one is a reason to render again
+    key = keys.render({**run_rec["outputs"], "(editions beside it)": editions_key(project, params.name)})
     path = record_path(project, "render", params.name)
     rec = _load(path)
     final = project.reports / params.name

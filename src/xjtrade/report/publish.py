@@ -26,6 +26,7 @@ from xjtrade.project import staged_dir
 from xjtrade.data.clean import Tolerance
 from xjtrade.project import Project
 from xjtrade.report import interactive, wording
+from xjtrade.report.editions import editions
 from xjtrade.report.counts import counts
 from xjtrade.textsafe import md_escape, url_problem
 
@@ -359,41 +360,6 @@ def about_page(manifest: dict) -> str:
     lines += [f"| {md_escape(k)} | {md_escape(v)} |" for k, v in zip(t["about_versions"]["package"], t["about_versions"]["version"])]
     lines += _csv_note("about_versions")
     return "\n".join(lines) + "\n"
-
-
-def editions(project: Project, name: str) -> list[dict]:
-    """Scenario editions built beside this one (reports/<other>/manifest.json), with what they change."""
-    out = []
-    if not project.reports.is_dir():
-        return out
-    for m in sorted(project.reports.glob("*/manifest.json")):
-        other = m.parent.name
-        if other == name or other.startswith(".") or other == "runs":
-            continue
-        try:
-            man = json.loads(m.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        par = man.get("parameters") or {}
-        base = {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY", "as_of": None}
-        changes = [f"{k} {wording.join_words(v) if isinstance(v, list) else v}" for k, v in par.items()
-                   if k in ("entity", "flow", "partner", "currency", "start_year", "end_year", "as_of", "horizon")
-                   and (k not in base or v != base[k])]
-        out.append({"name": other, "title": par.get("title") or other, "changes": "; ".join(changes),
-                    "as_of": par.get("as_of"), "build_date": man.get("build_date"),
-                    "parameters": par, "link": f"../../{other}/site/index.html"})
-    for m in sorted((project.reports / "sweeps").glob("*/edition.json")):
-        try:   # comparison editions of `xjtrade sweep` (reports/sweeps/<grid>/)
-            man = json.loads(m.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        kind = "models evaluated" if man.get("kind") == "evaluation" else "scenarios compared"
-        out.append({"name": f"sweeps/{m.parent.name}", "title": str(man.get("title") or m.parent.name),
-                    "changes": f"{kind}: {man.get('scenarios', '?')} varying "
-                               f"{wording.join_words(man.get('varying') or []) or 'nothing'}",
-                    "as_of": None, "build_date": man.get("build_date"), "parameters": {},
-                    "link": f"../../sweeps/{m.parent.name}/index.html"})
-    return out
 
 
 # Said on the front page only when the engine that makes the site links each notebook from its chapter

@@ -1,0 +1,60 @@
+"""The editions built beside a report: scenario builds (``reports/<name>/manifest.json``) and sweep
+comparisons (``reports/sweeps/<grid>/edition.json``), as listed on a report's front page.
+
+:func:`editions_key` is the part of the render step's key that depends on them, so a report is
+rendered again when an edition beside it appears, goes or changes what the list shows.  Only the
+listed fields enter the key (not the whole manifest), so two editions that list each other do not
+make each other stale in turn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from xjtrade.project import Project
+from xjtrade.report import wording
+
+# the columns of the list on the front page and in tables/editions.csv
+LISTED = ("name", "title", "changes", "as_of", "build_date", "link")
+
+
+def editions(project: Project, name: str) -> list[dict]:
+    """Scenario editions built beside this one (reports/<other>/manifest.json), with what they change."""
+    out = []
+    if not project.reports.is_dir():
+        return out
+    for m in sorted(project.reports.glob("*/manifest.json")):
+        other = m.parent.name
+        if other == name or other.startswith(".") or other == "runs":
+            continue
+        try:
+            man = json.loads(m.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        par = man.get("parameters") or {}
+        base = {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY", "as_of": None}
+        changes = [f"{k} {wording.join_words(v) if isinstance(v, list) else v}" for k, v in par.items()
+                   if k in ("entity", "flow", "partner", "currency", "start_year", "end_year", "as_of", "horizon")
+                   and (k not in base or v != base[k])]
+        out.append({"name": other, "title": par.get("title") or other, "changes": "; ".join(changes),
+                    "as_of": par.get("as_of"), "build_date": man.get("build_date"),
+                    "parameters": par, "link": f"../../{other}/site/index.html"})
+    for m in sorted((project.reports / "sweeps").glob("*/edition.json")):
+        try:   # comparison editions of `xjtrade sweep` (reports/sweeps/<grid>/)
+            man = json.loads(m.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        kind = "models evaluated" if man.get("kind") == "evaluation" else "scenarios compared"
+        out.append({"name": f"sweeps/{m.parent.name}", "title": str(man.get("title") or m.parent.name),
+                    "changes": f"{kind}: {man.get('scenarios', '?')} varying "
+                               f"{wording.join_words(man.get('varying') or []) or 'nothing'}",
+                    "as_of": None, "build_date": man.get("build_date"), "parameters": {},
+                    "link": f"../../sweeps/{m.parent.name}/index.html"})
+    return out
+
+
+def editions_key(project: Project, name: str) -> str:
+    """A digest of what the front page of report `name` lists as other editions."""
+    listed = [{k: e.get(k) for k in LISTED} for e in editions(project, name)]
+    return hashlib.sha256(json.dumps(listed, sort_keys=True, default=str).encode("utf-8")).hexdigest()
