@@ -148,6 +148,17 @@ def shares_chart(shares: pd.DataFrame, title: str, source: str):
 EVENTS = {2020: "2020: border crossings closed (COVID-19)"}
 
 
+HEADROOM = 1.12   # the axis top over the highest point or 80 % bound drawn
+
+
+def note_cut_bands(ax, cut: list[tuple[int, object, float]], top: float) -> None:
+    """Write the top of each interval band `(year, level, upper bound)` that the axis (up to `top`)
+    cuts, inside the plot at its edge, left of the band."""
+    for year, lvl, hi in cut:
+        ax.annotate(f"{lvl}% interval of {year} up to {hi:,.0f} \u2191", (year, top), xytext=(-4, -3),
+                    textcoords="offset points", fontsize=7, color="#444444", ha="right", va="top")
+
+
 def headline(history: pd.DataFrame, currency: str, title: str, source: str, outlook: dict | None = None,
              events: dict[int, str] | None = None, surge: tuple[int, float] | None = None,
              estimated: pd.DataFrame | None = None):
@@ -181,7 +192,7 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
         iv80 = outlook["intervals"].get(80) or outlook["intervals"].get("80")
         if iv80:
             top = max(top, max(hi for _, hi in iv80))
-        top *= 1.12
+        top *= HEADROOM
         for i, lvl in enumerate(sorted(outlook["intervals"], key=int, reverse=True)):
             iv = outlook["intervals"][lvl]
             ax.fill_between([last["year"]] + years, [last["value"]] + [lo for lo, _ in iv],
@@ -190,9 +201,7 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
             cut += [(y, lvl, hi) for y, (_, hi) in zip(years, iv) if hi > top]
         ax.plot([last["year"]] + years, [last["value"]] + mean, "--", color=PALETTE[1], linewidth=1.8)
         ax.plot(years, mean, "D", color=PALETTE[1], label="outlook (estimate)")
-    for year, lvl, hi in cut:   # inside the plot, left of the cut band
-        ax.annotate(f"{lvl}% interval of {year} up to {hi:,.0f} \u2191", (year, top), xytext=(-4, -3),
-                    textcoords="offset points", fontsize=7, color="#444444", ha="right", va="top")
+    note_cut_bands(ax, cut, top)
     lo, hi = (int(h["year"].min()), int(h["year"].max())) if len(h) else (0, 0)
     for year, text in (events or {}).items():
         if lo < year < hi + 1:

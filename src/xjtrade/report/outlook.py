@@ -314,6 +314,12 @@ def outlook_chart(est: pd.DataFrame, annual: pd.DataFrame, currency: str, title:
     ax.fill_between(annual["year"], annual["lo95"], annual["hi95"], color=xf.PALETTE[1], alpha=0.2, label="95%")
     ax.fill_between(annual["year"], annual["lo80"], annual["hi80"], color=xf.PALETTE[1], alpha=0.35, label="80%")
     ax.plot(annual["year"], annual["point"], "o--", color=xf.PALETTE[1], label="outlook")
+    # the axis is scaled to the data and the 80 % bands; a 95 % band beyond it is cut, its top written
+    top = xf.HEADROOM * max([float(v) for v in est["value"]] + [float(v) for v in annual["hi80"]] + [0.0])
+    if top > 0:
+        xf.note_cut_bands(ax, [(int(y), 95, float(hi)) for y, hi in zip(annual["year"], annual["hi95"])
+                               if hi > top], top)
+        ax.set_ylim(0, top)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     xf.integer_years(ax)
     xf.thousands(ax)
