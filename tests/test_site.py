@@ -217,3 +217,35 @@ def test_data_package_published(built):
     _, out, _ = built
     report = frictionless.validate(str(out / "site" / "data" / "datapackage.json"))
     assert report.valid
+
+
+TABLE_BOXES = """() => Array.from(document.querySelectorAll('.table-scroll')).map(d => {
+  const t = d.querySelector('table');
+  const prose = Array.from(t.querySelectorAll('td.prose')).map(c => c.getBoundingClientRect().width);
+  return {id: t.id, columns: t.rows[0].cells.length, scrolls: d.scrollWidth > d.clientWidth + 1,
+          narrowest_prose: prose.length ? Math.min(...prose) : null,
+          nowrap_numbers: Array.from(t.querySelectorAll('td[style*="right"]')).every(c =>
+            getComputedStyle(c).whiteSpace === 'nowrap')};
+})"""
+
+
+def test_tables_fit_their_box_where_they_can_and_prose_wraps_readably(built, chromium_available):
+    """On a desktop screen the outlook table shows all six columns without scrolling (a last column of
+    numbers was once kept 14rem wide and pushed out of view); numbers never wrap; a prose column is
+    never squeezed below 10rem, even on a phone."""
+    _, out, _ = built
+    pages = ["index.html", "notebooks/01-data.html", "notebooks/02-growth.html", "notebooks/03-forecast.html"]
+    with serve_directory(out / "site") as url:
+        desk = _open(url, pages, lambda page, _: page.evaluate(TABLE_BOXES))
+        phone = _open(url, pages, lambda page, _: page.evaluate(TABLE_BOXES), width=390)
+    boxes = {b["id"]: b for b in desk["notebooks/03-forecast.html"]}
+    assert boxes["tbl-outlook"]["columns"] == 6 and not boxes["tbl-outlook"]["scrolls"]
+    growth = {b["id"]: b for b in desk["notebooks/02-growth.html"]}
+    assert not growth["tbl-growth"]["scrolls"] and not growth["tbl-estimates"]["scrolls"]
+    for shown in (desk, phone):
+        for name, tables in shown.items():
+            for b in tables:
+                assert b["nowrap_numbers"], (name, b)
+                assert b["narrowest_prose"] is None or b["narrowest_prose"] >= 160 - 1, (name, b)
+    # the data chapter's issues table has prose (its notes), so it is marked
+    assert any(b["narrowest_prose"] for b in desk["notebooks/01-data.html"] if b["id"] == "tbl-quality")

@@ -155,7 +155,7 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160
     texts = [[_visible(text_of(v)) for v in shown[c]] for c in shown.columns]
     visible = [max([len(_visible(str(c)))] + [len(t) for t in col]) for c, col in zip(shown.columns, texts)]
     # prose (notes, reasons) may take twice the width of a column of ids or numbers
-    prose = [any(len(t) > 30 and " " in t for t in col) for col in texts]
+    prose = [wording.is_prose(col) for col in texts]
     capped = []
     for cell, width, long in zip(cells, visible, prose):
         left, right = cell.strip().startswith(":"), cell.strip().endswith(":")

@@ -27,6 +27,7 @@ from xjtrade.data.clean import Tolerance
 from xjtrade.project import Project
 from xjtrade.report import interactive, wording
 from xjtrade.report.editions import editions
+from xjtrade.report.html_tables import style_tables
 from xjtrade.report.counts import counts
 from xjtrade.textsafe import md_escape, url_problem
 
@@ -589,7 +590,6 @@ def figures_page_html(figures: pd.DataFrame, sources: pd.DataFrame, title: str) 
             + script + "</body></html>\n")
 
 
-_TABLE_OPEN = re.compile(r"<table(?![^>]*id=\"figures-table\")")
 
 
 def finish_site(site: Path, run_dir: Path, results: dict, manifest: dict) -> None:
@@ -630,7 +630,7 @@ def finish_site(site: Path, run_dir: Path, results: dict, manifest: dict) -> Non
         if page.name != "figures.html":
             css = posixpath.relpath("reader.css", posixpath.dirname(page.relative_to(site).as_posix()) or ".")
             html = html.replace("</head>", f'<link rel="stylesheet" href="{css}">\n</head>', 1)
-            html = _TABLE_OPEN.sub('<div class="table-scroll"><table', html).replace("</table>", "</table></div>")
+            html = style_tables(html)
         page.write_text(html, encoding="utf-8")
 
 

@@ -31,6 +31,15 @@ def md_text(text) -> str:
 
 # --- numbers -----------------------------------------------------------------------------------
 
+PROSE_LENGTH = 30   # a column with a cell longer than this, with a space in it, holds prose
+
+
+def is_prose(texts: Iterable[str]) -> bool:
+    """Whether a table column (the visible texts of its cells) holds prose, such as notes or reasons,
+    rather than ids, numbers or short labels: prose may wrap and take a wider column."""
+    return any(len(t) > PROSE_LENGTH and " " in t for t in texts)
+
+
 def is_missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
