@@ -38,8 +38,8 @@ class Counts:
     def sentence(self) -> str:
         """'For Xinjiang: 288 reported figures from 86 sources, 418 derived figures; 2 conflicts
         between sources, 15 warnings and 2 notes.'"""
-        from xjtrade.report.wording import count
-        return (f"{self.scope[:1].upper()}{self.scope[1:]}: {count(self.reported, 'reported figure')} from "
+        from xjtrade.report.wording import capitalised, count
+        return (f"{capitalised(self.scope)}: {count(self.reported, 'reported figure')} from "
                 f"{count(self.sources_used, 'source')}, {count(self.derived, 'derived figure')}; "
                 f"{count(self.conflicts, 'conflict')} between sources, {count(self.warnings, 'warning')} "
                 f"and {count(self.notes, 'note')} in the data-quality table.")

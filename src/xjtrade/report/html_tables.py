@@ -10,6 +10,7 @@ tables' widths (:func:`xjtrade.report.wording.is_prose`); its cells get ``class=
 from __future__ import annotations
 
 import html
+import itertools
 import re
 
 from xjtrade.report.wording import is_prose
@@ -47,7 +48,7 @@ def mark_table(table: str) -> str:
         return table
 
     def row(m: re.Match) -> str:
-        position = iter(range(10**6))
+        position = itertools.count()
         return _CELL.sub(lambda c: f"<td{_with_class(c.group(1), 'prose') if next(position) in prose else c.group(1)}>"
                          f"{c.group(2)}</td>", m.group(0))
     return _ROW.sub(row, table)

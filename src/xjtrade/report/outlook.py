@@ -20,6 +20,7 @@ from xjtrade.data.estimates import annual_estimates, evidence
 from xjtrade.data import vintages
 from xjtrade.stats import pseudo_real_time as prt
 from xjtrade.stats.registry import model_label
+from xjtrade.report.wording import capitalised
 from xjtrade.report.results import Interval, ModelChoice, OutlookResults, Target  # noqa: F401
 from xjtrade.stats.latent_adapter import latent_paths
 from xjtrade.stats.paths import Paths, simulate
@@ -140,7 +141,7 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
                f"its latest figure is for {y_last - 1 if not final.ytd or max(final.ytd)[0] < y_last else y_last}, "
                f"too long before {as_of[:4]} to say anything about the coming year")
         res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be given for {ctx.subject}: {why}")
-        out.update(ok=False, results=res, markdown=res.reason[:1].upper() + res.reason[1:] + ".")
+        out.update(ok=False, results=res, markdown=capitalised(res.reason) + ".")
         return out
     try:
         paths = _paths(final, until, within, ahead, share_method, use_ytd, n)
@@ -148,7 +149,7 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
         paths = prt.calibrate_paths(paths, calib, within, ahead)
     except ValueError as exc:
         res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be estimated for {ctx.subject}: {exc}")
-        out.update(ok=False, results=res, markdown=res.reason[:1].upper() + res.reason[1:] + ".")
+        out.update(ok=False, results=res, markdown=capitalised(res.reason) + ".")
         return out
     annual = paths.annual_table()
     ytd = paths.ytd_table()

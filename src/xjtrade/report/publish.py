@@ -146,7 +146,7 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
     lines = ["---", f"title: {json.dumps(esc(p['title']))}", "---", ""]
     dated = (f"Data as known on **{as_of}**" if as_of else
              f"Data to the latest source, published **{manifest.get('data_latest_source') or (results.data.last_published if results.data else 'n/a')}**")
-    lines += [f"{dated}; edition built {manifest.get('build_date') or 'n/a'}. {esc(subject[:1].upper() + subject[1:])}, "
+    lines += [f"{dated}; edition built {manifest.get('build_date') or 'n/a'}. {esc(wording.capitalised(subject))}, "
               f"in {unit}.", "", "## Main points", ""]
     # level
     points = []
@@ -154,7 +154,7 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
         fid = g.figures.get(str(g.latest_year))
         ref = cite(figures, fid, sources) if fid else ""
         yoy = f", {wording.pct(g.latest_yoy_pct)} on the year before" if g.latest_yoy_pct is not None else ""
-        points.append(f"**Level.** {esc(subject[:1].upper() + subject[1:])} came to **{_fmt(g.latest_value)} {unit}** "
+        points.append(f"**Level.** {esc(wording.capitalised(subject))} came to **{_fmt(g.latest_value)} {unit}** "
                       f"in {g.latest_year}{yoy} {ref}.")
     # growth
     t = g.trend
@@ -187,7 +187,7 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
                       "forecasts chapter shows how they are made and how past outlooks fared." + cov)
     else:
         reason = outlook_reason(results)
-        points.append("**Outlook.** " + (esc(reason[:1].upper() + reason[1:]) + "." if reason else
+        points.append("**Outlook.** " + (esc(wording.capitalised(reason)) + "." if reason else
                                            "No outlook is given for this choice."))
     lines += [f"- {pt}" for pt in points] + [""]
     if headline_figure:

@@ -40,6 +40,11 @@ def is_prose(texts: Iterable[str]) -> bool:
     return any(len(t) > PROSE_LENGTH and " " in t for t in texts)
 
 
+def capitalised(text: str) -> str:
+    """`text` with its first letter in capitals (the rest as it is), to start a sentence."""
+    return text[:1].upper() + text[1:]
+
+
 def is_missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
@@ -158,7 +163,7 @@ def level_title(history, subject: str, unit: str) -> str:
     h = history.sort_values("year")
     last, first = h.iloc[-1], h.iloc[0]
     ratio = last["value"] / first["value"] if first["value"] else None
-    text = f"{subject[:1].upper()}{subject[1:]} reached {last['value']:,.1f} {unit} in {int(last['year'])}"
+    text = f"{capitalised(subject)} reached {last['value']:,.1f} {unit} in {int(last['year'])}"
     if ratio and len(h) > 1 and ratio >= 1.5:
         text += f", {ratio:.1f} times its {int(first['year'])} level"
     elif ratio and len(h) > 1:

@@ -80,6 +80,11 @@ SCENARIO_TASK = compute_scenario
 
 # --- the sweep -----------------------------------------------------------------------------
 
+def _vintage(sc) -> str | None:
+    """The data vintage of a scenario: its as_of date (ISO), None for all data."""
+    return sc.params.as_of.isoformat() if sc.params.as_of else None
+
+
 def _label(sc) -> str:
     return sc.label or "base"
 
@@ -126,9 +131,9 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
     if pending and serial:
         vintages: dict = {}
         # grouped by vintage, so each is cleaned once and only one is held at a time
-        by_vintage = sorted(pending, key=lambda sc: sc.params.as_of.isoformat() if sc.params.as_of else "")
+        by_vintage = sorted(pending, key=lambda sc: _vintage(sc) or "")
         for done, sc in enumerate(by_vintage, start=1):
-            as_of = sc.params.as_of.isoformat() if sc.params.as_of else None
+            as_of = _vintage(sc)
             try:
                 if as_of not in vintages:
                     vintages.clear()
@@ -147,12 +152,12 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
         with connect(scheduler, n_workers, log=log) as client:
             raw = client.scatter(latest.raw, broadcast=True)
             vintage_of = {None: client.scatter((latest.figures, latest.issues, latest.raw.sources, latest.raw))}
-            for as_of in dict.fromkeys(sc.params.as_of.isoformat() for sc in pending if sc.params.as_of):
+            for as_of in dict.fromkeys(_vintage(sc) for sc in pending if sc.params.as_of):
                 vintage_of[as_of] = client.submit(prepare_vintage, raw, as_of, key=f"vintage-{as_of or 'latest'}",
                                                   pure=False)
             futures = {}
             for sc in pending:
-                as_of = sc.params.as_of.isoformat() if sc.params.as_of else None
+                as_of = _vintage(sc)
                 fut = client.submit(SCENARIO_TASK, sc.params.model_dump_json(), vintage_of[as_of], cache_dir,
                                     key=f"scenario-{sc.params.name}-{keys[sc.params.name][:8]}", pure=False)
                 futures[fut] = sc
