@@ -149,10 +149,10 @@ def test_december_2023_derived_and_reported(figs, issues):
 
 def test_unit_normalisation(raw):
     norm = clean.normalise(raw).set_index("figure_id")
-    r = norm.loc["R0394"]                       # 2463.6 (100 million yuan), 2022
-    assert (r["value"], r["unit"], r["currency"], r["measure"]) == (2463.6, "100 million yuan", "CNY", "money")
-    assert r["value_cny_bn"] == pytest.approx(246.36, abs=1e-9)
-    assert r["value_usd_bn"] == pytest.approx(246.36 / CNY_PER_USD_2022, rel=1e-12)
+    r = norm.loc["R0206"]                       # 950.4 (100 million yuan), Jan-Jul 2022
+    assert (r["value"], r["unit"], r["currency"], r["measure"]) == (950.4, "100 million yuan", "CNY", "money")
+    assert r["value_cny_bn"] == pytest.approx(95.04, abs=1e-9)
+    assert r["value_usd_bn"] == pytest.approx(95.04 / CNY_PER_USD_2022, rel=1e-12)
     r = norm.loc["R0016"]                       # 25.17 billion USD, 2012
     assert r["currency"] == "USD" and r["measure"] == "money"
     assert r["value_usd_bn"] == 25.17
