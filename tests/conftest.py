@@ -60,7 +60,7 @@ def warm_cache(tmp_path_factory, processed) -> Path:
             from xjtrade.report.params import RunParams
             ctx = load_context(processed, RunParams())
             ev = xo.evaluation(ctx, raw=load_raw(ROOT / "data" / "raw"), cache_dir=folder / "vintages")
-            assert not ev["cached"] and len(list((folder / "evaluation").glob("*.parquet"))) == 1
+            assert not ev["cached"] and len(list((folder / "evaluation").glob("*.xjc"))) == 1
             (folder / "done").write_text("ok\n")
     return folder
 

@@ -54,7 +54,8 @@ def steps(stdout: str) -> tuple[list[str], list[str]]:
 
 def notebook_times(root: Path, name: str = "default") -> dict[str, tuple[float, float]]:
     """When each notebook ran (the run's step record: executed notebooks carry no times)."""
-    timings = json.loads((root / ".xjtrade-cache" / f"run-{name}.json").read_text(encoding="utf-8"))["timings"]
+    from xjtrade.cache import Store
+    timings = Store(root / ".xjtrade-cache").get_json("records", f"run-{name}")["timings"]
     return {nb: (t["start"], t["end"]) for nb, t in timings.items()}
 
 

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from xjtrade.keys import imports_of
+
 PKG = Path(__file__).resolve().parents[1] / "src" / "xjtrade"
 
 
 def _imports(path: Path) -> set[str]:
-    """Absolute module names imported by a file (relative imports resolved against the package)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    here = ["xjtrade", *path.relative_to(PKG).with_suffix("").parts[:-1]]
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = here[: len(here) - node.level + 1]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            out.add(mod)
-            out |= {f"{mod}.{a.name}" for a in node.names}
-    return out
+    """Absolute module names imported by a file (the walk the cache keys use: xjtrade.keys)."""
+    return imports_of(path, PKG)
 
 
 @pytest.mark.parametrize("stage,forbidden", [
