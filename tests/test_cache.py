@@ -140,17 +140,27 @@ def test_the_render_key_follows_the_fonts_and_the_engine(package, monkeypatch):
     assert q1.render_base != q2.render_base != changed.render_base
 
 
-def test_the_engine_names_quarto_and_its_version(tmp_path, monkeypatch):
+def test_the_engine_names_every_quarto_the_renderer_would_consider(tmp_path, monkeypatch):
+    """The render key names each Quarto the renderer's lookup considers, with the version it reports
+    (QUARTO_FORCE_VERSION-style launchers included), and the one the renderer picks is among them."""
+    from xjtrade.report.render.quarto import find_quarto_with_reason
     fake = tmp_path / "quarto"
-    fake.write_text("#!/bin/sh\necho 1.9.17\n")
+    fake.write_text("#!/bin/sh\necho ${QUARTO_FORCE_VERSION:-1.10.18}\n")
     fake.chmod(0o755)
     monkeypatch.setenv("QUARTO_PATH", str(fake))
-    assert pl.render_engine("auto") == {"engine": "quarto", "path": str(fake), "version": "1.9.17"}
-    assert pl.render_engine("portable") == {"engine": "portable"}
-    monkeypatch.setenv("QUARTO_PATH", str(tmp_path / "missing"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(pl, "_quarto_cli_binary", lambda: None)
     monkeypatch.setattr("xjtrade.report.render.quarto._quarto_cli_binary", lambda: None)
-    assert pl.render_engine("auto") == {"engine": "portable", "requested": "auto"}
+    engine = pl.render_engine("auto")
+    assert engine == {"engine": "auto", "quarto": {"QUARTO_PATH": {"path": str(fake), "version": "0: 1.10.18"}}}
+    chosen, _ = find_quarto_with_reason()
+    assert str(chosen) in [c["path"] for c in engine["quarto"].values()]
+    monkeypatch.setenv("QUARTO_FORCE_VERSION", "1.9.17")
+    assert pl.render_engine("auto")["quarto"]["QUARTO_PATH"]["version"] == "0: 1.9.17"
+    assert pl.render_engine("portable") == {"engine": "portable"}
+    monkeypatch.delenv("QUARTO_PATH")
+    assert pl.render_engine("auto") == {"engine": "auto", "quarto": {}}
+    assert find_quarto_with_reason()[0] is None
 
 
 def test_stats_change_reaches_render_through_the_run_outputs(package):

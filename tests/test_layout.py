@@ -53,6 +53,29 @@ def test_renderer_and_cli_start_light():
     assert out == ""
 
 
+HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow", "pydantic", "pandera",
+         "papermill", "plotly", "dask")
+
+
+def test_the_key_checks_of_a_no_op_build_load_nothing_heavy(tmp_path):
+    """What an unchanged build does before it stops (the validated parameters from the cache, every
+    step's key) loads none of the heavy packages; the first call validates the parameters (pydantic)
+    and caches them.  The whole no-op build is checked in tests/test_build.py."""
+    from xjtrade.project import copy_project
+    root = copy_project(PKG.parents[1], tmp_path / "project")
+    code = ("import sys\nfrom pathlib import Path\nfrom xjtrade.project import Project, notebooks_in\n"
+            "from xjtrade.pipeline import compute_keys, load_params\n"
+            "p = Project(Path(sys.argv[1]))\nparams = load_params(p, None, ['horizon=2'])\n"
+            "keys = compute_keys(p, params, 'auto', notebooks_in(p.notebooks))\nkeys.keyer.save()\n"
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+
+    def heavy() -> str:
+        return subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert "pydantic" in heavy()      # the first time: validated
+    assert heavy() == ""              # then read back
+
+
 def test_model_registry_is_the_one_list():
     from xjtrade.report.params import RunParams
     from xjtrade.stats import benchmarks

@@ -42,7 +42,7 @@ PKG = Path(__file__).resolve().parent
 ROOT_MODULE = "xjtrade"
 BIG = 256 * 1024           # files at least this big are re-hashed only when their stat changes
 RACY_NS = 2_000_000_000    # a file changed this recently is never remembered by its stat
-MEMO_VERSION = 2
+MEMO_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -166,9 +166,24 @@ def environment_fingerprint() -> str:
 
 
 def _requirement_names(requires: list[str] | None) -> list[str]:
+    """The distributions a distribution requires here: extras left out, markers evaluated for this
+    interpreter and platform (with `packaging` when it is installed; else every requirement counts)."""
+    try:
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:  # pragma: no cover
+        Requirement = None
     out = []
     for req in requires or []:
         if re.search(r"\bextra\s*==", req):
+            continue
+        if Requirement is not None:
+            try:
+                parsed = Requirement(req)
+            except InvalidRequirement:
+                continue
+            if parsed.marker is not None and not parsed.marker.evaluate({"extra": ""}):
+                continue
+            out.append(normalise_dist(parsed.name))
             continue
         m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
         if m:
@@ -299,6 +314,9 @@ class Keyer:
         todo: list[str] = []
         for entry in entries:
             mod, _, funcs = entry.partition(":")
+            if mod.partition(".")[0] != ROOT_MODULE:    # a third-party or standard module
+                todo.append(mod)
+                continue
             path, edges = self._edges(mod, tuple(f for f in funcs.split(",") if f))
             if path is None:
                 raise ValueError(f"declared entry module {mod} not found in {self.package}")

@@ -89,11 +89,8 @@ FONT_SUFFIXES = (".ttc", ".ttf", ".otf", ".otc", ".woff", ".woff2")
 
 def notebook_step(keyer: Keyer, nb: Path) -> Step:
     """A notebook's step: the modules its code cells import, and the runner that executes it."""
-    info = keyer.notebook(nb)
-    return Step(f"notebook {nb.name}", modules=NOTEBOOK_RUNNER + tuple(m for m in info["imports"]
-                                                                        if m.split(".")[0] == "xjtrade"),
-                packages=NOTEBOOK_PACKAGES + tuple(sorted({m.split(".")[0] for m in info["imports"]
-                                                           if m.split(".")[0] != "xjtrade"})))
+    return Step(f"notebook {nb.name}", modules=NOTEBOOK_RUNNER + tuple(keyer.notebook(nb)["imports"]),
+                packages=NOTEBOOK_PACKAGES)
 
 
 def shipped_fonts() -> list[Path]:
@@ -111,18 +108,47 @@ def shipped_fonts() -> list[Path]:
 
 
 def render_engine(engine: str) -> dict:
-    """What renders: {"engine": "portable"} or Quarto with its path and version (`quarto --version`)."""
+    """What renders, for the render key: the portable engine, or every Quarto that the renderer's lookup
+    (`report/render/quarto.find_quarto_with_reason`: QUARTO_PATH, `quarto` on PATH, the quarto_cli
+    package) would consider, each with the version it reports (`quarto --version`).  Hashing every
+    candidate, not only the one chosen, keeps the render package's import (pandoc tree, YAML) off the
+    no-op path; which one is chosen follows from the candidates and the renderer's code, both in the key."""
     if engine == "portable":
         return {"engine": "portable"}
-    from xjtrade.report.render.quarto import find_quarto_with_reason, quarto_version
-    quarto, _ = find_quarto_with_reason()
-    if quarto is None:
-        return {"engine": "portable", "requested": engine}
+    candidates = {}
+    explicit = os.environ.get("QUARTO_PATH")
+    if explicit and Path(explicit).is_file():
+        candidates["QUARTO_PATH"] = explicit
+    on_path = shutil.which("quarto")
+    if on_path:
+        candidates["PATH"] = on_path
+    bundled = _quarto_cli_binary()
+    if bundled:
+        candidates["quarto_cli"] = bundled
+    return {"engine": engine, "quarto": {where: {"path": path, "version": _quarto_version(path)}
+                                         for where, path in candidates.items()}}
+
+
+def _quarto_cli_binary() -> str | None:
+    import importlib.util
     try:
-        _, text = quarto_version(quarto)
-    except Exception as exc:  # an unusable Quarto is the renderer's error to report; the key notes it
-        text = f"unusable: {exc}"
-    return {"engine": "quarto", "path": str(quarto), "version": text}
+        spec = importlib.util.find_spec("quarto_cli")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        for name in ("quarto", "quarto.exe", "quarto.cmd"):
+            if (Path(location) / "bin" / name).is_file():
+                return str(Path(location) / "bin" / name)
+    return None
+
+
+def _quarto_version(path: str) -> str:
+    import subprocess
+    try:
+        proc = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"unusable: {exc}"
+    return f"{proc.returncode}: {(proc.stdout or proc.stderr or '').strip()}"
 
 
 # ---------------------------------------------------------------- parameters
@@ -577,24 +603,59 @@ def clean_stale(project: Project, log=print) -> list[str]:
 @contextmanager
 def build_lock(project: Project, wait: bool = True, log=print) -> Iterator[None]:
     """Hold .xjtrade-cache/build.lock: one writing command at a time per checkout.  A second one waits
-    (saying for which pid) or, with wait=False, raises BuildLocked at once."""
-    from filelock import FileLock, Timeout
+    (saying for which pid) or, with wait=False, raises BuildLocked at once.  The lock is the kernel's
+    (flock), so it is released when its holder dies; where there is no flock, `filelock`'s is used."""
     project.cache.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(project.cache / "build.lock"))
     owner = project.cache / "build.owner"
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+    lock = _Lock(project.cache / "build.lock")
+    if not lock.acquire(block=False):
         pid = _load(owner).get("pid", "unknown")
         if not wait:
+            lock.close()
             raise BuildLocked(f"another build (pid {pid}) is running in {project.root}; "
-                              "try again when it has finished") from None
+                              "try again when it has finished")
         log(f"waiting for another build (pid {pid}) to finish")
-        lock.acquire()
+        lock.acquire(block=True)
     try:
         write_text_atomic(owner, json.dumps({"pid": os.getpid()}))
         clean_stale(project, log=log)
         yield
     finally:
         owner.unlink(missing_ok=True)
-        lock.release()
+        lock.close()
+
+
+class _Lock:
+    """An exclusive lock on a file: fcntl.flock (what filelock uses on Unix, so the two exclude each other,
+    without its 60 ms of imports on every build), else filelock's."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd: int | None = None
+        self.other = None
+
+    def acquire(self, block: bool) -> bool:
+        try:
+            import fcntl
+        except ImportError:   # pragma: no cover (not Unix)
+            from filelock import FileLock, Timeout
+            self.other = self.other or FileLock(str(self.path))
+            try:
+                self.other.acquire(timeout=-1 if block else 0)
+                return True
+            except Timeout:
+                return False
+        if self.fd is None:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+            return True
+        except BlockingIOError:
+            return False
+
+    def close(self) -> None:
+        if self.other is not None:   # pragma: no cover
+            self.other.release()
+        if self.fd is not None:
+            os.close(self.fd)    # closing the descriptor releases the flock
+            self.fd = None
