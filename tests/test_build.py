@@ -264,7 +264,8 @@ def test_an_evaluation_frame_edited_by_hand_is_detected_and_recomputed(seq):
     err, out = r["proc"].stderr, r["proc"].stdout
     entry = one_entry(seq.root, "evaluation").name
     assert re.search(rf"cache: evaluation entry {entry} failed its check \(content sha256 [0-9a-f]{{12}}\.\.\. "
-                     r"where [0-9a-f]{12}\.\.\. was stored\): ignored; it is recomputed and replaced", err), err
+                     r"where [0-9a-f]{12}\.\.\. was stored(, \d+ bytes where \d+ were)?\): ignored; it is "
+                     r"recomputed and replaced", err), err
     assert "recomputed and cached: 1 evaluation" in out, out
     pd.testing.assert_frame_equal(r["scores"], seq["cold"]["scores"])
     pd.testing.assert_frame_equal(r["frame"], seq["cold"]["frame"])
