@@ -245,6 +245,24 @@ def test_a_big_file_is_hashed_again_when_its_stat_changes(tmp_path, monkeypatch)
     assert k4.file(big) == keys.sha256_bytes(b"b" * keys.BIG)
 
 
+def test_a_file_rewritten_during_a_build_is_hashed_again(tmp_path):
+    """One keyer hashes a step's outputs before the step (are they as recorded?) and after it (the
+    record): the second time gives the new contents, also for a file older than two seconds."""
+    import os
+    from xjtrade import keys
+    out = tmp_path / "results.json"
+    out.write_text("old")
+    os.utime(out, (1_600_000_000, 1_600_000_000))
+    k = Keyer()
+    assert k.file(out) == keys.sha256_bytes(b"old")
+    out.write_text("new")
+    assert k.file(out) == keys.sha256_bytes(b"new")
+    os.utime(out, (1_600_000_000, 1_600_000_000))      # even with the old mtime back
+    out.write_text("neW")
+    os.utime(out, (1_600_000_000, 1_600_000_000))
+    assert k.file(out) == keys.sha256_bytes(b"neW")
+
+
 def test_changed_outputs_names_deleted_edited_and_added_files(tmp_path):
     (tmp_path / "site").mkdir()
     for name in ("a.pdf", "site/index.html", "results.json"):

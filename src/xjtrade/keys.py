@@ -218,7 +218,7 @@ class Keyer:
         self.memo = memo
         self._dirty = False
         self._used: dict[str, set] = {"stat": set(), "imports": set(), "notebooks": set()}
-        self._hash: dict[str, str] = {}
+        self._hash: dict[str, tuple[list[int], str]] = {}
         self._code: dict[Step, dict] = {}
         self._paths: dict[str, Path | None] = {}
         self._graph: dict[tuple, tuple] = {}
@@ -226,28 +226,31 @@ class Keyer:
 
     # -- files
     def file(self, path: Path) -> str:
-        """sha256 of a file's content (big files: remembered by their stat, see the module docstring)."""
+        """sha256 of a file's content.  A file hashed before by this keyer is not read again while its
+        stat is unchanged and it had not changed in the two seconds before (a step's new outputs are
+        hashed again); big files are also remembered across processes in the memo, by the same rule."""
         path = Path(path)
         ap = str(path.absolute())
-        if ap in self._hash:
-            return self._hash[ap]
         st = os.stat(path)
+        sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        seen = self._hash.get(ap)
+        if seen is not None and seen[0] == sig:
+            return seen[1]
+        settled = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS
         if st.st_size < BIG:
             h = sha256_bytes(path.read_bytes())
         else:
-            sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-            seen = self.memo["stat"].get(ap)
-            if seen and seen[:4] == sig:
-                h = seen[4]
+            remembered = self.memo["stat"].get(ap)
+            if remembered and remembered[:4] == sig:
+                h = remembered[4]
             else:
                 h = _hash_file(path)
-                after = os.stat(path)
-                if [after.st_size, after.st_mtime_ns, after.st_ctime_ns, after.st_ino] == sig \
-                        and time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS:
+                if settled and _stat_sig(path) == sig:
                     self.memo["stat"][ap] = sig + [h]
                     self._dirty = True
             self._used["stat"].add(ap)
-        self._hash[ap] = h
+        if settled and _stat_sig(path) == sig:
+            self._hash[ap] = (sig, h)
         return h
 
     def tree(self, folder: Path, pattern: str = "*") -> str:
@@ -445,6 +448,11 @@ class Keyer:
         except OSError:
             pass   # a memo that cannot be saved only costs time next run
         self._dirty = False
+
+
+def _stat_sig(path: Path) -> list[int]:
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def _hash_file(path: Path) -> str:
