@@ -270,9 +270,12 @@ def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str,
         return (f"steps finished before it ({', '.join(report.ran)}) kept their new outputs"
                 if report.ran else "earlier outputs are unchanged")
 
+    try:   # checked before anything is written (the lock included); cached once valid
+        params = load_params(project, params_file, overrides)
+    except ParameterError as exc:
+        raise click.ClickException(str(exc)) from None
     with _locked(project, no_wait):
         try:
-            params = load_params(project, params_file, overrides)
             build(project, params, force=force, engine=engine, jobs=jobs, log=_log, report=report)
         except StepRecordError as exc:
             raise _record_error(exc) from None
