@@ -272,17 +272,6 @@ def test_an_evaluation_frame_edited_by_hand_is_detected_and_recomputed(seq):
     assert 0.2 < r["scores"]["MASE"].min() < 1
 
 
-def test_force_recomputes_the_evaluation_and_its_vintages(seq):
-    """`build --force` reads no cached frame: a wrong frame and a wrong vintage stored with valid
-    hashes (as a stale entry would be) are replaced by recomputed ones, and the true scores are published."""
-    r = seq["force"]
-    m = re.search(r"recomputed and cached: 1 evaluation, (\d+) vintages", r["proc"].stdout)
-    assert m and int(m.group(1)) >= 30, r["proc"].stdout
-    pd.testing.assert_frame_equal(r["scores"], seq["cold"]["scores"])
-    pd.testing.assert_frame_equal(r["frame"], seq["cold"]["frame"])
-    assert "failed its check" not in r["proc"].stderr
-
-
 def test_one_parameter_reruns_only_the_notebook_that_reads_it(seq):
     r = seq["horizon"]
     assert r["ran"] == ["notebook 03-forecast.ipynb", "render"], r["proc"].stdout
@@ -307,6 +296,17 @@ def test_force_reruns_everything(seq):
     assert r["ran"] == ALL_STEPS and r["unchanged"] == []
     results = json.loads((seq.root / "reports" / "runs" / "default" / "results.json").read_text())
     assert results["parameters"]["horizon"] == 1
+
+
+def test_force_recomputes_the_evaluation_and_its_vintages(seq):
+    """`build --force` reads no cached frame: a wrong frame and a wrong vintage stored with valid
+    hashes (as a stale entry would be) are replaced by recomputed ones, and the true scores are published."""
+    r = seq["force"]
+    m = re.search(r"recomputed and cached: 1 evaluation, (\d+) vintages", r["proc"].stdout)
+    assert m and int(m.group(1)) >= 30, r["proc"].stdout
+    pd.testing.assert_frame_equal(r["scores"], seq["cold"]["scores"])
+    pd.testing.assert_frame_equal(r["frame"], seq["cold"]["frame"])
+    assert "failed its check" not in r["proc"].stderr
 
 
 @pytest.mark.parametrize("step", ["cold", "force"])
