@@ -4,16 +4,30 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup build test test-fast notebooks benchmark system-deps clean
+LOCK    = requirements.lock
 
-# Python environment with the package and its test tools (re-done when pyproject.toml changes)
-$(STAMP): pyproject.toml
+.PHONY: setup build test test-fast notebooks benchmark system-deps clean lock
+
+# Python environment with the package and its test tools, at the versions of the lock file (every
+# package pinned with its sha256, so a fresh clone installs the same files); re-done when the lock
+# file or pyproject.toml changes.  `make lock` updates the lock (see README, "Dependencies").
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Re-resolve the lock file from pyproject.toml's ranges (the newest versions they allow, with hashes),
+# with pip-tools, keeping the pinned versions that still fit (`make lock LOCK_FLAGS=--upgrade` moves every
+# package to the newest allowed); then `make setup` installs it.  Commit requirements.lock with the change.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet $(LOCK_FLAGS) --generate-hashes --extra test --strip-extras --no-emit-index-url \
+	    --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 # System packages for the browser and PDF tests (headless Chromium, pdftoppm), installed when
 # running as root on Debian/Ubuntu; elsewhere those tests skip with a reason (never in CI).

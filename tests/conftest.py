@@ -60,14 +60,17 @@ def warm_cache(tmp_path_factory, processed) -> Path:
             from xjtrade.report.params import RunParams
             ctx = load_context(processed, RunParams())
             ev = xo.evaluation(ctx, raw=load_raw(ROOT / "data" / "raw"), cache_dir=folder / "vintages")
-            assert not ev["cached"] and len(list((folder / "evaluation").glob("*.parquet"))) == 1
+            assert not ev["cached"] and len(list((folder / "evaluation").glob("*.xjc"))) == 1
             (folder / "done").write_text("ok\n")
     return folder
 
 
-def run_cli(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """`xjtrade ARGS` in a subprocess on the project at `root`, with a fixed SOURCE_DATE_EPOCH."""
+def run_cli(root: Path, *args: str, timeout: float = 900, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
+    """`xjtrade ARGS` in a subprocess on the project at `root`, with a fixed SOURCE_DATE_EPOCH (and
+    `pythonpath` first on the path: a copy of the package to import instead of the installed one)."""
     env = {**os.environ, "XJTRADE_ROOT": str(root), "SOURCE_DATE_EPOCH": EPOCH}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), *filter(None, [os.environ.get("PYTHONPATH")])])
     return subprocess.run([sys.executable, "-m", "xjtrade.cli", *args], cwd=root, env=env,
                           capture_output=True, text=True, timeout=timeout)
 

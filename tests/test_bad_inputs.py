@@ -38,9 +38,11 @@ MARK = Path(tempfile.gettempdir()) / f"xjtrade-pwned-{os.getpid()}"  # only safe
 
 
 def snapshot(root: Path) -> dict:
-    """Every output and every step record (the kernels' logs under .xjtrade-cache/logs are diagnostics
-    of the latest attempt, not outputs, and are left out)."""
-    cache = {k: v for k, v in tree(root / ".xjtrade-cache").items() if not k.startswith("logs/")}
+    """Every output and every step record and cached frame (the kernels' logs under .xjtrade-cache/logs
+    are diagnostics of the latest attempt, the cache's event log a diary, and the key memo and the
+    validated parameters bookkeeping: they are left out)."""
+    cache = {k: v for k, v in tree(root / ".xjtrade-cache").items()
+             if not k.startswith(("logs/", "events.log", "keys/", "params/"))}
     return {"report": tree(root / "reports" / "default"), "run": tree(root / "reports" / "runs" / "default"),
             "data": tree(root / "data" / "processed"), "cache": cache}
 

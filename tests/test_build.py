@@ -4,15 +4,22 @@ One throwaway copy of the project goes through a sequence of builds (module-scop
 order, whatever subset of the tests is selected):
 
   cold        build --jobs 2 in a fresh copy: data, every notebook and render run
-  noop        build again: nothing runs, the CLI says "nothing to do"
-  horizon     build -p horizon=3: only 03-forecast.ipynb and render run
-  force       build --force --jobs 2: everything runs again (second parallel build in a row)
+  noop        build again: nothing runs, the CLI says "nothing to do" (and imports nothing heavy)
+  horizon     every number of the cached evaluation frame multiplied by 10 by hand, then
+              build -p horizon=3: only 03-forecast.ipynb and render run; the frame fails its check,
+              is named in the log and recomputed; the published scores are the true ones
+  force       a wrong frame and a wrong vintage stored with valid hashes (stale entries), then
+              build --force --jobs 2: everything runs again (second parallel build in a row) and the
+              evaluation and its vintages are recomputed, not read
   raw_edit    a row appended to data/raw/reports.csv: data, every notebook and render run
   scenario    build --params params/asof-2022.yaml: reports/asof-2022/, reports/default/ untouched
   tamper      the PDF deleted and a page edited by hand: build renders again, naming both
   vintage     data build --as-of 2015-01-01, then build: the data step is redone with all data
   run_h5      run -p horizon=5; render (horizon 1) refuses; build re-executes 03-forecast and renders
   title       build -p title=...: only render runs, and the new title is published
+  code_*      builds with a copy of the package (PYTHONPATH): the identical copy changes nothing; then a
+              comment in report/downloads.py, in the site CSS (report/reader.css) and in
+              report/interactive.py: each time only the render step runs (the steps that import it)
 
 Every build runs the real CLI in a subprocess, with XJTRADE_ROOT pointing at the copy.
 """
@@ -24,10 +31,17 @@ import datetime as dt
 import html
 import io
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from xjtrade.cache import Store
 
 from conftest import EPOCH, copy_project, tree
 from conftest import run_cli as xjtrade
@@ -54,7 +68,8 @@ def steps(stdout: str) -> tuple[list[str], list[str]]:
 
 def notebook_times(root: Path, name: str = "default") -> dict[str, tuple[float, float]]:
     """When each notebook ran (the run's step record: executed notebooks carry no times)."""
-    timings = json.loads((root / ".xjtrade-cache" / f"run-{name}.json").read_text(encoding="utf-8"))["timings"]
+    from xjtrade.cache import Store
+    timings = Store(root / ".xjtrade-cache").get_json("records", f"run-{name}")["timings"]
     return {nb: (t["start"], t["end"]) for nb, t in timings.items()}
 
 
@@ -84,7 +99,10 @@ def append_copied_row(raw: Path) -> None:
 class Sequence:
     """The builds above, each run once and in order the first time a test asks for it."""
 
-    ORDER = ["cold", "noop", "horizon", "force", "raw_edit", "scenario", "tamper", "vintage", "run_h5", "title"]
+    ORDER = ["cold", "noop", "horizon", "force", "raw_edit", "scenario", "tamper", "vintage", "run_h5", "title",
+             "code_copy", "code_downloads", "code_css", "code_interactive"]
+    CODE = {"code_copy": None, "code_downloads": "report/downloads.py", "code_css": "report/reader.css",
+            "code_interactive": "report/interactive.py"}
 
     def __init__(self, root: Path):
         self.root = root
@@ -103,7 +121,26 @@ class Sequence:
 
     def _do(self, step: str) -> dict:
         pre = []
-        if step == "tamper":
+        if step == "horizon":    # every number of the cached evaluation frame times 10, by hand
+            entry = one_entry(self.root, "evaluation")
+            head, _, payload = entry.read_bytes().partition(b"\n")
+            entry.write_bytes(head + b"\n" + frame_times_ten(payload))
+        elif step == "force":    # stale entries: wrong numbers under valid hashes
+            store = Store(self.root / ".xjtrade-cache")
+            for kind, edit in (("evaluation", frame_times_ten), ("vintages", vintage_times_ten)):
+                entry = one_entry(self.root, kind)
+                payload = entry.read_bytes().partition(b"\n")[2]
+                store.put(kind, entry.stem, edit(payload))
+        elif step in self.CODE:   # a copy of the package, imported first (PYTHONPATH), one file changed
+            package = self.root.parent / "package" / "xjtrade"
+            if not package.exists():
+                from xjtrade import keys
+                shutil.copytree(keys.PKG, package, ignore=shutil.ignore_patterns("__pycache__"))
+            if self.CODE[step]:
+                path = package / self.CODE[step]
+                comment = "\n/* changed */\n" if path.suffix == ".css" else "\n# changed\n"
+                path.write_text(path.read_text(encoding="utf-8") + comment, encoding="utf-8")
+        elif step == "tamper":
             report = self.root / "reports" / "default"
             next(report.glob("*.pdf")).unlink()
             page = report / "site" / "index.html"
@@ -118,18 +155,73 @@ class Sequence:
         args = {"tamper": ["build"], "vintage": ["build"], "run_h5": ["build"],
                 "title": ["build", "-p", "title=Xinjiang trade, retitled"],"cold": ["build", "--jobs", "2"], "noop": ["build"], "horizon": ["build", "-p", "horizon=3"],
                 "force": ["build", "--force", "--jobs", "2"], "raw_edit": ["build"],
-                "scenario": ["build", "--params", "params/asof-2022.yaml"]}[step]
+                "scenario": ["build", "--params", "params/asof-2022.yaml"],
+                **{code: ["build", "-p", "title=Xinjiang trade, retitled"] for code in self.CODE}}[step]
         if step == "raw_edit":
             append_copied_row(self.root / "data" / "raw")
         before = self.snapshot()
-        proc = xjtrade(self.root, *args)
+        if step == "noop":
+            proc = noop_build(self.root)
+        elif step in self.CODE:
+            proc = xjtrade(self.root, *args, pythonpath=self.root.parent / "package")
+        else:   # --force recomputes the evaluation (about 30 s idle; much more on a loaded machine)
+            proc = xjtrade(self.root, *args, timeout=2400 if step == "force" else 900)
         assert proc.returncode == 0, f"{step}: {' '.join(args)} failed\n{proc.stdout}\n{proc.stderr}"
         ran, unchanged = steps(proc.stdout)
         out = {"proc": proc, "ran": ran, "unchanged": unchanged, "before": before, "after": self.snapshot(),
                "pre": pre}
         if step in ("cold", "force"):
             out["times"] = notebook_times(self.root)
+        if step in ("cold", "horizon", "force"):
+            out["scores"] = published_scores(self.root)
+            out["frame"] = Store(self.root / ".xjtrade-cache").get_frame("evaluation", one_entry(self.root, "evaluation").stem)
         return out
+
+
+HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow", "pydantic", "pandera",
+         "papermill", "nbformat", "nbclient", "plotly", "dask")
+
+
+def noop_build(root: Path) -> subprocess.CompletedProcess:
+    """`xjtrade build` run in a process that says, at exit, which heavy packages it imported (stderr's
+    last line: `imported: ...`)."""
+    code = ("import atexit, sys\n"
+            f"HEAVY = {HEAVY!r}\n"
+            "atexit.register(lambda: print('imported: ' + ','.join(m for m in HEAVY if m in sys.modules),"
+            " file=sys.stderr))\n"
+            "sys.argv = ['xjtrade', 'build']\n"
+            "from xjtrade.cli import main\n"
+            "main()\n")
+    env = {**os.environ, "XJTRADE_ROOT": str(root), "SOURCE_DATE_EPOCH": EPOCH}
+    return subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def one_entry(root: Path, kind: str) -> Path:
+    entries = sorted((root / ".xjtrade-cache" / kind).glob("*.xjc"))
+    assert entries, f"no {kind} entry in the cache"
+    return entries[0]
+
+
+def frame_times_ten(payload: bytes) -> bytes:
+    df = pd.read_parquet(io.BytesIO(payload))
+    for c in df.select_dtypes("number").columns:
+        df[c] = df[c] * 10
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def vintage_times_ten(payload: bytes) -> bytes:
+    ev = json.loads(payload)
+    ev["annual"] = [[y, v * 10] for y, v in ev["annual"]]
+    ev["ytd"] = [[y, m, v * 10] for y, m, v in ev["ytd"]]
+    return json.dumps(ev).encode()
+
+
+def published_scores(root: Path) -> pd.DataFrame:
+    """The model comparison as published on the site (a table of the evaluation's scores)."""
+    return pd.read_csv(root / "reports" / "default" / "site" / "tables" / "model_comparison.csv")
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +250,28 @@ def test_second_build_does_nothing(seq):
     assert r["after"] == r["before"]
 
 
+def test_a_no_op_build_imports_nothing_heavy(seq):
+    """The no-op path only checks keys: no pandas, numpy, pydantic... (the CLI, the keys and the
+    cache; the validated parameters come from the cache)."""
+    err = seq["noop"]["proc"].stderr
+    assert err.splitlines()[-1] == "imported: ", err
+
+
+def test_an_evaluation_frame_edited_by_hand_is_detected_and_recomputed(seq):
+    """The frame's numbers multiplied by 10 by hand (the hostile trial published a MASE of 3.16 for
+    0.316): the next build that reads it names the entry, recomputes it and publishes the true scores."""
+    r = seq["horizon"]
+    err, out = r["proc"].stderr, r["proc"].stdout
+    entry = one_entry(seq.root, "evaluation").name
+    assert re.search(rf"cache: evaluation entry {entry} failed its check \(content sha256 [0-9a-f]{{12}}\.\.\. "
+                     r"where [0-9a-f]{12}\.\.\. was stored(, \d+ bytes where \d+ were)?\): ignored; it is "
+                     r"recomputed and replaced", err), err
+    assert "recomputed and cached: 1 evaluation" in out, out
+    pd.testing.assert_frame_equal(r["scores"], seq["cold"]["scores"])
+    pd.testing.assert_frame_equal(r["frame"], seq["cold"]["frame"])
+    assert 0.2 < r["scores"]["MASE"].min() < 1
+
+
 def test_one_parameter_reruns_only_the_notebook_that_reads_it(seq):
     r = seq["horizon"]
     assert r["ran"] == ["notebook 03-forecast.ipynb", "render"], r["proc"].stdout
@@ -182,6 +296,17 @@ def test_force_reruns_everything(seq):
     assert r["ran"] == ALL_STEPS and r["unchanged"] == []
     results = json.loads((seq.root / "reports" / "runs" / "default" / "results.json").read_text())
     assert results["parameters"]["horizon"] == 1
+
+
+def test_force_recomputes_the_evaluation_and_its_vintages(seq):
+    """`build --force` reads no cached frame: a wrong frame and a wrong vintage stored with valid
+    hashes (as a stale entry would be) are replaced by recomputed ones, and the true scores are published."""
+    r = seq["force"]
+    m = re.search(r"recomputed and cached: 1 evaluation, (\d+) vintages", r["proc"].stdout)
+    assert m and int(m.group(1)) >= 30, r["proc"].stdout
+    pd.testing.assert_frame_equal(r["scores"], seq["cold"]["scores"])
+    pd.testing.assert_frame_equal(r["frame"], seq["cold"]["frame"])
+    assert "failed its check" not in r["proc"].stderr
 
 
 @pytest.mark.parametrize("step", ["cold", "force"])
@@ -342,3 +467,19 @@ def test_render_restores_a_report_moved_aside_by_a_killed_swap(seq):
     assert "restored" in proc.stderr and proc.stdout.startswith("nothing to do"), proc.stdout + proc.stderr
     assert tree(reports / "default") == before
     assert not list(reports.glob(".default.*"))
+
+
+@pytest.mark.parametrize("step, touched", [("code_downloads", "report/downloads.py"),
+                                           ("code_css", "report/reader.css"),
+                                           ("code_interactive", "report/interactive.py")])
+def test_a_change_to_a_module_the_render_step_imports_renders_again(seq, step, touched):
+    """The render step's key follows what it imports and declares (the page generators, the data
+    package and chart modules, the site CSS): a comment in one of them re-renders the report, and
+    only the render step runs; an identical copy of the package changes nothing (keys hash contents)."""
+    assert seq["code_copy"]["proc"].stdout.startswith("nothing to do"), seq["code_copy"]["proc"].stdout
+    r = seq[step]
+    assert r["ran"] == ["render"], (touched, r["proc"].stdout)
+    assert r["unchanged"] == ["data", *(f"notebook {n}" for n in NOTEBOOKS)]
+    if touched.endswith(".css"):
+        css = (seq.root / "reports" / "default" / "site" / "reader.css").read_text(encoding="utf-8")
+        assert css.endswith("/* changed */\n")

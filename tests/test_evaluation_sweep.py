@@ -83,7 +83,7 @@ def test_sweep_of_an_evaluation_grid_feeds_the_build(project_copy, monkeypatch):
     assert eds["sweeps/ev"]["link"] == "../../sweeps/ev/index.html"
     assert eds["sweeps/ev"]["changes"] == "models evaluated: 2 varying flow"
     assert eds["sweeps/ev"]["build_date"] == "2023-11-14"   # SOURCE_DATE_EPOCH of the tests
-    stored = sorted((project_copy.cache / "evaluation").glob("*.parquet"))
+    stored = sorted((project_copy.cache / "evaluation").glob("*.xjc"))
     assert len(stored) == 2
     # the build's forecast notebook computes the same key and reads the stored frame
     params = load_params(project_copy.params / "default.yaml", {"as_of": AS_OF})
@@ -129,7 +129,7 @@ def test_a_failing_vintage_is_reported_and_nothing_is_stored(project_copy, monke
     assert fails["error"].iloc[0] == "RuntimeError: deliberate failure for the test"
     assert "failing_draw" in fails["traceback"].iloc[0]
     # an incomplete evaluation is not stored: its calibration would use a hole
-    assert not list((project_copy.cache / "evaluation").glob("*.parquet"))
+    assert not list((project_copy.cache / "evaluation").glob("*.xjc"))
 
 
 def test_one_cleaning_stores_every_flow_and_currency(processed, tmp_path):
@@ -142,7 +142,7 @@ def test_one_cleaning_stores_every_flow_and_currency(processed, tmp_path):
              for fl in ("total", "imports") for cur in ("CNY", "USD")}
     first = vintages.vintage_evidence(latest.raw, dates, "Xinjiang", "total", "World", "CNY", cache_dir=tmp_path)
     assert first == fresh[("total", "CNY")]
-    assert len(list(tmp_path.glob("vintage-*.json"))) == 3 * 3 * 2      # dates x flows x currencies
+    assert len(list(tmp_path.glob("*.xjc"))) == 3 * 3 * 2      # dates x flows x currencies
     import xjtrade.data.vintages as mod
     calls = []
     real = mod.clean

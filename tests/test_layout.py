@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from xjtrade.keys import imports_of
+
 PKG = Path(__file__).resolve().parents[1] / "src" / "xjtrade"
 
 
 def _imports(path: Path) -> set[str]:
-    """Absolute module names imported by a file (relative imports resolved against the package)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    here = ["xjtrade", *path.relative_to(PKG).with_suffix("").parts[:-1]]
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = here[: len(here) - node.level + 1]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            out.add(mod)
-            out |= {f"{mod}.{a.name}" for a in node.names}
-    return out
+    """Absolute module names imported by a file (the walk the cache keys use: xjtrade.keys)."""
+    return imports_of(path, PKG)
 
 
 @pytest.mark.parametrize("stage,forbidden", [
@@ -64,6 +51,29 @@ def test_renderer_and_cli_start_light():
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow", "pydantic", "pandera",
+         "papermill", "plotly", "dask")
+
+
+def test_the_key_checks_of_a_no_op_build_load_nothing_heavy(tmp_path):
+    """What an unchanged build does before it stops (the validated parameters from the cache, every
+    step's key) loads none of the heavy packages; the first call validates the parameters (pydantic)
+    and caches them.  The whole no-op build is checked in tests/test_build.py."""
+    from xjtrade.project import copy_project
+    root = copy_project(PKG.parents[1], tmp_path / "project")
+    code = ("import sys\nfrom pathlib import Path\nfrom xjtrade.project import Project, notebooks_in\n"
+            "from xjtrade.pipeline import compute_keys, load_params\n"
+            "p = Project(Path(sys.argv[1]))\nparams = load_params(p, None, ['horizon=2'])\n"
+            "keys = compute_keys(p, params, 'auto', notebooks_in(p.notebooks))\nkeys.keyer.save()\n"
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+
+    def heavy() -> str:
+        return subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert "pydantic" in heavy()      # the first time: validated
+    assert heavy() == ""              # then read back
 
 
 def test_model_registry_is_the_one_list():

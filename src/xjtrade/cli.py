@@ -252,23 +252,28 @@ def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str
 @main.command("build")
 @_params_options
 @_engine_option
-@click.option("--force", is_flag=True, help="Rebuild every step even if its inputs are unchanged.")
+@click.option("--force", is_flag=True, help="Rebuild every step, and recompute every cached frame it uses, "
+                                            "even if the inputs are unchanged.")
 @click.option("--jobs", type=click.IntRange(1, 8), default=2, show_default=True)
 @_wait_option
 def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str, force: bool, jobs: int,
               no_wait: bool) -> None:
     """Data, run and render in one go; steps whose inputs and outputs are unchanged are skipped."""
-    from xjtrade.report.params import ParameterError
-    from xjtrade.pipeline import BuildReport, RunMismatch, StepRecordError, build
-    from xjtrade.report.render import RenderError
-    from xjtrade.report.run import RunError
-    project, params = _load_params(params_file, overrides)
+    # Only light modules here: an unchanged build imports no pandas or pydantic (the error classes
+    # of the heavier modules are looked up when an error is being matched: `_error_class`).
+    from xjtrade.errors import ParameterError, RunError
+    from xjtrade.pipeline import BuildReport, RunMismatch, StepRecordError, build, load_params
+    project = _project()
     report = BuildReport()
 
     def done_before() -> str:
         return (f"steps finished before it ({', '.join(report.ran)}) kept their new outputs"
                 if report.ran else "earlier outputs are unchanged")
 
+    try:   # checked before anything is written (the lock included); cached once valid
+        params = load_params(project, params_file, overrides)
+    except ParameterError as exc:
+        raise click.ClickException(str(exc)) from None
     with _locked(project, no_wait):
         try:
             build(project, params, force=force, engine=engine, jobs=jobs, log=_log, report=report)
@@ -276,7 +281,7 @@ def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str,
             raise _record_error(exc) from None
         except (RunError, ParameterError, RunMismatch) as exc:
             raise click.ClickException(str(exc)) from None
-        except RenderError as exc:
+        except _error_class("xjtrade.report.render", "RenderError") as exc:
             raise click.ClickException(f"render failed; the previous report is unchanged; {done_before()}"
                                        f"\n{exc}") from None
         except DataValidationError as exc:
@@ -290,7 +295,16 @@ def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str,
     else:
         click.echo(f"built '{params.name}' in {report.seconds:.1f} s: ran {', '.join(report.ran)}"
                    + (f"; unchanged: {', '.join(report.skipped)}" if report.skipped else ""))
+        if report.cache:
+            click.echo("recomputed and cached: " + ", ".join(f"{n} {k}" for k, n in sorted(report.cache.items())))
         click.echo(f"report: {report.report_dir / 'site' / 'index.html'}")
+
+
+def _error_class(module: str, name: str) -> type:
+    """An exception class of a heavier module, imported only when an exception is being matched
+    (an `except` clause's expression is evaluated then), so the happy path does not import it."""
+    import importlib
+    return getattr(importlib.import_module(module), name)
 
 
 @main.command("sweep")

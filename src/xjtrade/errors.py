@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -29,3 +30,15 @@ class DataValidationError(ValueError):
         shown = "\n".join(f"  - {p}" for p in problems[:25])
         more = f"\n  ... and {len(problems) - 25} more" if len(problems) > 25 else ""
         super().__init__(f"{len(problems)} problem(s) in the raw data:\n{shown}{more}")
+
+
+class RunError(RuntimeError):
+    """A notebook failed; the message names the notebook, the cell and the error."""
+
+    def __init__(self, message: str, kept: Path | None = None):
+        super().__init__(message)
+        self.kept = kept
+
+
+class ParameterError(ValueError):
+    """Bad parameters: the message names the parameter (and the file) at fault."""

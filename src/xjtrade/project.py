@@ -99,6 +99,17 @@ def find_project(start: Path | None = None) -> Project:
         "(looked for _quarto.yml and data/raw); run the command inside the project or set XJTRADE_ROOT")
 
 
+def notebooks_in(folder: Path) -> list[Path]:
+    """The analysis notebooks, in run order (file names start with a number)."""
+    from xjtrade.errors import RunError
+    if not Path(folder).is_dir():
+        raise RunError(f"the notebook folder {folder} does not exist")
+    found = sorted(p for p in Path(folder).glob("[0-9][0-9]-*.ipynb"))
+    if not found:
+        raise RunError(f"no notebooks (NN-name.ipynb) found in {folder}")
+    return found
+
+
 PROJECT_INPUTS = ("data/raw", "notebooks", "params", "_quarto.yml", "methods.qmd")
 
 

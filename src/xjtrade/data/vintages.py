@@ -3,23 +3,25 @@ evaluation.
 
 For every release date, the raw figures published by then are cleaned again (the same cleaning as
 the data step, with that date as the cut-off) and reduced to the evidence of one series (annual and
-year-to-date totals with their figure ids).  Vintages are cached as JSON under a key hashing the raw
-rows used, the date and the series.
+year-to-date totals with their figure ids).  Vintages are cached as JSON in the cache store
+(:mod:`xjtrade.cache`) under a key of the raw rows used, the date, the series and the code that
+cleans them (:data:`VINTAGE`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
 import pandas as pd
 
+from xjtrade.cache import Store
 from xjtrade.data.clean import clean
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.estimates import Evidence, evidence
 from xjtrade.data.selector import series
+from xjtrade.keys import Step, keyer_for
 
 
 def _main_subset(raw, entity: str, partner: str):
@@ -71,53 +73,65 @@ def _digest(sub, raw) -> str:
                           ).hexdigest()[:16]
 
 
-def vintages_key(raw, dates, entity="Xinjiang", flow="total", partner="World", currency="CNY") -> str:
-    """One hash of everything :func:`vintage_evidence` reads for these dates and this series (the raw
-    rows of the series' entity and partner, the exchange rates, the dates): equal keys, equal vintages."""
+# The vintage step: cleaning the raw rows as known on a date and reducing them to a series' evidence.
+VINTAGE = Step("vintage", modules=("xjtrade.data.vintages",))
+
+
+def vintages_key(raw, dates, entity="Xinjiang", flow="total", partner="World", currency="CNY",
+                 cache_root: Path | None = None, keyer=None) -> str:
+    """One key of everything :func:`vintage_evidence` reads for these dates and this series (the raw
+    rows of the series' entity and partner, the exchange rates, the dates) and of the code that
+    cleans them (:data:`VINTAGE`, :mod:`xjtrade.keys`): equal keys, equal vintages."""
     digest = _digest(_main_subset(raw, entity, partner), raw)
-    return hashlib.sha256(json.dumps([digest, list(dates), entity, flow, partner, currency]).encode()).hexdigest()[:32]
+    return (keyer or keyer_for(cache_root)).key(VINTAGE, rows=digest, dates=list(dates),
+                                     series=[entity, flow, partner, currency])[:40]
 
 
 def vintage_evidence(raw, dates, entity="Xinjiang", flow="total", partner="World", currency="CNY",
                      cache_dir: Path | None = None) -> dict:
     """{as_of: Evidence} for each date, each from the figures published by then only.
 
-    `raw` is a :class:`xjtrade.data.raw.RawData`.  With `cache_dir`, each vintage is stored as
-    JSON under a key hashing the raw rows used, the date and the series, so unchanged vintages
-    are read back instead of cleaned again; one cleaning stores the vintage of every flow and
-    currency of the entity and partner."""
+    `raw` is a :class:`xjtrade.data.raw.RawData`.  With `cache_dir` (a folder of the cache store,
+    normally ``.xjtrade-cache/vintages``), each vintage is stored under a key of the raw rows used,
+    the date, the series and the cleaning code, so unchanged vintages are read back (checked)
+    instead of cleaned again; one cleaning stores the vintage of every flow and currency of the
+    entity and partner."""
     sub = _main_subset(raw, entity, partner)
     digest = _digest(sub, raw)
+    store = Store(Path(cache_dir).parent) if cache_dir is not None else None
+    kind = Path(cache_dir).name if cache_dir is not None else ""
+    keyer = keyer_for(Path(cache_dir).parent if cache_dir is not None else None)
 
-    def path(d, fl=flow, cur=currency) -> Path:
-        key = hashlib.sha256(f"v2|{digest}|{d}|{entity}|{fl}|{partner}|{cur}".encode()).hexdigest()[:20]
-        return Path(cache_dir) / f"vintage-{key}.json"
+    def key(d, fl=flow, cur=currency) -> str:
+        return keyer.key(VINTAGE, rows=digest, date=d, series=[entity, fl, partner, cur])[:40]
+
+    rejected: set[str] = set()   # entries that failed their check: recomputed, not read again
 
     def cached(d):
-        if cache_dir is not None and path(d).exists():
-            return _evidence_from_json(json.loads(path(d).read_text()))
-        return None
+        if store is None or d in rejected:
+            return None
+        there = store.exists(kind, key(d))
+        found = store.get_json(kind, key(d)) if there else None
+        if there and found is None:
+            rejected.add(d)
+        return _evidence_from_json(found) if found is not None else None
 
     out = {d: cached(d) for d in dates}
     todo = [d for d in dates if out[d] is None]
     # processes computing the same series at once (a sweep's workers) take the dates in different
     # orders and look at the cache again before each one, so they share the work instead of repeating it
     for d in sorted(todo, key=lambda d: hashlib.sha256(f"{os.getpid()}|{d}".encode()).hexdigest()):
-        hit = cached(d)
+        hit = cached(d) if store is not None and not store.refreshing(kind) else None
         if hit is not None:
             out[d] = hit
             continue
         figures = clean(sub, as_of=d).figures
         out[d] = evidence(figures, entity, flow, partner, currency)
-        if cache_dir is None:
+        if store is None:
             continue
         # one cleaning serves every flow and currency of the entity and partner: all are stored
         for fl, cur in dict.fromkeys([(flow, currency)] + [(fl, cur) for fl in ("total", "exports", "imports")
                                                            for cur in CURRENCIES]):
             ev = out[d] if (fl, cur) == (flow, currency) else evidence(figures, entity, fl, partner, cur)
-            target = path(d, fl, cur)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(_evidence_to_json(ev)))
-            tmp.replace(target)
+            store.put_json(kind, key(d, fl, cur), _evidence_to_json(ev))
     return {d: out[d] for d in dates}

@@ -10,13 +10,14 @@ with every year that has evidence.  Results are typed (:class:`OutlookResults`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from xjtrade.cache import Store
 from xjtrade.data.estimates import annual_estimates, evidence
+from xjtrade.keys import Step, keyer_for
 from xjtrade.data import vintages
 from xjtrade.stats import pseudo_real_time as prt
 from xjtrade.stats.registry import model_label
@@ -57,67 +58,77 @@ def _targets(tab: pd.DataFrame, period_col: str) -> list[Target]:
     return out
 
 
-def evaluation_key(vkey: str, final, models, n: int = prt.N_DRAWS, latent: bool = True) -> str:
-    """The key of an evaluation frame: the vintages (:func:`xjtrade.data.vintages.vintages_key`),
-    the final evidence (the actuals), the candidate models, the number of draws and the code of
-    ``data/`` and ``stats/``.  The build's forecast notebook and ``xjtrade sweep`` of an
-    evaluation grid store frames under it, so either reuses the other's."""
-    from xjtrade.project import sha256_text, sha256_tree
-    pkg = Path(__file__).resolve().parents[1]
-    code = [sha256_tree(pkg / "data", "*.py"), sha256_tree(pkg / "stats", "*.py")]
-    return sha256_text(json.dumps([vkey, vintages._evidence_to_json(final), list(models), n, latent, code],
-                                  sort_keys=True))[:32]
+# The evaluation frame's step: what `prt.evaluate` (or the sweep's draw_vintage + calibrate_all) runs.
+EVALUATION = Step("evaluation", modules=("xjtrade.stats.pseudo_real_time", "xjtrade.stats.latent_adapter"))
+
+
+def evaluation_key(vkey: str, final, models, n: int = prt.N_DRAWS, latent: bool = True,
+                   cache_root: Path | None = None, keyer=None) -> str:
+    """The key of an evaluation frame (:data:`EVALUATION`, :mod:`xjtrade.keys`): the vintages'
+    key (:func:`xjtrade.data.vintages.vintages_key`, which covers the cleaning code), the final
+    evidence (the actuals), the candidate models, the number of draws, and the code and packages
+    of the evaluation.  The build's forecast notebook and ``xjtrade sweep`` of an evaluation grid
+    store frames under it, so either reuses the other's."""
+    keyer = keyer or keyer_for(cache_root)
+    return keyer.key(EVALUATION, vintages=vkey, final=vintages._evidence_to_json(final), models=list(models),
+                     n=n, latent=latent)[:40]
+
+
+def frame_store(cache_root: Path | None) -> Store | None:
+    """The cache store of the evaluation frames (None: no cache)."""
+    return Store(Path(cache_root)) if cache_root is not None else None
 
 
 def frame_path(cache_root: Path, key: str) -> Path:
-    return Path(cache_root) / "evaluation" / f"{key}.parquet"
+    return Store(Path(cache_root)).path("evaluation", key)
 
 
-def store_frame(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Write the frame atomically and return it as read back (so a stored and a fresh frame give the
-    same bytes downstream)."""
-    import uuid
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return pd.read_parquet(path)
+def cached_frame(plan: dict) -> pd.DataFrame | None:
+    """The plan's evaluation frame from the cache, checked (None: absent, refreshed or rejected)."""
+    if plan.get("store") is None:
+        return None
+    return plan["store"].get_frame("evaluation", plan["key"])
+
+
+def store_frame(frame: pd.DataFrame, plan: dict) -> pd.DataFrame:
+    """Store the plan's frame in the cache (atomically, with its content hash) and return it as read
+    back (so a stored and a fresh frame give the same values downstream)."""
+    if plan.get("store") is None:
+        return frame
+    return plan["store"].put_frame("evaluation", plan["key"], frame)
 
 
 def evaluation_plan(ctx, raw, cache_root: Path | None) -> dict:
     """What the evaluation of the run's series reads (its series, the final evidence whose later
-    figures are the actuals, the run's date, the release dates up to it) and the path of its frame
-    in the cache at `cache_root` (None without a cache).  The forecast notebook and ``xjtrade
-    sweep`` of an evaluation grid both use it, so they store and find frames under the same key."""
+    figures are the actuals, the run's date, the release dates up to it), its key and the cache
+    store at `cache_root` (None without a cache).  The forecast notebook and ``xjtrade sweep`` of an
+    evaluation grid both use it, so they store and find frames under the same key."""
     p = ctx.params
     series = (p.entity, p.flow, p.partner, p.currency)
     as_of = _as_of(ctx)
     final = evidence(ctx.figures, *series)
     dates = vintages.release_dates(ctx.figures, p.entity, p.flow, p.partner, until=as_of)
-    path = None
-    if cache_root is not None:
-        vkey = vintages.vintages_key(raw, dates, *series)
-        path = frame_path(cache_root, evaluation_key(vkey, final, p.models))
-    return {"series": series, "final": final, "as_of": as_of, "dates": dates, "path": path}
+    vkey = vintages.vintages_key(raw, dates, *series, cache_root=cache_root)
+    key = evaluation_key(vkey, final, p.models, cache_root=cache_root)
+    return {"series": series, "final": final, "as_of": as_of, "dates": dates, "key": key,
+            "store": frame_store(cache_root),
+            "path": frame_path(cache_root, key) if cache_root is not None else None}
 
 
 def evaluation(ctx, raw=None, cache_dir=None) -> dict:
     """The pseudo-real-time evaluation of the run's series (vintages up to the run's date), read
-    from the project's cache when ``xjtrade sweep`` or an earlier run computed the same one."""
+    from the project's cache when ``xjtrade sweep`` or an earlier run computed the same one (and the
+    stored frame passes its check)."""
     if raw is None:
         raw, cache_dir = _raw_and_cache()
     plan = evaluation_plan(ctx, raw, Path(cache_dir).parent if cache_dir is not None else None)
-    final, as_of, dates, path = plan["final"], plan["as_of"], plan["dates"], plan["path"]
-    if path is not None and path.is_file():
-        return {"frame": pd.read_parquet(path), "final": final, "as_of": as_of, "dates": dates, "cached": True}
+    final, as_of, dates = plan["final"], plan["as_of"], plan["dates"]
+    frame = cached_frame(plan)
+    if frame is not None:
+        return {"frame": frame, "final": final, "as_of": as_of, "dates": dates, "cached": True}
     vint = vintages.vintage_evidence(raw, dates, *plan["series"], cache_dir=cache_dir)
     frame = prt.evaluate(vint, final, models=ctx.params.models, latent=latent_paths)
-    if path is not None:
-        frame = store_frame(frame, path)
+    frame = store_frame(frame, plan)
     return {"frame": frame, "final": final, "as_of": as_of, "dates": dates, "cached": False}
 
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xjtrade.data.currency import CURRENCIES
+from xjtrade.errors import ParameterError  # noqa: F401  (defined where the CLI can catch it cheaply)
 from xjtrade.stats.registry import YEARS_AHEAD_MODELS as MODELS
 from xjtrade.textsafe import shorten
 
@@ -27,10 +28,6 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}", re.ASCII)
 # names that would put the report over another output folder under reports/
 RESERVED_NAMES = ("runs",)
 MAX_TEXT = 80
-
-
-class ParameterError(ValueError):
-    """Bad parameters: the message names the parameter (and the file) at fault."""
 
 
 def _safe_text(value: str, what: str) -> str:

@@ -20,20 +20,13 @@ from pathlib import Path
 
 import yaml
 
-from xjtrade.project import staged_dir
+from xjtrade.errors import RunError  # noqa: F401  (raised here; defined where the CLI can catch it cheaply)
+from xjtrade.project import notebooks_in, staged_dir  # noqa: F401  (notebooks_in: re-exported)
 from xjtrade.data.processed import build_dataset, load_processed
 from xjtrade.report.params import RunParams, check_against_data
 from xjtrade.report.results import SECTIONS, load_results
 from xjtrade.project import Project
 
-
-
-class RunError(RuntimeError):
-    """A notebook failed; the message names the notebook, the cell and the error."""
-
-    def __init__(self, message: str, kept: Path | None = None):
-        super().__init__(message)
-        self.kept = kept
 
 
 @dataclass
@@ -43,16 +36,6 @@ class RunResult:
     seconds: dict[str, float]
     results: dict
     timings: dict = field(default_factory=dict)  # {notebook: {start, end (epoch seconds), seconds}}
-
-
-def notebooks_in(folder: Path) -> list[Path]:
-    """The analysis notebooks, in run order (file names start with a number)."""
-    if not Path(folder).is_dir():
-        raise RunError(f"the notebook folder {folder} does not exist")
-    found = sorted(p for p in Path(folder).glob("[0-9][0-9]-*.ipynb"))
-    if not found:
-        raise RunError(f"no notebooks (NN-name.ipynb) found in {folder}")
-    return found
 
 
 def _die_with_parent(parent_pid: int | None = None) -> None:

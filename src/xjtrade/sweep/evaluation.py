@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xjtrade.cache import events_offset, relay
 from xjtrade.project import Project, staged_dir
 
 
@@ -69,11 +70,10 @@ def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=pr
     from xjtrade.report import outlook as xo
     from xjtrade.stats import pseudo_real_time as prt
     from xjtrade.sweep.cluster import run_tasks
-    import pandas as pd
     inp = series_inputs(params, latest, cache_root)
-    path = inp["path"]
-    if path.is_file():
-        return pd.read_parquet(path), "cached", []
+    cached = xo.cached_frame(inp)   # checked: an entry edited by hand is logged and recomputed
+    if cached is not None:
+        return cached, "cached", []
     drawn, evs, failures = {}, {}, []
     for done, (date, out) in enumerate(run_tasks(
             draw_task, inp["dates"], client=client, raw=raw_future, final=inp["final"], series=inp["series"],
@@ -89,7 +89,7 @@ def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=pr
     if failures:   # an incomplete evaluation is never stored: its calibration would be wrong
         return None, "failed", failures
     frame = prt.calibrate_all(drawn, evs)
-    return xo.store_frame(frame, path), "computed", []
+    return xo.store_frame(frame, inp), "computed", []
 
 
 def run_evaluation(project: Project, grid, latest, scheduler: str | None = None, n_workers: int | None = None,
@@ -105,7 +105,12 @@ def run_evaluation(project: Project, grid, latest, scheduler: str | None = None,
     with connect(scheduler, n_workers, log=log) as client:
         raw_future = client.scatter(latest.raw, broadcast=True)
         for sc in grid.scenarios:
-            frame, status, failures = evaluate_series(client, sc.params, latest, raw_future, project.cache, log=log)
+            offset = events_offset(project.cache)
+            try:
+                frame, status, failures = evaluate_series(client, sc.params, latest, raw_future, project.cache,
+                                                          log=log)
+            finally:   # cache entries that failed their check (here or on the workers) are named
+                relay(project.cache, offset, log)
             report.failed += failures
             if status == "cached":
                 report.cached += 1

@@ -1,9 +1,10 @@
 """`xjtrade sweep`: a grid of scenarios computed on a dask cluster, cached, tabulated and published.
 
 1. The grid is expanded and every scenario validated (nothing starts if one is bad).
-2. Each scenario has a key: a hash of its parameters (name and title aside), the raw data, the
-   code of `data/`, `stats/` and the scenario path, and the dependency versions.  A scenario
-   whose `.xjtrade-cache/sweep/<key>.json` exists is not computed again.
+2. Each scenario has a key (:data:`SCENARIO`, :mod:`xjtrade.keys`): its parameters (name and title
+   aside), the raw data, the code the scenario task imports and the versions of the packages it
+   uses.  A scenario whose entry in the cache store (kind `sweep`) exists and passes its check is not
+   computed again; an entry edited by hand is logged and recomputed.
 3. The raw tables are scattered once; one task per data vintage (`as_of`) cleans them as known
    then and stays on the cluster; one task per scenario reads its vintage and returns its rows.
    Results are written to the cache as they arrive (`as_completed`), one line per scenario.
@@ -18,8 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xjtrade import manifest as mf
-from xjtrade.project import Project, sha256_file, sha256_text, sha256_tree, staged_dir, write_text_atomic
+from xjtrade.cache import Store
+from xjtrade.keys import Keyer, Step
+from xjtrade.project import Project, staged_dir
 from xjtrade.sweep.grid import Grid, GridError, load_grid
 
 
@@ -36,18 +38,16 @@ class SweepReport:
 
 # --- keys ----------------------------------------------------------------------------------
 
-def code_hash() -> str:
-    """The code a scenario's result depends on: data/, stats/, and the report modules it calls."""
-    pkg = Path(__file__).resolve().parents[1]
-    parts = [sha256_tree(pkg / "data", "*.py"), sha256_tree(pkg / "stats", "*.py")]
-    parts += [sha256_file(pkg / "report" / f) for f in ("scenario.py", "chapters.py", "params.py", "outlook.py",
-                                                          "results.py")]
-    return sha256_text(json.dumps(parts))
+# What a scenario task runs (the rest of this module writes tables and pages, which do not change a
+# scenario's rows): the key follows these functions' imports (xjtrade.keys).
+SCENARIO = Step("sweep scenario", modules=("xjtrade.sweep.runner:compute_scenario,prepare_vintage",))
 
 
-def scenario_key(params, raw_hash: str, code: str, versions: str) -> str:
+def scenario_key(params, raw_hash: str, keyer: Keyer | None = None) -> str:
+    """A scenario's key: its parameters (name and title aside), the raw data, and the code and
+    packages of :data:`SCENARIO`."""
     ident = params.model_dump(mode="json", exclude={"name", "title"})
-    return sha256_text(json.dumps(["sweep", ident, raw_hash, code, versions], sort_keys=True))[:32]
+    return (keyer or Keyer()).key(SCENARIO, parameters=ident, raw=raw_hash)[:40]
 
 
 # --- tasks (run on the workers: no plotting imports) -----------------------------------------
@@ -106,19 +106,22 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
         return run_evaluation(project, grid, latest, scheduler=scheduler, n_workers=n_workers, publish=publish,
                               log=log)
     report = SweepReport(grid=grid.name, scenarios=len(grid.scenarios))
-    cache = project.cache / "sweep"
-    raw_hash = sha256_tree(project.raw)
+    store = Store(project.cache, log=log)
+    keyer = Keyer(store=store)
+    raw_hash = keyer.tree(project.raw)
     cache_dir = str(project.cache / "vintages")   # the evaluation's vintages, shared by the local workers
-    code, vers = code_hash(), mf.versions_hash()
-    keys = {sc.params.name: scenario_key(sc.params, raw_hash, code, vers) for sc in grid.scenarios}
-    pending = [sc for sc in grid.scenarios if not (cache / f"{keys[sc.params.name]}.json").is_file()]
+    keys = {sc.params.name: scenario_key(sc.params, raw_hash, keyer) for sc in grid.scenarios}
+    keyer.save()
+    # an entry that fails its check is a miss (logged): the scenario is computed again
+    done_before = {name for name, key in keys.items() if valid_entry(store, key)}
+    pending = [sc for sc in grid.scenarios if sc.params.name not in done_before]
     report.cached = len(grid.scenarios) - len(pending)
     log(f"grid {grid.name}: {len(grid.scenarios)} scenarios, {report.cached} cached, {len(pending)} to compute")
 
-    def store(sc, result: dict, done: int) -> None:
-        write_text_atomic(cache / f"{keys[sc.params.name]}.json", json.dumps(
+    def save(sc, result: dict, done: int) -> None:
+        store.put_json("sweep", keys[sc.params.name], json.loads(json.dumps(
             {"key": keys[sc.params.name], "scenario": sc.params.name, "label": _label(sc),
-             "seconds": result["seconds"], "rows": result["rows"]}, default=str))
+             "seconds": result["seconds"], "rows": result["rows"]}, default=str)))
         statuses = sorted({r["status"] for r in result["rows"]})
         log(f"[{done}/{len(pending)}] {sc.params.name} ({_label(sc)}): {', '.join(statuses)} "
             f"in {result['seconds']:.1f} s")
@@ -144,7 +147,7 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
                 import traceback
                 fail(sc, f"{type(exc).__name__}: {exc}", traceback.format_exc(), done)
                 continue
-            store(sc, result, done)
+            save(sc, result, done)
             report.computed += 1
     elif pending:
         from xjtrade.sweep.cluster import _describe, connect
@@ -165,7 +168,7 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
             for done, fut in enumerate(as_completed(list(futures)), start=1):
                 sc = futures.pop(fut)
                 if fut.status == "finished":
-                    store(sc, fut.result(), done)
+                    save(sc, fut.result(), done)
                     report.computed += 1
                 else:
                     out = _describe(fut)
@@ -177,15 +180,22 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
     return report
 
 
-def results_table(grid: Grid, keys: dict, cache: Path):
-    """The tidy table of every computed scenario of the grid, read back from the cache."""
+def valid_entry(store: Store, key: str) -> bool:
+    """A sweep cache entry that is there, passes its check and has the shape the runner writes."""
+    entry = store.get_json("sweep", key)
+    return isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("rows"), list)
+
+
+def results_table(grid: Grid, keys: dict, cache: Path | Store):
+    """The tidy table of every computed scenario of the grid, read back from the cache (checked:
+    an entry that fails its check is left out, and logged)."""
     import pandas as pd
+    store = cache if isinstance(cache, Store) else Store(Path(cache).parent)
     frames = []
     for sc in grid.scenarios:
-        path = cache / f"{keys[sc.params.name]}.json"
-        if not path.is_file():
+        entry = store.get_json("sweep", keys[sc.params.name])
+        if not isinstance(entry, dict) or not isinstance(entry.get("rows"), list):
             continue
-        entry = json.loads(path.read_text(encoding="utf-8"))
         df = pd.DataFrame(entry["rows"]).drop(columns=["scenario"], errors="ignore")
         df.insert(0, "label", _label(sc))
         df.insert(0, "scenario", sc.params.name)
@@ -216,7 +226,7 @@ def attach_actuals(df, figures):
 def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport, latest) -> Path:
     import pandas as pd
     from xjtrade.sweep import edition
-    df = attach_actuals(results_table(grid, keys, project.cache / "sweep"), latest.figures)
+    df = attach_actuals(results_table(grid, keys, Store(project.cache)), latest.figures)
     failures = pd.DataFrame(report.failed, columns=["scenario", "label", "error", "parameters", "traceback"])
     final = project.reports / "sweeps" / grid.name
     with staged_dir(final) as out:
@@ -229,4 +239,4 @@ def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport,
 
 
 __all__ = ["GridError", "SweepReport", "run_sweep", "results_table", "attach_actuals", "compute_scenario",
-           "prepare_vintage", "scenario_key", "code_hash"]
+           "prepare_vintage", "scenario_key", "valid_entry", "SCENARIO"]
