@@ -1,16 +1,23 @@
-"""Text from the data is text, never markup: escaping for markdown, URL checks, CSV cells.
+"""Text from the data is text, never markup: escaping for markdown, URL checks, CSV files.
 
 Titles, publishers, descriptions, URLs and notes come from `data/raw` (typed by hand or pasted
 from web pages).  On their way into a page they pass through `md_escape` (pandoc markdown),
-URLs through `web_url` (an http(s) address without anything that could end a link), and
-published CSV cells through `csv_cell` (spreadsheet formula injection, OWASP's rule).
-Kept free of heavy imports: the data layer and the report layer both use it.
+URLs through `web_url` (an http(s) address without anything that could end a link), and every
+published CSV file through `write_csv` / `csv_text`, the one CSV writer of the project
+(spreadsheet formula injection, OWASP's rule, for every text cell and header; line breaks kept
+inside quoted fields).
+Kept free of heavy imports: the data layer and the report layer both use it (pandas is imported
+only by the CSV writer, whose callers have loaded it already).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import re
 import unicodedata
+from pathlib import Path
 from urllib.parse import urlsplit
 
 # Every character that pandoc's markdown reader can give a meaning to (emphasis, code, links,
@@ -88,6 +95,55 @@ def csv_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def csv_frame(frame):
+    """A copy of `frame` as it is published in CSV: every text cell and every text header run
+    through `csv_cell`; numbers (negative ones included), booleans and missing values untouched."""
+    import pandas as pd
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.map(csv_cell)
+    out.columns = [csv_cell(c) for c in out.columns]
+    return out
+
+
+class _LineFeeds:
+    """A sink for `csv.writer` rows written with the terminator CRLF, kept with LF instead.  The
+    csv module quotes a field holding any character of the row terminator: with CRLF a field holding
+    a lone carriage return is quoted too (with LF alone it is written bare, and readers, pandas among
+    them, then split the row there)."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def write(self, row: str) -> None:
+        self.out.write(row[:-2] + "\n")   # every row ends with the terminator "\r\n"
+
+
+def csv_text(frame, float_format: str | None = None) -> str:
+    """`frame` (without its index) as CSV text, the one format of every CSV file the project
+    publishes: headers and text cells neutralised against formula injection (`csv_frame`), numbers
+    formatted by pandas (`float_format`, e.g. "%.6g"), rows ending in LF, and every field holding a
+    comma, a quote, a line feed or a carriage return quoted, so that a reader gets back as many rows
+    as the frame has."""
+    crlf = csv_frame(frame).to_csv(index=False, float_format=float_format, lineterminator="\r\n")
+    out = io.StringIO()
+    csv.writer(_LineFeeds(out), lineterminator="\r\n").writerows(csv.reader(io.StringIO(crlf, newline="")))
+    return out.getvalue()
+
+
+def write_csv(frame, path, float_format: str | None = None) -> Path:
+    """Write `csv_text(frame)` to `path` (UTF-8).  The file is opened without following a symbolic
+    link (O_NOFOLLOW): a link planted where an output goes is refused (OSError), never written through."""
+    path = Path(path)
+    data = csv_text(frame, float_format).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return path
 
 
 def shorten(text: object, limit: int = 80) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from xjtrade.textsafe import write_csv
+
 DIMS = ("entity", "partner", "flow", "currency", "models")
 
 
@@ -81,11 +83,11 @@ def _charts(out: Path, df: pd.DataFrame) -> list[tuple[str, str, str]]:
     dims = [d for d in _by(df) if d != "flow"]
     hue = "flow" if "flow" in _by(df) else None
     g = growth_table(df)
-    g.to_csv(out / "tables" / "growth.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(g, out / "tables" / "growth.csv", float_format="%.6g")
     o = outlook_table(df)
-    o.to_csv(out / "tables" / "outlook.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(o, out / "tables" / "outlook.csv", float_format="%.6g")
     a = accuracy_table(df)
-    a.to_csv(out / "tables" / "accuracy.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(a, out / "tables" / "accuracy.csv", float_format="%.6g")
     source = "Source: Xinjiang Trade Monitor sweep; one bar per scenario with data."
 
     for dim in dims[:2]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xjtrade.project import Project, staged_dir
+from xjtrade.textsafe import write_csv
 
 
 @dataclass
@@ -146,9 +147,8 @@ def write_evaluation(project: Project, grid, frames: list, failed: list) -> Path
     with staged_dir(final) as out:
         tabs["evaluation"].to_parquet(out / "evaluation.parquet", index=False)
         for name, df in tabs.items():
-            df.to_csv(out / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
-        pd.DataFrame(failed, columns=["scenario", "vintage", "error", "traceback"]).to_csv(
-            out / "failures.csv", index=False, lineterminator="\n")
+            write_csv(df, out / f"{name}.csv", float_format="%.6g")
+        write_csv(pd.DataFrame(failed, columns=["scenario", "vintage", "error", "traceback"]), out / "failures.csv")
         edition.write_evaluation_page(out, grid, tabs, failed)
         edition.write_meta(out, grid, project.root)
     return final

@@ -21,6 +21,7 @@ from pathlib import Path
 from xjtrade import manifest as mf
 from xjtrade.project import Project, sha256_file, sha256_text, sha256_tree, staged_dir, write_text_atomic
 from xjtrade.sweep.grid import Grid, GridError, load_grid
+from xjtrade.textsafe import write_csv
 
 
 @dataclass
@@ -221,8 +222,8 @@ def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport,
     final = project.reports / "sweeps" / grid.name
     with staged_dir(final) as out:
         df.to_parquet(out / "results.parquet", index=False)
-        df.to_csv(out / "results.csv", index=False, float_format="%.6g", lineterminator="\n")
-        failures.to_csv(out / "failures.csv", index=False, lineterminator="\n")
+        write_csv(df, out / "results.csv", float_format="%.6g")
+        write_csv(failures, out / "failures.csv")
         edition.write_edition(out, grid, df, failures)
         edition.write_meta(out, grid, project.root)
     return final
