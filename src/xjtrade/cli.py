@@ -56,9 +56,11 @@ def _os_error(exc: OSError) -> str:
 
 
 def _check_out(project, out: Path) -> Path:
-    """`--out` must be a folder xjtrade may replace as a whole: not the project, its raw data or
-    git folder (or a folder holding them), and not an existing folder without the ownership marker."""
-    from xjtrade.project import owned
+    """`--out` must be a folder `xjtrade data build` may replace as a whole: not the project, its raw data
+    or git folder (or a folder holding them), not a folder of another command (a report, a run, a
+    sweep: their markers say so) nor one inside reports/ or the cache, and not an existing folder
+    without the marker of processed data (an unmarked folder is never adopted, wherever it is)."""
+    from xjtrade.project import MARKER, why_not_owned
     target = out.expanduser().resolve()
     root = project.root.resolve()
     protected = {"the project root": root, "data/raw": project.raw.resolve(), ".git": root / ".git"}
@@ -70,10 +72,20 @@ def _check_out(project, out: Path) -> Path:
     if project.raw.resolve() in target.parents or ".git" in target.parts:
         raise click.BadParameter(f"{out} is inside {'data/raw' if '.git' not in target.parts else '.git'}, "
                                  "which xjtrade never writes into. Nothing was written.", param_hint="--out")
-    if not owned(target):
-        raise click.BadParameter(f"{out} exists and was not created by xjtrade (no .xjtrade-output marker); "
+    why = why_not_owned(target, "processed", legacy=target == project.processed.resolve())
+    if why is not None and f"no {MARKER} marker" in why:
+        raise click.BadParameter(f"{out} exists and was not created by xjtrade (no {MARKER} marker); "
                                  "xjtrade replaces its output folder as a whole, so it will not use this one. "
                                  "Choose a new or empty folder. Nothing was written.", param_hint="--out")
+    if why is not None:
+        raise click.BadParameter(f"{out} {why}; it will not replace it. Choose a new or empty folder. "
+                                 "Nothing was written.", param_hint="--out")
+    for what, area in (("reports/", project.reports), (".xjtrade-cache", project.cache)):
+        area = area.resolve()
+        if target == area or area in target.parents:
+            raise click.BadParameter(f"{out} is inside {what}, whose folders belong to other commands (reports, runs, "
+                                     "sweeps, the cache); choose a folder outside them. Nothing was written.",
+                                     param_hint="--out")
     return target
 
 
@@ -100,13 +112,19 @@ def _wait_option(f):
 
 @contextmanager
 def _locked(project, no_wait: bool):
-    """One writing command at a time per checkout (.xjtrade-cache/build.lock)."""
+    """One writing command at a time per checkout (.xjtrade-cache/build.lock).  A lock that cannot be
+    taken (another build with --no-wait, a full or read-only disk under the cache) is a one-line error."""
+    from contextlib import ExitStack
     from xjtrade.pipeline import BuildLocked, build_lock
-    try:
-        with build_lock(project, wait=not no_wait, log=_log):
-            yield
-    except BuildLocked as exc:
-        raise click.ClickException(str(exc)) from None
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(build_lock(project, wait=not no_wait, log=_log))
+        except BuildLocked as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot take the build lock in {project.cache}: {_os_error(exc)}\n"
+                                       "Nothing was changed.") from None
+        yield
 
 
 @main.group()

@@ -126,7 +126,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, as_of: str | None = None, log=No
 def write_processed(ds: Dataset, out_dir: Path, log=None) -> Dataset:
     """Write a prepared dataset into `out_dir` atomically (a staging folder swapped in)."""
     (log or (lambda msg: None))(f"writing {out_dir}")
-    with staged_dir(Path(out_dir), "xjtrade data build") as staging:
+    with staged_dir(Path(out_dir), "processed") as staging:
         write_dataset(ds, staging)
     return ds
 

@@ -19,13 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.stats.registry import YEARS_AHEAD_MODELS as MODELS
+from xjtrade.project import REPORT_AREAS
 from xjtrade.textsafe import shorten
 
 # matched whole (fullmatch: `$` would accept a trailing newline) and ASCII-only
 _SAFE_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.:()&'/_-]*", re.ASCII)
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}", re.ASCII)
-# names that would put the report over another output folder under reports/
-RESERVED_NAMES = ("runs",)
+# names that would put the report over another output folder under reports/ (runs, sweeps: project.REPORT_AREAS)
+RESERVED_NAMES = tuple(REPORT_AREAS)
 MAX_TEXT = 80
 
 
@@ -70,7 +71,7 @@ class RunParams(BaseModel):
             raise ValueError(f"{shorten(repr(v))} must be 1-41 characters: lower-case letters, digits, - or _ "
                              "(no separators, spaces or control characters)")
         if v in RESERVED_NAMES:
-            raise ValueError(f"{v!r} is reserved: reports/{v}/ holds the executed runs; choose another name")
+            raise ValueError(f"{v!r} is reserved: reports/{v}/ holds {REPORT_AREAS[v]}; choose another name")
         return v
 
     @field_validator("title", "entity", "partner")

@@ -22,7 +22,7 @@ import yaml
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.report.results import GrowthResults, Results, annual_outlook, load_results
 from xjtrade.data.selector import main_rows, unique_ids
-from xjtrade.project import staged_dir
+from xjtrade.project import scratch_dir, staged_dir
 from xjtrade.data.clean import Tolerance
 from xjtrade.project import Project
 from xjtrade.report import interactive, wording
@@ -647,19 +647,16 @@ def planned_engine(engine: str) -> str:
 def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto", log=print) -> Path:
     """Render the run into reports/<name>/ (site/, the PDF, manifest.json, notebooks/), atomically:
     the previous report is replaced only when the whole render succeeded."""
-    import os
-    import tempfile
-
     from xjtrade.report.render import render_project
     name = Path(run_dir).name
     final = project.reports / name
     manifest = {**manifest, "render_engine": planned_engine(engine)}
     project.reports.mkdir(parents=True, exist_ok=True)
-    # the owner's pid in the name: a later build removes it only once this process is gone
-    src = Path(tempfile.mkdtemp(prefix=f".src-{name}-p{os.getpid()}-", dir=project.reports))
+    # marked, with the owner's pid in the name: a later build removes it only once this process is gone
+    src = scratch_dir(project.reports, name)
     try:
         stage_project(project, run_dir, src, manifest)
-        with staged_dir(final, "xjtrade render") as out:
+        with staged_dir(final, "report") as out:
             result = render_project(src, out, engine=engine, metadata={"run": name}, log=log)
             results = json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
             finish_site(out / "site", Path(run_dir), results,

@@ -144,7 +144,7 @@ def write_evaluation(project: Project, grid, frames: list, failed: list) -> Path
     from xjtrade.sweep import edition
     tabs = tables(frames)
     final = project.reports / "sweeps" / grid.name
-    with staged_dir(final) as out:
+    with staged_dir(final, "sweep") as out:
         tabs["evaluation"].to_parquet(out / "evaluation.parquet", index=False)
         for name, df in tabs.items():
             write_csv(df, out / f"{name}.csv", float_format="%.6g")

@@ -220,7 +220,7 @@ def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport,
     df = attach_actuals(results_table(grid, keys, project.cache / "sweep"), latest.figures)
     failures = pd.DataFrame(report.failed, columns=["scenario", "label", "error", "parameters", "traceback"])
     final = project.reports / "sweeps" / grid.name
-    with staged_dir(final) as out:
+    with staged_dir(final, "sweep") as out:
         df.to_parquet(out / "results.parquet", index=False)
         write_csv(df, out / "results.csv", float_format="%.6g")
         write_csv(failures, out / "failures.csv")
