@@ -91,7 +91,7 @@ def _charts(out: Path, df: pd.DataFrame) -> list[tuple[str, str, str]]:
     source = "Source: Xinjiang Trade Monitor sweep; one bar per scenario with data."
 
     for dim in dims[:2]:
-        gg = g.dropna(subset=["latest_yoy_pct"]).assign(group=lambda d: d[dim].astype(str))
+        gg = g.dropna(subset=["latest_yoy_pct"]).assign(group=lambda d: d[dim].map(xf.no_math))
         if len(gg):
             fig, ax = plt.subplots(figsize=(xf.WIDTH, max(xf.HEIGHT, 0.35 * gg["group"].nunique() + 1.5)))
             sns.barplot(data=gg, y="group", x="latest_yoy_pct", hue=hue, ax=ax, orient="h")
@@ -102,7 +102,7 @@ def _charts(out: Path, df: pd.DataFrame) -> list[tuple[str, str, str]]:
         oo = o[(o["target"] == "annual") & (o["status"] == "ok")]
         oo = oo[oo["period"] == oo.groupby("scenario")["period"].transform("min")]
         if len(oo):
-            oo = oo.assign(group=oo[dim].astype(str))
+            oo = oo.assign(group=oo[dim].map(xf.no_math))
             fig, ax = plt.subplots(figsize=(xf.WIDTH, max(xf.HEIGHT, 0.35 * oo["group"].nunique() + 1.5)))
             sns.barplot(data=oo, y="group", x="forecast", hue=hue, ax=ax, orient="h", errorbar=None)
             xf.finish(fig, ax, f"Outlook for the next year by {dim} (point forecast; intervals in the table)", source,
