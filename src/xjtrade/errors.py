@@ -13,12 +13,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """One line; control and invisible characters shown as escapes (`\\x1b`, `\\u202e`): an error
+        message never obeys the data it quotes."""
+        from xjtrade.textsafe import printable
         where = self.file
         if self.line is not None:
             where += f", line {self.line}"
         if self.column:
             where += f", column {self.column}"
-        return f"{where}: {self.message}"
+        return printable(f"{where}: {self.message}")
 
 
 class DataValidationError(ValueError):

@@ -150,3 +150,49 @@ def shorten(text: object, limit: int = 80) -> str:
     """`text` cut to `limit` characters plus "…" (for error messages echoing user input)."""
     s = str(text)
     return s if len(s) <= limit else s[:limit] + "…"
+
+
+def printable(text: object) -> str:
+    """`text` safe to print in a terminal or a log: every control, format or separator character
+    (ANSI escapes, bidi overrides, zero-width characters, line breaks) written as its Python escape
+    (`\\x1b`, `\\u202e`, `\\u200b`), so that an error message shows the data instead of obeying it."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in s)
+
+
+# Characters that make one text look like another or reorder what is shown: bidi embeddings, overrides,
+# isolates and marks, and zero-width characters (also refused in any text of the raw data).
+BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def hidden_character(text: str, name: bool = False) -> tuple[int, str] | None:
+    """The first character of `text` that is hidden or not what it looks like, as (position from 1,
+    description), or None.  Any text: control characters (tab, line breaks, ANSI escapes), bidi controls,
+    zero-width characters, line and paragraph separators.  A name or id (`name=True`): also any other
+    invisible format character and any space but the plain one (a no-break space makes a second
+    "Horgos port" that looks like the first)."""
+    if text.isascii() and text.isprintable():
+        return None
+    for i, ch in enumerate(text, start=1):
+        cat = unicodedata.category(ch)
+        if cat == "Cc":
+            what = "a control character"
+        elif ch in BIDI:
+            what = "a bidirectional-text control"
+        elif ch in ZERO_WIDTH:
+            what = "a zero-width character"
+        elif cat in ("Zl", "Zp"):
+            what = "a line or paragraph separator"
+        elif name and cat in ("Cf", "Co", "Cs", "Cn"):
+            what = "an invisible or unassigned character"
+        elif name and cat == "Zs" and ch != " ":
+            what = "a space other than the plain space"
+        else:
+            continue
+        label = unicodedata.name(ch, "") or {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN",
+                                             "\x1b": "ESCAPE"}.get(ch, "")
+        return i, f"{what} (U+{ord(ch):04X}{' ' + label if label else ''})"
+    return None
