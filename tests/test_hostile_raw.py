@@ -206,3 +206,10 @@ def test_field_over_the_csv_limit_is_a_located_error_not_a_traceback(raw, tmp_pa
     result = CliRunner().invoke(main, ["data", "check"])
     assert result.exit_code == 1 and "Traceback" not in result.output and "_csv.Error" not in result.output
     assert f"reports.csv, line {line}: a field is longer than" in result.output
+
+
+def test_fast_path_of_the_text_rule_matches_its_definition():
+    """`hidden_character` finds the text rule's characters with one regular expression: it matches
+    exactly the characters the rule describes, over the Basic Multilingual Plane."""
+    from xjtrade.textsafe import _HIDDEN_IN_TEXT, _hidden_why
+    assert [hex(c) for c in range(0x10000) if bool(_HIDDEN_IN_TEXT.match(chr(c))) != bool(_hidden_why(chr(c), False))] == []

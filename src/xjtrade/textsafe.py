@@ -168,6 +168,28 @@ BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
 
+# Any of them in any text: controls (C0, DEL, C1), ALM, zero-width and LRM/RLM, line/paragraph separators,
+# bidi embeddings and overrides, word joiner, bidi isolates, zero-width no-break space.
+_HIDDEN_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def _hidden_why(ch: str, name: bool) -> str | None:
+    cat = unicodedata.category(ch)
+    if cat == "Cc":
+        return "a control character"
+    if ch in BIDI:
+        return "a bidirectional-text control"
+    if ch in ZERO_WIDTH:
+        return "a zero-width character"
+    if cat in ("Zl", "Zp"):
+        return "a line or paragraph separator"
+    if name and cat in ("Cf", "Co", "Cs", "Cn"):
+        return "an invisible or unassigned character"
+    if name and cat == "Zs" and ch != " ":
+        return "a space other than the plain space"
+    return None
+
+
 def hidden_character(text: str, name: bool = False) -> tuple[int, str] | None:
     """The first character of `text` that is hidden or not what it looks like, as (position from 1,
     description), or None.  Any text: control characters (tab, line breaks, ANSI escapes), bidi controls,
@@ -176,23 +198,15 @@ def hidden_character(text: str, name: bool = False) -> tuple[int, str] | None:
     "Horgos port" that looks like the first)."""
     if text.isascii() and text.isprintable():
         return None
-    for i, ch in enumerate(text, start=1):
-        cat = unicodedata.category(ch)
-        if cat == "Cc":
-            what = "a control character"
-        elif ch in BIDI:
-            what = "a bidirectional-text control"
-        elif ch in ZERO_WIDTH:
-            what = "a zero-width character"
-        elif cat in ("Zl", "Zp"):
-            what = "a line or paragraph separator"
-        elif name and cat in ("Cf", "Co", "Cs", "Cn"):
-            what = "an invisible or unassigned character"
-        elif name and cat == "Zs" and ch != " ":
-            what = "a space other than the plain space"
-        else:
-            continue
-        label = unicodedata.name(ch, "") or {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN",
-                                             "\x1b": "ESCAPE"}.get(ch, "")
-        return i, f"{what} (U+{ord(ch):04X}{' ' + label if label else ''})"
-    return None
+    if name:
+        found = next(((i, why) for i, ch in enumerate(text, start=1) if (why := _hidden_why(ch, True))), None)
+    else:
+        m = _HIDDEN_IN_TEXT.search(text)
+        found = (m.start() + 1, _hidden_why(m.group(0), False)) if m else None
+    if found is None:
+        return None
+    pos, what = found
+    ch = text[pos - 1]
+    label = unicodedata.name(ch, "") or {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN",
+                                         "\x1b": "ESCAPE", "\x00": "NULL"}.get(ch, "")
+    return pos, f"{what} (U+{ord(ch):04X}{' ' + label if label else ''})"

@@ -249,9 +249,6 @@ NAME_COLUMNS = {"reports": ("row_id", "entity", "flow", "partner", "product", "s
                 "rates": ("year", "source_id")}
 
 
-_SUSPECT = r"[^\x20-\x7e]"   # anything but printable ASCII is looked at character by character
-
-
 def _text_problems(df: pd.DataFrame, name: str, names: tuple[str, ...]) -> list[Problem]:
     """Fields too long, and text that is hidden or looks like other text: control characters (ANSI
     escapes, line breaks), bidi overrides and zero-width characters in any field; in ids and names also
@@ -261,7 +258,7 @@ def _text_problems(df: pd.DataFrame, name: str, names: tuple[str, ...]) -> list[
         if col == "line_no":
             continue
         values = df[col]
-        suspect = values.str.contains(_SUSPECT, regex=True) | (values.str.len() > MAX_FIELD)
+        suspect = [not (v.isascii() and v.isprintable()) or len(v) > MAX_FIELD for v in values]
         for value, line in zip(values[suspect], df["line_no"][suspect]):
             if len(value) > MAX_FIELD:
                 out.append(Problem(name, int(line), col, f"is {len(value):,} characters long; at most {MAX_FIELD:,} "
