@@ -314,26 +314,47 @@ def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str,
 @main.command("sweep")
 @click.argument("grid_file", type=click.Path(path_type=Path))
 @click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
-              help="Use this running dask scheduler (default: a local cluster, one worker process per core).")
+              help="Use this running dask scheduler (default: a local cluster, one worker process per core). "
+                   "Trusted like a shell: a scheduler or worker can run code in this process.")
 @click.option("--workers", "n_workers", type=click.IntRange(1, 256), default=None,
               help="Worker processes of the local cluster (default: the cores of this machine).")
-def sweep_cmd(grid_file: Path, scheduler: str | None, n_workers: int | None) -> None:
+@click.option("--max-scenarios", type=click.IntRange(1, 10_000_000), default=None, metavar="N",
+              help="Refuse grids of more scenarios than this (default 1,000; counted before any is made).")
+@click.option("--task-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=None, metavar="SECONDS",
+              help="Give up on the workers when no task has finished for this long (default 1800).")
+@click.option("--no-wait", "no_wait", is_flag=True,
+              help="If another sweep of the same grid is running, stop at once instead of waiting.")
+def sweep_cmd(grid_file: Path, scheduler: str | None, n_workers: int | None, max_scenarios: int | None,
+              task_timeout: float | None, no_wait: bool) -> None:
     """Run every scenario of a grid file on a dask cluster into reports/sweeps/<grid>/."""
-    from xjtrade.sweep.grid import GridError
+    from xjtrade.project import Locked
+    from xjtrade.sweep.cluster import TASK_TIMEOUT, SchedulerError, check_address
+    from xjtrade.sweep.grid import MAX_SCENARIOS, GridError
     from xjtrade.sweep.runner import run_sweep
     project = _project()
-    if scheduler and n_workers:
+    if scheduler is not None and n_workers:
         raise click.BadParameter("--workers sizes the local cluster; it cannot be used with --scheduler",
                                  param_hint="--workers")
+    if scheduler is not None:
+        try:
+            scheduler = check_address(scheduler)
+        except SchedulerError as exc:
+            raise click.ClickException(str(exc)) from None   # one line, the address named
     try:
-        report = run_sweep(project, grid_file, scheduler=scheduler, n_workers=n_workers,
-                           log=_log)
+        report = run_sweep(project, grid_file, scheduler=scheduler, n_workers=n_workers, log=_log,
+                           max_scenarios=max_scenarios or MAX_SCENARIOS, wait=not no_wait,
+                           task_timeout=task_timeout or TASK_TIMEOUT)
     except GridError as exc:
         raise click.ClickException(f"{exc}\nNothing was run.") from None
     except DataValidationError as exc:
         raise click.ClickException(f"{exc}\nNothing was run.") from None
-    except ConnectionError as exc:
+    except Locked as exc:
         raise click.ClickException(str(exc)) from None
+    except ConnectionError as exc:   # SchedulerError: one line
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:   # a full or read-only disk (cache, lock, reports/)
+        raise click.ClickException(f"sweep failed: {_os_error(exc)}\nResults computed so far are kept in the cache; "
+                                   "the previous results folder is unchanged.") from None
     from xjtrade.sweep.evaluation import EvaluationReport
     if isinstance(report, EvaluationReport):
         click.echo(f"evaluation '{report.grid}': {report.series} series ({report.computed} computed from "

@@ -462,3 +462,39 @@ def sha256_tree(folder: Path, pattern: str = "*", exclude: tuple[str, ...] = ())
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- locks
+
+class Locked(RuntimeError):
+    """Another process holds the lock (and the caller asked not to wait)."""
+
+
+@contextmanager
+def hold_lock(path: Path, root: Path, what: str, wait: bool = True, log=print) -> Iterator[None]:
+    """Hold the file lock `path` (a `.owner` file beside it names this process): one holder at a time.
+    A second one waits (saying for which pid) or, with wait=False, raises Locked at once.  The lock file
+    must stay inside `root` (a symbolic link out is refused: filelock truncates what it opens); a disk
+    that cannot take the lock (full, read-only) raises OSError before anything else is done."""
+    from filelock import FileLock, Timeout
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(inside(path, root)))
+    owner = path.with_suffix(".owner")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        try:
+            pid = json.loads(owner.read_text(encoding="utf-8")).get("pid", "unknown")
+        except (OSError, ValueError, AttributeError):
+            pid = "unknown"
+        if not wait:
+            raise Locked(f"{what} (pid {pid}) is running in {root}; try again when it has finished") from None
+        log(f"waiting for {what} (pid {pid}) to finish")
+        lock.acquire()
+    try:
+        write_text_atomic(owner, json.dumps({"pid": os.getpid()}))
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()

@@ -64,7 +64,8 @@ def series_inputs(params, latest, cache_root: Path | None = None) -> dict:
     return xo.evaluation_plan(context(params, figures, issues, latest.raw.sources), latest.raw, cache_root)
 
 
-def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=print) -> tuple:
+def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=print,
+                    task_timeout: float | None = None) -> tuple:
     """(frame or None, "cached" / "computed" / "failed", failures): one series' evaluation, its
     vintages drawn on the cluster behind `client`."""
     from xjtrade.report import outlook as xo
@@ -77,7 +78,8 @@ def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=pr
         return pd.read_parquet(path), "cached", []
     drawn, evs, failures = {}, {}, []
     for done, (date, out) in enumerate(run_tasks(
-            draw_task, inp["dates"], client=client, raw=raw_future, final=inp["final"], series=inp["series"],
+            draw_task, inp["dates"], client=client, idle_timeout=task_timeout, raw=raw_future, final=inp["final"],
+            series=inp["series"],
             models=tuple(params.models), n=prt.N_DRAWS, cache_dir=str(cache_root / "vintages")), start=1):
         if out.ok:
             evs[date], drawn[date] = out.value
@@ -94,7 +96,7 @@ def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=pr
 
 
 def run_evaluation(project: Project, grid, latest, scheduler: str | None = None, n_workers: int | None = None,
-                   publish: bool = True, log=print) -> EvaluationReport:
+                   publish: bool = True, log=print, task_timeout: float | None = None) -> EvaluationReport:
     """Every series of an evaluation grid; the tables and a page in reports/sweeps/<grid>/."""
     import pandas as pd
     from xjtrade.stats import pseudo_real_time as prt
@@ -106,7 +108,8 @@ def run_evaluation(project: Project, grid, latest, scheduler: str | None = None,
     with connect(scheduler, n_workers, log=log) as client:
         raw_future = client.scatter(latest.raw, broadcast=True)
         for sc in grid.scenarios:
-            frame, status, failures = evaluate_series(client, sc.params, latest, raw_future, project.cache, log=log)
+            frame, status, failures = evaluate_series(client, sc.params, latest, raw_future, project.cache, log=log,
+                                                      task_timeout=task_timeout)
             report.failed += failures
             if status == "cached":
                 report.cached += 1
