@@ -212,10 +212,10 @@ def _record_error(exc) -> click.ClickException:
 @_wait_option
 def run_cmd(params_file: Path | None, overrides: tuple[str, ...], jobs: int, no_wait: bool) -> None:
     """Execute the notebooks with one validated parameter set into reports/runs/<name>/."""
+    project, params = _load_params(params_file, overrides)   # bad parameters: said before anything heavy loads
     from xjtrade.pipeline import StepRecordError, compute_keys, data_step, run_step
     from xjtrade.report.params import ParameterError
     from xjtrade.report.run import RunError, notebooks_in
-    project, params = _load_params(params_file, overrides)
     t0 = time.perf_counter()
     with _locked(project, no_wait):
         try:
@@ -247,10 +247,10 @@ def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str
     """Render an executed run (reports/runs/<name>/) into reports/<name>/: HTML site and PDF.
 
     The run must have been made with the requested parameters (its step record says so)."""
+    project, params = _load_params(params_file, overrides)
     from xjtrade.pipeline import RunMismatch, StepRecordError, compute_keys, render_step
     from xjtrade.report.render import RenderError
     from xjtrade.report.run import RunError, notebooks_in
-    project, params = _load_params(params_file, overrides)
     with _locked(project, no_wait):  # taking the lock also restores a report moved aside by a killed build
         try:
             notebooks = notebooks_in(project.notebooks)
@@ -276,11 +276,11 @@ def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str
 def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str, force: bool, jobs: int,
               no_wait: bool) -> None:
     """Data, run and render in one go; steps whose inputs and outputs are unchanged are skipped."""
+    project, params = _load_params(params_file, overrides)
     from xjtrade.report.params import ParameterError
     from xjtrade.pipeline import BuildReport, RunMismatch, StepRecordError, build
     from xjtrade.report.render import RenderError
     from xjtrade.report.run import RunError
-    project, params = _load_params(params_file, overrides)
     report = BuildReport()
 
     def done_before() -> str:
