@@ -605,8 +605,8 @@ def finish_site(site: Path, run_dir: Path, results: dict, manifest: dict) -> Non
         shutil.copytree(Path(run_dir) / "tables", tables, dirs_exist_ok=True)
     tables.mkdir(exist_ok=True)
     tol = Tolerance()
-    write_csv(pd.DataFrame({"comparison": [f.name for f in fields(tol)], "tolerance": [getattr(tol, f.name) for f in fields(tol)]}
-                 ), tables / "tolerances.csv")
+    write_csv(pd.DataFrame({"comparison": [f.name for f in fields(tol)],
+                            "tolerance": [getattr(tol, f.name) for f in fields(tol)]}), tables / "tolerances.csv")
     write_csv(model_frame(), tables / "models.csv")
     for name, df in about_tables(manifest).items():
         write_csv(df, tables / f"{name}.csv")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from xjtrade.project import inside, open_nofollow, owned, read_marker, staged_dir
+from xjtrade.project import inside, open_nofollow, owned, read_marker, staged_dir, write_marker
 from xjtrade.data.processed import build_dataset, load_processed
 from xjtrade.report.params import RunParams, check_against_data
 from xjtrade.report.results import SECTIONS, load_results
@@ -195,7 +195,6 @@ def _failed_folder(folder: Path) -> bool:
     """Make `folder` (reports/runs/<name>.failed) ready to keep a failed run's notebooks: a fresh marked
     folder, or the one an earlier failure left.  False if something else is there (a folder or a link
     the project did not make), which is then left alone."""
-    from xjtrade.project import write_marker
     if not owned(folder, "failed-run", legacy=False):
         return False
     folder.mkdir(parents=True, exist_ok=True)
