@@ -20,9 +20,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from xjtrade.cli import main
+from test_ownership import cli, refused
 from xjtrade.project import MARKER, OutputNotOwned, read_marker, staged_dir, write_marker
 
 
@@ -36,17 +35,6 @@ def snapshot(folder: Path) -> dict[str, str]:
         else:
             out[rel] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
     return out
-
-
-def cli(*args):
-    return CliRunner().invoke(main, list(args))
-
-
-def refused(result, *needles):
-    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.output
-    assert "Traceback" not in result.output
-    for n in needles:
-        assert n in result.output, result.output
 
 
 def dead_pid() -> int:
