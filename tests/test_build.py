@@ -352,6 +352,19 @@ def test_scenario_publishes_beside_the_default_report(seq):
     assert third.returncode == 0 and third.stdout.startswith("nothing to do"), third.stdout + third.stderr
 
 
+
+def test_every_csv_of_both_editions_is_neutralised_and_unsplit(seq):
+    """Issue 22: every CSV the builds of the default and the asof-2022 editions wrote (processed data,
+    run tables, site tables, data packages) passes the scan: no cell or header starts a formula, no
+    row is split (the hostile-data build and a sweep: test_hostile_build.py)."""
+    import csvscan
+    seq["scenario"]
+    files, found = csvscan.scan(seq.root)
+    names = {f.relative_to(seq.root).as_posix() for f in files}
+    for edition in ("default", "asof-2022"):
+        assert f"reports/{edition}/site/data/figures.csv" in names and f"reports/runs/{edition}/data/figures.csv" in names
+    assert found == [], "\n".join(found[:20])
+
 def _about_text(path: Path) -> str:
     text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
     return re.sub(r"\s+", " ", html.unescape(text))
@@ -461,7 +474,9 @@ def test_render_restores_a_report_moved_aside_by_a_killed_swap(seq):
     seq["title"]
     reports = seq.root / "reports"
     before = tree(reports / "default")
-    (reports / "default").rename(reports / ".default.old-0badf00d")
+    dead = __import__("subprocess").Popen(["true"])   # the killed command's pid is in the name
+    dead.wait()
+    (reports / "default").rename(reports / f".default.old-p{dead.pid}-0badf00d")
     proc = xjtrade(seq.root, "build", "-p", "title=Xinjiang trade, retitled")
     assert proc.returncode == 0, proc.stderr
     assert "restored" in proc.stderr and proc.stdout.startswith("nothing to do"), proc.stdout + proc.stderr

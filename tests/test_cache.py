@@ -287,21 +287,34 @@ def test_a_record_that_cannot_be_written_says_the_outputs_were_replaced(tmp_path
 
 
 def test_clean_stale_restores_a_report_moved_aside_and_keeps_live_owners(tmp_path):
+    """Leftovers are named with their owner's pid and carry the ownership marker (issue 22: nothing
+    else is touched, see test_hostile_ownership.py)."""
+    import os
+    import subprocess
+    from xjtrade.project import write_marker
     project = Project(tmp_path)
-    (project.reports / ".default.old-1a2b3c4d" / "site").mkdir(parents=True)
-    (project.reports / ".default.old-1a2b3c4d" / "site" / "index.html").write_text("old report")
-    (project.runs / ".default.tmp-5e6f7a8b").mkdir(parents=True)
-    live = project.reports / f".src-default-p{__import__('os').getpid()}-abc"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    old = project.reports / f".default.old-p{dead.pid}-1a2b3c4d"
+    (old / "site").mkdir(parents=True)
+    (old / "site" / "index.html").write_text("old report")
+    write_marker(old, "report")
+    tmp = project.runs / f".default.tmp-p{dead.pid}-5e6f7a8b"
+    tmp.mkdir(parents=True)
+    write_marker(tmp, "run")
+    live = project.reports / f".src-default-p{os.getpid()}-abc"
     live.mkdir()
+    write_marker(live, "render-source")
     logs = []
     pl.clean_stale(project, log=logs.append)
     assert (project.reports / "default" / "site" / "index.html").read_text() == "old report"
-    assert not (project.runs / ".default.tmp-5e6f7a8b").exists()
+    assert not tmp.exists()
     assert not list(project.reports.glob(".default.old-*"))
     # the caller's own pid counts as stale (a command cleans before it starts), another live pid does not
     assert not live.exists()
     other = project.reports / ".src-default-p1-abc"  # pid 1 is alive
     other.mkdir()
+    write_marker(other, "render-source")
     pl.clean_stale(project, log=logs.append)
     assert other.exists()
     assert any("restored" in m for m in logs)

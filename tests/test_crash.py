@@ -86,8 +86,10 @@ def test_kill_9_during_the_notebooks_leaves_no_process(tmp_path, warm_cache):
     assert leftovers, "expected the killed run's staging folder"
     dead = subprocess.Popen(["true"])
     dead.wait()
-    (root / "reports" / f".src-default-p{dead.pid}-x1").mkdir()
-    (root / "reports" / f".src-default-p{os.getpid()}-x2").mkdir()
+    from xjtrade.project import write_marker
+    for pid, tag in ((dead.pid, "x1"), (os.getpid(), "x2")):   # as publish makes them: marked, pid in the name
+        (root / "reports" / f".src-default-p{pid}-{tag}").mkdir()
+        write_marker(root / "reports" / f".src-default-p{pid}-{tag}", "render-source")
     proc = run_cli(root, "render")  # fails (nothing was ever run) after cleaning up
     assert proc.returncode == 1 and "no executed run" in proc.stderr, proc.stderr
     assert not list((root / "reports" / "runs").glob(".default.*")), "staging folder not cleaned"

@@ -160,11 +160,13 @@ def test_staged_dir_refuses_a_file(tmp_path):
 
 
 def test_staged_dir_marks_and_replaces_its_own(tmp_path):
+    import json
     final = tmp_path / "out"
-    with staged_dir(final, "test step") as st:
+    with staged_dir(final, "sweep") as st:
         (st / "a").write_text("1")
-    assert "test step" in (final / MARKER).read_text()
-    with staged_dir(final, "test step") as st:
+    marker = json.loads((final / MARKER).read_text())
+    assert (marker["made_by"], marker["kind"]) == ("xjtrade sweep", "sweep")
+    with staged_dir(final, "sweep") as st:
         (st / "b").write_text("2")
     assert sorted(p.name for p in final.iterdir()) == [MARKER, "b"]
 
@@ -175,7 +177,10 @@ def test_staged_dir_marks_and_replaces_its_own(tmp_path):
     ("reports/runs/default", ["params.yaml"], ["notebooks"]),
 ])
 def test_legacy_outputs_are_adopted(tmp_path, rel, files, dirs):
-    """Outputs from before markers: known place + our content -> replaced, and marked from now on."""
+    """Outputs from before markers: known place in a project + our content -> replaced, and marked
+    from now on."""
+    (tmp_path / "_quarto.yml").write_text("project: {}\n")
+    (tmp_path / "data" / "raw").mkdir(parents=True)
     final = tmp_path / rel
     final.mkdir(parents=True)
     for f in files:

@@ -167,6 +167,9 @@ def test_local_cluster_runs_the_rest_when_one_scenario_fails(project_copy, monke
     assert horgos["latest_yoy_pct"] == pytest.approx(22.2, abs=0.05)
     assert "Torugart port" in (out / "index.html").read_text() and "deliberate failure" in (out / "index.html").read_text()
     assert len(list((project_copy.cache / "sweep").glob("*.xjc"))) == 3
+    import csvscan   # every CSV of the sweep: no formula, no split row (issue 22)
+    files, found = csvscan.scan(out)
+    assert len(files) >= 5 and found == [], found
     # a re-run computes only the scenario without a cached result (the failed one)
     again = CliRunner().invoke(cli.main, ["sweep", str(grid), "--workers", "2"], catch_exceptions=False)
     assert again.exit_code == 1 and "(0 computed, 3 from the cache, 1 failed)" in again.output

@@ -56,9 +56,11 @@ def _os_error(exc: OSError) -> str:
 
 
 def _check_out(project, out: Path) -> Path:
-    """`--out` must be a folder xjtrade may replace as a whole: not the project, its raw data or
-    git folder (or a folder holding them), and not an existing folder without the ownership marker."""
-    from xjtrade.project import owned
+    """`--out` must be a folder `xjtrade data build` may replace as a whole: not the project, its raw data
+    or git folder (or a folder holding them), not a folder of another command (a report, a run, a
+    sweep: their markers say so) nor one inside reports/ or the cache, and not an existing folder
+    without the marker of processed data (an unmarked folder is never adopted, wherever it is)."""
+    from xjtrade.project import MARKER, why_not_owned
     target = out.expanduser().resolve()
     root = project.root.resolve()
     protected = {"the project root": root, "data/raw": project.raw.resolve(), ".git": root / ".git"}
@@ -70,10 +72,20 @@ def _check_out(project, out: Path) -> Path:
     if project.raw.resolve() in target.parents or ".git" in target.parts:
         raise click.BadParameter(f"{out} is inside {'data/raw' if '.git' not in target.parts else '.git'}, "
                                  "which xjtrade never writes into. Nothing was written.", param_hint="--out")
-    if not owned(target):
-        raise click.BadParameter(f"{out} exists and was not created by xjtrade (no .xjtrade-output marker); "
+    why = why_not_owned(target, "processed", legacy=target == project.processed.resolve())
+    if why is not None and f"no {MARKER} marker" in why:
+        raise click.BadParameter(f"{out} exists and was not created by xjtrade (no {MARKER} marker); "
                                  "xjtrade replaces its output folder as a whole, so it will not use this one. "
                                  "Choose a new or empty folder. Nothing was written.", param_hint="--out")
+    if why is not None:
+        raise click.BadParameter(f"{out} {why}; it will not replace it. Choose a new or empty folder. "
+                                 "Nothing was written.", param_hint="--out")
+    for what, area in (("reports/", project.reports), (".xjtrade-cache", project.cache)):
+        area = area.resolve()
+        if target == area or area in target.parents:
+            raise click.BadParameter(f"{out} is inside {what}, whose folders belong to other commands (reports, runs, "
+                                     "sweeps, the cache); choose a folder outside them. Nothing was written.",
+                                     param_hint="--out")
     return target
 
 
@@ -100,13 +112,19 @@ def _wait_option(f):
 
 @contextmanager
 def _locked(project, no_wait: bool):
-    """One writing command at a time per checkout (.xjtrade-cache/build.lock)."""
+    """One writing command at a time per checkout (.xjtrade-cache/build.lock).  A lock that cannot be
+    taken (another build with --no-wait, a full or read-only disk under the cache) is a one-line error."""
+    from contextlib import ExitStack
     from xjtrade.pipeline import BuildLocked, build_lock
-    try:
-        with build_lock(project, wait=not no_wait, log=_log):
-            yield
-    except BuildLocked as exc:
-        raise click.ClickException(str(exc)) from None
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(build_lock(project, wait=not no_wait, log=_log))
+        except BuildLocked as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot take the build lock in {project.cache}: {_os_error(exc)}\n"
+                                       "Nothing was changed.") from None
+        yield
 
 
 @main.group()
@@ -194,10 +212,10 @@ def _record_error(exc) -> click.ClickException:
 @_wait_option
 def run_cmd(params_file: Path | None, overrides: tuple[str, ...], jobs: int, no_wait: bool) -> None:
     """Execute the notebooks with one validated parameter set into reports/runs/<name>/."""
+    project, params = _load_params(params_file, overrides)   # bad parameters: said before anything heavy loads
     from xjtrade.pipeline import StepRecordError, compute_keys, data_step, run_step
     from xjtrade.report.params import ParameterError
     from xjtrade.report.run import RunError, notebooks_in
-    project, params = _load_params(params_file, overrides)
     t0 = time.perf_counter()
     with _locked(project, no_wait):
         try:
@@ -229,10 +247,10 @@ def render_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str
     """Render an executed run (reports/runs/<name>/) into reports/<name>/: HTML site and PDF.
 
     The run must have been made with the requested parameters (its step record says so)."""
+    project, params = _load_params(params_file, overrides)
     from xjtrade.pipeline import RunMismatch, StepRecordError, compute_keys, render_step
     from xjtrade.report.render import RenderError
     from xjtrade.report.run import RunError, notebooks_in
-    project, params = _load_params(params_file, overrides)
     with _locked(project, no_wait):  # taking the lock also restores a report moved aside by a killed build
         try:
             notebooks = notebooks_in(project.notebooks)
@@ -310,26 +328,47 @@ def _error_class(module: str, name: str) -> type:
 @main.command("sweep")
 @click.argument("grid_file", type=click.Path(path_type=Path))
 @click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
-              help="Use this running dask scheduler (default: a local cluster, one worker process per core).")
+              help="Use this running dask scheduler (default: a local cluster, one worker process per core). "
+                   "Trusted like a shell: a scheduler or worker can run code in this process.")
 @click.option("--workers", "n_workers", type=click.IntRange(1, 256), default=None,
               help="Worker processes of the local cluster (default: the cores of this machine).")
-def sweep_cmd(grid_file: Path, scheduler: str | None, n_workers: int | None) -> None:
+@click.option("--max-scenarios", type=click.IntRange(1, 10_000_000), default=None, metavar="N",
+              help="Refuse grids of more scenarios than this (default 1,000; counted before any is made).")
+@click.option("--task-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=None, metavar="SECONDS",
+              help="Give up on the workers when no task has finished for this long (default 1800).")
+@click.option("--no-wait", "no_wait", is_flag=True,
+              help="If another sweep of the same grid is running, stop at once instead of waiting.")
+def sweep_cmd(grid_file: Path, scheduler: str | None, n_workers: int | None, max_scenarios: int | None,
+              task_timeout: float | None, no_wait: bool) -> None:
     """Run every scenario of a grid file on a dask cluster into reports/sweeps/<grid>/."""
-    from xjtrade.sweep.grid import GridError
+    from xjtrade.project import Locked
+    from xjtrade.sweep.cluster import TASK_TIMEOUT, SchedulerError, check_address
+    from xjtrade.sweep.grid import MAX_SCENARIOS, GridError
     from xjtrade.sweep.runner import run_sweep
     project = _project()
-    if scheduler and n_workers:
+    if scheduler is not None and n_workers:
         raise click.BadParameter("--workers sizes the local cluster; it cannot be used with --scheduler",
                                  param_hint="--workers")
+    if scheduler is not None:
+        try:
+            scheduler = check_address(scheduler)
+        except SchedulerError as exc:
+            raise click.ClickException(str(exc)) from None   # one line, the address named
     try:
-        report = run_sweep(project, grid_file, scheduler=scheduler, n_workers=n_workers,
-                           log=_log)
+        report = run_sweep(project, grid_file, scheduler=scheduler, n_workers=n_workers, log=_log,
+                           max_scenarios=max_scenarios or MAX_SCENARIOS, wait=not no_wait,
+                           task_timeout=task_timeout or TASK_TIMEOUT)
     except GridError as exc:
         raise click.ClickException(f"{exc}\nNothing was run.") from None
     except DataValidationError as exc:
         raise click.ClickException(f"{exc}\nNothing was run.") from None
-    except ConnectionError as exc:
+    except Locked as exc:
         raise click.ClickException(str(exc)) from None
+    except ConnectionError as exc:   # SchedulerError: one line
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:   # a full or read-only disk (cache, lock, reports/)
+        raise click.ClickException(f"sweep failed: {_os_error(exc)}\nResults computed so far are kept in the cache; "
+                                   "the previous results folder is unchanged.") from None
     from xjtrade.sweep.evaluation import EvaluationReport
     if isinstance(report, EvaluationReport):
         click.echo(f"evaluation '{report.grid}': {report.series} series ({report.computed} computed from "

@@ -14,12 +14,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """One line; control and invisible characters shown as escapes (`\\x1b`, `\\u202e`): an error
+        message never obeys the data it quotes."""
+        from xjtrade.textsafe import printable
         where = self.file
         if self.line is not None:
             where += f", line {self.line}"
         if self.column:
             where += f", column {self.column}"
-        return f"{where}: {self.message}"
+        return printable(f"{where}: {self.message}")
 
 
 class DataValidationError(ValueError):
@@ -41,4 +44,9 @@ class RunError(RuntimeError):
 
 
 class ParameterError(ValueError):
-    """Bad parameters: the message names the parameter (and the file) at fault."""
+    """Bad parameters: the message names the parameter (and the file) at fault; `fields` lists the
+    parameters at fault (empty when the file itself is)."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.fields = tuple(fields)

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -48,7 +47,8 @@ from typing import Any, Iterator
 
 from xjtrade.cache import REFRESH_ENV, Store, events_offset, relay
 from xjtrade.keys import PKG, Keyer, Step, digest
-from xjtrade.project import Project, notebooks_in, recover, write_text_atomic
+from xjtrade.project import (LEFTOVER, SOURCE_DIR, Project, abandoned, inside, notebooks_in, recover,
+                             write_text_atomic)
 
 
 class StepRecordError(OSError):
@@ -538,63 +538,30 @@ def build(project: Project, params, force: bool = False, engine: str = "auto", j
 
 # ---------------------------------------------------------------- one build at a time
 
-STAGING = re.compile(r"^\.(?P<final>.+)\.(?P<kind>tmp|old)-[0-9a-zA-Z]+$")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _owner_pid(path: Path) -> int | None:
-    """The pid recorded for a staging folder: '-p<pid>' in its name or an `owner` / `.owner` file in it."""
-    m = re.search(r"-p(\d+)(?:-|$)", path.name)
-    if m:
-        return int(m.group(1))
-    for marker in (path / ".owner", path / "owner", path / ".xjtrade-owner"):
-        try:
-            digits = re.search(r"\d+", marker.read_text(encoding="utf-8"))
-            if digits:
-                return int(digits.group(0))
-        except OSError:
-            continue
-    return None
-
-
-def _stale(path: Path) -> bool:
-    pid = _owner_pid(path)
-    return pid is None or pid == os.getpid() or not _pid_alive(pid)
-
-
 def clean_stale(project: Project, log=print) -> list[str]:
-    """Mend what a killed command left behind, under the build lock (so no live build owns them):
-    restore a report or run moved aside mid-swap, and remove staging (.tmp-), moved-aside (.old-) and
-    publication source (.src-) folders whose owner is dead.  Only names the project creates are touched."""
+    """Mend what a killed command left behind, under the build lock: restore a report, run or sweep moved
+    aside mid-swap, and remove staging (.tmp-), moved-aside (.old-) and publication source (.src-) folders
+    whose owner is dead.  Only folders carrying the project's marker and their owner's pid in the name
+    (`project.leftover_owner`) are touched: a user's folder that merely looks like one (a copy
+    `data/.raw.old-backup1`, `reports/.src-notes`) is never removed."""
     cleaned = []
-    for folder in (project.root / "data", project.reports, project.runs):
-        if not folder.is_dir():
+    for folder in (project.root / "data", project.reports, project.runs, project.reports / "sweeps"):
+        if folder.is_symlink() or not folder.is_dir():
             continue
         finals = set()
         for entry in folder.iterdir():
-            m = STAGING.match(entry.name)
-            if m and entry.is_dir() and _stale(entry):
+            m = LEFTOVER.match(entry.name)
+            if m and abandoned(entry):
                 finals.add(m.group("final"))
-            elif entry.name.startswith(".src-") and entry.is_dir() and _stale(entry):
+            elif SOURCE_DIR.match(entry.name) and abandoned(entry):
                 shutil.rmtree(entry, ignore_errors=True)
                 cleaned.append(entry.name)
         for name in sorted(finals):
             final = folder / name
             missing = not final.exists()
-            leftovers = sorted(p.name for p in folder.glob(f".{name}.*-*") if STAGING.match(p.name))
-            recover(final)
+            cleaned += recover(final)
             if missing and final.exists():
                 log(f"restored {final} (moved aside by an interrupted build)")
-            cleaned += [n for n in leftovers if not (folder / n).exists()]
     if cleaned:
         log(f"removed {len(cleaned)} folder(s) left by an interrupted build: {', '.join(cleaned[:5])}")
     return cleaned
@@ -607,7 +574,7 @@ def build_lock(project: Project, wait: bool = True, log=print) -> Iterator[None]
     (flock), so it is released when its holder dies; where there is no flock, `filelock`'s is used."""
     project.cache.mkdir(parents=True, exist_ok=True)
     owner = project.cache / "build.owner"
-    lock = _Lock(project.cache / "build.lock")
+    lock = _Lock(inside(project.cache / "build.lock", project.root))
     if not lock.acquire(block=False):
         pid = _load(owner).get("pid", "unknown")
         if not wait:

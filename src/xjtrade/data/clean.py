@@ -254,6 +254,18 @@ def flagged_rows(figures: pd.DataFrame) -> list[dict]:
     return out
 
 
+def published_before_period(figures: pd.DataFrame) -> list[dict]:
+    """Reported figures whose source is dated before the last month they cover had even begun (a source
+    dated 1900 for a 2008 figure): the date or the period is wrong.  A warning; the figure is kept."""
+    f = figures[(figures["origin"] == "reported") & (figures["published"] != "") & (figures["end"] >= 0)].copy()
+    f = f[f["published"] < f["period_end"] + "-01"]
+    f["_cmp"] = _comparable(f)
+    return [_issue("published before its period", "warning", r, None, None,
+                   f"{r['figure_id']}: source {r['source_ids']} is dated {r['published']}, before the period it "
+                   f"reports ({r['period_label']}) ends")
+            for _, r in f.iterrows()]
+
+
 METHOD_CODES = {
     "prior year from yoy": "PY", "national rate from gap": "NG", "total from parts": "TP",
     "part from total": "PT", "ytd difference": "YD", "partner share": "SH",
@@ -552,6 +564,7 @@ def clean(raw: RawData, as_of: str | None = None, tol: Tolerance = Tolerance(), 
     issues += compare_within_quantity(figs, tol)
     issues += part_exceeds_whole(figs[figs["selected"]], tol)
     issues += flagged_rows(figs)
+    issues += published_before_period(figs)
     table = pd.DataFrame(issues, columns=[c for c in CONFLICT_COLUMNS if c != "issue_id"])
     table = table.sort_values(["severity", "kind", "entity", "period_label", "selected_id", "other_id"],
                               kind="mergesort", na_position="last").reset_index(drop=True)

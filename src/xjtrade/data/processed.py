@@ -17,7 +17,7 @@ from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.selector import main_rows, series
 from xjtrade.project import staged_dir
 from xjtrade.data.raw import RawData, load_raw
-from xjtrade.textsafe import csv_cell
+from xjtrade.textsafe import write_csv
 
 
 
@@ -91,20 +91,10 @@ def monthly_wide(figures: pd.DataFrame, entity: str = "Xinjiang", currency: str 
     return wide.sort_index().sort_index(axis=1).rename_axis(columns=None).reset_index()
 
 
-def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy for publishing as CSV: text cells that a spreadsheet would run as a formula (starting
-    with = + - @ tab or CR) get a leading single quote (OWASP).  Only text (object/string) columns:
-    numbers, negative ones included, stay numbers."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(csv_cell)
-    return out
-
-
 def _write_table(df: pd.DataFrame, folder: Path, name: str) -> None:
-    """CSV (neutralised against formula injection) and Parquet (the values as they are)."""
-    csv_safe(df).to_csv(folder / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+    """CSV (the project's writer: neutralised against formula injection, headers included) and
+    Parquet (the values as they are)."""
+    write_csv(df, folder / f"{name}.csv", float_format="%.10g")
     df.to_parquet(folder / f"{name}.parquet", index=False)
 
 
@@ -136,7 +126,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, as_of: str | None = None, log=No
 def write_processed(ds: Dataset, out_dir: Path, log=None) -> Dataset:
     """Write a prepared dataset into `out_dir` atomically (a staging folder swapped in)."""
     (log or (lambda msg: None))(f"writing {out_dir}")
-    with staged_dir(Path(out_dir), "xjtrade data build") as staging:
+    with staged_dir(Path(out_dir), "processed") as staging:
         write_dataset(ds, staging)
     return ds
 

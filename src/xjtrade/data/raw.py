@@ -22,7 +22,7 @@ import pandera.pandas as pa
 
 from xjtrade.data import periods
 from xjtrade.errors import DataValidationError, Problem  # noqa: F401  (re-exported)
-from xjtrade.textsafe import shorten, url_problem
+from xjtrade.textsafe import hidden_character, printable, shorten, url_problem
 
 REPORT_COLUMNS = [
     "row_id", "entity", "flow", "partner", "product", "segment", "indicator",
@@ -50,6 +50,11 @@ CURRENCY_UNITS: dict[str, tuple[str, float]] = {
     "million USD": ("USD", 0.001),
     "USD": ("USD", 1e-9),
 }
+# Money figures are converted to billions of yuan and of dollars (at most MAX_RATE yuan a dollar, the
+# exchange-rate schema's bound); beyond MAX_BILLIONS a value is a typo, and sums and ratios of such values
+# would overflow downstream (1e306 trillion yuan passed `data check` and crashed `data build`).
+MAX_RATE = 20.0
+MAX_BILLIONS = 1e12
 OTHER_UNITS = ("10k tons", "count", "days", "percentage points", "rank", "percent")
 UNITS = tuple(CURRENCY_UNITS) + OTHER_UNITS
 
@@ -179,7 +184,10 @@ def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Probl
         return pd.DataFrame(), [Problem(name, None, None, "file is empty (expected a header and rows)")]
     problems: list[Problem] = []
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        return pd.DataFrame(), [Problem(name, reader.line_num or 1, None, _csv_problem(exc))]
     if header != columns:
         missing = [c for c in columns if c not in header]
         extra = [c for c in header if c not in columns]
@@ -196,8 +204,15 @@ def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Probl
         return pd.DataFrame(), problems
     records, lines = [], []
     line = reader.line_num
-    for rec in reader:
+    while True:
         start = line + 1
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:   # a field over the csv module's limit, a NUL byte...: located, never a traceback
+            problems.append(Problem(name, start, None, _csv_problem(exc)))
+            return pd.DataFrame(), problems
         line = reader.line_num
         if not rec or rec == [""]:  # a blank line (spreadsheets and editors leave them): skipped
             continue
@@ -214,6 +229,60 @@ def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Probl
     df = pd.DataFrame(records, columns=columns, dtype=object)
     df["line_no"] = lines
     return df, problems
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return (f"a field is longer than {csv.field_size_limit():,} characters (at most {MAX_FIELD:,} are allowed; "
+                "an unclosed quote?)")
+    return f"cannot be read as CSV ({shorten(text, 120)})"
+
+
+# The longest text a field may hold (a description is a sentence or two; a title a headline).
+MAX_FIELD = 10_000
+# Columns holding ids and names: besides the rules for any text, no invisible character and no space
+# but the plain one (two names that look the same must be the same name).
+NAME_COLUMNS = {"reports": ("row_id", "entity", "flow", "partner", "product", "segment", "indicator", "unit",
+                            "qualifier", "source_id", "check"),
+                "sources": ("source_id", "publisher", "language", "date_inferred"),
+                "rates": ("year", "source_id")}
+
+
+def _text_problems(df: pd.DataFrame, name: str, names: tuple[str, ...]) -> list[Problem]:
+    """Fields too long, and text that is hidden or looks like other text: control characters (ANSI
+    escapes, line breaks), bidi overrides and zero-width characters in any field; in ids and names also
+    any invisible character or unusual space.  Each with its line, column and character position."""
+    out = []
+    for col in df.columns:
+        if col == "line_no":
+            continue
+        values = df[col]
+        suspect = [not (v.isascii() and v.isprintable()) or len(v) > MAX_FIELD for v in values]
+        for value, line in zip(values[suspect], df["line_no"][suspect]):
+            if len(value) > MAX_FIELD:
+                out.append(Problem(name, int(line), col, f"is {len(value):,} characters long; at most {MAX_FIELD:,} "
+                                                         "are allowed"))
+                continue
+            found = None if col == "url" else hidden_character(value, name=col in names)  # URLs: their own check
+            if found:
+                pos, what = found
+                out.append(Problem(name, int(line), col, f"{shorten(printable(repr(value)))} contains {what} at "
+                                                         f"character {pos}: text must show what it holds"))
+    return out
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _future_problems(sources: pd.DataFrame, name: str) -> list[Problem]:
+    """A publication date after today (a day's grace for time zones) is a typo: refused."""
+    latest = (_today() + dt.timedelta(days=1)).isoformat()
+    return [Problem(name, int(r.line_no), "published", f"{r.published} is in the future (today is {_today()}): "
+                                                      "a source cannot have been published yet")
+            for r in sources.itertuples(index=False)
+            if _is_date(r.published) and r.published > latest]
 
 
 def _schema_problems(df: pd.DataFrame, schema: pa.DataFrameSchema, name: str) -> list[Problem]:
@@ -255,6 +324,11 @@ def _report_rule_problems(df: pd.DataFrame, name: str) -> list[Problem]:
             out.append(Problem(name, line, "value", "row has neither a value nor a year-on-year rate"))
         if row.value != "" and _is_number(row.value) and row.unit in CURRENCY_UNITS and float(row.value) < 0:
             out.append(Problem(name, line, "value", "a trade value cannot be negative"))
+        elif row.value != "" and _is_number(row.value) and row.unit in CURRENCY_UNITS:
+            billions = abs(float(row.value)) * CURRENCY_UNITS[row.unit][1] * MAX_RATE
+            if not math.isfinite(billions) or billions > MAX_BILLIONS:
+                out.append(Problem(name, line, "value", f"{shorten(row.value)} {row.unit} is too large: in billions of "
+                                                        f"yuan or dollars it exceeds {MAX_BILLIONS:.0e} (a typo?)"))
         if row.yoy_pct != "" and _is_number(row.yoy_pct) and float(row.yoy_pct) <= -100:
             out.append(Problem(name, line, "yoy_pct", f"{row.yoy_pct}% would mean the figure vanished or "
                                                       "turned negative"))
@@ -322,6 +396,11 @@ def load_raw(raw_dir: Path) -> RawData:
     problems += p
     rates, p = read_table(files["rates"], RATE_COLUMNS)
     problems += p
+    for df, table in ((reports, "reports"), (sources, "sources"), (rates, "rates")):
+        if not df.empty:
+            problems += _text_problems(df, str(files[table]), NAME_COLUMNS[table])
+    if not sources.empty:
+        problems += _future_problems(sources, str(files["sources"]))
     problems += _schema_problems(reports, REPORTS_SCHEMA, str(files["reports"]))
     problems += _schema_problems(sources, SOURCES_SCHEMA, str(files["sources"]))
     problems += _schema_problems(rates, RATES_SCHEMA, str(files["rates"]))

@@ -29,7 +29,7 @@ from xjtrade.stats import growth
 from xjtrade.data.processed import load_processed
 from xjtrade.report.params import RunParams, check_against_data
 from xjtrade.report.results import section_json
-from xjtrade.textsafe import csv_cell, md_escape
+from xjtrade.textsafe import md_escape, write_csv
 
 
 
@@ -488,9 +488,7 @@ def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
         return
     folder = ctx.out_dir / "tables"
     folder.mkdir(parents=True, exist_ok=True)
-    text_cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
-    safe = df.assign(**{c: df[c].map(csv_cell) for c in text_cols}) if text_cols else df
-    safe.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(df, folder / f"{name}.csv", float_format="%.6g")
     _SAVED[id(df)] = (df, name)
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from xjtrade.textsafe import write_csv
+
 LICENSE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
            "title": "Creative Commons Attribution 4.0"}
 DATA_NOTE = ("Figures are quoted from the cited public sources, which keep their own rights; the compilation, "
@@ -118,7 +120,7 @@ def write_package(folder: Path, figures: pd.DataFrame, sources: pd.DataFrame, is
     resources = []
     for name, df in tables.items():
         df = _typed(name, df)
-        df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(df, folder / f"{name}.csv")
         df.to_parquet(folder / f"{name}.parquet", index=False)
         resources.append({"name": name, "path": f"{name}.csv", "title": TITLES[name], "format": "csv",
                           "mediatype": "text/csv", "encoding": "utf-8", "profile": "tabular-data-resource",

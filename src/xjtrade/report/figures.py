@@ -4,10 +4,17 @@ One look for all charts: colour-blind-safe palette, integer years on time axes,
 units and currency in axis labels, thousands separators, a title and a source note
 under every figure, one size.  Saved as SVG and PNG with no timestamps inside, so
 the same data always give the same bytes.
+
+Text is text: titles, source notes (publishers), legend entries, labels and annotations are drawn
+as typed (`finish` escapes every `$` of every text of the figure but the tick labels, whose formatters
+write mathtext on purpose, e.g. 10^3 on a log axis); a category from the data used as a tick label
+goes through `no_math` first.  A publisher named `People's Daily $\\undefinedcmd{x}$` or a
+note `US$5 bn and US$6 bn` shows as typed instead of failing or turning into math.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -38,6 +45,7 @@ def setup_style() -> None:
         "axes.spines.top": False,
         "axes.spines.right": False,
         "font.family": "DejaVu Sans",
+        "text.usetex": False,            # never hand text to LaTeX
     })
 
 
@@ -54,14 +62,42 @@ def integer_years(ax) -> None:
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{int(v)}"))
 
 
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def no_math(text: object) -> str:
+    """Text for matplotlib shown as typed: every `$` not yet escaped gets a backslash, so that no pair of
+    them opens mathtext (a string without an unescaped `$` is never parsed as math, even where
+    matplotlib ignores a Text's parse_math setting, as when it measures wrapped text)."""
+    return _UNESCAPED_DOLLAR.sub(lambda m: "\\$", str(text))
+
+
+def literal_text(fig) -> None:
+    """Every text of `fig` shown as typed (`no_math`), except the tick labels and axis offsets, which the
+    axis formatters write when the figure is drawn (with mathtext on purpose: 10^3 on a log axis)."""
+    from matplotlib.text import Text
+    formatted = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            formatted.add(id(axis.offsetText))
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                formatted.update((id(tick.label1), id(tick.label2)))
+    for text in fig.findobj(Text):
+        if id(text) not in formatted:
+            text.set_usetex(False)
+            if "$" in text.get_text():
+                text.set_text(no_math(text.get_text()))
+
+
 def finish(fig, ax, title: str, source: str, ylabel: str | None = None, xlabel: str | None = None):
     import textwrap
-    ax.set_title("\n".join(textwrap.fill(line, 64) for line in title.split("\n")), loc="left")
+    ax.set_title("\n".join(textwrap.fill(line, 64) for line in str(title).split("\n")), loc="left")
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     if xlabel is not None:
         ax.set_xlabel(xlabel)
     fig.text(0.01, 0.01, source, ha="left", va="bottom", fontsize=7, color="#555555", wrap=True)
+    literal_text(fig)   # titles, source notes, legends, labels and annotations: text from the data is text
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 

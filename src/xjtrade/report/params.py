@@ -14,19 +14,20 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.errors import ParameterError  # noqa: F401  (defined where the CLI can catch it cheaply)
 from xjtrade.stats.registry import YEARS_AHEAD_MODELS as MODELS
+from xjtrade.project import REPORT_AREAS
 from xjtrade.textsafe import shorten
+from xjtrade.yamlfile import YamlError, load_yaml, read_yaml
 
 # matched whole (fullmatch: `$` would accept a trailing newline) and ASCII-only
 _SAFE_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.:()&'/_-]*", re.ASCII)
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}", re.ASCII)
-# names that would put the report over another output folder under reports/
-RESERVED_NAMES = ("runs",)
+# names that would put the report over another output folder under reports/ (runs, sweeps: project.REPORT_AREAS)
+RESERVED_NAMES = tuple(REPORT_AREAS)
 MAX_TEXT = 80
 
 
@@ -67,7 +68,7 @@ class RunParams(BaseModel):
             raise ValueError(f"{shorten(repr(v))} must be 1-41 characters: lower-case letters, digits, - or _ "
                              "(no separators, spaces or control characters)")
         if v in RESERVED_NAMES:
-            raise ValueError(f"{v!r} is reserved: reports/{v}/ holds the executed runs; choose another name")
+            raise ValueError(f"{v!r} is reserved: reports/{v}/ holds {REPORT_AREAS[v]}; choose another name")
         return v
 
     @field_validator("title", "entity", "partner")
@@ -145,38 +146,14 @@ def parameters_cell(schema: type[RunParams] | None = None) -> str:
     return "\n".join(lines)
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML; a date-like scalar that is no real date (2022-13-01) stays a string, so that the
-    parameter check reports it by name instead of the YAML library raising."""
-
-
-def _timestamp(loader, node):
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-
-
 def _coerce_override(raw: str):
-    """`-p key=value`: the value is read as YAML (numbers, lists, null), never evaluated as code."""
+    """`-p key=value`: the value is read as YAML (numbers, lists, null) with the project's limits
+    (xjtrade.yamlfile: no alias bomb, no duplicate key), never evaluated as code; text that is not
+    such YAML stays the text."""
     try:
-        return yaml.load(raw, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-    except (yaml.YAMLError, ValueError):
+        return load_yaml(raw, "-p value")
+    except YamlError:
         return raw
-
-
-def _key_lines(text: str) -> dict[str, int]:
-    """Line number of each top-level key of a YAML mapping (for messages)."""
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
 
 
 def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict:
@@ -199,29 +176,15 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
         where = str(path)
         if not path.is_file():
             raise ParameterError(f"{path}: parameter file not found")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ParameterError(f"{path}: cannot read the parameter file ({exc.strerror or exc})") from None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise ParameterError(f"{path}: not UTF-8 text at line {line} (byte 0x{data[exc.start]:02x}); "
-                                 "save the file as UTF-8") from None
-        try:
-            loaded = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" at line {mark.line + 1}" if mark is not None else ""
-            what = getattr(exc, "problem", None) or "syntax error"
-            raise ParameterError(f"{path}: not valid YAML{at} ({shorten(what, 200)})") from None
-        except ValueError as exc:
-            raise ParameterError(f"{path}: not valid YAML ({shorten(exc, 200)})") from None
-        lines_of = _key_lines(text)
+        lines: dict = {}
+        try:   # at most 1 MiB, no alias bomb, no duplicate key (xjtrade.yamlfile)
+            loaded = read_yaml(path, "parameter file", lines=lines)
+        except YamlError as exc:
+            raise ParameterError(str(exc)) from None
+        lines_of = {str(k[0]): line for k, line in lines.items() if len(k) == 1}
         if loaded is None:
             loaded = {}
-        if not isinstance(loaded, dict):
+        if not isinstance(loaded, dict) or not all(isinstance(k, str) for k in loaded):
             raise ParameterError(f"{path}: expected a mapping of parameter names to values")
         values.update(loaded)
     if overrides:
@@ -245,7 +208,8 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
             top = str(err["loc"][0]) if err["loc"] else ""
             at = f" (line {lines_of[top]})" if top in lines_of else ""
             lines.append(f"  - {loc}{at}: {msg} (got {shorten(repr(err.get('input')))})")
-        raise ParameterError(f"{where}: invalid parameters\n" + "\n".join(lines)) from None
+        raise ParameterError(f"{where}: invalid parameters\n" + "\n".join(lines),
+                             tuple(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))) from None
 
 
 def check_against_data(params: RunParams, figures) -> None:

@@ -22,14 +22,14 @@ import yaml
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.report.results import GrowthResults, Results, annual_outlook, load_results
 from xjtrade.data.selector import main_rows, unique_ids
-from xjtrade.project import staged_dir
+from xjtrade.project import scratch_dir, staged_dir
 from xjtrade.data.clean import Tolerance
 from xjtrade.project import Project
 from xjtrade.report import interactive, wording
 from xjtrade.report.editions import editions
 from xjtrade.report.html_tables import style_tables
 from xjtrade.report.counts import counts
-from xjtrade.textsafe import md_escape, url_problem
+from xjtrade.textsafe import md_escape, url_problem, write_csv
 
 PAGES = ("index.qmd", "methods.qmd", "sources.qmd", "about.qmd")
 READER_CSS = Path(__file__).resolve().parent / "reader.css"
@@ -605,22 +605,20 @@ def finish_site(site: Path, run_dir: Path, results: dict, manifest: dict) -> Non
         shutil.copytree(Path(run_dir) / "tables", tables, dirs_exist_ok=True)
     tables.mkdir(exist_ok=True)
     tol = Tolerance()
-    pd.DataFrame({"comparison": [f.name for f in fields(tol)], "tolerance": [getattr(tol, f.name) for f in fields(tol)]}
-                 ).to_csv(tables / "tolerances.csv", index=False, lineterminator="\n")
-    model_frame().to_csv(tables / "models.csv", index=False, lineterminator="\n")
+    write_csv(pd.DataFrame({"comparison": [f.name for f in fields(tol)],
+                            "tolerance": [getattr(tol, f.name) for f in fields(tol)]}), tables / "tolerances.csv")
+    write_csv(model_frame(), tables / "models.csv")
     for name, df in about_tables(manifest).items():
-        df.to_csv(tables / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(df, tables / f"{name}.csv")
     hist = _main_history(figures, p)
     outlook = annual_outlook(results)
     est = estimated_years(figures, p, hist, min(outlook["years"]) if outlook else None)
     headline_rows = pd.concat([hist[["year", "value", "origin", "figure_id", "source_ids"]],
                                est[["year", "value", "origin", "lo80", "hi80", "inputs"]]], ignore_index=True)
     headline_rows["year"] = headline_rows["year"].astype(int)
-    headline_rows.sort_values("year").rename(columns={"value": f"value ({CURRENCIES[p['currency']].unit})",
-                                                      "inputs": "estimated from"}).to_csv(
-        tables / "headline.csv", index=False, lineterminator="\n")
-    pd.DataFrame(editions_for_csv(manifest.get("_editions", []))).to_csv(tables / "editions.csv", index=False,
-                                                                          lineterminator="\n")
+    write_csv(headline_rows.sort_values("year").rename(columns={"value": f"value ({CURRENCIES[p['currency']].unit})",
+                                                                "inputs": "estimated from"}), tables / "headline.csv")
+    write_csv(pd.DataFrame(editions_for_csv(manifest.get("_editions", []))), tables / "editions.csv")
     downloads.write_package(site / "data", figures, sources, issues, p["title"], p.get("as_of"),
                             manifest.get("build_date"))
     (site / "figures.html").write_text(figures_page_html(figures, sources, p["title"]), encoding="utf-8")
@@ -649,19 +647,16 @@ def planned_engine(engine: str) -> str:
 def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto", log=print) -> Path:
     """Render the run into reports/<name>/ (site/, the PDF, manifest.json, notebooks/), atomically:
     the previous report is replaced only when the whole render succeeded."""
-    import os
-    import tempfile
-
     from xjtrade.report.render import render_project
     name = Path(run_dir).name
     final = project.reports / name
     manifest = {**manifest, "render_engine": planned_engine(engine)}
     project.reports.mkdir(parents=True, exist_ok=True)
-    # the owner's pid in the name: a later build removes it only once this process is gone
-    src = Path(tempfile.mkdtemp(prefix=f".src-{name}-p{os.getpid()}-", dir=project.reports))
+    # marked, with the owner's pid in the name: a later build removes it only once this process is gone
+    src = scratch_dir(project.reports, name)
     try:
         stage_project(project, run_dir, src, manifest)
-        with staged_dir(final, "xjtrade render") as out:
+        with staged_dir(final, "report") as out:
             result = render_project(src, out, engine=engine, metadata={"run": name}, log=log)
             results = json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
             finish_site(out / "site", Path(run_dir), results,

@@ -21,7 +21,8 @@ from pathlib import Path
 import yaml
 
 from xjtrade.errors import RunError  # noqa: F401  (raised here; defined where the CLI can catch it cheaply)
-from xjtrade.project import notebooks_in, staged_dir  # noqa: F401  (notebooks_in: re-exported)
+from xjtrade.project import (inside, notebooks_in, open_nofollow, owned, read_marker,  # noqa: F401
+                             staged_dir, write_marker)  # (notebooks_in: re-exported)
 from xjtrade.data.processed import build_dataset, load_processed
 from xjtrade.report.params import RunParams, check_against_data
 from xjtrade.report.results import SECTIONS, load_results
@@ -85,8 +86,8 @@ def execute_one(src: str, dst: str, parameters: dict, cwd: str, log_dir: str | N
     # the kernel's own chatter (transport warnings, shutdown notices) goes to a log file outside the
     # outputs (it varies from run to run), not the console
     logs = Path(log_dir) if log_dir else Path(cwd) / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log_fd = os.open(logs / f"{Path(src).stem}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    logs.mkdir(parents=True, exist_ok=True)   # checked by the caller: no symbolic link out of the project
+    log_fd = open_nofollow(logs / f"{Path(src).stem}.log")
     os.dup2(log_fd, 2)
     # one BLAS / OpenMP thread per kernel (inherited from this worker's environment): the notebooks
     # already run side by side, and OpenBLAS threads oversubscribing the cores made the ARIMA
@@ -174,6 +175,17 @@ def _prepare_data(project: Project, params: RunParams, target: Path, log) -> Non
     shutil.copytree(project.processed, target)
 
 
+def _failed_folder(folder: Path) -> bool:
+    """Make `folder` (reports/runs/<name>.failed) ready to keep a failed run's notebooks: a fresh marked
+    folder, or the one an earlier failure left.  False if something else is there (a folder or a link
+    the project did not make), which is then left alone."""
+    if not owned(folder, "failed-run", legacy=False):
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    write_marker(folder, "failed-run")
+    return True
+
+
 def merge_results(folder: Path, params: RunParams) -> str:
     """results.json of a run: the notebooks' sections and the data summary, checked against the contract."""
     raw: dict = {"parameters": params.notebook_parameters()}
@@ -199,7 +211,9 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
     sources = only or all_notebooks
     final = project.runs / params.name
     failed_dir = project.runs / f"{params.name}.failed"
-    with staged_dir(final) as stage:
+    if log_dir is not None:   # a symbolic link in the cache never makes the logs land outside the project
+        inside(log_dir, project.root)
+    with staged_dir(final, "run") as stage:
         if base is not None:
             shutil.copytree(base, stage, dirs_exist_ok=True)
         else:
@@ -235,11 +249,11 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
                 _stop_workers(pool)
                 raise
         if failures:
-            failed_dir.mkdir(parents=True, exist_ok=True)
+            keep = _failed_folder(failed_dir)
             lines = []
             for r in sorted(failures, key=lambda r: r["notebook"]):
                 kept = outputs[r["notebook"]]
-                if kept.exists():
+                if kept.exists() and keep:
                     shutil.copy2(kept, failed_dir / r["notebook"])
                 where = "start"
                 if r["cell_index"] is not None:
@@ -247,10 +261,13 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
                     if r.get("cell_source"):
                         where += f", which starts `{r['cell_source']}`"
                 lines.append(f"notebook {r['notebook']}, {where}: {r['error']}")
+            where = (f"executed notebook(s) kept in {failed_dir}" if keep else
+                     f"executed notebook(s) not kept: {failed_dir} exists and was not made by xjtrade run")
             raise RunError("run failed; the previous run folder is unchanged\n  "
-                           + "\n  ".join(lines) + f"\n  executed notebook(s) kept in {failed_dir}", failed_dir)
+                           + "\n  ".join(lines) + f"\n  {where}", failed_dir if keep else None)
         results = merge_results(stage, params)
         (stage / "results.json").write_text(results, encoding="utf-8")
-    shutil.rmtree(failed_dir, ignore_errors=True)
+    if (read_marker(failed_dir) or {}).get("kind") == "failed-run" and not failed_dir.is_symlink():
+        shutil.rmtree(failed_dir, ignore_errors=True)   # a failed run's notebooks, made by xjtrade run: no longer current
     return RunResult(folder=final, notebooks=[final / "notebooks" / s.name for s in all_notebooks],
                      seconds=seconds, results=json.loads(results), timings=timings)

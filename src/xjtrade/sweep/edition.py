@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from xjtrade.textsafe import write_csv
+
 DIMS = ("entity", "partner", "flow", "currency", "models")
 
 
@@ -81,15 +83,15 @@ def _charts(out: Path, df: pd.DataFrame) -> list[tuple[str, str, str]]:
     dims = [d for d in _by(df) if d != "flow"]
     hue = "flow" if "flow" in _by(df) else None
     g = growth_table(df)
-    g.to_csv(out / "tables" / "growth.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(g, out / "tables" / "growth.csv", float_format="%.6g")
     o = outlook_table(df)
-    o.to_csv(out / "tables" / "outlook.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(o, out / "tables" / "outlook.csv", float_format="%.6g")
     a = accuracy_table(df)
-    a.to_csv(out / "tables" / "accuracy.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(a, out / "tables" / "accuracy.csv", float_format="%.6g")
     source = "Source: Xinjiang Trade Monitor sweep; one bar per scenario with data."
 
     for dim in dims[:2]:
-        gg = g.dropna(subset=["latest_yoy_pct"]).assign(group=lambda d: d[dim].astype(str))
+        gg = g.dropna(subset=["latest_yoy_pct"]).assign(group=lambda d: d[dim].map(xf.no_math))
         if len(gg):
             fig, ax = plt.subplots(figsize=(xf.WIDTH, max(xf.HEIGHT, 0.35 * gg["group"].nunique() + 1.5)))
             sns.barplot(data=gg, y="group", x="latest_yoy_pct", hue=hue, ax=ax, orient="h")
@@ -100,7 +102,7 @@ def _charts(out: Path, df: pd.DataFrame) -> list[tuple[str, str, str]]:
         oo = o[(o["target"] == "annual") & (o["status"] == "ok")]
         oo = oo[oo["period"] == oo.groupby("scenario")["period"].transform("min")]
         if len(oo):
-            oo = oo.assign(group=oo[dim].astype(str))
+            oo = oo.assign(group=oo[dim].map(xf.no_math))
             fig, ax = plt.subplots(figsize=(xf.WIDTH, max(xf.HEIGHT, 0.35 * oo["group"].nunique() + 1.5)))
             sns.barplot(data=oo, y="group", x="forecast", hue=hue, ax=ax, orient="h", errorbar=None)
             xf.finish(fig, ax, f"Outlook for the next year by {dim} (point forecast; intervals in the table)", source,

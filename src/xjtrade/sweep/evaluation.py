@@ -22,6 +22,7 @@ from pathlib import Path
 
 from xjtrade.cache import events_offset, relay
 from xjtrade.project import Project, staged_dir
+from xjtrade.textsafe import write_csv
 
 
 @dataclass
@@ -64,7 +65,8 @@ def series_inputs(params, latest, cache_root: Path | None = None) -> dict:
     return xo.evaluation_plan(context(params, figures, issues, latest.raw.sources), latest.raw, cache_root)
 
 
-def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=print) -> tuple:
+def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=print,
+                    task_timeout: float | None = None) -> tuple:
     """(frame or None, "cached" / "computed" / "failed", failures): one series' evaluation, its
     vintages drawn on the cluster behind `client`."""
     from xjtrade.report import outlook as xo
@@ -76,7 +78,8 @@ def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=pr
         return cached, "cached", []
     drawn, evs, failures = {}, {}, []
     for done, (date, out) in enumerate(run_tasks(
-            draw_task, inp["dates"], client=client, raw=raw_future, final=inp["final"], series=inp["series"],
+            draw_task, inp["dates"], client=client, idle_timeout=task_timeout, raw=raw_future, final=inp["final"],
+            series=inp["series"],
             models=tuple(params.models), n=prt.N_DRAWS, cache_dir=str(cache_root / "vintages")), start=1):
         if out.ok:
             evs[date], drawn[date] = out.value
@@ -93,7 +96,7 @@ def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=pr
 
 
 def run_evaluation(project: Project, grid, latest, scheduler: str | None = None, n_workers: int | None = None,
-                   publish: bool = True, log=print) -> EvaluationReport:
+                   publish: bool = True, log=print, task_timeout: float | None = None) -> EvaluationReport:
     """Every series of an evaluation grid; the tables and a page in reports/sweeps/<grid>/."""
     import pandas as pd
     from xjtrade.stats import pseudo_real_time as prt
@@ -108,7 +111,7 @@ def run_evaluation(project: Project, grid, latest, scheduler: str | None = None,
             offset = events_offset(project.cache)
             try:
                 frame, status, failures = evaluate_series(client, sc.params, latest, raw_future, project.cache,
-                                                          log=log)
+                                                          log=log, task_timeout=task_timeout)
             finally:   # cache entries that failed their check (here or on the workers) are named
                 relay(project.cache, offset, log)
             report.failed += failures
@@ -148,12 +151,11 @@ def write_evaluation(project: Project, grid, frames: list, failed: list) -> Path
     from xjtrade.sweep import edition
     tabs = tables(frames)
     final = project.reports / "sweeps" / grid.name
-    with staged_dir(final) as out:
+    with staged_dir(final, "sweep") as out:
         tabs["evaluation"].to_parquet(out / "evaluation.parquet", index=False)
         for name, df in tabs.items():
-            df.to_csv(out / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
-        pd.DataFrame(failed, columns=["scenario", "vintage", "error", "traceback"]).to_csv(
-            out / "failures.csv", index=False, lineterminator="\n")
+            write_csv(df, out / f"{name}.csv", float_format="%.6g")
+        write_csv(pd.DataFrame(failed, columns=["scenario", "vintage", "error", "traceback"]), out / "failures.csv")
         edition.write_evaluation_page(out, grid, tabs, failed)
         edition.write_meta(out, grid, project.root)
     return final

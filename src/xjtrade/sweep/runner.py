@@ -1,5 +1,8 @@
 """`xjtrade sweep`: a grid of scenarios computed on a dask cluster, cached, tabulated and published.
 
+0. The grid file is read with limits (size, aliases, the number of scenarios: `grid.read_grid`) before
+   any data is read, and the grid's lock is taken (`.xjtrade-cache/locks/sweep-<grid>.lock`): a second
+   sweep of the same grid waits for the first (or, with --no-wait, says which pid holds it).
 1. The grid is expanded and every scenario validated (nothing starts if one is bad).
 2. Each scenario has a key (:data:`SCENARIO`, :mod:`xjtrade.keys`): its parameters (name and title
    aside), the raw data, the code the scenario task imports and the versions of the packages it
@@ -21,8 +24,10 @@ from pathlib import Path
 
 from xjtrade.cache import Store
 from xjtrade.keys import Keyer, Step
-from xjtrade.project import Project, staged_dir
-from xjtrade.sweep.grid import Grid, GridError, load_grid
+from xjtrade.project import Project, hold_lock, staged_dir
+from xjtrade.sweep.cluster import TASK_TIMEOUT
+from xjtrade.sweep.grid import MAX_SCENARIOS, Grid, GridError, expand, read_grid
+from xjtrade.textsafe import write_csv
 
 
 @dataclass
@@ -94,17 +99,34 @@ def _failure(sc, error: str, tb: str) -> dict:
             "parameters": sc.params.model_dump_json(exclude={"title"}), "traceback": tb}
 
 
+def sweep_lock(project: Project, name: str, wait: bool = True, log=print):
+    """The lock of one grid (by its name: its results folder): one sweep of it at a time."""
+    return hold_lock(project.cache / "locks" / f"sweep-{name}.lock", project.root,
+                     f"another sweep of grid {name!r}", wait=wait, log=log)
+
+
 def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n_workers: int | None = None,
-              serial: bool = False, publish: bool = True, log=print) -> SweepReport:
+              serial: bool = False, publish: bool = True, log=print, max_scenarios: int = MAX_SCENARIOS,
+              wait: bool = True, task_timeout: float | None = TASK_TIMEOUT) -> SweepReport:
     """Run a grid; see the module docstring. `serial` computes in this process (benchmarks)."""
+    spec = read_grid(grid_path, max_scenarios)   # limits checked before the data is read or a scenario is made
+    with sweep_lock(project, spec.name, wait=wait, log=log):
+        if scheduler:   # a wrong address or a server that is not dask: said before the data is prepared
+            from xjtrade.sweep.cluster import check_address, probe
+            probe(check_address(scheduler))
+        return _run_sweep(project, spec, scheduler, n_workers, serial, publish, log, max_scenarios, task_timeout)
+
+
+def _run_sweep(project: Project, spec, scheduler, n_workers, serial, publish, log, max_scenarios,
+               task_timeout) -> SweepReport:
     t0 = time.perf_counter()
     from xjtrade.data.processed import prepare
     latest = prepare(project.raw)
-    grid = load_grid(grid_path, latest)
+    grid = expand(spec, latest, max_scenarios)
     if grid.kind == "evaluation":
         from xjtrade.sweep.evaluation import run_evaluation
         return run_evaluation(project, grid, latest, scheduler=scheduler, n_workers=n_workers, publish=publish,
-                              log=log)
+                              log=log, task_timeout=task_timeout)
     report = SweepReport(grid=grid.name, scenarios=len(grid.scenarios))
     store = Store(project.cache, log=log)
     keyer = Keyer(store=store)
@@ -150,8 +172,7 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
             save(sc, result, done)
             report.computed += 1
     elif pending:
-        from xjtrade.sweep.cluster import _describe, connect
-        from dask.distributed import as_completed
+        from xjtrade.sweep.cluster import TaskTimeout, checked_call, completed, connect, outcome
         with connect(scheduler, n_workers, log=log) as client:
             raw = client.scatter(latest.raw, broadcast=True)
             vintage_of = {None: client.scatter((latest.figures, latest.issues, latest.raw.sources, latest.raw))}
@@ -161,19 +182,28 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
             futures = {}
             for sc in pending:
                 as_of = _vintage(sc)
-                fut = client.submit(SCENARIO_TASK, sc.params.model_dump_json(), vintage_of[as_of], cache_dir,
-                                    key=f"scenario-{sc.params.name}-{keys[sc.params.name][:8]}", pure=False)
+                fut = client.submit(checked_call, SCENARIO_TASK, sc.params.model_dump_json(), vintage_of[as_of],
+                                    cache_dir, key=f"scenario-{sc.params.name}-{keys[sc.params.name][:8]}", pure=False)
                 futures[fut] = sc
             del vintage_of, raw  # the scenario tasks keep what they need; done vintages are released
-            for done, fut in enumerate(as_completed(list(futures)), start=1):
-                sc = futures.pop(fut)
-                if fut.status == "finished":
-                    save(sc, fut.result(), done)
-                    report.computed += 1
-                else:
-                    out = _describe(fut)
-                    fail(sc, out.error, out.traceback, done)
-                fut.release()
+            done = 0
+            try:
+                for fut in completed(list(futures), task_timeout):
+                    done += 1
+                    sc = futures.pop(fut)
+                    out = outcome(fut)
+                    if out.ok:
+                        save(sc, out.value, done)
+                        report.computed += 1
+                    else:
+                        fail(sc, out.error, out.traceback, done)
+                    fut.release()
+            except TaskTimeout as exc:   # unresponsive workers: the rest fail, what is done is published
+                for fut, sc in list(futures.items()):
+                    fut.cancel()
+                    done += 1
+                    fail(sc, f"TimeoutError: {exc}", "", done)
+                futures.clear()
     if publish:
         report.out_dir = write_results(project, grid, keys, report, latest)
     report.seconds = time.perf_counter() - t0
@@ -229,10 +259,10 @@ def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport,
     df = attach_actuals(results_table(grid, keys, Store(project.cache)), latest.figures)
     failures = pd.DataFrame(report.failed, columns=["scenario", "label", "error", "parameters", "traceback"])
     final = project.reports / "sweeps" / grid.name
-    with staged_dir(final) as out:
+    with staged_dir(final, "sweep") as out:
         df.to_parquet(out / "results.parquet", index=False)
-        df.to_csv(out / "results.csv", index=False, float_format="%.6g", lineterminator="\n")
-        failures.to_csv(out / "failures.csv", index=False, lineterminator="\n")
+        write_csv(df, out / "results.csv", float_format="%.6g")
+        write_csv(failures, out / "failures.csv")
         edition.write_edition(out, grid, df, failures)
         edition.write_meta(out, grid, project.root)
     return final
