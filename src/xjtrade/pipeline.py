@@ -7,7 +7,7 @@ Each step is keyed by a hash of what it reads, and only that:
             renderer and the page generators), versions
   render    the renderer (xjtrade/report/render/ with its templates), the page generators
             (report/publish.py), _quarto.yml, methods.qmd, the data key, the run's outputs,
-            every requested parameter, versions, the render engine
+            every requested parameter, versions, the render engines and their versions (Quarto's)
 
 Step records.  Every step that writes outputs (`xjtrade build`, and also `data build`, `run` and
 `render`) leaves a record in .xjtrade-cache/: its key, the parameters it used and the sha256 of every
@@ -127,7 +127,9 @@ def compute_keys(project: Project, params: RunParams, engine: str, notebooks: li
                                 code["analysis"], vers)
     quarto = mf.sha256_file(project.root / "_quarto.yml")
     methods = mf.sha256_file(project.root / "methods.qmd")
-    render_base = _key("render", data, quarto, methods, values, code["render"], vers, engine)
+    from xjtrade.report.render import engine_key
+    # the engines with their versions (a new Quarto renders again), not only the engine asked for
+    render_base = _key("render", data, quarto, methods, values, code["render"], vers, engine_key(engine))
     inputs = {"data/raw": raw, "package code": mf.package_code_hash(), "dependency versions": vers,
               "_quarto.yml": quarto, "methods.qmd": methods, "parameters": _key(values)}
     inputs.update({f"notebooks/{n.name}": mf.sha256_file(n) for n in notebooks})

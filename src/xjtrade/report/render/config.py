@@ -1,7 +1,8 @@
 """Reading ``_quarto.yml``: a Quarto *book* project, its chapters and the ``format:`` options.
 
 Only what the report uses is accepted: ``project.type: book``; ``book.title``, ``subtitle``, ``author``,
-``date`` and ``chapters`` (a flat list of ``.qmd``/``.md``/``.ipynb`` files); and, per format
+``date``, ``site-url`` (the published site's address: the PDF links to the site's own pages there)
+and ``chapters`` (a flat list of ``.qmd``/``.md``/``.ipynb`` files); and, per format
 (``html``, ``typst``), the options in :data:`HONOURED` -- the portable renderer applies those, so
 it cannot silently differ from Quarto on them.  Options in :data:`ENGINE_SPECIFIC` only concern
 Quarto's own output (or hidden code) and are ignored; any other option, and the Quarto features the
@@ -15,6 +16,7 @@ import copy
 import datetime as _dt
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -51,6 +53,7 @@ class BookConfig:
     formats: dict[str, FormatOptions] = field(default_factory=dict)
     lang: str = "en"
     warnings: list[str] = field(default_factory=list)
+    site_url: str | None = None  # book.site-url: an absolute http(s) address
 
     def format(self, name: str) -> FormatOptions:
         return self.formats.get(name, FormatOptions())
@@ -156,6 +159,12 @@ def parse_config(data: Any) -> BookConfig:
             warnings.append(f"_quarto.yml: format '{name}' is not produced (the outputs are html and typst)")
             continue
         formats[name] = _format_options(name, opts, warnings)
+    site_url = _scalar(book.get("site-url"), "book.site-url")
+    if site_url is not None:
+        site_url = site_url.strip()
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", site_url):
+            raise RenderError(f"_quarto.yml: key 'book.site-url' must be an absolute http(s) address without query "
+                              f"or fragment, got '{site_url}'")
     title = _scalar(book.get("title", data.get("title")), "book.title")
     if not title:
         warnings.append("_quarto.yml: key 'book.title' is missing; using 'Untitled'")
@@ -168,6 +177,7 @@ def parse_config(data: Any) -> BookConfig:
         formats=formats,
         lang=str(data.get("lang") or "en"),
         warnings=warnings,
+        site_url=site_url or None,
     )
 
 
