@@ -333,7 +333,9 @@ def built(tmp_path_factory):
 def test_portable_pages_in_chapter_order(built):
     _, root, result, logs = built
     assert result.engine == "portable"
-    assert len(logs) == 1 and logs[0].startswith("render engine: portable (pandoc ") and "typst" in logs[0]
+    assert len(logs) == 2 and logs[0].startswith("render engine: portable (pandoc ") and "typst" in logs[0]
+    # the render's warnings, counted and listed in the log
+    assert logs[1] == "render: 1 warning:\n  - index.qmd: unresolved cross-reference @fig-missing"
     assert result.pages == ["index.html", "notebooks/01-data.html", "methods.html"]
     site = root / "out" / "site"
     assert result.html_dir == site and result.index_html == site / "index.html"
@@ -566,14 +568,22 @@ def test_quarto_version_decides_the_pdf_engine(text, version, supported):
 
 def fake_quarto(bin_dir: Path, version: str, writes_pdf: bool) -> Path:
     """A `quarto` that prints `version`, writes three HTML pages for --to html and, if `writes_pdf`,
-    a PDF for --to typst (otherwise Quarto < 1.9.18's warning, exit 0)."""
+    a one-page PDF for --to typst, recording the environment and profile it got and the book's text
+    where the profile says (otherwise Quarto < 1.9.18's warning, exit 0)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     script = bin_dir / "quarto"
-    pdf = 'printf "%%PDF-1.7 fake quarto pdf" > "$out/book.pdf"' if writes_pdf else \
-        'echo "WARN: The typst format is not supported by book projects" >&2'
+    if writes_pdf:
+        import typst
+
+        typst.compile(b"Fake quarto PDF", output=str(bin_dir / "fake.pdf"))
+    pdf = (f'cp "{bin_dir}/fake.pdf" "$out/book.pdf"; '
+           'printf "%s|%s" "$QUARTO_PROFILE" "$TYPST_IGNORE_SYSTEM_FONTS" > "$out/../fake-env.txt"; '
+           'cp "$project/_quarto-$QUARTO_PROFILE.yml" "$out/../fake-profile.yml"; '
+           'printf "" > "$(sed -n "s/^xj-text-file: //p" "$project/_quarto-$QUARTO_PROFILE.yml")"'
+           if writes_pdf else 'echo "WARN: The typst format is not supported by book projects" >&2')
     script.write_text(f"""#!/bin/sh
 if [ "$1" = "--version" ]; then echo "{version}"; exit 0; fi
-to=""; out=""
+to=""; out=""; project="$2"
 while [ $# -gt 0 ]; do case "$1" in --to) to="$2"; shift;; --output-dir) out="$2"; shift;; esac; shift; done
 mkdir -p "$out/notebooks"
 if [ "$to" = "html" ]; then
@@ -609,8 +619,22 @@ def test_new_quarto_makes_the_pdf(tmp_path, monkeypatch, version):
     monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", version, writes_pdf=True)))
     result = render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
     assert result.engine == "quarto" and result.pdf_engine == "quarto"
-    assert result.pdf.read_bytes() == b"%PDF-1.7 fake quarto pdf"
+    assert result.pdf.read_bytes() == (tmp_path / "bin" / "fake.pdf").read_bytes()
     assert result.pdf == tmp_path / "out" / "synthetic-trade-monitor.pdf"
+    assert result.engines == {"site": {"engine": "quarto", "version": version},
+                              "pdf": {"engine": "quarto", "version": version}}
+    # Quarto got the project's profile (filters, fonts, typst rules) and typst ignores system fonts
+    assert (tmp_path / "out" / "fake-env.txt").read_text() == "xjtrade-typst|true"
+    profile = yaml.safe_load((tmp_path / "out" / "fake-profile.yml").read_text())
+    typst_format = profile["format"]["typst"]
+    assert [Path(f["path"]).name for f in typst_format["filters"]] == ["pdf.lua", "pdf-text.lua"]
+    assert typst_format["font-paths"] == ["_xjtrade/fonts"]
+    assert "Noto Sans CJK SC" in typst_format["include-in-header"][0]["text"]
+    assert "breakable: true" in typst_format["include-before-body"][0]["text"]
+    assert profile["xj-book-pages"] == ["index.qmd", "index.html", "notebooks/01-data.ipynb",
+                                        "notebooks/01-data.html", "methods.qmd", "methods.html"]
+    # nothing of it is left in the project
+    assert not list(stage.glob("_quarto-*.yml")) and not (stage / "_xjtrade").exists()
 
 
 def test_new_quarto_without_a_pdf_is_an_error(tmp_path, monkeypatch):
