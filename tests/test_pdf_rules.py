@@ -164,7 +164,8 @@ def book(root: Path, title: str, mainfont: str | None = None, site_url: str | No
     stage = root / "stage"
     stage.mkdir(parents=True)
     config = {"project": {"type": "book"},
-              "book": {"title": "Glyphs", "date": "2024-05-01", "chapters": ["index.qmd", "sources.qmd"]},
+              "book": {"title": "Glyphs", "author": "A. Analyst", "date": "2024-05-01",
+                       "chapters": ["index.qmd", "sources.qmd"]},
               "format": {"typst": {"toc": False, **({"mainfont": mainfont} if mainfont else {})}}}
     if site_url:
         config["book"]["site-url"] = site_url
@@ -231,6 +232,14 @@ def test_site_url_setting():
             render.parse_config(base)
 
 
+def test_each_edition_has_its_own_site_url():
+    assert render.edition_site_url(SITE, "default") == SITE
+    assert render.edition_site_url(SITE + "/", "horgos-port") == "https://monitor.example.org/reports/horgos-port/site/"
+    assert render.edition_site_url(None, "horgos-port") is None
+    with pytest.raises(RenderError, match="book.site-url"):
+        render.edition_site_url("https://monitor.example.org/site/", "horgos-port")
+
+
 def test_warnings_summary():
     assert render.warnings_summary([]) == "render: 0 warnings"
     text = render.warnings_summary([f"w{i}\nmore" for i in range(12)], limit=3)
@@ -239,14 +248,15 @@ def test_warnings_summary():
 
 def test_quarto_messages_are_parsed_and_grouped():
     stderr = ("\x1b[33mWARN: one thing\x1b[39m\n[1/7] index.qmd\nwarning: unknown font family: x\n  ┌─ a.typ:3\n"
-              + "".join(f"error: label `<R{i:04d}>` does not exist in the document\n" for i in range(752))
+              + "".join(f"error: label `<R{i:04d}>` does not exist in the document\n    ┌─ index.typ:{900 + i}:39\n"
+                        f"    │\n{900 + i} │   [#link(<R{i:04d}>)]\n    │   ^^^^\n\n" for i in range(752))
               + "ERROR: Typst compilation failed\n")
     warnings, errors = render.quarto.messages(stderr)
-    assert warnings == ["one thing", "unknown font family: x"]
-    assert len(errors) == 753
-    short = render.quarto.shorten(errors)
-    assert short.splitlines() == [
-        "  - label <…> does not exist in the document (752 times, e.g. label `<R0000>` does not exist in the document)",
+    assert warnings == ["one thing", "unknown font family: x (at a.typ:3)"]
+    assert len(errors) == 753 and errors[1] == "label `<R0001>` does not exist in the document (at index.typ:901:39)"
+    assert render.quarto.shorten(errors).splitlines() == [
+        "  - label <…> does not exist in the document (752 times, e.g. label `<R0000>` does not exist in the "
+        "document (at index.typ:900:39))",
         "  - Typst compilation failed"]
 
 

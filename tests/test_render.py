@@ -637,6 +637,30 @@ def test_new_quarto_makes_the_pdf(tmp_path, monkeypatch, version):
     assert not list(stage.glob("_quarto-*.yml")) and not (stage / "_xjtrade").exists()
 
 
+def test_a_new_quarto_is_a_reason_to_render_again(tmp_path, monkeypatch):
+    """The render key holds the engines and their versions, not only the engine asked for."""
+    from conftest import copy_project
+    from xjtrade import pipeline
+    from xjtrade.project import Project
+    from xjtrade.report.params import load_params
+    from xjtrade.report.run import notebooks_in
+
+    project = Project(copy_project(tmp_path / "project"))
+    params = load_params(project.params / "default.yaml")
+
+    def render_key(version: str | None) -> str:
+        if version is None:
+            monkeypatch.delenv("QUARTO_PATH", raising=False)
+            monkeypatch.setenv("PATH", "/usr/bin:/bin")
+            monkeypatch.setattr(render.quarto, "_quarto_cli_binary", lambda: None)
+        else:
+            monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", version, writes_pdf=False)))
+        return pipeline.compute_keys(project, params, "auto", notebooks_in(project.notebooks)).render_base
+
+    assert render_key("1.10.18") == render_key("1.10.18")
+    assert len({render_key("1.10.18"), render_key("1.10.19"), render_key("1.9.17"), render_key(None)}) == 4
+
+
 def test_new_quarto_without_a_pdf_is_an_error(tmp_path, monkeypatch):
     stage = make_project(tmp_path)
     monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", "1.9.18", writes_pdf=False)))
@@ -657,7 +681,8 @@ def long_table_project(root: Path, typst_options: dict | None = None) -> Path:
     """A one-chapter book with a Chinese source title and a 60-row table with long cells."""
     stage = root / "stage"
     stage.mkdir(parents=True)
-    config = {"project": {"type": "book"}, "book": {"title": "Long", "date": "2024-05-01", "chapters": ["index.qmd"]},
+    config = {"project": {"type": "book"},  # (an author: Quarto 1.10's typst book fails without one)
+              "book": {"title": "Long", "author": "A. Analyst", "date": "2024-05-01", "chapters": ["index.qmd"]},
               "format": {"typst": typst_options if typst_options is not None else {"toc": True, "papersize": "a4"}}}
     (stage / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     rows = "\n".join(f"| K{i:03d} | {2000 + i} | derived vs reported | DPY-{i:08x} differs by +{i / 7:.2f}% from the "

@@ -28,7 +28,7 @@ from xjtrade.project import Project
 from xjtrade.report import interactive, wording
 from xjtrade.report.editions import editions
 from xjtrade.report.html_tables import style_tables
-from xjtrade.report.render import describe_engine
+from xjtrade.report.render import describe_engine, edition_site_url
 from xjtrade.report.counts import counts
 from xjtrade.textsafe import md_escape, url_problem
 
@@ -461,6 +461,8 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     if cut:
         config["book"]["subtitle"] = f"{config['book'].get('subtitle', '')} (data as of {cut})".strip()
     config["book"]["date"] = manifest.get("build_date", config["book"].get("date"))
+    if config["book"].get("site-url"):  # the PDF's links to the site: this edition's own address
+        config["book"]["site-url"] = edition_site_url(config["book"]["site-url"], run_dir.name)
     stage.mkdir(parents=True, exist_ok=True)
     (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     from xjtrade.data.processed import load_processed

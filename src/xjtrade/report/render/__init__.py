@@ -6,17 +6,25 @@ Output layout, whichever engine::
     <output_dir>/site/<chapter>.html        one page per chapter, mirroring the source path
                                             (``notebooks/01-data.ipynb`` -> ``notebooks/01-data.html``)
     <output_dir>/site/<slug>.pdf            copy of the PDF, linked from every page
+    <output_dir>/site/site.css              the stylesheet of pages added to the site after rendering
+                                            (the figures table): the portable site's own, written by both
     <output_dir>/<slug>.pdf                 the whole book as one PDF (``slug`` = slugified book title)
 
-Engines:
+Engines (:func:`plan_engines` decides, before rendering, with their versions: the About page, the
+manifest and the render key record them):
 
-* ``quarto``: the Quarto CLI makes the HTML (``quarto render --to html``).  Quarto >= 1.9.18 also makes
-  the PDF (``--to typst``); an older Quarto cannot render a book to typst, so the PDF then comes
-  from the portable typst path and the log says so (:mod:`.quarto`).  No PDF is an error.
+* ``quarto``: the Quarto CLI makes the HTML (``quarto render --to html``, the PDF linked from the
+  sidebar).  Quarto >= 1.9.18 also makes the PDF (``--to typst``); an older Quarto cannot render a
+  book to typst, so the PDF then comes from the portable typst path and the log says so
+  (:mod:`.quarto`).  No PDF is an error.
 * ``portable``: pandoc (``pypandoc_binary``) + typst (the ``typst`` package), reading the same
   ``_quarto.yml`` (:mod:`.config`): chapters (:mod:`.book`, notebooks via :mod:`.notebook`),
   numbered figures/tables and cross-references (:mod:`.crossref`), the site (:mod:`.html`, with the
   notebooks to download) and the PDF (:mod:`.typst`).
+
+Both engines' PDFs go through the same pandoc filters (``templates/pdf.lua``: links to pages only
+the site has, anchors, table columns; ``templates/pdf-text.lua``: the text, for the glyph check)
+and use only the project's fonts (:mod:`.fonts`).  Render warnings are logged and counted.
 
 This package imports neither ``xjtrade.data`` nor ``xjtrade.stats`` nor pandas.
 """
@@ -35,7 +43,8 @@ from typing import Any, Callable, Mapping
 from . import quarto
 from .base import RenderError, page_name, pandoc_binary, pandoc_version, relurl, slugify, stringify
 from .book import Chapter, assign_numbers, read_chapter
-from .config import BookConfig, apply_metadata, creation_timestamp, load_config, parse_config, resolve_date
+from .config import (BookConfig, apply_metadata, creation_timestamp, edition_site_url, load_config, parse_config,
+                     resolve_date)
 from .crossref import collect_xrefs, number_floats, resolve_xrefs
 from .html import CSS_FILE, render_site
 from .notebook import notebook_to_markdown, parse_cell_options
@@ -46,7 +55,7 @@ __all__ = [
     "RenderError", "RenderResult", "BookConfig", "Chapter", "render_project", "find_quarto", "quarto_command",
     "parse_version", "parse_config", "load_config", "parse_cell_options", "notebook_to_markdown", "slugify",
     "page_name", "relurl", "stringify", "collect_xrefs", "number_floats", "resolve_xrefs", "creation_timestamp",
-    "resolve_date", "EnginePlan", "plan_engines", "engine_key", "warnings_summary", "describe_engine",
+    "resolve_date", "EnginePlan", "plan_engines", "engine_key", "warnings_summary", "describe_engine", "edition_site_url",
 ]
 
 ENGINES = ("auto", "quarto", "portable")

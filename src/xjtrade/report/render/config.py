@@ -181,6 +181,21 @@ def parse_config(data: Any) -> BookConfig:
     )
 
 
+def edition_site_url(site_url: str | None, edition: str, default: str = "default") -> str | None:
+    """The site address of ``edition``: ``book.site-url`` names the default edition's site
+    (``reports/default/site/``), and the other editions are published beside it as in ``reports/``
+    ("https://h.org/r/default/site" -> "https://h.org/r/horgos-port/site/")."""
+    if not site_url or edition == default:
+        return site_url
+    base = site_url.rstrip("/")
+    head, _, _site = base.rpartition("/")  # .../default/site -> .../default
+    head, _, _default = head.rpartition("/")
+    if "://" not in head or head.endswith(":/"):
+        raise RenderError(f"_quarto.yml: key 'book.site-url' ('{site_url}') must end with the default edition's "
+                          f"folder and site (e.g. https://example.org/reports/{default}/site/) to address other editions")
+    return f"{head}/{edition}/site/"
+
+
 def load_config(project_dir: str | os.PathLike) -> BookConfig:
     """Read and validate ``_quarto.yml``; every listed chapter must exist."""
     project_dir = Path(project_dir)

@@ -100,17 +100,25 @@ def quarto_command(quarto: str | os.PathLike, project_dir: str | os.PathLike, ou
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _WARNING = re.compile(r"^\s*(?:WARN(?:ING)?\b[:\s]*|warning:\s*)(.+)$")
 _ERROR = re.compile(r"^\s*(?:ERROR\b[:\s]*|error:\s*)(.+)$")
+_WHERE = re.compile(r"^\s*┌─\s*(\S+)")
 _LABEL = re.compile(r"`?<[^>\s]+>`?|`[^`]+`")
 
 
 def messages(stderr: str) -> tuple[list[str], list[str]]:
     """``(warnings, errors)``: the message lines of Quarto's stderr, in order, ANSI colours removed."""
     warnings, errors = [], []
+    last: list[str] | None = None
     for line in _ANSI.sub("", stderr or "").splitlines():
         if (m := _WARNING.match(line)):
             warnings.append(m.group(1).strip())
+            last = warnings
         elif (m := _ERROR.match(line)):
             errors.append(m.group(1).strip())
+            last = errors
+        elif last and (m := _WHERE.match(line)) and " (at " not in last[-1]:
+            last[-1] += f" (at {m.group(1).strip()})"  # typst's location line under its message
+        elif line.strip() and not line.strip().startswith(("│", "|", "=", "^")):
+            last = None
     return warnings, errors
 
 
@@ -119,7 +127,7 @@ def shorten(lines: list[str], limit: int = 8) -> str:
     most ``limit`` groups shown."""
     groups: dict[str, list[str]] = {}
     for line in lines:
-        groups.setdefault(_LABEL.sub("<…>", line), []).append(line)
+        groups.setdefault(_LABEL.sub("<…>", line.split(" (at ", 1)[0]), []).append(line)
     out = []
     for pattern, members in list(groups.items())[:limit]:
         out.append(members[0] if len(members) == 1 else
