@@ -148,6 +148,15 @@ def test_quarto_pdf_links_anchors_fonts(quarto_pdf, tmp_path):
     assert "新疆外贸进出口总值首次突破3500亿元" in "".join(p.extract_text() for p in reader.pages).replace(" ", "")
 
 
+def test_quarto_pdf_is_reproducible(quarto_pdf, tmp_path, monkeypatch):
+    """The same book gives the same PDF: dated by the book's date, not the clock."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = render_project(book(tmp_path / "a", "Title"), tmp_path / "a" / "out", engine="quarto", log=lambda m: None)
+    second = render_project(book(tmp_path / "b", "Title"), tmp_path / "b" / "out", engine="quarto", log=lambda m: None)
+    assert first.pdf.read_bytes() == second.pdf.read_bytes()
+    assert b"/CreationDate(D:20240501000000Z)" in first.pdf.read_bytes().replace(b" ", b"")
+
+
 def test_quarto_pdf_refuses_a_character_without_a_glyph(quarto_pdf, tmp_path):
     with pytest.raises(RenderError, match=r"quarto: no font has a glyph for 1 character.*U\+1FABF"):
         render_project(book(tmp_path, "Title \U0001FABF here"), tmp_path / "out", engine="quarto", log=lambda m: None)

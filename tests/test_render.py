@@ -577,7 +577,7 @@ def fake_quarto(bin_dir: Path, version: str, writes_pdf: bool) -> Path:
 
         typst.compile(b"Fake quarto PDF", output=str(bin_dir / "fake.pdf"))
     pdf = (f'cp "{bin_dir}/fake.pdf" "$out/book.pdf"; '
-           'printf "%s|%s" "$QUARTO_PROFILE" "$TYPST_IGNORE_SYSTEM_FONTS" > "$out/../fake-env.txt"; '
+           'printf "%s|%s|%s" "$QUARTO_PROFILE" "$TYPST_IGNORE_SYSTEM_FONTS" "$SOURCE_DATE_EPOCH" > "$out/../fake-env.txt"; '
            'cp "$project/_quarto-$QUARTO_PROFILE.yml" "$out/../fake-profile.yml"; '
            'printf "" > "$(sed -n "s/^xj-text-file: //p" "$project/_quarto-$QUARTO_PROFILE.yml")"'
            if writes_pdf else 'echo "WARN: The typst format is not supported by book projects" >&2')
@@ -623,8 +623,11 @@ def test_new_quarto_makes_the_pdf(tmp_path, monkeypatch, version):
     assert result.pdf == tmp_path / "out" / "synthetic-trade-monitor.pdf"
     assert result.engines == {"site": {"engine": "quarto", "version": version},
                               "pdf": {"engine": "quarto", "version": version}}
-    # Quarto got the project's profile (filters, fonts, typst rules) and typst ignores system fonts
-    assert (tmp_path / "out" / "fake-env.txt").read_text() == "xjtrade-typst|true"
+    # Quarto got the project's profile (filters, fonts, typst rules); typst ignores system fonts and
+    # dates the PDF by the book's date (2024-05-01), not the clock
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
+    assert (tmp_path / "out" / "fake-env.txt").read_text() == "xjtrade-typst|true|1714521600"
     profile = yaml.safe_load((tmp_path / "out" / "fake-profile.yml").read_text())
     typst_format = profile["format"]["typst"]
     assert [Path(f["path"]).name for f in typst_format["filters"]] == ["pdf.lua", "pdf-text.lua"]

@@ -226,6 +226,7 @@ def quarto_pdf(quarto: Path, project_dir: Path, output_dir: Path, pdf: Path, con
     error, whatever Quarto's exit status, and so are an unknown font and a character without a glyph
     (:func:`.fonts.check_pdf`).  Returns Quarto's (and typst's) warnings."""
     from . import fonts
+    from .config import creation_timestamp
 
     scratch = output_dir / ".quarto-pdf"
     if scratch.exists():
@@ -234,9 +235,12 @@ def quarto_pdf(quarto: Path, project_dir: Path, output_dir: Path, pdf: Path, con
     try:
         fonts.font_folder(work / "fonts")
         text_file = (work / "text.txt").resolve()
+        env = fonts.environ_without_system_fonts()
+        stamp = creation_timestamp(config.date, env)  # the PDF's date: the book's, not the clock's
+        if stamp is not None:
+            env["SOURCE_DATE_EPOCH"] = str(stamp)
         stderr = render_with_profile(quarto, project_dir, scratch, "typst", metadata,
-                                     typst_profile(config, f"{WORK_DIR}/fonts", text_file),
-                                     fonts.environ_without_system_fonts())
+                                     typst_profile(config, f"{WORK_DIR}/fonts", text_file), env)
         warnings = messages(stderr)[0]
         pdfs = sorted(scratch.rglob("*.pdf"))
         if not pdfs:
