@@ -4,6 +4,13 @@ Quarto before 1.9.18 cannot render a *book* to typst: it prints ``WARN: The typs
 supported by book projects``, writes no PDF and still exits 0.  So the version decides: with
 Quarto >= :data:`BOOK_TYPST_MIN` the PDF comes from ``quarto render --to typst``; with an older (or
 unreadable) version the HTML comes from Quarto and the PDF from the portable typst path.
+
+Each render gets the project's additions as a Quarto profile (``_quarto-xjtrade-<fmt>.yml``, written
+into the project for the render and removed after it): for the site, the PDF in the sidebar and a
+few CSS rules; for the PDF, the pandoc filters both engines share (``templates/pdf.lua``,
+``pdf-text.lua``), the project's fonts (system fonts ignored: ``TYPST_IGNORE_SYSTEM_FONTS``) and
+typst rules (``templates/quarto-pdf.typ``).  Quarto's stderr is read for warnings and errors
+(:func:`messages`): warnings are returned, errors counted and grouped in the :class:`RenderError`.
 """
 
 from __future__ import annotations
@@ -232,6 +239,8 @@ def quarto_pdf(quarto: Path, project_dir: Path, output_dir: Path, pdf: Path, con
     if scratch.exists():
         shutil.rmtree(scratch)
     work = project_dir / WORK_DIR
+    if work.exists():  # not ours to remove afterwards
+        raise RenderError(f"{work} exists: the project must not use the folder name '{WORK_DIR}'")
     try:
         fonts.font_folder(work / "fonts")
         text_file = (work / "text.txt").resolve()
