@@ -244,8 +244,8 @@ def _render_quarto(project_dir: Path, output_dir: Path, config: BookConfig, meta
     html = " ".join((site / p).read_text(encoding="utf-8", errors="replace") for p in pages)
     return RenderResult(
         engine="quarto", html_dir=site, index_html=site / pages[0], pdf=pdf, pages=pages,
-        figures=len(set(re.findall(r'id="(fig-[^"]+)"', html))),
-        tables=len(set(re.findall(r'id="(tbl-[^"]+)"', html))),
+        figures=len(set(re.findall(r'id="(fig-[^"]+?)(?<!-caption-[0-9a-f-]{36})"', html))),
+        tables=len(set(re.findall(r'id="(tbl-[^"]+?)(?<!-caption-[0-9a-f-]{36})"', html))),
         seconds=time.perf_counter() - t0, warnings=list(dict.fromkeys(warnings)), pdf_engine=plan.pdf["engine"],
         engines=plan.as_dict())
 
