@@ -389,7 +389,9 @@ def test_manifest_and_about_page(seq):
     about = _about_text(report / "site" / "about.html")
     assert f"build time {BUILD_TIME}" in about
     assert f"git commit {m['git_commit']}" in about
-    assert f"render engine {m['render_engine']}" in about
+    engine = "quarto" if m["render_engine"] == "quarto" else "portable renderer (pandoc "
+    assert f"site made by {engine}" in about and "PDF made by " in about
+    assert m["render"]["site"]["engine"] == m["render_engine"] and m["render"]["pdf"]["version"]
     assert "data vintage (as of) all data" in about
     for name, digest in m["inputs"].items():
         assert f"{name} {digest[:16]}" in about, name

@@ -333,7 +333,9 @@ def built(tmp_path_factory):
 def test_portable_pages_in_chapter_order(built):
     _, root, result, logs = built
     assert result.engine == "portable"
-    assert len(logs) == 1 and logs[0].startswith("render engine: portable (pandoc ") and "typst" in logs[0]
+    assert len(logs) == 2 and logs[0].startswith("render engine: portable (pandoc ") and "typst" in logs[0]
+    # the render's warnings, counted and listed in the log
+    assert logs[1] == "render: 1 warning:\n  - index.qmd: unresolved cross-reference @fig-missing"
     assert result.pages == ["index.html", "notebooks/01-data.html", "methods.html"]
     site = root / "out" / "site"
     assert result.html_dir == site and result.index_html == site / "index.html"
@@ -566,14 +568,22 @@ def test_quarto_version_decides_the_pdf_engine(text, version, supported):
 
 def fake_quarto(bin_dir: Path, version: str, writes_pdf: bool) -> Path:
     """A `quarto` that prints `version`, writes three HTML pages for --to html and, if `writes_pdf`,
-    a PDF for --to typst (otherwise Quarto < 1.9.18's warning, exit 0)."""
+    a one-page PDF for --to typst, recording the environment and profile it got and the book's text
+    where the profile says (otherwise Quarto < 1.9.18's warning, exit 0)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     script = bin_dir / "quarto"
-    pdf = 'printf "%%PDF-1.7 fake quarto pdf" > "$out/book.pdf"' if writes_pdf else \
-        'echo "WARN: The typst format is not supported by book projects" >&2'
+    if writes_pdf:
+        import typst
+
+        typst.compile(b"Fake quarto PDF", output=str(bin_dir / "fake.pdf"))
+    pdf = (f'cp "{bin_dir}/fake.pdf" "$out/book.pdf"; '
+           'printf "%s|%s|%s" "$QUARTO_PROFILE" "$TYPST_IGNORE_SYSTEM_FONTS" "$SOURCE_DATE_EPOCH" > "$out/../fake-env.txt"; '
+           'cp "$project/_quarto-$QUARTO_PROFILE.yml" "$out/../fake-profile.yml"; '
+           'printf "" > "$(sed -n "s/^xj-text-file: //p" "$project/_quarto-$QUARTO_PROFILE.yml")"'
+           if writes_pdf else 'echo "WARN: The typst format is not supported by book projects" >&2')
     script.write_text(f"""#!/bin/sh
 if [ "$1" = "--version" ]; then echo "{version}"; exit 0; fi
-to=""; out=""
+to=""; out=""; project="$2"
 while [ $# -gt 0 ]; do case "$1" in --to) to="$2"; shift;; --output-dir) out="$2"; shift;; esac; shift; done
 mkdir -p "$out/notebooks"
 if [ "$to" = "html" ]; then
@@ -609,8 +619,49 @@ def test_new_quarto_makes_the_pdf(tmp_path, monkeypatch, version):
     monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", version, writes_pdf=True)))
     result = render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
     assert result.engine == "quarto" and result.pdf_engine == "quarto"
-    assert result.pdf.read_bytes() == b"%PDF-1.7 fake quarto pdf"
+    assert result.pdf.read_bytes() == (tmp_path / "bin" / "fake.pdf").read_bytes()
     assert result.pdf == tmp_path / "out" / "synthetic-trade-monitor.pdf"
+    assert result.engines == {"site": {"engine": "quarto", "version": version},
+                              "pdf": {"engine": "quarto", "version": version}}
+    # Quarto got the project's profile (filters, fonts, typst rules); typst ignores system fonts and
+    # dates the PDF by the book's date (2024-05-01), not the clock
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    render_project(stage, tmp_path / "out", engine="quarto", log=lambda m: None)
+    assert (tmp_path / "out" / "fake-env.txt").read_text() == "xjtrade-typst|true|1714521600"
+    profile = yaml.safe_load((tmp_path / "out" / "fake-profile.yml").read_text())
+    typst_format = profile["format"]["typst"]
+    assert [Path(f["path"]).name for f in typst_format["filters"]] == ["pdf.lua", "pdf-text.lua"]
+    assert typst_format["font-paths"] == ["_xjtrade/fonts"]
+    assert "Noto Sans CJK SC" in typst_format["include-in-header"][0]["text"]
+    assert "breakable: true" in typst_format["include-before-body"][0]["text"]
+    assert profile["xj-book-pages"] == ["index.qmd", "index.html", "notebooks/01-data.ipynb",
+                                        "notebooks/01-data.html", "methods.qmd", "methods.html"]
+    # nothing of it is left in the project
+    assert not list(stage.glob("_quarto-*.yml")) and not (stage / "_xjtrade").exists()
+
+
+def test_a_new_quarto_is_a_reason_to_render_again(tmp_path, monkeypatch):
+    """The render key holds the engines and their versions, not only the engine asked for."""
+    from conftest import copy_project
+    from xjtrade import pipeline
+    from xjtrade.project import Project
+    from xjtrade.report.params import load_params
+    from xjtrade.report.run import notebooks_in
+
+    project = Project(copy_project(tmp_path / "project"))
+    params = load_params(project.params / "default.yaml")
+
+    def render_key(version: str | None) -> str:
+        if version is None:
+            monkeypatch.delenv("QUARTO_PATH", raising=False)
+            monkeypatch.setenv("PATH", "/usr/bin:/bin")
+            monkeypatch.setattr(render.quarto, "_quarto_cli_binary", lambda: None)
+        else:
+            monkeypatch.setenv("QUARTO_PATH", str(fake_quarto(tmp_path / "bin", version, writes_pdf=False)))
+        return pipeline.compute_keys(project, params, "auto", notebooks_in(project.notebooks)).render_base
+
+    assert render_key("1.10.18") == render_key("1.10.18")
+    assert len({render_key("1.10.18"), render_key("1.10.19"), render_key("1.9.17"), render_key(None)}) == 4
 
 
 def test_new_quarto_without_a_pdf_is_an_error(tmp_path, monkeypatch):
@@ -633,7 +684,8 @@ def long_table_project(root: Path, typst_options: dict | None = None) -> Path:
     """A one-chapter book with a Chinese source title and a 60-row table with long cells."""
     stage = root / "stage"
     stage.mkdir(parents=True)
-    config = {"project": {"type": "book"}, "book": {"title": "Long", "date": "2024-05-01", "chapters": ["index.qmd"]},
+    config = {"project": {"type": "book"},  # (an author: Quarto 1.10's typst book fails without one)
+              "book": {"title": "Long", "author": "A. Analyst", "date": "2024-05-01", "chapters": ["index.qmd"]},
               "format": {"typst": typst_options if typst_options is not None else {"toc": True, "papersize": "a4"}}}
     (stage / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     rows = "\n".join(f"| K{i:03d} | {2000 + i} | derived vs reported | DPY-{i:08x} differs by +{i / 7:.2f}% from the "

@@ -58,7 +58,8 @@ def test_site_in_browser(built, chromium_available, tmp_path):
     sources = report["text"]["sources.html"]
     assert "seed-002" in sources and "2024-01-23" in sources
     about = report["text"]["about.html"]
-    assert "render engine" in about and "portable" in about
+    assert "site made by portable renderer (pandoc " in re.sub(r"\s+", " ", about)
+    assert "PDF made by portable renderer (pandoc " in re.sub(r"\s+", " ", about)
 
 
 def test_every_figure_and_table_carries_a_source(built):
@@ -82,15 +83,26 @@ def test_pdf_text(built):
     assert f"{results['growth']['trend']['growth_pct']:+.1f}%" in text
 
 
-def test_quarto_engine_when_installed(built, tmp_path):
+def test_quarto_engine_when_installed(built, tmp_path, chromium_available):
+    """The real book with Quarto (when one is found): site and PDF numbered as by the portable
+    engine, no warnings, and the Sources page no wider than the window at 1366 px."""
     from xjtrade.report.render import find_quarto, render_project
     if find_quarto() is None:
         pytest.skip("quarto not found (PATH, QUARTO_PATH, quarto-cli): the portable engine is tested instead")
-    project, _, _ = built
+    from test_quarto import assert_same_numbering
+    project, out, _ = built
     from xjtrade.report.publish import stage_project
     stage = stage_project(project, project.runs / "default", tmp_path / "stage", {"parameters": {}})
-    result = render_project(stage, tmp_path / "out", engine="quarto")
+    logs: list[str] = []
+    result = render_project(stage, tmp_path / "out", engine="quarto", log=logs.append)
     assert result.index_html.exists() and result.pdf and result.pdf.exists()
+    assert logs[-1] == "render: 0 warnings", logs
+    portable = render_project(stage, tmp_path / "portable", engine="portable", log=lambda m: None)
+    assert_same_numbering(portable, result)
+    with serve_directory(result.html_dir) as url:
+        widths = _open(url, ["sources.html", "index.html"],
+                       lambda page, _: page.evaluate("document.documentElement.scrollWidth"))
+    assert widths == {"sources.html": 1366, "index.html": 1366}
 
 
 # --- what a reader sees (issue 10) --------------------------------------------------------------

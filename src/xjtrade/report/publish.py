@@ -28,6 +28,7 @@ from xjtrade.project import Project
 from xjtrade.report import interactive, wording
 from xjtrade.report.editions import editions
 from xjtrade.report.html_tables import style_tables
+from xjtrade.report.render import describe_engine, edition_site_url
 from xjtrade.report.counts import counts
 from xjtrade.textsafe import md_escape, url_problem, write_csv
 
@@ -306,12 +307,13 @@ def about_tables(manifest: dict) -> dict[str, pd.DataFrame]:
     return {
         "about_parameters": pd.DataFrame({"parameter": list(p), "value": [_param_value(k, v) for k, v in p.items()]}),
         "about_build": pd.DataFrame({"item": ["data vintage (as of)", "latest source used", "git commit",
-                                              "build time", "render engine"],
+                                              "build time", "site made by", "PDF made by"],
                                      "value": [p.get("as_of") or "all data",
                                                manifest.get("data_latest_source", "n/a"),
                                                manifest.get("git_commit", "unknown"),
                                                manifest.get("build_time", "n/a"),
-                                               manifest.get("render_engine", "n/a")]}),
+                                               describe_engine(manifest.get("render", {}).get("site", {})),
+                                               describe_engine(manifest.get("render", {}).get("pdf", {}))]}),
         "about_inputs": pd.DataFrame({"input": sorted(manifest.get("inputs", {})),
                                       "sha256": [manifest["inputs"][k] for k in sorted(manifest.get("inputs", {}))]}),
         "about_versions": pd.DataFrame({"package": sorted(manifest.get("versions", {})),
@@ -459,6 +461,8 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     if cut:
         config["book"]["subtitle"] = f"{config['book'].get('subtitle', '')} (data as of {cut})".strip()
     config["book"]["date"] = manifest.get("build_date", config["book"].get("date"))
+    if config["book"].get("site-url"):  # the PDF's links to the site: this edition's own address
+        config["book"]["site-url"] = edition_site_url(config["book"]["site-url"], run_dir.name)
     stage.mkdir(parents=True, exist_ok=True)
     (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     from xjtrade.data.processed import load_processed
@@ -637,31 +641,26 @@ def editions_for_csv(eds: list[dict]) -> list[dict]:
              "build_date": e["build_date"] or ""} for e in eds]
 
 
-def planned_engine(engine: str) -> str:
-    from xjtrade.report.render import find_quarto
-    if engine == "auto":
-        return "quarto" if find_quarto() else "portable"
-    return engine
-
-
 def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto", log=print) -> Path:
     """Render the run into reports/<name>/ (site/, the PDF, manifest.json, notebooks/), atomically:
     the previous report is replaced only when the whole render succeeded."""
-    from xjtrade.report.render import render_project
+    from xjtrade.report.render import plan_engines, render_project
     name = Path(run_dir).name
     final = project.reports / name
-    manifest = {**manifest, "render_engine": planned_engine(engine)}
+    plan = plan_engines(engine)  # engine and version of the site and of the PDF, for the about page
+    manifest = {**manifest, "render_engine": plan.site["engine"], "render": plan.as_dict()}
     project.reports.mkdir(parents=True, exist_ok=True)
     # marked, with the owner's pid in the name: a later build removes it only once this process is gone
     src = scratch_dir(project.reports, name)
     try:
         stage_project(project, run_dir, src, manifest)
         with staged_dir(final, "report") as out:
-            result = render_project(src, out, engine=engine, metadata={"run": name}, log=log)
+            result = render_project(src, out, metadata={"run": name}, log=log, plan=plan)
             results = json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
             finish_site(out / "site", Path(run_dir), results,
                         {**manifest, "_editions": editions(project, name)})
-            (out / "manifest.json").write_text(json.dumps({**manifest, "render_engine": result.engine},
+            (out / "manifest.json").write_text(json.dumps({**manifest, "render_engine": result.engine,
+                                                           "render": result.engines},
                                                           indent=1, sort_keys=True) + "\n", encoding="utf-8")
             shutil.copytree(Path(run_dir) / "notebooks", out / "notebooks", dirs_exist_ok=True)
     finally:

@@ -1,7 +1,8 @@
 """Reading ``_quarto.yml``: a Quarto *book* project, its chapters and the ``format:`` options.
 
 Only what the report uses is accepted: ``project.type: book``; ``book.title``, ``subtitle``, ``author``,
-``date`` and ``chapters`` (a flat list of ``.qmd``/``.md``/``.ipynb`` files); and, per format
+``date``, ``site-url`` (the published site's address: the PDF links to the site's own pages there)
+and ``chapters`` (a flat list of ``.qmd``/``.md``/``.ipynb`` files); and, per format
 (``html``, ``typst``), the options in :data:`HONOURED` -- the portable renderer applies those, so
 it cannot silently differ from Quarto on them.  Options in :data:`ENGINE_SPECIFIC` only concern
 Quarto's own output (or hidden code) and are ignored; any other option, and the Quarto features the
@@ -15,6 +16,7 @@ import copy
 import datetime as _dt
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -51,6 +53,7 @@ class BookConfig:
     formats: dict[str, FormatOptions] = field(default_factory=dict)
     lang: str = "en"
     warnings: list[str] = field(default_factory=list)
+    site_url: str | None = None  # book.site-url: an absolute http(s) address
 
     def format(self, name: str) -> FormatOptions:
         return self.formats.get(name, FormatOptions())
@@ -156,6 +159,12 @@ def parse_config(data: Any) -> BookConfig:
             warnings.append(f"_quarto.yml: format '{name}' is not produced (the outputs are html and typst)")
             continue
         formats[name] = _format_options(name, opts, warnings)
+    site_url = _scalar(book.get("site-url"), "book.site-url")
+    if site_url is not None:
+        site_url = site_url.strip()
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", site_url):
+            raise RenderError(f"_quarto.yml: key 'book.site-url' must be an absolute http(s) address without query "
+                              f"or fragment, got '{site_url}'")
     title = _scalar(book.get("title", data.get("title")), "book.title")
     if not title:
         warnings.append("_quarto.yml: key 'book.title' is missing; using 'Untitled'")
@@ -168,7 +177,23 @@ def parse_config(data: Any) -> BookConfig:
         formats=formats,
         lang=str(data.get("lang") or "en"),
         warnings=warnings,
+        site_url=site_url or None,
     )
+
+
+def edition_site_url(site_url: str | None, edition: str, default: str = "default") -> str | None:
+    """The site address of ``edition``: ``book.site-url`` names the default edition's site
+    (``reports/default/site/``), and the other editions are published beside it as in ``reports/``
+    ("https://h.org/r/default/site" -> "https://h.org/r/horgos-port/site/")."""
+    if not site_url or edition == default:
+        return site_url
+    base = site_url.rstrip("/")
+    head, _, _site = base.rpartition("/")  # .../default/site -> .../default
+    head, _, _default = head.rpartition("/")
+    if "://" not in head or head.endswith(":/"):
+        raise RenderError(f"_quarto.yml: key 'book.site-url' ('{site_url}') must end with the default edition's "
+                          f"folder and site (e.g. https://example.org/reports/{default}/site/) to address other editions")
+    return f"{head}/{edition}/site/"
 
 
 def load_config(project_dir: str | os.PathLike) -> BookConfig:

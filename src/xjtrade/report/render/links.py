@@ -29,7 +29,8 @@ def _site_path(target: str, chapter_dir: str) -> str | None:
 def rewrite_links(blocks: list, source: str, page: str, pages: Mapping[str, str], fmt: str,
                   anchors: Mapping[str, str] | None = None) -> list:
     """HTML: links to chapter sources -> their page (relative).  PDF: internal links -> chapter
-    anchors (``anchors``: page -> anchor prefix); other local file links become text."""
+    anchors (``anchors``: page -> anchor prefix); links to pages only the site has become
+    root-relative (``/figures.html#R0339``), for ``pdf.lua`` to make absolute or plain text."""
     chapter_dir = posixpath.dirname(source)
 
     def pdf_anchor(dest: str, frag: str) -> str:
@@ -48,6 +49,9 @@ def rewrite_links(blocks: list, source: str, page: str, pages: Mapping[str, str]
         target, _, frag = url.partition("#")
         site_path = _site_path(target, chapter_dir)
         if site_path is None:
+            if fmt != "html" and target and not is_external(target):  # above the site root: another edition
+                path = posixpath.normpath(posixpath.join(chapter_dir, target))
+                return {"t": "Link", "c": [a, inlines, ["/" + path + (f"#{frag}" if frag else ""), title]]}
             return None
         dest = pages.get(site_path) or (site_path if site_path in pages.values() else None)
         if fmt == "html":
@@ -56,7 +60,8 @@ def rewrite_links(blocks: list, source: str, page: str, pages: Mapping[str, str]
             return {"t": "Link", "c": [a, inlines, [relurl(page, dest) + (f"#{frag}" if frag else ""), title]]}
         if dest is not None and anchors is not None:
             return {"t": "Link", "c": [a, inlines, [pdf_anchor(dest, frag), title]]}
-        return {"t": "Span", "c": [a, inlines]}  # local file links mean nothing in a PDF
+        # a page only the site has: root-relative here, made absolute or plain text by pdf.lua
+        return {"t": "Link", "c": [a, inlines, ["/" + site_path + (f"#{frag}" if frag else ""), title]]}
 
     return walk(blocks, fix)
 

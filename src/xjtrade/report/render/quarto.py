@@ -4,6 +4,13 @@ Quarto before 1.9.18 cannot render a *book* to typst: it prints ``WARN: The typs
 supported by book projects``, writes no PDF and still exits 0.  So the version decides: with
 Quarto >= :data:`BOOK_TYPST_MIN` the PDF comes from ``quarto render --to typst``; with an older (or
 unreadable) version the HTML comes from Quarto and the PDF from the portable typst path.
+
+Each render gets the project's additions as a Quarto profile (``_quarto-xjtrade-<fmt>.yml``, written
+into the project for the render and removed after it): for the site, the PDF in the sidebar and a
+few CSS rules; for the PDF, the pandoc filters both engines share (``templates/pdf.lua``,
+``pdf-text.lua``), the project's fonts (system fonts ignored: ``TYPST_IGNORE_SYSTEM_FONTS``) and
+typst rules (``templates/quarto-pdf.typ``).  Quarto's stderr is read for warnings and errors
+(:func:`messages`): warnings are returned, errors counted and grouped in the :class:`RenderError`.
 """
 
 from __future__ import annotations
@@ -93,34 +100,164 @@ def quarto_command(quarto: str | os.PathLike, project_dir: str | os.PathLike, ou
     return cmd
 
 
-def run_quarto(cmd: list[str], what: str) -> str:
-    """Run a ``quarto render`` command; its stderr (warnings) is returned."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+# --------------------------------------------------------------------------------------------------
+# Messages: Quarto's stderr (its own WARN/ERROR lines, typst's "warning:"/"error:" blocks)
+# --------------------------------------------------------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_WARNING = re.compile(r"^\s*(?:WARN(?:ING)?\b[:\s]*|warning:\s*)(.+)$")
+_ERROR = re.compile(r"^\s*(?:ERROR\b[:\s]*|error:\s*)(.+)$")
+_WHERE = re.compile(r"^\s*┌─\s*(\S+)")
+_LABEL = re.compile(r"`?<[^>\s]+>`?|`[^`]+`")
+
+
+def messages(stderr: str) -> tuple[list[str], list[str]]:
+    """``(warnings, errors)``: the message lines of Quarto's stderr, in order, ANSI colours removed."""
+    warnings, errors = [], []
+    last: list[str] | None = None
+    for line in _ANSI.sub("", stderr or "").splitlines():
+        if (m := _WARNING.match(line)):
+            warnings.append(m.group(1).strip())
+            last = warnings
+        elif (m := _ERROR.match(line)):
+            errors.append(m.group(1).strip())
+            last = errors
+        elif last and (m := _WHERE.match(line)) and " (at " not in last[-1]:
+            last[-1] += f" (at {m.group(1).strip()})"  # typst's location line under its message
+        elif line.strip() and not line.strip().startswith(("│", "|", "=", "^")):
+            last = None
+    return warnings, errors
+
+
+def shorten(lines: list[str], limit: int = 8) -> str:
+    """Repeated messages grouped ("label `<R0339>` does not exist ... (752 times, e.g. ...)"), at
+    most ``limit`` groups shown."""
+    groups: dict[str, list[str]] = {}
+    for line in lines:
+        groups.setdefault(_LABEL.sub("<…>", line.split(" (at ", 1)[0]), []).append(line)
+    out = []
+    for pattern, members in list(groups.items())[:limit]:
+        out.append(members[0] if len(members) == 1 else
+                   f"{pattern} ({len(members)} times, e.g. {members[0]})")
+    if len(groups) > limit:
+        out.append(f"... and {len(groups) - limit} other kinds of message")
+    return "\n".join(f"  - {line}" for line in out)
+
+
+def run_quarto(cmd: list[str], what: str, env: Mapping[str, str] | None = None) -> str:
+    """Run a ``quarto render`` command; its stderr is returned.  A failure is a :class:`RenderError`
+    with the errors counted and grouped (not thousands of lines of log)."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                          env=dict(env) if env is not None else None)
     if proc.returncode != 0:
-        raise RenderError(f"quarto failed rendering {what} (exit {proc.returncode}): {' '.join(cmd)}\n"
-                          f"{proc.stderr.strip()}")
+        _, errors = messages(proc.stderr)
+        tail = "\n".join(_ANSI.sub("", proc.stderr or "").strip().splitlines()[-15:])
+        summary = (f"{len(errors)} error(s):\n{shorten(errors)}" if errors else f"its last messages:\n{tail}")
+        raise RenderError(f"quarto failed rendering {what} (exit {proc.returncode}): {' '.join(cmd)}\n{summary}")
     return proc.stderr or ""
 
 
-def quarto_html(quarto: Path, project_dir: Path, site: Path, metadata: Mapping[str, Any] | None) -> str:
+# --------------------------------------------------------------------------------------------------
+# The project's additions to a Quarto render: a profile (`_quarto-xjtrade-<fmt>.yml`) merged over
+# `_quarto.yml`, and a folder `_xjtrade/` (fonts), both written into the project for the render and
+# removed after it.
+# --------------------------------------------------------------------------------------------------
+
+PROFILE = "xjtrade"
+WORK_DIR = "_xjtrade"  # Quarto ignores files and folders starting with "_"
+QUARTO_PDF_TYPST = Path(__file__).resolve().parent / "templates" / "quarto-pdf.typ"
+# characters of table text a line of Quarto's book holds (its text block is about 0.9 times the
+# portable template's, table text at the same 8.5pt: see templates/quarto-pdf.typ)
+QUARTO_TABLE_LINE_CHARS = 90
+
+
+def html_profile(pdf_name: str) -> dict:
+    """The site: the PDF linked from the sidebar; the project's additions to Quarto's theme."""
+    css = QUARTO_PDF_TYPST.with_name("quarto-site.css").read_text(encoding="utf-8")
+    return {"book": {"sidebar": {"tools": [{"icon": "file-pdf", "href": pdf_name, "text": "PDF"}]}},
+            "format": {"html": {"include-in-header": [{"text": f"<style>\n{css}</style>\n"}]}}}
+
+
+def typst_profile(config, fonts_dir: str, text_file: Path) -> dict:
+    """The PDF: the filters both engines share, the project's fonts, and the typst rules that make
+    Quarto's book break long tables and number like the portable PDF."""
+    from . import fonts
+    from .typst import PDF_FILTER, TEXT_FILTER, filter_meta
+
+    opts = config.format("typst")
+    header = f"#set text(font: {fonts.typst_font_list(fonts.text_fonts(opts.mainfont))})\n" \
+             f"#show raw: set text(font: {fonts.typst_font_list(fonts.MONO_FONTS)})\n"
+    return {
+        "format": {"typst": {
+            "filters": [{"path": str(PDF_FILTER), "at": "pre-quarto"}, {"path": str(TEXT_FILTER), "at": "pre-render"}],
+            "font-paths": [fonts_dir],
+            "include-in-header": [{"text": header}],
+            "include-before-body": [{"text": QUARTO_PDF_TYPST.read_text(encoding="utf-8")}],
+        }},
+        **filter_meta(config, text_file, QUARTO_TABLE_LINE_CHARS),
+    }
+
+
+def render_with_profile(quarto: Path, project_dir: Path, out_dir: Path, fmt: str, metadata: Mapping[str, Any] | None,
+                        profile: Mapping[str, Any], env: Mapping[str, str] | None = None) -> str:
+    """``quarto render --to fmt`` with ``profile`` merged over ``_quarto.yml`` (a profile file in the
+    project, named in ``QUARTO_PROFILE``, removed afterwards)."""
+    import yaml
+
+    name = f"{PROFILE}-{fmt}"
+    path = project_dir / f"_quarto-{name}.yml"
+    if path.exists():
+        raise RenderError(f"{path} exists: the project must not use the profile name '{name}'")
+    env = dict(os.environ if env is None else env)
+    env["QUARTO_PROFILE"] = ",".join(p for p in (env.get("QUARTO_PROFILE", ""), name) if p)
+    path.write_text("# written by xjtrade for one render; removed after it\n"
+                    + yaml.safe_dump(dict(profile), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    try:
+        return run_quarto(quarto_command(quarto, project_dir, out_dir, fmt, metadata), f"the {fmt} output", env)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def quarto_html(quarto: Path, project_dir: Path, site: Path, metadata: Mapping[str, Any] | None,
+                pdf_name: str) -> list[str]:
+    """The site; returns Quarto's warnings."""
     if site.exists():
         shutil.rmtree(site)
-    return run_quarto(quarto_command(quarto, project_dir, site, "html", metadata), "html")
+    stderr = render_with_profile(quarto, project_dir, site, "html", metadata, html_profile(pdf_name))
+    return messages(stderr)[0]
 
 
-def quarto_pdf(quarto: Path, project_dir: Path, output_dir: Path, pdf: Path,
-               metadata: Mapping[str, Any] | None) -> None:
+def quarto_pdf(quarto: Path, project_dir: Path, output_dir: Path, pdf: Path, config,
+               metadata: Mapping[str, Any] | None) -> list[str]:
     """``quarto render --to typst`` into a scratch folder; the PDF is moved to ``pdf``.  No PDF is an
-    error, whatever Quarto's exit status."""
+    error, whatever Quarto's exit status, and so are an unknown font and a character without a glyph
+    (:func:`.fonts.check_pdf`).  Returns Quarto's (and typst's) warnings."""
+    from . import fonts
+    from .config import creation_timestamp
+
     scratch = output_dir / ".quarto-pdf"
     if scratch.exists():
         shutil.rmtree(scratch)
+    work = project_dir / WORK_DIR
+    if work.exists():  # not ours to remove afterwards
+        raise RenderError(f"{work} exists: the project must not use the folder name '{WORK_DIR}'")
     try:
-        stderr = run_quarto(quarto_command(quarto, project_dir, scratch, "typst", metadata), "the PDF (typst)")
+        fonts.font_folder(work / "fonts")
+        text_file = (work / "text.txt").resolve()
+        env = fonts.environ_without_system_fonts()
+        stamp = creation_timestamp(config.date, env)  # the PDF's date: the book's, not the clock's
+        if stamp is not None:
+            env["SOURCE_DATE_EPOCH"] = str(stamp)
+        stderr = render_with_profile(quarto, project_dir, scratch, "typst", metadata,
+                                     typst_profile(config, f"{WORK_DIR}/fonts", text_file), env)
+        warnings = messages(stderr)[0]
         pdfs = sorted(scratch.rglob("*.pdf"))
         if not pdfs:
             raise RenderError(f"quarto wrote no PDF for the book (quarto render --to typst); its messages:\n"
                               f"{stderr.strip() or '(none)'}")
         shutil.move(str(pdfs[0]), pdf)
+        fonts.check_pdf(pdf, text_file, warnings, "quarto")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return warnings

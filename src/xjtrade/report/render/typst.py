@@ -1,118 +1,79 @@
-"""The PDF of the portable engine: the whole book through pandoc's typst writer and our template
+"""The PDF of the portable engine: the whole book through pandoc's typst writer, the PDF filters
+(``templates/pdf.lua``, ``templates/pdf-text.lua``, shared with the Quarto engine) and our template
 (``templates/report.typ``), compiled by typst (the ``typst`` Python package).
 
 * ``format: typst:`` options: ``toc``, ``toc-depth``, ``papersize`` (Quarto's default "us-letter"),
   ``mainfont`` (first in the font list).
-* Tables: column widths from the content (pandoc's widths from the pipe-table dashes are dropped),
-  table floats may break across pages with the header row repeated, headers are never hyphenated.
-* Chinese, Japanese and Korean text: Noto Sans CJK, from the ``noto-cjk-sans-otc`` package, is given
-  to typst with ``font_paths`` and embedded (without it such text prints as empty boxes; a warning
-  says so).
+* Links to pages only the site has (the figures table, other editions, downloads) become absolute
+  links to ``book: site-url`` or plain text; anchors carry their labels; table columns are sized
+  from the content (``pdf.lua``).  Table floats may break across pages with the header row
+  repeated; headers are never hyphenated (the template).
+* Fonts: only those the project ships (:mod:`.fonts`: Noto Sans CJK for Chinese, Japanese and
+  Korean text, DejaVu), system fonts ignored; an unknown font or a character without a glyph is an
+  error.
 * Determinism: the PDF creation date is ``SOURCE_DATE_EPOCH`` or the book's ISO ``date``, passed as
   typst's ``timestamp``; otherwise the PDF carries no date.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import posixpath
 import re
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
-from .base import RenderError, elements, meta, raw, run_pandoc, slugify, stringify, typst_string, walk
+from . import fonts
+from .base import RenderError, elements, meta, raw, run_pandoc, slugify, typst_string, walk
 from .book import Chapter
 from .config import BookConfig
 from .crossref import Xref
 from .links import chapter_blocks, copy_images
 
-TYPST_TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.typ"
-BASE_FONTS = ("Libertinus Serif", "DejaVu Serif")
-CJK_FONT = "Noto Sans CJK SC"
-CJK_PACKAGE, CJK_FILE = "noto_cjk_sans_otc", "NotoSansCJK-Regular.ttc"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TYPST_TEMPLATE = TEMPLATES / "report.typ"
+PDF_FILTER = TEMPLATES / "pdf.lua"
+TEXT_FILTER = TEMPLATES / "pdf-text.lua"
 DEFAULT_PAPER = "us-letter"  # Quarto's typst default
 
 
-def cjk_font_dir() -> Path | None:
-    """The folder holding Noto Sans CJK (package ``noto-cjk-sans-otc``; found, not imported)."""
-    spec = importlib.util.find_spec(CJK_PACKAGE)
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        if (Path(location) / CJK_FILE).is_file():
-            return Path(location)
-    return None
+def book_pages(config: BookConfig) -> list[str]:
+    """The chapters' source paths and their HTML pages (links to them stay inside the book)."""
+    from .base import page_name
+    return [p for c in config.chapters for p in (c, page_name(c))]
 
 
-TABLE_LINE_CHARS = 100  # characters of table text (8.5pt) a line of the text block holds, conservatively
-CELL_INSET_CHARS = 2.5  # the cell padding, in characters
-WANT_MAX_CHARS = 40  # a long cell is worth wrapping beyond this
-
-
-def _rows(table_c: list) -> tuple[list, list]:
-    """(header rows, body rows) of a Pandoc Table's content, each row a list of cells."""
-    head = [row[1] for row in table_c[3][1]]
-    body = [row[1] for b in table_c[4] for row in b[2] + b[3]] + [row[1] for row in table_c[5][1]]
-    return head, body
-
-
-def table_columns(table_c: list, line_chars: float = TABLE_LINE_CHARS) -> str | None:
-    """Typst ``columns:`` from the content, like a browser's table layout: None (every column
-    ``auto``, natural widths) when the table fits on a line; otherwise shares ``Nfr`` that give each
-    column at least its longest unbreakable word (lines break at spaces and after ``-`` or ``/``
-    unless a number follows) and share the rest in proportion to how much more its longest cell wants."""
-    head, body = _rows(table_c)
-    mins, wants = [], []
-    for j in range(len(table_c[2])):
-        cells = [stringify(row[j][4]) for row in body if j < len(row)]
-        headers = [stringify(row[j][4]) for row in head if j < len(row)]
-        tokens = [t for text in cells + headers for t in re.split(r"\s+|(?<=[-/])(?![\d.])", text) if t]
-        low = max((len(t) for t in tokens), default=1) * 1.15 + 1  # digits and bold headers run wide
-        mins.append(low)
-        wants.append(max(low, min(max((len(t) for t in cells), default=0), WANT_MAX_CHARS)))
-    room = line_chars - CELL_INSET_CHARS * len(mins)
-    if sum(wants) <= room:
-        return None
-    if sum(mins) >= room:
-        widths = mins
-    else:
-        share = (room - sum(mins)) / (sum(wants) - sum(mins))
-        widths = [low + (want - low) * share for low, want in zip(mins, wants)]
-    return "(" + ", ".join(f"{w:.1f}fr" for w in widths) + ",)"
-
-
-def size_tables(blocks: list) -> list:
-    """Column widths from the content instead of pandoc's (from the pipe-table dashes): typst then
-    keeps short columns on one line and wraps long cells in the columns that share the rest."""
-
-    def fix(el: dict) -> Any:
-        if el["t"] != "Table":
-            return None
-        c = list(el["c"])
-        c[2] = [[align, {"t": "ColWidthDefault"}] for align, _width in c[2]]
-        columns = table_columns(c)
-        if columns:
-            a = c[0]
-            c[0] = [a[0], a[1], [kv for kv in a[2] if kv[0] != "typst:columns"] + [["typst:columns", columns]]]
-        return {"t": "Table", "c": c}
-
-    return walk(blocks, fix)
-
-
-# pandoc writes `columns: N,` for default widths and then our `typst:columns` attribute: keep ours.
-_DUPLICATE_COLUMNS = re.compile(r"columns: \d+,\n(\s*align: [^\n]*\n)(\s*)columns: ")
+def filter_meta(config: BookConfig, text_file: Path | None = None, line_chars: int | None = None) -> dict[str, Any]:
+    """The metadata the PDF filters read (both engines)."""
+    out: dict[str, Any] = {"xj-book-pages": book_pages(config)}
+    if config.site_url:
+        out["xj-site-url"] = config.site_url
+    if text_file is not None:
+        out["xj-text-file"] = str(text_file)
+    if line_chars is not None:
+        out["xj-table-line-chars"] = str(line_chars)
+    return out
 
 
 def pdf_ids(blocks: list, anchor: str, unnumbered: bool) -> list:
-    """Heading ids unique across the book (``<chapter-anchor>--<id>``); in unnumbered chapters every
-    heading is unnumbered (typst would print "0.1")."""
+    """Ids unique across the book (``<chapter-anchor>--<id>``: headings, spans and divs; figure and
+    table labels are global already); in unnumbered chapters every heading is unnumbered (typst
+    would print "0.1")."""
+
+    def prefixed(ident: str) -> str:
+        return f"{anchor}--{ident}" if ident and ident.split("-", 1)[0] not in ("fig", "tbl") else ident
 
     def fix(el: dict) -> Any:
-        if el["t"] != "Header":
-            return None
-        level, (ident, classes, kv), inlines = el["c"]
-        if unnumbered and "unnumbered" not in classes:
-            classes = classes + ["unnumbered"]
-        return {"t": "Header", "c": [level, [f"{anchor}--{ident}" if ident else "", classes, kv], inlines]}
+        if el["t"] == "Header":
+            level, (ident, classes, kv), inlines = el["c"]
+            if unnumbered and "unnumbered" not in classes:
+                classes = classes + ["unnumbered"]
+            return {"t": "Header", "c": [level, [prefixed(ident), classes, kv], inlines]}
+        if el["t"] in ("Span", "Div") and el["c"][0][0]:
+            (ident, classes, kv), content = el["c"]
+            return {"t": el["t"], "c": [[prefixed(ident), classes, kv], content]}
+        return None
 
     return walk(blocks, fix)
 
@@ -157,7 +118,7 @@ def book_blocks(chapters: list[Chapter], xrefs: Mapping[str, Xref]) -> tuple[lis
             blocks.append(raw("typst", f"#counter(heading).update({int(ch.number) - 1})"))
         blocks.append({"t": "Header", "c": [1, [anchors[ch.page], [] if ch.number else ["unnumbered"], []], ch.title]})
         body, used, warn = chapter_blocks(ch, xrefs, pages, "pdf", anchors)
-        blocks += pdf_ids(size_tables(body), anchors[ch.page], ch.number is None)
+        blocks += pdf_ids(body, anchors[ch.page], ch.number is None)
         images += used
         warnings += warn
     blocks, dangling = drop_dangling_links(blocks)
@@ -168,8 +129,9 @@ def _raw_meta(typst: str) -> dict:
     return {"t": "MetaInlines", "c": [{"t": "RawInline", "c": ["typst", typst]}]}
 
 
-def pdf_meta(config: BookConfig, extra: Mapping[str, Any] | None, dated: bool, cjk: bool) -> dict:
-    """Template variables of the PDF: title block, ``format: typst`` options, fonts."""
+def pdf_meta(config: BookConfig, extra: Mapping[str, Any] | None, dated: bool, text_file: Path) -> dict:
+    """Template variables of the PDF: title block, ``format: typst`` options, fonts, and the
+    metadata of the PDF filters."""
     values: dict[str, Any] = {str(k): v for k, v in (extra or {}).items()
                               if str(k) not in ("title", "subtitle", "author", "date")}
     values["title"] = config.title
@@ -179,27 +141,29 @@ def pdf_meta(config: BookConfig, extra: Mapping[str, Any] | None, dated: bool, c
     values["lang"] = config.lang
     if not dated:
         values["document-date-none"] = True
+    values.update(filter_meta(config, text_file))
     opts = config.format("typst")
     paper = opts.papersize or DEFAULT_PAPER
     if not re.fullmatch(r"[a-z0-9-]+", paper):
         raise RenderError(f"_quarto.yml: key 'format.typst.papersize': '{paper}' is not a typst paper name "
                           "(e.g. a4, us-letter)")
-    fonts = ([opts.mainfont] if opts.mainfont else []) + list(BASE_FONTS) + ([CJK_FONT] if cjk else [])
     out = {k: meta(v) for k, v in values.items()}
     out["xj-paper"] = _raw_meta(typst_string(paper))
-    out["xj-fonts"] = _raw_meta("(" + ", ".join(typst_string(f) for f in fonts) + ",)")
+    out["xj-fonts"] = _raw_meta(fonts.typst_font_list(fonts.text_fonts(opts.mainfont)))
+    out["xj-mono-fonts"] = _raw_meta(fonts.typst_font_list(fonts.MONO_FONTS))
     if opts.toc:
         out["xj-toc-depth"] = _raw_meta(str(opts.toc_depth))
     return out
 
 
-def compile_typst(source: str, pdf: Path, root: Path, timestamp: int | None, font_dirs: list[Path],
+def compile_typst(source: str, pdf: Path, root: Path, timestamp: int | None, font_dir: Path,
                   warnings: list[str]) -> None:
+    """typst with the project's fonts only (system fonts ignored)."""
     try:
         import typst
     except ImportError as exc:  # pragma: no cover - dependency of the project
         raise RenderError("typst is not available: install the 'typst' Python package") from exc
-    kwargs: dict[str, Any] = {"root": str(root), "font_paths": [str(d) for d in font_dirs]}
+    kwargs: dict[str, Any] = {"root": str(root), "font_paths": [str(font_dir)], "ignore_system_fonts": True}
     if timestamp is not None:
         kwargs["timestamp"] = timestamp
     try:
@@ -223,15 +187,17 @@ def render_pdf(project_dir: Path, root: Path, pdf: Path, config: BookConfig, cha
     warnings += warn
     generated = {a.path for ch in chapters for a in ch.assets}
     copy_images(project_dir, root, [("book", p) for p in used], generated, warnings)
-    font_dir = cjk_font_dir()
-    if font_dir is None:
-        warnings.append(f"no CJK font ({CJK_PACKAGE} is not installed): Chinese text prints as empty boxes")
-    doc = {"pandoc-api-version": chapters[0].api_version,
-           "meta": pdf_meta(config, metadata, timestamp is not None, font_dir is not None), "blocks": blocks}
-    source = run_pandoc(pandoc, ["-f", "json", "-t", "typst", "--standalone", "--template", str(TYPST_TEMPLATE),
-                                 "--wrap", "none"], json.dumps(doc, ensure_ascii=False), "book (typst)", warnings)
-    source = _DUPLICATE_COLUMNS.sub(r"\1\2columns: ", source)
     stale = pdf.with_suffix(".typ")  # left by an earlier failed typst run
     if stale.exists():
         stale.unlink()
-    compile_typst(source, pdf, root, timestamp, [font_dir] if font_dir else [], warnings)
+    with tempfile.TemporaryDirectory(prefix="xjtrade-pdf-") as scratch:
+        text_file = Path(scratch) / "text.txt"
+        doc = {"pandoc-api-version": chapters[0].api_version,
+               "meta": pdf_meta(config, metadata, timestamp is not None, text_file), "blocks": blocks}
+        source = run_pandoc(pandoc, ["-f", "json", "-t", "typst", "--standalone", "--template", str(TYPST_TEMPLATE),
+                                     "--lua-filter", str(PDF_FILTER), "--lua-filter", str(TEXT_FILTER),
+                                     "--wrap", "none"], json.dumps(doc, ensure_ascii=False), "book (typst)", warnings)
+        typst_warnings: list[str] = []
+        compile_typst(source, pdf, root, timestamp, fonts.font_folder(Path(scratch) / "fonts"), typst_warnings)
+        warnings += typst_warnings
+        fonts.check_pdf(pdf, text_file, typst_warnings, "portable renderer")
