@@ -22,7 +22,8 @@ import yaml
 
 from xjtrade.project import staged_dir
 from xjtrade.data.processed import build_dataset, load_processed
-from xjtrade.report.params import RunParams, check_against_data
+from xjtrade.report.context import check_against_data
+from xjtrade.report.params import RunParams
 from xjtrade.report.results import SECTIONS, load_results
 from xjtrade.project import Project
 
@@ -192,7 +193,8 @@ def _prepare_data(project: Project, params: RunParams, target: Path, log) -> Non
 
 
 def merge_results(folder: Path, params: RunParams) -> str:
-    """results.json of a run: the notebooks' sections and the data summary, checked against the contract."""
+    """results.json of a run: its parameters, the notebooks' sections and the data summary, checked
+    against the contract (`report/results.py`)."""
     raw: dict = {"parameters": params.notebook_parameters()}
     for section in SECTIONS:
         path = folder / "results" / f"{section}.json"
@@ -226,7 +228,8 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
         (stage / "notebooks").mkdir(exist_ok=True)
         (stage / "params.yaml").write_text(yaml.safe_dump(params.notebook_parameters(), sort_keys=True),
                                            encoding="utf-8")
-        nb_params = {**params.notebook_parameters(), "data_dir": "data", "out_dir": "."}
+        nb_params = {**params.notebook_parameters(), "data_dir": "data", "out_dir": ".",
+                     "cache_dir": str(project.cache)}
         outputs = {src.name: stage / "notebooks" / src.name for src in sources}
         seconds: dict[str, float] = {}
         failures = []
