@@ -87,7 +87,7 @@ def test_quarto_engine_when_installed(built, tmp_path):
     if find_quarto() is None:
         pytest.skip("quarto not found (PATH, QUARTO_PATH, quarto-cli): the portable engine is tested instead")
     project, _, _ = built
-    from xjtrade.report.publish import stage_project
+    from xjtrade.report.staging import stage_project
     stage = stage_project(project, project.runs / "default", tmp_path / "stage", {"parameters": {}})
     result = render_project(stage, tmp_path / "out", engine="quarto")
     assert result.index_html.exists() and result.pdf and result.pdf.exists()

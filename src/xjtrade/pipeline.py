@@ -6,7 +6,8 @@ Each step is keyed by a hash of what it reads, and only that:
             `xjtrade.parameters`), the analysis code (xjtrade/stats/ and xjtrade/report/ less the
             renderer and the page generators), versions
   render    the renderer (xjtrade/report/render/ with its templates), the page generators
-            (report/publish.py), _quarto.yml, methods.qmd, the data key, the run's outputs,
+            (report/publish.py and its staging, pages, site and templates), _quarto.yml, methods.qmd,
+            the data key, the run's outputs,
             every requested parameter, versions, the render engine
 
 Step records.  Every step that writes outputs (`xjtrade build`, and also `data build`, `run` and
@@ -83,12 +84,14 @@ def _key(*parts) -> str:
 def code_hashes(package: Path | None = None) -> dict[str, str]:
     """The code each step depends on, hashed separately (see the module docstring)."""
     pkg = Path(package) if package else Path(mf.__file__).resolve().parent
+    publish = ("publish.py", "editions.py", "staging.py", "pages.py", "site.py", "templating.py", "templates")
     return {
         "data": _key(mf.sha256_tree(pkg / "data"), sha256_file(pkg / "project.py"), sha256_file(pkg / "errors.py")),
         "analysis": _key(mf.sha256_tree(pkg / "stats"),
-                         mf.sha256_tree(pkg / "report", exclude=("render", "publish.py", "editions.py"))),
-        "render": _key(mf.sha256_tree(pkg / "report" / "render"), sha256_file(pkg / "report" / "publish.py"),
-                       sha256_file(pkg / "report" / "editions.py")),
+                         mf.sha256_tree(pkg / "report", exclude=("render", *publish))),
+        "render": _key(mf.sha256_tree(pkg / "report" / "render"),
+                       *[mf.sha256_tree(pkg / "report" / f) if (pkg / "report" / f).is_dir()
+                         else sha256_file(pkg / "report" / f) for f in publish]),
     }
 
 
