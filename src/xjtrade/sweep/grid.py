@@ -62,18 +62,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def release_dates(sources, figures, entity: str, flow: str = "total", partner: str = "World",
-                  since: str | None = None) -> list[str]:
-    """Distinct `published` dates of the sources of the reported figures of one series (ascending)."""
-    from xjtrade.data.selector import main_rows, unique_ids
-    f = figures[main_rows(figures, selected=False, entity=entity, flow=flow, partner=partner)
-                & (figures["origin"] == "reported")]
-    ids = set(unique_ids(f["source_ids"]))
-    pub = sources.loc[sources["source_id"].isin(ids), "published"].astype(str)
-    dates = sorted({d for d in pub if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d)})
-    return [d for d in dates if since is None or d >= str(since)]
-
-
 def _values(path: Path, key: str, spec, data) -> list:
     if key == "as_of" and isinstance(spec, dict):
         unknown = set(spec) - {"releases_of", "since"}
@@ -87,8 +75,9 @@ def _values(path: Path, key: str, spec, data) -> list:
         if bad:
             raise GridError(f"{path}: vary.as_of.releases_of: unknown key(s) {sorted(bad)} "
                             "(entity, flow, partner)")
-        dates = release_dates(data.raw.sources, data.figures, **series,
-                              since=str(spec["since"]) if spec.get("since") else None)
+        # the release dates the evaluation uses (the same function, the same rule)
+        from xjtrade.data.vintages import release_dates
+        dates = release_dates(data.figures, **series, **({"since": str(spec["since"])} if spec.get("since") else {}))
         if not dates:
             raise GridError(f"{path}: vary.as_of: no release of {series} since {spec.get('since')}")
         return dates

@@ -40,8 +40,8 @@ def code_hash() -> str:
     """The code a scenario's result depends on: data/, stats/, and the report modules it calls."""
     pkg = Path(__file__).resolve().parents[1]
     parts = [sha256_tree(pkg / "data", "*.py"), sha256_tree(pkg / "stats", "*.py")]
-    parts += [sha256_file(pkg / "report" / f) for f in ("scenario.py", "chapters.py", "params.py", "outlook.py",
-                                                          "results.py")]
+    parts += [sha256_file(pkg / "report" / f) for f in ("scenario.py", "chapters.py", "context.py", "series.py",
+                                                          "counts.py", "params.py", "outlook.py", "results.py")]
     return sha256_text(json.dumps(parts))
 
 
