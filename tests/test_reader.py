@@ -216,7 +216,8 @@ def test_summary_page_formats_the_results(tmp_path):
     assert "reached 357.3 billion yuan in 2023, 2.4 times its 2011 level" in page.replace("\\", "")
     assert ("The annual series charted above (2011-2023, 12 calendar years with a published or derived total) "
             "rests on 10 reported figures from 8 sources; 2 of its values are derived") in page
-    assert "![" in page and "](figures/headline.svg){#fig-headline}" in page
+    # the chart is a figure of its own (a paragraph after the list), not an image inside the last point
+    assert "\n\n![" in page and "](figures/headline.svg){#fig-headline}" in page
 
 
 def test_sources_page_lists_the_editions_sources_first_and_the_rest_on_the_site_only():
@@ -231,3 +232,30 @@ def test_sources_page_lists_the_editions_sources_first_and_the_rest_on_the_site_
     assert "**T0**" in html_block.split(":::")[0] and "**T2**" in html_block.split(":::")[0]
     assert "The other sources of the whole dataset, which supply none" in page
     assert sources_page(df, None).count("**T") == 3          # no edition filter: every source, once
+
+
+def test_methods_chapter_is_filled_from_the_results(root):
+    """methods.qmd is a template: its front matter stays, its tables and statements come from the
+    results (an edition whose evaluation scored nothing says so instead of quoting numbers)."""
+    import yaml
+
+    from xjtrade.report.evaluation_facts import model_rows
+    from xjtrade.report.pages import methods_page
+    from xjtrade.report.results import EvaluationFacts
+    facts = {"min_origins": 8, "min_past": 8, "k_max": 4.0, "z80": 1.2816,
+             "choices": [{"use": "years ahead", "model": "combination", "label": "equal-weight combination",
+                          "scored": 3, "required": 8, "default_used": True}]}
+    res = _results(OUTLOOK, data={"reported_figures": 1, "sources": 1, "derived_figures": 0, "derived_in_use": 0,
+                                  "tolerances": [{"comparison": "about", "words": "a figure reported as 'about'",
+                                                  "value": 0.03}]})
+    res = res.model_copy(update={"forecast": res.forecast.model_copy(update={
+        "models": model_rows(), "evaluation": EvaluationFacts(**facts)})})
+    page = methods_page((root / "methods.qmd").read_text(encoding="utf-8"), res)
+    assert page.startswith("---\n") and yaml.safe_load(page.split("---\n")[1]) == {"title": "Methods"}
+    assert "{{" not in page and "{%" not in page and "{##" not in page
+    assert "| a figure reported as 'about' | 3% |" in page
+    assert "At least 8 such forecasts are required" in page and "at most 4)" in page
+    assert ("3 forecasts were scored for every candidate by the date of this edition (at least 8 are required), "
+            "so the robust default, equal\\-weight combination, is used") in page
+    assert "No forecast could be scored for this edition's series" in page
+    assert "No forecast of this edition's track record has been scored yet" in page
