@@ -48,8 +48,7 @@ class ScopeCounts(_Strict):
     more_publishers: bool = False  # whether other publishers stand behind the figures too
 
 
-class SourceRef(_Strict):
-    """A source as a page cites it: its id (the anchor on the sources page) and its publisher."""
+class SourceRef(_Strict):         # a source as a page cites it: its id (its anchor) and its publisher
     id: str
     publisher: str
 
@@ -62,7 +61,6 @@ class ToleranceRow(_Strict):     # the methods chapter's table of tolerances
 
 
 # ---------------------------------------------------------------- data chapter
-
 class DataResults(_Strict):
     reported_figures: int
     sources: int
@@ -81,7 +79,6 @@ class DataResults(_Strict):
 
 
 # ---------------------------------------------------------------- growth chapter
-
 class CagrWindow(_Strict):
     start: int
     end: int
@@ -180,7 +177,6 @@ class GrowthResults(_Strict):
 
 
 # ---------------------------------------------------------------- forecast chapter
-
 class Interval(_Strict):
     point: float
     lo80: float

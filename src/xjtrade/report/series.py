@@ -198,12 +198,13 @@ def save_headline(ctx, series: AnnualSeries, outlook: OutlookResults | None) -> 
     from xjtrade.report import figures as xf
     from xjtrade.report.display import save_table
     fig = headline_chart(ctx, series, outlook)
-    if fig is None:
+    if fig is None or ctx.out_dir is None:   # nothing to draw, or nowhere to save it
+        if fig is not None:
+            plt.close(fig)
         return {"headline_figure": None, "interactive": None}
-    if ctx.out_dir is not None:
-        xf.save(fig, ctx.out_dir / "figures", "headline")
-        (ctx.out_dir / "figures" / "headline.json").write_text(
-            json.dumps(interactive_spec(ctx, outlook), separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
+    xf.save(fig, ctx.out_dir / "figures", "headline")
+    (ctx.out_dir / "figures" / "headline.json").write_text(
+        json.dumps(interactive_spec(ctx, outlook), separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
     plt.close(fig)
     save_table(ctx, headline_table(series, outlook), "headline")
     return {"headline_figure": "figures/headline.svg", "interactive": "figures/headline.json"}
