@@ -310,12 +310,14 @@ def test_national_growth_from_gap(figs, issues):
     assert issues[(issues["kind"] == "growth rates disagree") & (issues["selected_id"] == "R0399")].empty
 
 
-def test_annual_and_monthly_tables(figs):
-    annual = dataset.annual_wide(figs).set_index("year")["Xinjiang | total | World"]
-    assert annual[2023] == pytest.approx(357.33)
-    assert annual[2022] == pytest.approx(246.36)
-    assert annual[2012] == pytest.approx(25.17 * CNY_PER_USD_2012)
-    usd = dataset.annual_wide(figs, "USD").set_index("year")["Xinjiang | total | World"]
+def test_annual_and_monthly_series(figs):
+    def annual(currency):
+        s = selector.series(figs, kind="year", currency=currency)
+        return s[s["value"].notna()].set_index("year")["value"]
+    cny, usd = annual("CNY"), annual("USD")
+    assert cny[2023] == pytest.approx(357.33)
+    assert cny[2022] == pytest.approx(246.36)
+    assert cny[2012] == pytest.approx(25.17 * CNY_PER_USD_2012)
     assert usd[2012] == pytest.approx(25.17)
     assert usd[2023] == pytest.approx(357.33 / CNY_PER_USD_2023)
     blocks = selector.series(figs, kind="block")
@@ -326,8 +328,7 @@ def test_annual_and_monthly_tables(figs):
     assert b23["Mar 2023"] == pytest.approx(68.07 - 44.39)
     assert b23["Aug-Sep 2023"] == pytest.approx(252.84 - 183.16)
     assert b23["Dec 2023"] == pytest.approx(37.43)             # the reported December
-    monthly = dataset.monthly_wide(figs).set_index("period_label")["total | World"]
-    assert monthly["Nov 2023"] == pytest.approx(320.53 - 287.3)
+    assert b23["Nov 2023"] == pytest.approx(320.53 - 287.3)
 
 
 # ---------------------------------------------------------------------------

@@ -19,8 +19,7 @@ from xjtrade.data import processed as dataset
 from xjtrade.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = ["figures", "quality", "annual_cny", "annual_usd", "monthly_cny", "annual_estimates_cny", "sources",
-          "exchange_rates"]
+TABLES = ["figures", "quality", "sources", "exchange_rates"]   # as declared in xjtrade.data.schema
 LINEAGE = ["figure_id", "origin", "method", "steps", "inputs", "source_ids", "published"]
 
 
@@ -138,7 +137,9 @@ def test_no_project(tmp_path):
 def test_data_build_writes_every_table(built_root, expected_summary):
     out = built_root / "data" / "processed"
     names = {p.name for p in out.iterdir()}
-    assert names == {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"summary.json", ".xjtrade-output"}
+    assert names == {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"summary.json", ".xjtrade-output",
+                                                                                  "raw"}
+    assert {p.name for p in (out / "raw").iterdir()} == {"reports.csv", "sources.csv", "exchange_rates.csv"}
     assert leftovers(built_root) == []
     summary = json.loads((out / "summary.json").read_text())
     assert summary == json.loads(json.dumps(expected_summary))
@@ -227,7 +228,7 @@ CORRUPTIONS = [non_numeric, truncated, unknown_source]
 def test_failed_build_leaves_processed_untouched(built_copy, corrupt):
     processed = built_copy / "data" / "processed"
     before = hashes(processed)
-    assert len(before) == 18  # 8 tables x (csv, parquet), summary.json, the .xjtrade-output marker
+    assert len(before) == 13  # 4 tables x (csv, parquet), summary.json, the marker, raw/ with 3 tables
     corrupt(built_copy)
     result = invoke(built_copy, "data", "build")
     assert result.exit_code != 0

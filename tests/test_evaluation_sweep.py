@@ -78,7 +78,7 @@ def test_sweep_of_an_evaluation_grid_feeds_the_build(project_copy, monkeypatch):
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "Track record" in page and "scores.csv" in page
     # the main site's list of editions links the comparison
-    from xjtrade.report.publish import editions
+    from xjtrade.report.editions import editions
     eds = {e["name"]: e for e in editions(project_copy, "default")}
     assert eds["sweeps/ev"]["link"] == "../../sweeps/ev/index.html"
     assert eds["sweeps/ev"]["changes"] == "models evaluated: 2 varying flow"

@@ -216,7 +216,7 @@ def test_md_escape_round_trip_through_pandoc():
 @pytest.mark.parametrize("url", ["http://x/><svg/onload=alert(1)>", "javascript:alert(1)",
                                  "file:///etc/passwd", "http://a.b/\n", "http://a.b/c d"])
 def test_link_writer_rechecks_urls(url):
-    from xjtrade.report.publish import sources_page
+    from xjtrade.report.pages import sources_page
     assert url_problem(url) is not None
     assert md_link("label", url) == "label"
     df = pd.DataFrame([{"source_id": "s1", "title": "T", "publisher": "P", "published": "2020-01-01",
@@ -228,7 +228,7 @@ def test_link_writer_rechecks_urls(url):
 
 
 def test_link_writer_links_good_urls():
-    from xjtrade.report.publish import sources_page
+    from xjtrade.report.pages import sources_page
     assert md_link("a [b]", "https://example.com/x?y=1") == "[a \\[b\\]](<https://example.com/x?y=1>)"
     df = pd.DataFrame([{"source_id": "s1", "title": "T", "publisher": "P", "published": "2020-01-01",
                         "url": "https://example.com/x", "language": "en", "date_inferred": "no", "figures": 1}])

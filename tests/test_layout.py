@@ -43,6 +43,90 @@ def test_layout_check_would_catch_a_wrong_import(tmp_path):
         bad.unlink()
 
 
+# The publish step formats the run's results; it computes nothing: neither it nor the renderer
+# imports the analysis, directly or through the modules it uses (issue 19).
+PUBLISH = ["report/publish.py", "report/staging.py", "report/pages.py", "report/site.py", "report/downloads.py",
+           "report/interactive.py", "report/templating.py", "report/html_tables.py", "report/editions.py"]
+ANALYSIS = ("xjtrade.stats", "xjtrade.data.estimates", "xjtrade.data.selector")
+# the parameter schema (RunParams, in the results contract) checks model names against the registry: a
+# list of names and labels, no computation
+ALLOWED = ("xjtrade.stats.registry",)
+
+
+def _publish_files() -> list[Path]:
+    return [PKG / f for f in PUBLISH] + sorted((PKG / "report" / "render").rglob("*.py"))
+
+
+def _module_file(name: str) -> Path | None:
+    parts = name.split(".")
+    if parts[0] != "xjtrade":
+        return None
+    for n in (len(parts), len(parts) - 1):   # `from xjtrade.x import name`: a module or a name in one
+        base = PKG.joinpath(*parts[1:n]) if n > 1 else PKG
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _forbidden(mod: str) -> bool:
+    return any(mod == f or mod.startswith(f + ".") for f in ANALYSIS) and not any(
+        mod == a or mod.startswith(a + ".") for a in ALLOWED)
+
+
+def analysis_imports(files: list[Path]) -> list[str]:
+    """Every import of the analysis reachable from `files` through in-package imports, with the chain."""
+    offenders, seen = [], set()
+    todo = [(f, f.relative_to(PKG).as_posix()) for f in files]
+    while todo:
+        path, chain = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for mod in sorted(_imports(path)):
+            if _forbidden(mod):
+                offenders.append(f"{chain} imports {mod}")
+                continue
+            target = _module_file(mod)
+            if target is not None and target not in seen:
+                todo.append((target, f"{chain} -> {target.relative_to(PKG).as_posix()}"))
+    return sorted(set(offenders))
+
+
+def test_publish_and_render_import_no_analysis():
+    assert all(f.is_file() for f in _publish_files())
+    assert analysis_imports(_publish_files()) == []
+
+
+def test_publish_layout_check_would_catch_an_analysis_import(tmp_path):
+    direct = PKG / "report" / "_tmp_publish_direct.py"
+    direct.write_text("from xjtrade.data.selector import series\n")
+    indirect = PKG / "report" / "_tmp_publish_indirect.py"
+    indirect.write_text("from xjtrade.report import wording\nimport xjtrade.report._tmp_publish_helper\n")
+    helper = PKG / "report" / "_tmp_publish_helper.py"
+    helper.write_text("from xjtrade.data.estimates import annual_estimates\n")
+    try:
+        found = analysis_imports([direct, indirect])
+        assert "report/_tmp_publish_direct.py imports xjtrade.data.selector" in found
+        assert any(f.endswith("_tmp_publish_helper.py imports xjtrade.data.estimates") for f in found), found
+        assert not any("stats.registry" in f for f in found)
+    finally:
+        for f in (direct, indirect, helper):
+            f.unlink()
+
+
+def test_publish_step_loads_no_analysis_at_run_time():
+    """Importing every module of the publish step loads no analysis module and no statistics library
+    (only the registry of model names, through the parameter schema, and its package's empty __init__)."""
+    mods = ", ".join("xjtrade." + f[:-3].replace("/", ".") for f in PUBLISH)
+    code = (f"import sys, {mods}; "
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('statsmodels', 'scipy', "
+            "'matplotlib', 'seaborn') or (m.startswith(('xjtrade.stats', 'xjtrade.data.estimates', "
+            "'xjtrade.data.selector', 'xjtrade.data.clean')) and m not in ('xjtrade.stats', 'xjtrade.stats.registry')))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
 def test_renderer_and_cli_start_light():
     """Importing the renderer, the results contract or the build pipeline loads no pandas or
     statsmodels (a no-op build costs a few file hashes)."""
@@ -87,12 +171,14 @@ def test_model_registry_is_the_one_list():
             assert callable(getattr(benchmarks, spec.function)), name
         assert "_" not in spec.label, f"{name}: the label is for readers"
         assert benchmarks.MIN_YEARS.get(name, spec.min_years) == spec.min_years
-    # the methods chapter's model table is generated from the registry
-    from xjtrade.report.publish import model_table
-    assert "{{models}}" in (PKG.parents[1] / "methods.qmd").read_text(encoding="utf-8")
-    table = model_table()
+    # the methods chapter's model table is generated from the registry (by the run, kept in its results)
+    from xjtrade.report.evaluation_facts import model_rows
+    from xjtrade.report.templating import markdown
+    from xjtrade.textsafe import md_escape
+    assert "{{ models }}" in (PKG.parents[1] / "methods.qmd").read_text(encoding="utf-8")
+    table = markdown("methods_models.md.j2", rows=model_rows())
     for spec in MODELS.values():
-        assert f"| {spec.label} | {spec.description} |" in table
+        assert f"| {md_escape(spec.label)} | {md_escape(spec.description)} |" in table
 
 
 def test_figure_and_table_labels_are_unique_across_the_book():

@@ -9,7 +9,8 @@ import pytest
 
 import yaml
 
-from xjtrade.report.params import ParameterError, RunParams, check_against_data, load_params, parse_overrides
+from xjtrade.report.context import check_against_data
+from xjtrade.report.params import ParameterError, RunParams, load_params, parse_overrides
 
 
 def test_default_file_loads(root):

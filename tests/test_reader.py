@@ -51,7 +51,7 @@ def test_counts_are_labelled_by_scope():
     assert (every.conflicts, every.warnings, every.notes) == (1, 1, 1)
     x = counts(_figs(), issues, entity="X")
     assert (x.reported, x.derived, x.sources_used, x.conflicts, x.warnings) == (2, 1, 2, 1, 0)
-    assert x.sentence().startswith("X: 2 reported figures from 2 sources, 1 derived figure;")
+    assert wording.counts_sentence(x).startswith("X: 2 reported figures from 2 sources, 1 derived figure;")
     series = counts(_figs(), issues, figure_ids=["R2", "DPY-1"])
     assert (series.reported, series.derived, series.notes, series.conflicts) == (1, 1, 1, 0)
     assert series.scope == "this series"
@@ -78,23 +78,32 @@ def test_headline_2023_figure_comes_from_a_reachable_source(project_data):
 
 
 @pytest.fixture(scope="module")
-def project_data(tmp_path_factory):
+def processed_dir(tmp_path_factory):
     from pathlib import Path
 
-    from xjtrade.data.processed import build_dataset, load_processed
+    from xjtrade.data.processed import build_dataset
     root = Path(__file__).resolve().parents[1]
     out = tmp_path_factory.mktemp("processed")
     build_dataset(root / "data" / "raw", out)
-    return load_processed(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def project_data(processed_dir):
+    from xjtrade.data.processed import load_processed
+    return load_processed(processed_dir)
 
 
 # --- data package -------------------------------------------------------------------------------
 
-def test_data_package_validates(project_data, tmp_path):
-    frictionless = pytest.importorskip("frictionless")
+def test_data_package_validates(project_data, processed_dir, tmp_path):
+    """Written with frictionless from the processed tables and their one declared schema, and valid."""
+    import frictionless
+
+    from xjtrade.data.schema import TABLES
     from xjtrade.report.downloads import write_package
     figures, issues, sources = project_data
-    path = write_package(tmp_path, figures, sources, issues, "Xinjiang Trade Monitor", None, "2026-01-01")
+    path = write_package(tmp_path, processed_dir, "Xinjiang Trade Monitor", None, "2026-01-01")
     report = frictionless.validate(str(path))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
     pkg = json.loads(path.read_text())
@@ -103,22 +112,30 @@ def test_data_package_validates(project_data, tmp_path):
     assert fields["value_cny_bn"]["unit"] == "billion CNY"
     assert all(f["description"] for f in fields.values())
     assert pkg["licenses"][0]["name"] == "CC-BY-4.0"
+    assert [r["name"] for r in pkg["resources"]] == list(TABLES) == ["figures", "quality", "sources", "exchange_rates"]
+    for r in pkg["resources"]:     # every table's fields are its declared columns, in order
+        assert [f["name"] for f in r["schema"]["fields"]] == TABLES[r["name"]].names
+    assert fields["origin"]["constraints"] == {"required": True, "enum": ["reported", "derived"]}
+    assert next(r for r in pkg["resources"] if r["name"] == "exchange_rates")["schema"]["primaryKey"] == ["year"]
     back = pd.read_csv(tmp_path / "figures.csv")
     assert len(back) == len(figures)
     assert len(pd.read_parquet(tmp_path / "figures.parquet")) == len(figures)
 
 
-def test_bad_package_fails_validation(project_data, tmp_path):
-    """The validation can fail: a text in a number column is caught."""
-    frictionless = pytest.importorskip("frictionless")
-    from xjtrade.report.downloads import write_package
-    figures, issues, sources = project_data
-    path = write_package(tmp_path, figures, sources, issues, "t", None, None)
+def test_bad_package_fails_validation(processed_dir, tmp_path):
+    """The validation can fail: a text in a number column is caught, and the publish step's check
+    (`downloads.validate`) refuses the package, naming the problem."""
+    import frictionless
+
+    from xjtrade.report.downloads import DataPackageError, validate, write_package
+    path = write_package(tmp_path, processed_dir, "t", None, None)
     csv = tmp_path / "sources.csv"
     lines = csv.read_text().splitlines()
     lines[1] = ",".join(lines[1].split(",")[:-1] + ["many"])
     csv.write_text("\n".join(lines) + "\n")
     assert not frictionless.validate(str(path)).valid
+    with pytest.raises(DataPackageError, match="type-error"):
+        validate(path)
 
 
 # --- front page ---------------------------------------------------------------------------------
@@ -128,13 +145,15 @@ def _target(year, point, lo80, hi80, lo95, hi95):
             "lo95": lo95, "hi95": hi95}
 
 
-def _results(outlook=None, growth=None):
+def _results(outlook=None, growth=None, data=None):
     from xjtrade.report.results import load_results
     raw = {"parameters": {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY",
                           "as_of": None, "title": "T", "break_year": 2022},
            "growth": growth or {}}
     if outlook is not None:
         raw["forecast"] = {"outlook": outlook}
+    if data is not None:
+        raw["data"] = data
     return load_results(json.dumps(raw))
 
 
@@ -148,10 +167,10 @@ OUTLOOK = {"ok": True, "as_of": "2024-01-30", "current_year": 2024, "months_know
 
 
 def test_one_outlook_per_target_year():
-    from xjtrade.report.publish import outlooks
+    from xjtrade.report.pages import outlooks
     outs = outlooks(_results(OUTLOOK))
     assert [o["year"] for o in outs] == [2024, 2025]
-    assert outs[0]["value"] == 396.2 and outs[0]["intervals"][95] == (230.6, 632.6)
+    assert outs[0]["value"] == 396.2 and (outs[0]["lo95"], outs[0]["hi95"]) == (230.6, 632.6)
     assert "mean growth" in outs[0]["how"]
     # with two months of 2024 known, 2024 is the nowcast made by the within-year method
     now = outlooks(_results({**OUTLOOK, "months_known": 2}))
@@ -159,28 +178,51 @@ def test_one_outlook_per_target_year():
     assert outlooks(_results({"ok": False, "reason": "no data"})) == []
 
 
-def test_summary_page_has_no_code_and_links_figures(project_data):
-    from xjtrade.report.publish import summary_page
-    figures, issues, sources = project_data
+SERIES = {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY", "unit": "billion yuan",
+          "subject": "Xinjiang total trade", "start_year": 2011, "end_year": 2023, "n_years": 12,
+          "points": [{"year": 2011, "value": 147.5, "origin": "reported", "figure_id": "R0100"},
+                     {"year": 2019, "value": 237.0, "origin": "estimated", "lo80": 220.0, "hi80": 250.0},
+                     {"year": 2023, "value": 357.33, "origin": "reported", "figure_id": "R0339",
+                      "sources": [{"id": "chinaxiaokang-2024-01-24", "publisher": "China Xiaokang Net"}]}],
+          "level": {"first_year": 2011, "first_value": 147.5, "last_year": 2023, "last_value": 357.33,
+                    "ratio": 2.4226, "change_pct": 142.26},
+          "counts": {"scope": "the annual series", "reported": 10, "derived": 2, "sources_used": 8}}
+COUNTS = {"dataset": {"scope": "the whole dataset", "reported": 443, "derived": 570, "sources_used": 156,
+                      "sources_listed": 159, "conflicts": 6, "warnings": 22, "notes": 8},
+          "entity": {"scope": "Xinjiang", "reported": 321, "derived": 481, "sources_used": 99}}
+
+
+def test_summary_page_formats_the_results(tmp_path):
+    """The front page states the run's results (window, multiple, counts, outlook), with links and
+    no code; nothing on it is computed from the data (the publish step reads no processed table)."""
+    from xjtrade.report.pages import summary_page
     res = _results({**OUTLOOK, "choices": [{**c, "label": "ETS with damped trend"} if c["use"] == "years ahead" else c
                                            for c in OUTLOOK["choices"]]},
-                   growth={"latest_year": 2023, "latest_value": 357.33, "latest_yoy_pct": 45.9,
-                           "figures": {"2023": "R0339"}, "cagr": [{"start": 2011, "end": 2023, "cagr_pct": 7.66}]})
-    page = summary_page(res, figures, sources, issues, [], {"build_date": "2026-01-01"}, "figures/headline.svg")
+                   growth={"latest_year": 2023, "latest_value": 357.33, "latest_yoy_pct": 45.9, "series": SERIES,
+                           "figures": {"2023": "R0339"}, "cagr": [{"start": 2011, "end": 2023, "cagr_pct": 7.66}]},
+                   data={"reported_figures": 321, "sources": 99, "derived_figures": 481, "derived_in_use": 59,
+                         "counts": COUNTS})
+    res = res.model_copy(update={"forecast": res.forecast.model_copy(update={"headline_figure": "figures/headline.svg"})})
+    page = summary_page(res, [], {"build_date": "2026-01-01"})
     assert "[R0339](figures.html#R0339)" in page
-    assert "China Xiaokang" in page
+    assert "[China Xiaokang Net](sources.qmd#src-chinaxiaokang-2024-01-24)" in page
     assert "ETS with damped trend" in page and "ets_damped" not in page and "mean_growth" not in page
     assert "2024: **396.2 billion yuan**" in page and "95% interval 230.6 to 632.6" in page
     assert "80% intervals held the published value 67.0% of the time" in page
     assert page.count("**Outlook.**") == 1
-    n = int((figures["origin"] == "reported").sum())
-    assert f"The whole dataset: {n} reported figures" in page  # labelled with what it counts
-    assert "The whole dataset:" in page and "Xinjiang: " in page
+    assert "The whole dataset: 443 reported figures from 156 sources" in page  # labelled with what it counts
+    assert "Xinjiang: 321 reported figures from 99 sources" in page
+    # the chart's caption and the series' counts: the run's window, not the whole history
+    assert "reached 357.3 billion yuan in 2023, 2.4 times its 2011 level" in page.replace("\\", "")
+    assert ("The annual series charted above (2011-2023, 12 calendar years with a published or derived total) "
+            "rests on 10 reported figures from 8 sources; 2 of its values are derived") in page
+    # the chart is a figure of its own (a paragraph after the list), not an image inside the last point
+    assert "\n\n![" in page and "](figures/headline.svg){#fig-headline}" in page
 
 
 def test_sources_page_lists_the_editions_sources_first_and_the_rest_on_the_site_only():
     """A port's PDF does not spend pages on sources it never cites: those follow in an HTML-only block."""
-    from xjtrade.report.publish import sources_page
+    from xjtrade.report.pages import sources_page
     df = pd.DataFrame([{"source_id": f"s{i}", "title": f"T{i}", "publisher": "P", "published": f"2020-01-0{i + 1}",
                         "url": "https://example.com/x", "language": "en", "date_inferred": "no", "figures": 1}
                        for i in range(3)])
@@ -188,5 +230,32 @@ def test_sources_page_lists_the_editions_sources_first_and_the_rest_on_the_site_
     before_html, html_block = page.split('::: {.content-visible when-format="html"}', 1)
     assert "**T1**" in before_html and "**T0**" not in before_html and "**T2**" not in before_html
     assert "**T0**" in html_block.split(":::")[0] and "**T2**" in html_block.split(":::")[0]
-    assert "The other 2 sources of the whole dataset, which supply none" in page
+    assert "The other sources of the whole dataset, which supply none" in page
     assert sources_page(df, None).count("**T") == 3          # no edition filter: every source, once
+
+
+def test_methods_chapter_is_filled_from_the_results(root):
+    """methods.qmd is a template: its front matter stays, its tables and statements come from the
+    results (an edition whose evaluation scored nothing says so instead of quoting numbers)."""
+    import yaml
+
+    from xjtrade.report.evaluation_facts import model_rows
+    from xjtrade.report.pages import methods_page
+    from xjtrade.report.results import EvaluationFacts
+    facts = {"min_origins": 8, "min_past": 8, "k_max": 4.0, "z80": 1.2816,
+             "choices": [{"use": "years ahead", "model": "combination", "label": "equal-weight combination",
+                          "scored": 3, "required": 8, "default_used": True}]}
+    res = _results(OUTLOOK, data={"reported_figures": 1, "sources": 1, "derived_figures": 0, "derived_in_use": 0,
+                                  "tolerances": [{"comparison": "about", "words": "a figure reported as 'about'",
+                                                  "value": 0.03}]})
+    res = res.model_copy(update={"forecast": res.forecast.model_copy(update={
+        "models": model_rows(), "evaluation": EvaluationFacts(**facts)})})
+    page = methods_page((root / "methods.qmd").read_text(encoding="utf-8"), res)
+    assert page.startswith("---\n") and yaml.safe_load(page.split("---\n")[1]) == {"title": "Methods"}
+    assert "{{" not in page and "{%" not in page and "{##" not in page
+    assert "| a figure reported as 'about' | 3% |" in page
+    assert "At least 8 such forecasts are required" in page and "at most 4)" in page
+    assert ("3 forecasts were scored for every candidate by the date of this edition (at least 8 are required), "
+            "so the robust default, equal\\-weight combination, is used") in page
+    assert "No forecast could be scored for this edition's series" in page
+    assert "No forecast of this edition's track record has been scored yet" in page

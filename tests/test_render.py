@@ -757,7 +757,7 @@ def test_pdf_format_options_are_honoured(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------------
-# Staging (xjtrade.report.publish): the same project for both engines
+# Staging (xjtrade.report.staging): the same project for both engines
 # --------------------------------------------------------------------------------------------------
 
 
@@ -784,7 +784,7 @@ def papermill_notebook() -> dict:
 
 
 def test_stage_notebook_hides_key_results_and_strips_papermill():
-    from xjtrade.report.publish import stage_notebook
+    from xjtrade.report.staging import stage_notebook
 
     original = papermill_notebook()
     staged = stage_notebook(original)
@@ -811,7 +811,7 @@ def test_stage_notebook_hides_key_results_and_strips_papermill():
 
 
 def test_front_page_title_is_an_unnumbered_heading():
-    from xjtrade.report.publish import NOTEBOOK_DOWNLOADS, front_page
+    from xjtrade.report.staging import NOTEBOOK_DOWNLOADS, front_page
 
     page = front_page('---\ntitle: "Xinjiang: trade"\n---\n\nBody text.\n\n## Key figures\n')
     assert page == "# Xinjiang: trade {.unnumbered}\n\nBody text.\n\n## Key figures\n"

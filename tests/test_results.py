@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from xjtrade.report.results import ResultsError, annual_outlook, load_results, section_json, validate_section
+from xjtrade.report.results import ResultsError, load_results, section_json, validate_section
 
 
 def test_a_renamed_key_fails_with_section_and_key():
@@ -26,10 +26,25 @@ def test_growth_section_round_trip_keeps_the_break_key():
 
 
 def test_annual_outlook_series_from_results():
+    from xjtrade.report.results import OutlookResults
+    from xjtrade.report.series import outlook_series
     t = {"period": "2024", "year": 2024, "month": 12, "point": 396.2, "lo80": 282.7, "hi80": 521.8,
          "lo95": 230.6, "hi95": 632.6}
-    res = {"forecast": {"outlook": {"ok": True, "annual": [t]}}}
-    assert annual_outlook(res) == {"years": [2024], "point": [396.2],
-                                   "intervals": {80: [(282.7, 521.8)], 95: [(230.6, 632.6)]}}
-    assert annual_outlook({"forecast": {"outlook": {"ok": False, "reason": "no data"}}}) is None
+    assert outlook_series(OutlookResults(ok=True, annual=[t])) == {
+        "years": [2024], "point": [396.2], "intervals": {80: [(282.7, 521.8)], 95: [(230.6, 632.6)]}}
+    assert outlook_series(OutlookResults(ok=False, reason="no data")) is None
+    assert outlook_series(None) is None
     load_results(json.dumps({"parameters": {}, "forecast": {"outlook": {"ok": True, "annual": [t]}}}))
+
+
+def test_parameters_are_typed_and_checked():
+    """The run's parameters in the results are the parameter schema, not a dict: a wrong one fails."""
+    from xjtrade.report.params import RunParams
+    r = load_results(json.dumps({"parameters": {"name": "x", "as_of": "2022-12-31", "models": ["naive"]}}))
+    assert isinstance(r.parameters, RunParams) and r.parameters.as_of.isoformat() == "2022-12-31"
+    assert json.loads(r.to_json())["parameters"]["as_of"] == "2022-12-31"
+    assert r.with_parameters({"title": "Retitled"}).parameters.title == "Retitled"
+    with pytest.raises(ResultsError, match="parameters.horizon"):
+        load_results(json.dumps({"parameters": {"horizon": 99}}))
+    with pytest.raises(ResultsError, match="parameters.colour"):
+        load_results(json.dumps({"parameters": {"colour": "red"}}))

@@ -91,7 +91,7 @@ def test_quarto_engine_when_installed(built, tmp_path, chromium_available):
         pytest.skip("quarto not found (PATH, QUARTO_PATH, quarto-cli): the portable engine is tested instead")
     from test_quarto import assert_same_numbering
     project, out, _ = built
-    from xjtrade.report.publish import stage_project
+    from xjtrade.report.staging import stage_project
     stage = stage_project(project, project.runs / "default", tmp_path / "stage", {"parameters": {}})
     logs: list[str] = []
     result = render_project(stage, tmp_path / "out", engine="quarto", log=logs.append)

@@ -65,24 +65,32 @@ vary:
         load_grid(_grid(tmp_path / "bad4.yaml", "vary: {flow: [total, total]}\n"))
 
 
-def test_release_dates_of_a_series():
-    from xjtrade.sweep.grid import release_dates
-    figures = pd.DataFrame({
-        "entity": ["Xinjiang", "Xinjiang", "Xinjiang", "Horgos port"], "flow": "total", "partner": "World",
-        "product": "all", "segment": "all", "indicator": "trade value", "selected": True,
-        "origin": ["reported", "reported", "derived", "reported"],
-        "source_ids": ["a", "b;c", "d", "e"]})
-    sources = pd.DataFrame({"source_id": list("abcde"),
-                            "published": ["2018-05-01", "2020-01-10", "2019-03-02", "2021-01-01", "2022-01-01"]})
-    assert release_dates(sources, figures, "Xinjiang") == ["2018-05-01", "2019-03-02", "2020-01-10"]
-    assert release_dates(sources, figures, "Xinjiang", since="2019-01-01") == ["2019-03-02", "2020-01-10"]
+def test_releases_of_grid_uses_the_evaluations_release_dates(tmp_path, root):
+    """A grid varying as_of over the releases of a series gets exactly the release dates the forecast
+    chapter's evaluation uses for that series (one function, one rule), from its `since`."""
+    from xjtrade.data.processed import prepare
+    from xjtrade.data.vintages import release_dates
+    from xjtrade.report import outlook as xo
+    from xjtrade.report.context import Context
+    from xjtrade.report.params import RunParams
+    latest = prepare(root / "data" / "raw")
+    g = load_grid(_grid(tmp_path / "v.yaml", "vary:\n  as_of:\n    releases_of: {entity: Xinjiang, flow: total, "
+                                            "partner: World}\n    since: 2019-01-01\n"), latest)
+    dates = [sc.params.as_of.isoformat() for sc in g.scenarios]
+    ctx = Context(params=RunParams(), figures=latest.figures, issues=latest.issues, sources=latest.raw.sources)
+    plan = xo.evaluation_plan(ctx, latest.raw, None)
+    assert dates == plan["dates"] == release_dates(latest.figures)
+    assert len(dates) > 20 and dates[0] >= "2019-01-01"
+    later = load_grid(_grid(tmp_path / "w.yaml", "vary:\n  as_of:\n    releases_of: {entity: Xinjiang}\n"
+                                                 "    since: 2022-01-01\n"), latest)
+    assert [sc.params.as_of.isoformat() for sc in later.scenarios] == [d for d in dates if d >= "2022-01-01"]
 
 
 # --- the ARIMA order chosen once ------------------------------------------------------------
 
 def test_scenario_rows_match_the_chapters(processed, tmp_path):
     """Growth figures and the outlook of a scenario equal what the notebooks compute (same vintages,
-    same number of paths), and nothing imports plotting libraries."""
+    the book's number of paths), and nothing imports plotting libraries."""
     code = f"""
 import sys, json
 from pathlib import Path
@@ -97,7 +105,7 @@ rows = scenario.run(p, f, q, s, raw, {str(tmp_path / 'vintages')!r})
 plotting = sorted(m for m in sys.modules if m.split(".")[0] in ("matplotlib", "seaborn"))
 ctx = ch.load_context({str(processed)!r}, p)
 g = ch.growth_analysis(ctx)["results"]
-o = xo.outlook(ctx, raw=raw, cache_dir=Path({str(tmp_path / 'vintages')!r}), n=scenario.N_PATHS)["results"]
+o = xo.outlook(ctx, raw=raw, cache_dir=Path({str(tmp_path / 'vintages')!r}))["results"]
 print(json.dumps({{"rows": rows, "plotting": plotting, "g": g, "o": o.model_dump()}}, default=str))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)

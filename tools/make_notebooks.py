@@ -59,7 +59,8 @@ DATA = notebook(
                           "covers; @tbl-coverage counts them by kind of period."),
         code('#| label: fig-coverage\n#| fig-cap: "Figures by the months they cover and kind of period"\n'
              'fig = xf.coverage_timeline(cov["figures"], f"What is known about {ctx.params.entity}",\n'
-             '                           ctx.source_note(cov["figures"].query("origin == \'reported\'")["figure_id"]))\n'
+             '                           ctx.source_note(cov["figures"].query("origin == \'reported\'")["figure_id"],\n'
+             '                                           "fig-coverage"))\n'
              'xa.show_figure(ctx, fig, "coverage")'),
         code('#| label: tbl-coverage\n#| tbl-cap: "Figures by kind of period"\n'
              'xa.save_table(ctx, cov["by_kind"], "coverage")\n'
@@ -79,6 +80,9 @@ DATA = notebook(
              'lineage = xa.lineage_table(ctx)\nxa.save_table(ctx, lineage, "lineage")\n'
              'xa.show_table(lineage, "Source: Xinjiang Trade Monitor derivations; every id links to its row in "\n'
              '              "the figures table.")'),
+        code('#| include: false\n# the figures table of the site (every figure, its lineage and sources)\n'
+             'from xjtrade.report.catalogue import figure_index\n\n'
+             'xa.save_frame(ctx, figure_index(ctx), "figure_index")'),
         code('#| include: false\n# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "data", {**cov["results"], "quality": qs["results"],\n'
              '                                         "derived_in_use": len(lineage)}))'),
     ], "data")
@@ -91,8 +95,8 @@ GROWTH = notebook(
         code('g = xa.growth_analysis(ctx)\nxa.show_markdown(g["markdown"])'),
         code('#| label: fig-annual\n#| fig-cap: "Annual values and the log-linear trend"\n'
              'trend = g["trend"].fitted if g["trend"] is not None else None\n'
-             'fig = xf.annual_levels(g["annual"], ctx.params.currency, xa.level_title(ctx, g["annual"]),\n'
-             '                       ctx.source_note(g["annual"]["figure_id"]), trend=trend)\n'
+             'fig = xf.annual_levels(g["annual"], ctx.params.currency, xa.level_title(ctx, g["annual_series"]),\n'
+             '                       ctx.source_note(g["annual"]["figure_id"], "fig-annual"), trend=trend)\n'
              'xa.show_figure(ctx, fig, "annual")'),
         new_markdown_cell("## Every year with evidence\n\n@fig-estimates adds the years for which only "
                           "year-to-date figures were published, estimated with their intervals, so the series "
@@ -101,7 +105,7 @@ GROWTH = notebook(
              'from xjtrade.report import outlook as xo\n'
              'est = xo.annual_with_estimates(ctx)\n'
              'fig = xo.estimates_chart(est, ctx.params.currency, f"{ctx.subject}, every year with evidence",\n'
-             '                         ctx.source_note(est["inputs"].str.split(";").explode()))\n'
+             '                         ctx.source_note(est["inputs"].str.split(";").explode(), "fig-estimates"))\n'
              'xa.show_figure(ctx, fig, "annual_estimates")'),
         code('#| label: tbl-estimates\n#| tbl-cap: "Annual totals with their origin, intervals and inputs"\n'
              'xa.save_table(ctx, est, "annual_estimates")\n'
@@ -110,9 +114,10 @@ GROWTH = notebook(
              '              name="annual_estimates")'),
         code('#| label: tbl-growth\n#| tbl-cap: "Annual values and year-on-year growth"\n'
              'xa.save_table(ctx, g["yoy_table"], "annual_growth")\n'
-             'xa.show_table(g["yoy_table"], ctx.source_note(g["annual"]["figure_id"]) + " " + xa.currency_note(ctx))'),
+             'xa.show_table(g["yoy_table"], ctx.source_note(g["annual"]["figure_id"], "tbl-growth") + " "\n'
+             '              + xa.currency_note(ctx))'),
         code('#| label: tbl-cagr\n#| tbl-cap: "Compound annual growth over windows"\n'
-             'xa.save_table(ctx, g["cagr"], "cagr")\nxa.show_table(g["cagr"], ctx.source_note(g["annual"]["figure_id"]))'),
+             'xa.save_table(ctx, g["cagr"], "cagr")\nxa.show_table(g["cagr"], ctx.source_note(g["annual"]["figure_id"], "tbl-cagr"))'),
         new_markdown_cell("## Exports and imports\n\n@tbl-contrib splits total growth into the part due to "
                           "exports and the part due to imports (percentage points), for every period where "
                           "all three flows are known in both years."),
@@ -129,7 +134,7 @@ GROWTH = notebook(
              '                 f"No partner shares of {ctx.subject} are reported, so there is no partner chart.")'),
         code('#| label: fig-shares\n#| fig-cap: "Partner shares of the total"\n'
              'if len(main):\n'
-             '    fig = xf.shares_chart(main, xa.shares_title(ctx, main), ctx.source_note(main["figure_id"]))\n'
+             '    fig = xf.shares_chart(main, xa.shares_title(ctx, main), ctx.source_note(main["figure_id"], "fig-shares"))\n'
              '    xa.show_figure(ctx, fig, "shares")'),
         new_markdown_cell("## Against China as a whole\n\nReleases often say how far regional growth beat the "
                           "national rate; @tbl-national turns those gaps into China's rate."),
@@ -146,12 +151,14 @@ FORECAST = notebook(
     "intervals that add up; the current year estimated from its year-to-date releases; the models compared "
     "by what they would have said at every release date since 2019; and the track record of the outlook.",
     [
-        code('#| output: false\nfrom xjtrade.report import outlook as xo\n\no = xo.outlook(ctx)\nest = xo.annual_with_estimates(ctx)'),
+        code('#| output: false\nfrom xjtrade.report import outlook as xo\n\n'
+             '# the evaluation\'s vintages come from the raw tables in the run\'s data folder (cached under cache_dir)\n'
+             'o = xo.outlook(ctx, raw=ctx.raw(), cache_dir=ctx.vintage_cache)\nest = xo.annual_with_estimates(ctx)'),
         code('xa.show_markdown(o["markdown"])'),
         code('#| label: fig-outlook\n#| fig-cap: "Annual totals and the outlook with 80% and 95% intervals"\n'
              'if o["ok"]:\n'
              '    fig = xo.outlook_chart(est, o["annual"], ctx.params.currency, f"{ctx.subject}: outlook",\n'
-             '                           ctx.source_note(est["inputs"].str.split(";").explode()))\n'
+             '                           ctx.source_note(est["inputs"].str.split(";").explode(), "fig-outlook"))\n'
              '    xa.show_figure(ctx, fig, "outlook")'),
         code('#| label: tbl-outlook\n#| tbl-cap: "The outlook: annual and year-to-date totals with intervals"\n'
              'if o["ok"]:\n'
@@ -172,9 +179,9 @@ FORECAST = notebook(
              '                     "the current year is forecast from the annual totals.")'),
         new_markdown_cell("## Models compared by horizon\n\n@tbl-comparison scores every model on the forecasts "
                           "it would have made at each release date, for the targets published later. Errors are "
-                          "on the log scale, divided by the typical one-year change known at the time (so 1 means "
-                          "as large as a typical year's change); coverage is the share of actual values inside "
-                          "the intervals."),
+                          "on the log scale, divided by the typical one-year change known at the time (a score of one "
+                          "means an error as large as a typical year's change); coverage is the share of actual "
+                          "values inside the intervals."),
         code('#| label: tbl-comparison\n#| tbl-cap: "Pseudo-real-time scores by use, horizon and model"\n'
              'comparison = xo.comparison_table(o["frame"])\n'
              'xa.save_table(ctx, comparison, "model_comparison")\n'
@@ -193,7 +200,7 @@ FORECAST = notebook(
         code('#| label: fig-track\n#| fig-cap: "What the outlook said at each release date, against the published totals"\n'
              'if len(annual_track):\n'
              '    fig = xo.track_chart(o["track"], ctx.params.currency, f"{ctx.subject}: track record",\n'
-             '                         ctx.source_note(o["track"]["figure"].unique()))\n'
+             '                         ctx.source_note(o["track"]["figure"].unique(), "fig-track"))\n'
              '    xa.show_figure(ctx, fig, "track_record")'),
         code('#| label: tbl-interval-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals"\n'
              'coverage = xo.coverage_table(o["track"])\nxa.save_table(ctx, coverage, "coverage")\n'
@@ -201,8 +208,15 @@ FORECAST = notebook(
         code('#| label: tbl-track\n#| tbl-cap: "The outlook at each release date against what was published later"\n'
              'track = xo.track_table(o["track"])\nxa.save_table(ctx, track, "track_record")\n'
              'xa.show_table(track, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
+        code('#| include: false\n# the front page\'s chart (the annual series of the window and the outlook), its\n'
+             '# interactive version and its table; the methods chapter\'s facts about this evaluation\n'
+             'from xjtrade.report import evaluation_facts as ef, series as xs\n\n'
+             'headline = xs.save_headline(ctx, xa.annual_series(ctx), o["results"])\n'
+             'facts = ef.evaluation_facts(ctx, o)'),
         new_markdown_cell("## Key results"),
-        code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "forecast", {"outlook": o["results"].model_dump()}))'),
+        code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "forecast", {"outlook": o["results"].model_dump(),\n'
+             '                                             "models": [m.model_dump() for m in ef.model_rows()],\n'
+             '                                             "evaluation": facts.model_dump(), **headline}))'),
     ], "forecast")
 
 def rewrite_parameters(path: Path) -> bool:

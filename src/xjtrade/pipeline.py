@@ -80,7 +80,7 @@ DATA = Step("data", modules=("xjtrade.data.processed",), packages=("pyarrow",))
 NOTEBOOK_RUNNER = ("xjtrade.report.run",)
 NOTEBOOK_PACKAGES = ("ipykernel", "pyarrow")
 RENDER = Step("render", modules=("xjtrade.report.publish", "xjtrade.report.editions"),
-              files=("report/render/**/*", "report/reader.css"),
+              files=("report/render/**/*", "report/templates/**/*", "report/reader.css"),
               packages=("typst", "pypandoc_binary", "noto-cjk-sans-otc"))
 PARAMS = Step("params", modules=("xjtrade.report.params",))
 FONT_PACKAGES = ("noto_cjk_sans_otc",)

@@ -1,7 +1,11 @@
 """The data step: data/raw -> data/processed.
 
 One entry point, `build_dataset`: validate the raw tables, clean them (normalise,
-derive with lineage, reconcile) and write the processed tables atomically.
+derive with lineage, reconcile), check the results against their declared schema
+(`data/schema.py`) and write the processed tables atomically: `figures`, `quality`,
+`sources` and `exchange_rates` (CSV and Parquet), `summary.json`, and under `raw/` the
+raw tables that were validated, byte for byte (the run's evaluation cleans them again
+as known at each release date, so a run needs nothing outside its data folder).
 """
 
 from __future__ import annotations
@@ -13,8 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from xjtrade.data import clean as cleaning
-from xjtrade.data.currency import CURRENCIES
-from xjtrade.data.selector import main_rows, series
+from xjtrade.data import schema
 from xjtrade.project import staged_dir
 from xjtrade.data.raw import RawData, load_raw
 from xjtrade.textsafe import write_csv
@@ -62,33 +65,6 @@ def prepare(raw_dir: Path, as_of: str | None = None, log=None) -> Dataset:
     return Dataset(raw=raw, figures=cleaned.figures, issues=cleaned.issues, as_of=as_of)
 
 
-def annual_wide(figures: pd.DataFrame, currency: str = "CNY") -> pd.DataFrame:
-    """Calendar-year trade values, one column per entity / flow / partner (selected figures)."""
-    col = CURRENCIES[currency].column
-    f = figures[main_rows(figures) & (figures["period_kind"] == "year") & (figures["measure"] == "money")]
-    f = f[f[col].notna()]
-    f = f.assign(series=f["entity"] + " | " + f["flow"] + " | " + f["partner"])
-    wide = f.pivot_table(index="year", columns="series", values=col, aggfunc="first")
-    return wide.sort_index().sort_index(axis=1).rename_axis(columns=None).reset_index()
-
-
-def monthly_wide(figures: pd.DataFrame, entity: str = "Xinjiang", currency: str = "CNY") -> pd.DataFrame:
-    """Single months and year-to-date blocks of one entity, one column per flow / partner."""
-    frames = []
-    f = figures[main_rows(figures, entity=entity) & (figures["measure"] == "money")]
-    for (flow, partner), _ in f.groupby(["flow", "partner"]):
-        s = series(figures, entity=entity, flow=flow, partner=partner, kind="block", currency=currency)
-        s = s[s["value"].notna()]
-        if s.empty:
-            continue
-        frames.append(s.assign(series=f"{flow} | {partner}")[["period_start", "period_end", "months",
-                                                               "period_label", "series", "value"]])
-    if not frames:
-        return pd.DataFrame(columns=["period_start", "period_end", "months", "period_label"])
-    long = pd.concat(frames)
-    wide = long.pivot_table(index=["period_start", "period_end", "months", "period_label"],
-                            columns="series", values="value", aggfunc="first")
-    return wide.sort_index().sort_index(axis=1).rename_axis(columns=None).reset_index()
 
 
 def _write_table(df: pd.DataFrame, folder: Path, name: str) -> None:
@@ -98,23 +74,42 @@ def _write_table(df: pd.DataFrame, folder: Path, name: str) -> None:
     df.to_parquet(folder / f"{name}.parquet", index=False)
 
 
-def write_dataset(ds: Dataset, folder: Path) -> None:
-    """Write the processed tables into `folder` (which should be a staging folder)."""
-    figs = ds.figures.drop(columns=["start", "end"])
-    _write_table(figs, folder, "figures")
-    _write_table(ds.issues, folder, "quality")
-    _write_table(annual_wide(ds.figures, "CNY"), folder, "annual_cny")
-    _write_table(annual_wide(ds.figures, "USD"), folder, "annual_usd")
-    _write_table(monthly_wide(ds.figures, "Xinjiang", "CNY"), folder, "monthly_cny")
-    from xjtrade.data.estimates import estimates_table  # every year with evidence, estimated years marked
-    _write_table(estimates_table(ds.figures, "CNY"), folder, "annual_estimates_cny")
+def tables(ds: Dataset) -> dict[str, pd.DataFrame]:
+    """The processed tables of a dataset, as declared in `data/schema.py`."""
     src = ds.raw.sources.drop(columns="line_no").copy()
     used = ds.figures.loc[ds.figures["origin"] == "reported", "source_ids"].value_counts()
     src["figures"] = src["source_id"].map(used).fillna(0).astype(int)
-    _write_table(src, folder, "sources")
     rates = ds.raw.rates.drop(columns="line_no")
-    _write_table(rates, folder, "exchange_rates")
+    rates = rates.assign(year=rates["year"].astype(int), cny_per_usd=rates["cny_per_usd"].astype(float))
+    return {"figures": ds.figures.drop(columns=["start", "end"]), "quality": ds.issues, "sources": src,
+            "exchange_rates": rates}
+
+
+RAW_COPY = "raw"   # data/processed/raw/: the raw tables the figures were cleaned from
+
+
+def write_dataset(ds: Dataset, folder: Path) -> None:
+    """Check the processed tables against their declaration (`data/schema.py`), then write them into
+    `folder` (which should be a staging folder)."""
+    out = tables(ds)
+    for name, df in out.items():
+        schema.check(schema.TABLES[name], df)
+    for name, df in out.items():
+        _write_table(df, folder, name)
     (folder / "summary.json").write_text(json.dumps(ds.summary(), indent=2, sort_keys=True) + "\n")
+    if ds.raw.files:
+        (folder / RAW_COPY).mkdir()
+        for path in ds.raw.files.values():
+            (folder / RAW_COPY / Path(path).name).write_bytes(Path(path).read_bytes())
+
+
+def load_raw_tables(folder: Path) -> RawData:
+    """The raw tables a processed folder was cleaned from (validated again, as `xjtrade data check` does)."""
+    path = Path(folder) / RAW_COPY
+    if not path.is_dir():
+        raise FileNotFoundError(f"{folder} holds no copy of the raw tables ({RAW_COPY}/): "
+                                "run `xjtrade data build` again")
+    return load_raw(path)
 
 
 def build_dataset(raw_dir: Path, out_dir: Path, as_of: str | None = None, log=None) -> Dataset:

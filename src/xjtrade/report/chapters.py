@@ -1,178 +1,41 @@
-"""What the notebooks call: each function takes the run's data and parameters and
-returns tables, figures and narrative built from the data (no typed numbers).
+"""What the notebooks call: each function takes the run's context (parameters and data) and returns
+tables, figures, narrative built from the data (no typed numbers) and the values the results
+contract keeps (`report/results.py`).
 
-The notebooks stay thin: a parameters cell, then one call per section.  Everything
-here is computation (tested by pytest); showing and saving are the small helpers at
-the bottom.
+The notebooks stay thin: a parameters cell, then one call per section.  The context and the
+source notes are in `report/context.py`, showing and saving in `report/display.py` (both re-exported
+here, the notebooks' one namespace), the annual series and the front page's charts in
+`report/series.py`, the figures table in `report/catalogue.py`, the facts behind the methods
+chapter in `report/evaluation_facts.py`.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
 
-from xjtrade.data import clean, selector
-
-from xjtrade.report import wording
-from xjtrade.report.counts import counts
-
+from xjtrade.data import clean
+from xjtrade.data.clean import Tolerance
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.selector import main_rows, unique_ids
-
+from xjtrade.report import wording
+from xjtrade.report.context import Context, context_from_namespace, load_context  # noqa: F401 (notebooks)
+from xjtrade.report.counts import counts
+from xjtrade.report.display import _r  # rounding of the values kept in the results
+from xjtrade.report.display import (  # noqa: F401 (the notebooks' namespace)
+    csv_link, link_ids, markdown_table, save_frame, save_results, save_table, show_figure, show_markdown,
+    show_table)
+from xjtrade.report.series import annual, annual_series, as_series
 from xjtrade.stats import growth
-from xjtrade.data.processed import load_processed
-from xjtrade.report.params import RunParams, check_against_data
-from xjtrade.report.results import section_json
-from xjtrade.textsafe import md_escape, write_csv
-
-
-
-@dataclass
-class Context:
-    params: RunParams
-    figures: pd.DataFrame
-    issues: pd.DataFrame
-    sources: pd.DataFrame
-    out_dir: Path | None = None
-    results: dict = field(default_factory=dict)
-
-    @property
-    def unit(self) -> str:
-        return CURRENCIES[self.params.currency].unit
-
-    @property
-    def subject(self) -> str:
-        p = self.params
-        flow = {"total": "total trade", "exports": "exports", "imports": "imports"}[p.flow]
-        partner = "" if p.partner == "World" else f" with {p.partner}"
-        return f"{p.entity} {flow}{partner}"
-
-    def series(self, kind: str = "year", flow: str | None = None, partner: str | None = None) -> pd.DataFrame:
-        p = self.params
-        return selector.series(self.figures, entity=p.entity, flow=flow or p.flow, partner=partner or p.partner,
-                            kind=kind, currency=p.currency)
-
-    def source_note(self, figure_ids) -> str:
-        """'Source: ...' naming how many reports and which publishers stand behind the figures.
-        Plain text (publishers come from the data): `show_table` escapes it for markdown."""
-        rows: list[str] = []
-        for fid in figure_ids:
-            for leaf in clean.trace(self.figures, fid):
-                if leaf not in rows:
-                    rows.append(leaf)
-        rep = self.figures[self.figures["figure_id"].isin(rows)]
-        src_ids = unique_ids(rep["source_ids"])
-        pubs = self.sources[self.sources["source_id"].isin(src_ids)]["publisher"].value_counts()
-        top = ", ".join(pubs.index[:3])
-        derived = sum(1 for f in figure_ids if not str(f).startswith("R"))
-        vintage = f"; data as of {self.params.as_of}" if self.params.as_of else ""
-        note = (f"Source: Xinjiang Trade Monitor, {len(rows)} reported figures from {len(src_ids)} reports "
-                f"({top}{' and others' if len(pubs) > 3 else ''}){vintage}.")
-        if derived:
-            note += f" Includes {derived} derived values; their lineage is in the data chapter."
-        return note
-
-
-def context_from_namespace(namespace: dict) -> Context:
-    """Build the context from a notebook's parameter variables (validated again here)."""
-    fields = {k: namespace[k] for k in RunParams.model_fields if k in namespace}
-    params = RunParams(**fields)
-    return load_context(namespace["data_dir"], params, namespace.get("out_dir"))
-
-
-def load_context(data_dir, params: RunParams, out_dir=None) -> Context:
-    figs, issues, sources = load_processed(Path(data_dir))
-    check_against_data(params, figs)
-    return Context(params=params, figures=figs, issues=issues, sources=sources,
-                   out_dir=Path(out_dir) if out_dir else None)
-
-
-# --- formatting -----------------------------------------------------------------------------
 
 pct = wording.pct   # one formatter for percentages (report.wording)
+SIGNIFICANCE = 0.05  # level of the trend-break test
 
 
 def money(value: float, currency: str, digits: int = 1) -> str:
     return f"{value:,.{digits}f} {CURRENCIES[currency].unit}"
-
-
-FIGURE_ID = re.compile(r"^(R\d{4}|D[A-Z]{2}-[0-9a-f]{8})$")
-FIGURE_ID_IN_TEXT = re.compile(r"\b(R\d{4}|D[A-Z]{2}-[0-9a-f]{8})\b")
-
-
-def link_ids(text: str, prefix: str = "../") -> str:
-    """Every figure id in a (markdown) text as a link to its row in the published figures table."""
-    return FIGURE_ID_IN_TEXT.sub(lambda m: f"[{m.group(1)}]({prefix}figures.html#{m.group(1)})", text)
-
-
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-
-
-def _visible(md: str) -> str:
-    """The text a reader sees of a markdown cell: links as their text, escapes dropped."""
-    return re.sub(r"\\(.)", r"\1", _LINK.sub(r"\1", md))
-
-
-def text_of(v) -> str:
-    return "–" if v is None else str(v)
-
-
-def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160, link_prefix: str | None = None
-                   ) -> str:
-    """A pipe table; missing values shown as a dash, long texts cut (the full text is in the table's
-    CSV), data-derived texts escaped (`md_escape`: they show as text, never markup), figure ids linked to the figures table (`link_prefix`: path of
-    the site root from the page), and the separator line's dashes capped so that pandoc gives a
-    long text column at most a few times the width of the others."""
-    shown = df.copy()
-    shown.columns = [wording.column_words(str(c)) for c in shown.columns]
-    for col in shown.columns:
-        if not pd.api.types.is_numeric_dtype(shown[col]):
-            def cell(v):
-                if not isinstance(v, str):
-                    return v
-                v = v if len(v) <= max_text else v[: max_text - 1] + "…"
-                if link_prefix is not None and all(FIGURE_ID.match(p.strip()) for p in re.split(r"[,+]", v)
-                                                   if p.strip()):
-                    return link_ids(v, link_prefix)
-                text = md_escape(v)
-                return link_ids(text, link_prefix) if link_prefix is not None else text
-            shown[col] = shown[col].map(cell)
-        if col == "model":
-            shown[col] = shown[col].map(lambda v: wording.model_name(v) if isinstance(v, str) else v)
-        elif pd.api.types.is_bool_dtype(shown[col]):
-            shown[col] = shown[col].map({True: "yes", False: "no"})
-    shown = shown.astype(object).where(shown.notna(), None)
-    text = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
-    lines = text.split("\n")
-    cells = lines[1].strip("|").split("|")
-    # widths from what the reader sees: a linked id "[R0012](../figures.html#R0012)" counts as 5
-    texts = [[_visible(text_of(v)) for v in shown[c]] for c in shown.columns]
-    visible = [max([len(_visible(str(c)))] + [len(t) for t in col]) for c, col in zip(shown.columns, texts)]
-    # prose (notes, reasons) may take twice the width of a column of ids or numbers
-    prose = [wording.is_prose(col) for col in texts]
-    capped = []
-    for cell, width, long in zip(cells, visible, prose):
-        left, right = cell.strip().startswith(":"), cell.strip().endswith(":")
-        n = max(3, min(width, 48 if long else 24))
-        capped.append((":" if left else "-") + "-" * (n - 2) + (":" if right else "-"))
-    lines[1] = "|" + "|".join(capped) + "|"
-    return "\n".join(lines)
-
-
-def _r(x, n=4):
-    if x is None:
-        return None
-    if isinstance(x, (float, np.floating)):
-        return None if math.isnan(x) else round(float(x), n)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    return x
 
 
 # --- 01 data --------------------------------------------------------------------------------
@@ -204,9 +67,34 @@ def coverage(ctx: Context) -> dict:
           f"chart.")
     if p.as_of:
         md += f" Only sources published on or before **{p.as_of}** are used in this edition."
+    whole = counts(ctx.figures, ctx.issues, ctx.sources)
     return {"markdown": md, "by_kind": by_kind, "figures": f, "counts": n,
             "results": {"reported_figures": n.reported, "derived_figures": n.derived, "sources": n.sources_used,
-                        "first_year": first, "last_year": last, "last_published": str(pub.max())}}
+                        "first_year": first, "last_year": last, "first_published": str(pub.min()),
+                        "last_published": str(pub.max()), "undated": undated,
+                        "counts": {"dataset": whole.model_dump(), "entity": n.model_dump()},
+                        "sources_used": sources_used(ctx), "tolerances": tolerance_rows()}}
+
+
+def sources_used(ctx: Context) -> list[str]:
+    """The sources of this edition's reported figures: those of its entity, and of China (the
+    national comparison); the sources page lists them first."""
+    f = ctx.figures
+    reported = f[(f["origin"] == "reported") & f["entity"].isin([ctx.params.entity, "China"])]
+    return sorted(unique_ids(reported["source_ids"]))
+
+
+TOLERANCE_WORDS = {"same_currency": "two figures in the same currency",
+                   "cross_currency": "figures in different currencies (annual average rate)",
+                   "about": "a figure reported as 'about'", "parts": "exports plus imports against the total",
+                   "yoy_points": "two growth rates (percentage points)"}
+
+
+def tolerance_rows() -> list[dict]:
+    """The reconciliation's tolerances (the methods chapter's table)."""
+    tol = Tolerance()
+    return [{"comparison": f.name, "words": TOLERANCE_WORDS[f.name], "value": getattr(tol, f.name),
+             "points": f.name == "yoy_points"} for f in fields(tol)]
 
 
 KIND_WORDS = {"year": "calendar year", "half": "half year", "quarter": "quarter", "ytd": "year to date",
@@ -274,10 +162,11 @@ def quality_summary(ctx: Context, table: pd.DataFrame) -> dict:
 
 # --- titles and notes for the growth chapter ------------------------------------------------
 
-def level_title(ctx: Context, annual_df: pd.DataFrame) -> str:
+def level_title(ctx: Context, series=None) -> str:
     """A chart title that states the finding ('... reached 357.3 billion yuan in 2023, 2.4 times its
-    2011 level'), not what is drawn."""
-    return wording.level_title(annual_df, ctx.subject, ctx.unit)
+    2011 level'), not what is drawn: the annual series' level facts, in words."""
+    s = series if series is not None else annual_series(ctx)
+    return wording.level_title(s.level, s.subject, s.unit)
 
 
 def shares_title(ctx: Context, shares: pd.DataFrame) -> str:
@@ -293,17 +182,6 @@ def currency_note(ctx: Context) -> str:
 
 
 # --- 02 growth ------------------------------------------------------------------------------
-
-def annual(ctx: Context, flow: str | None = None, partner: str | None = None) -> pd.DataFrame:
-    s = ctx.series("year", flow=flow, partner=partner)
-    p = ctx.params
-    s = s[(s["year"] >= p.start_year) & (s["year"] <= p.end_year) & s["value"].notna()]
-    return s.reset_index(drop=True)
-
-
-def as_series(df: pd.DataFrame) -> pd.Series:
-    return pd.Series(df["value"].to_numpy(dtype=float), index=df["year"].astype(int).to_numpy(), name="value")
-
 
 def windows(years: list[int], break_year: int) -> list[tuple[int, int]]:
     """CAGR windows: whole span, before the break, from the year before the break to the end."""
@@ -323,9 +201,10 @@ def growth_analysis(ctx: Context) -> dict:
     p = ctx.params
     df = annual(ctx)
     y = as_series(df)
-    res: dict = {"n_years": len(y), "years": [int(v) for v in y.index],
+    series = annual_series(ctx)
+    res: dict = {"series": series.model_dump(), "n_years": len(y), "years": [int(v) for v in y.index],
                  "figures": {str(int(yr)): fid for yr, fid in zip(df["year"], df["figure_id"])}}
-    out: dict = {"annual": df, "series": y}
+    out: dict = {"annual": df, "series": y, "annual_series": series}
     yo = growth.yoy(y)
     reported_yoy = df.set_index("year")["yoy_pct"]
     out["yoy_table"] = pd.DataFrame({
@@ -351,6 +230,7 @@ def growth_analysis(ctx: Context) -> dict:
     br = growth.structural_break(y, p.break_year)
     out["break"] = br
     res["break"] = {"testable": br.testable, "reason": br.reason, "f_stat": _r(br.f_stat),
+                    "significant": bool(br.p_value < SIGNIFICANCE) if br.testable else None,
                     "p_value": _r(br.p_value), "growth_before_pct": _r(br.growth_before_pct),
                     "growth_after_pct": _r(br.growth_after_pct), "n_before": br.n_before, "n_after": br.n_after}
     out["results"] = res
@@ -379,7 +259,7 @@ def _growth_text(ctx: Context, res: dict) -> str:
                      f"HAC standard errors){'; ' + t['note'] if t['note'] else ''}.")
     b = res["break"]
     if b["testable"]:
-        verdict = "rejects" if b["p_value"] < 0.05 else "does not reject"
+        verdict = "rejects" if b["significant"] else "does not reject"
         parts.append(f"A test for a break in the trend from {p.break_year} {verdict} a single trend at the 5% "
                      f"level (F = {b['f_stat']:.2f}, p = {b['p_value']:.3f}); trend growth "
                      f"{pct(b['growth_before_pct'])} before against {pct(b['growth_after_pct'])} from {p.break_year}.")
@@ -440,64 +320,3 @@ def national_comparison(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame({"period": m["period_label_reg"], "region %": m["yoy_pct_reg"],
                          "China %": m["yoy_pct_nat"], "gap pp": gap.iloc[:, -1].to_numpy(),
                          "figure": m["figure_id_nat"], "end": m["end"]}).sort_values("end").drop(columns="end")
-
-
-# --- 03 forecast ----------------------------------------------------------------------------
-
-def show_markdown(text: str):
-    """Display prose; any Python literal or model identifier that slipped into it is put into words."""
-    from IPython.display import Markdown, display
-    display(Markdown(wording.prose(text)))
-
-
-_SAVED: dict[int, tuple[pd.DataFrame, str]] = {}
-
-
-def csv_link(name: str, prefix: str = "../") -> str:
-    """The download link shown under a table on the site (hidden in the PDF)."""
-    return (f"::: {{.content-visible when-format=\"html\"}}\n[Full table as CSV]({prefix}tables/{name}.csv)"
-            f"{{.csv-link}}\n:::")
-
-
-def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2f", name: str | None = None,
-               max_text: int = 160):
-    """Show a table with its source note and, on the site, a link to the full table as CSV (`name`, or
-    the name the same table was saved under with `save_table`)."""
-    if name is None and id(df) in _SAVED and _SAVED[id(df)][0] is df:
-        name = _SAVED[id(df)][1]
-    text = markdown_table(df, floatfmt, max_text=max_text, link_prefix="../") if len(df) else "_No rows._"
-    if source:
-        text += f"\n\n[{link_ids(md_escape(source))}]{{.small}}"  # plain text from the data, small print
-    if name and len(df):
-        text += "\n\n" + csv_link(name)
-    show_markdown(text)
-
-
-def show_figure(ctx: Context, fig, name: str):
-    """Display a figure as SVG and save it (SVG + PNG) into the run folder."""
-    import matplotlib.pyplot as plt
-    from IPython.display import SVG, display
-    from xjtrade.report import figures as xf
-    xf.save(fig, ctx.out_dir / "figures" if ctx.out_dir else None, name)
-    display(SVG(xf.svg_bytes(fig)))
-    plt.close(fig)
-
-
-def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
-    if ctx.out_dir is None:
-        return
-    folder = ctx.out_dir / "tables"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_csv(df, folder / f"{name}.csv", float_format="%.6g")
-    _SAVED[id(df)] = (df, name)
-
-
-def save_results(ctx: Context, section: str, results: dict) -> str:
-    """Validate a section against the results contract (`report/results.py`), write
-    results/<section>.json (if saving) and return the JSON text."""
-    text = section_json(section, json.loads(json.dumps(results, default=_r)))
-    if ctx.out_dir is not None:
-        folder = ctx.out_dir / "results"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{section}.json").write_text(text + "\n", encoding="utf-8")
-    return text

@@ -119,6 +119,7 @@ class RunParams(BaseModel):
 NOTEBOOK_EXTRAS: dict[str, tuple[str, str, str]] = {
     "data_dir": ("str", '"../data/processed"', "processed data (a run passes its own vintage)"),
     "out_dir": ("Optional[str]", "None", "where figures, tables and results are saved (None: nowhere)"),
+    "cache_dir": ("Optional[str]", '"../.xjtrade-cache"', "the project's cache (the evaluation's vintages; None: none)"),
 }
 
 
@@ -211,21 +212,3 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
         raise ParameterError(f"{where}: invalid parameters\n" + "\n".join(lines),
                              tuple(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))) from None
 
-
-def check_against_data(params: RunParams, figures) -> None:
-    """Values that are well-formed but impossible for the data: an entity with no figures, etc."""
-    from xjtrade.data.selector import main_rows
-    money = figures[main_rows(figures)]
-    entities = sorted(money["entity"].unique())
-    if params.entity not in entities:
-        raise ParameterError(f"entity: no trade figures for {params.entity!r}; entities with data: "
-                             + ", ".join(entities))
-    of_entity = money[money["entity"] == params.entity]
-    partners = sorted(of_entity["partner"].unique())
-    if params.partner not in partners:
-        raise ParameterError(f"partner: {params.entity} has no figures with partner {params.partner!r}; "
-                             f"partners with data: {', '.join(partners)}")
-    flows = sorted(of_entity.loc[of_entity["partner"] == params.partner, "flow"].unique())
-    if params.flow not in flows:
-        raise ParameterError(f"flow: {params.entity} / {params.partner} has no {params.flow!r} figures; "
-                             f"flows with data: {', '.join(flows)}")

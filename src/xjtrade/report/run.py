@@ -24,7 +24,8 @@ from xjtrade.errors import RunError  # noqa: F401  (raised here; defined where t
 from xjtrade.project import (inside, notebooks_in, open_nofollow, owned, read_marker,  # noqa: F401
                              staged_dir, write_marker)  # (notebooks_in: re-exported)
 from xjtrade.data.processed import build_dataset, load_processed
-from xjtrade.report.params import RunParams, check_against_data
+from xjtrade.report.context import check_against_data
+from xjtrade.report.params import RunParams
 from xjtrade.report.results import SECTIONS, load_results
 from xjtrade.project import Project
 
@@ -187,7 +188,8 @@ def _failed_folder(folder: Path) -> bool:
 
 
 def merge_results(folder: Path, params: RunParams) -> str:
-    """results.json of a run: the notebooks' sections and the data summary, checked against the contract."""
+    """results.json of a run: its parameters, the notebooks' sections and the data summary, checked
+    against the contract (`report/results.py`)."""
     raw: dict = {"parameters": params.notebook_parameters()}
     for section in SECTIONS:
         path = folder / "results" / f"{section}.json"
@@ -223,7 +225,8 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
         (stage / "notebooks").mkdir(exist_ok=True)
         (stage / "params.yaml").write_text(yaml.safe_dump(params.notebook_parameters(), sort_keys=True),
                                            encoding="utf-8")
-        nb_params = {**params.notebook_parameters(), "data_dir": "data", "out_dir": "."}
+        nb_params = {**params.notebook_parameters(), "data_dir": "data", "out_dir": ".",
+                     "cache_dir": str(project.cache)}
         outputs = {src.name: stage / "notebooks" / src.name for src in sources}
         seconds: dict[str, float] = {}
         failures = []

@@ -4,7 +4,9 @@ What the notebooks compute for one parameter set (the growth figures and the out
 pseudo-real-time evaluation), reduced to a tidy list of rows: one per target of the outlook (the
 current year's nowcast and each year ahead, with the 80 % and 95 % intervals), each carrying the
 scenario's growth figures and the evaluation scores of the models the outlook chose.  Used by
-`xjtrade sweep`; the numbers are those of `chapters.growth_analysis` and `outlook.outlook`.
+`xjtrade sweep`; the numbers are those of the book: the same functions (`chapters.growth_analysis`,
+`outlook.outlook`) with the same settings (the book's number of simulated paths, the evaluation's
+release dates and vintages), so a one-scenario sweep gives the book's numbers (tests/test_numbers.py).
 
 Nothing here imports matplotlib or seaborn (checked by the tests): this module runs in the
 workers of a dask cluster.
@@ -19,10 +21,10 @@ import pandas as pd
 
 from xjtrade.report import chapters as ch
 from xjtrade.report import outlook as xo
-from xjtrade.report.params import ParameterError, RunParams, check_against_data
+from xjtrade.report.context import check_against_data
+from xjtrade.report.params import ParameterError, RunParams
 
 NOT_ESTIMABLE = "not estimable"
-N_PATHS = 2000   # simulated paths of a scenario's outlook (the book uses 4000)
 
 
 def context(params: RunParams, figures: pd.DataFrame, issues: pd.DataFrame, sources: pd.DataFrame) -> ch.Context:
@@ -98,7 +100,7 @@ def run(params: RunParams, figures: pd.DataFrame, issues: pd.DataFrame, sources:
         return [{**meta, "target": "all", "period": "", "status": NOT_ESTIMABLE, "reason": str(exc)}]
     ctx = context(params, figures, issues, sources)
     gcols = growth_columns(ch.growth_analysis(ctx)["results"])
-    o = xo.outlook(ctx, raw=raw, cache_dir=Path(cache_dir) if cache_dir else None, n=N_PATHS)
+    o = xo.outlook(ctx, raw=raw, cache_dir=Path(cache_dir) if cache_dir else None)   # the book's settings
     return [{**meta, **gcols, **row} for row in outlook_rows(o)]
 
 

@@ -104,6 +104,11 @@ def models_text(names: Iterable[str]) -> str:
 
 FLOW_WORDS = {"total": "total trade", "exports": "exports", "imports": "imports"}
 
+
+def subject(entity: str, flow: str, partner: str) -> str:
+    """What a series is, in words: 'Xinjiang total trade', 'Horgos port exports with Kazakhstan'."""
+    return f"{entity} {FLOW_WORDS[flow]}" + ("" if partner == "World" else f" with {partner}")
+
 # Column names of machine tables -> words for the reader
 COLUMN_WORDS = {
     "cagr_pct": "compound growth, % a year", "start": "from", "end": "to", "start_value": "value at start",
@@ -120,12 +125,15 @@ def column_words(name: str) -> str:
 # --- glossary ----------------------------------------------------------------------------------
 
 GLOSSARY = {
-    "MASE": "Mean absolute scaled error: a forecast's average error divided by the average error of the "
-            "naive forecast (last value carried forward) on the same series. Below 1 beats the naive "
-            "forecast; above 1 does worse.",
+    "MASE": "Mean absolute scaled error, as this report computes it: the average absolute error of a "
+            "forecast on the log scale, divided by the average absolute change from one year to the next "
+            "of the annual totals known when the forecast was made. A score of one means an error as large "
+            "as a typical year's change; the naive forecast (last value carried forward) scores about one "
+            "a year ahead in a typical year and more at longer horizons or in years of large change, so "
+            "compare models with each other at the same horizon rather than with one.",
     "nowcast": "An estimate of the current, still incomplete year from the months already published.",
-    "pp": "Percentage points: the difference between two percentages (growth of 12% against 10% is "
-          "2 pp higher).",
+    "pp": "Percentage points: the difference between two percentages (growth of twelve percent against "
+          "ten percent is two percentage points, or pp, higher).",
     "year-to-date": "Customs publish cumulative figures from January to the latest month; single months "
                     "are differences of two such releases. January and February come as one release.",
     "derived value": "A figure computed by the project from reported ones (for example last year's value "
@@ -155,20 +163,27 @@ def figure_link(figure_id: str, page_prefix: str = "") -> str:
     return f"[{figure_id}]({page_prefix}figures.html#{figure_id})"
 
 
-def level_title(history, subject: str, unit: str) -> str:
-    """A message, not a description: where the series stands and how it got there
-    (`history`: rows with year and value, in order)."""
-    if history is None or len(history) == 0:
+def level_title(level, subject: str, unit: str) -> str:
+    """A message, not a description: where the series stands and how it got there (`level`: the
+    series' :class:`~xjtrade.report.results.LevelFacts`, None without a calendar-year figure)."""
+    if level is None:
         return f"No calendar-year figures of {subject}"
-    h = history.sort_values("year")
-    last, first = h.iloc[-1], h.iloc[0]
-    ratio = last["value"] / first["value"] if first["value"] else None
-    text = f"{capitalised(subject)} reached {last['value']:,.1f} {unit} in {int(last['year'])}"
-    if ratio and len(h) > 1 and ratio >= 1.5:
-        text += f", {ratio:.1f} times its {int(first['year'])} level"
-    elif ratio and len(h) > 1:
-        text += f", {(ratio - 1) * 100:+.0f}% on {int(first['year'])}"
+    text = f"{capitalised(subject)} reached {num(level.last_value)} {unit} in {level.last_year}"
+    if level.ratio is not None and level.last_year > level.first_year:
+        if level.ratio >= 1.5:
+            text += f", {level.ratio:.1f} times its {level.first_year} level"
+        else:
+            text += f", {pct(level.change_pct)} on {level.first_year}"
     return text
+
+
+def counts_sentence(c) -> str:
+    """'Xinjiang: 288 reported figures from 86 sources, 418 derived figures; 2 conflicts between
+    sources, 15 warnings and 2 notes in the data-quality table.' (`c`: a ScopeCounts)."""
+    return (f"{capitalised(c.scope)}: {count(c.reported, 'reported figure')} from "
+            f"{count(c.sources_used, 'source')}, {count(c.derived, 'derived figure')}; "
+            f"{count(c.conflicts, 'conflict')} between sources, {count(c.warnings, 'warning')} "
+            f"and {count(c.notes, 'note')} in the data-quality table.")
 
 
 _ITEM = r"(?:'[^'\]\[]*'|\"[^\"\]\[]*\"|-?\d[\d.]*)"

@@ -94,18 +94,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def release_dates(sources, figures, entity: str, flow: str = "total", partner: str = "World",
-                  since: str | None = None) -> list[str]:
-    """Distinct `published` dates of the sources of the reported figures of one series (ascending)."""
-    from xjtrade.data.selector import main_rows, unique_ids
-    f = figures[main_rows(figures, selected=False, entity=entity, flow=flow, partner=partner)
-                & (figures["origin"] == "reported")]
-    ids = set(unique_ids(f["source_ids"]))
-    pub = sources.loc[sources["source_id"].isin(ids), "published"].astype(str)
-    dates = sorted({d for d in pub if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d)})
-    return [d for d in dates if since is None or d >= str(since)]
-
-
 def _shown(value) -> str:
     return shorten(repr(value), 60)
 
@@ -252,7 +240,8 @@ def expand(spec: GridSpec, data=None, max_scenarios: int = MAX_SCENARIOS) -> Gri
         if isinstance(v, dict):   # as_of from the release dates
             if data is None:
                 raise GridError(f"{path}{spec.at('vary', k)}: vary.as_of: releases_of needs the data")
-            v = release_dates(data.raw.sources, data.figures, **v["series"], since=v["since"])
+            from xjtrade.data.vintages import release_dates   # the evaluation's release dates: one rule
+            v = release_dates(data.figures, **v["series"], **({"since": v["since"]} if v["since"] else {}))
             if not v:
                 raise GridError(f"{path}{spec.at('vary', k)}: vary.as_of: no release of "
                                 f"{_shown(spec.vary[k]['series'])} since {spec.vary[k]['since']}")

@@ -1,0 +1,166 @@
+"""Showing and saving what the notebooks compute: markdown tables and prose, figures, the tables'
+CSV files and the results sections.
+
+`save_results` checks a section against the results contract (`report/results.py`) and writes it
+with the counts behind the chapter's charts and tables (`Context.scopes`); `save_frame` writes a
+table the pages show whole (the figures table) as Parquet beside the results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+from xjtrade.report import wording
+from xjtrade.report.results import section_json
+from xjtrade.textsafe import md_escape, write_csv
+
+
+FIGURE_ID = re.compile(r"^(R\d{4}|D[A-Z]{2}-[0-9a-f]{8})$")
+FIGURE_ID_IN_TEXT = re.compile(r"\b(R\d{4}|D[A-Z]{2}-[0-9a-f]{8})\b")
+
+
+def link_ids(text: str, prefix: str = "../") -> str:
+    """Every figure id in a (markdown) text as a link to its row in the published figures table."""
+    return FIGURE_ID_IN_TEXT.sub(lambda m: f"[{m.group(1)}]({prefix}figures.html#{m.group(1)})", text)
+
+
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def _visible(md: str) -> str:
+    """The text a reader sees of a markdown cell: links as their text, escapes dropped."""
+    return re.sub(r"\\(.)", r"\1", _LINK.sub(r"\1", md))
+
+
+def text_of(v) -> str:
+    return "–" if v is None else str(v)
+
+
+def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160, link_prefix: str | None = None
+                   ) -> str:
+    """A pipe table; missing values shown as a dash, long texts cut (the full text is in the table's
+    CSV), data-derived texts escaped (`md_escape`: they show as text, never markup), figure ids linked to the figures table (`link_prefix`: path of
+    the site root from the page), and the separator line's dashes capped so that pandoc gives a
+    long text column at most a few times the width of the others."""
+    shown = df.copy()
+    shown.columns = [wording.column_words(str(c)) for c in shown.columns]
+    for col in shown.columns:
+        if not pd.api.types.is_numeric_dtype(shown[col]):
+            def cell(v):
+                if not isinstance(v, str):
+                    return v
+                v = v if len(v) <= max_text else v[: max_text - 1] + "…"
+                if link_prefix is not None and all(FIGURE_ID.match(p.strip()) for p in re.split(r"[,+]", v)
+                                                   if p.strip()):
+                    return link_ids(v, link_prefix)
+                text = md_escape(v)
+                return link_ids(text, link_prefix) if link_prefix is not None else text
+            shown[col] = shown[col].map(cell)
+        if col == "model":
+            shown[col] = shown[col].map(lambda v: wording.model_name(v) if isinstance(v, str) else v)
+        elif pd.api.types.is_bool_dtype(shown[col]):
+            shown[col] = shown[col].map({True: "yes", False: "no"})
+    shown = shown.astype(object).where(shown.notna(), None)
+    text = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
+    lines = text.split("\n")
+    cells = lines[1].strip("|").split("|")
+    # widths from what the reader sees: a linked id "[R0012](../figures.html#R0012)" counts as 5
+    texts = [[_visible(text_of(v)) for v in shown[c]] for c in shown.columns]
+    visible = [max([len(_visible(str(c)))] + [len(t) for t in col]) for c, col in zip(shown.columns, texts)]
+    # prose (notes, reasons) may take twice the width of a column of ids or numbers
+    prose = [wording.is_prose(col) for col in texts]
+    capped = []
+    for cell, width, long in zip(cells, visible, prose):
+        left, right = cell.strip().startswith(":"), cell.strip().endswith(":")
+        n = max(3, min(width, 48 if long else 24))
+        capped.append((":" if left else "-") + "-" * (n - 2) + (":" if right else "-"))
+    lines[1] = "|" + "|".join(capped) + "|"
+    return "\n".join(lines)
+
+
+def _r(x, n=4):
+    if x is None:
+        return None
+    if isinstance(x, (float, np.floating)):
+        return None if math.isnan(x) else round(float(x), n)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    return x
+
+
+def show_markdown(text: str):
+    """Display prose; any Python literal or model identifier that slipped into it is put into words."""
+    from IPython.display import Markdown, display
+    display(Markdown(wording.prose(text)))
+
+
+_SAVED: dict[int, tuple[pd.DataFrame, str]] = {}
+
+
+def csv_link(name: str, prefix: str = "../") -> str:
+    """The download link shown under a table on the site (hidden in the PDF)."""
+    return (f"::: {{.content-visible when-format=\"html\"}}\n[Full table as CSV]({prefix}tables/{name}.csv)"
+            f"{{.csv-link}}\n:::")
+
+
+def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2f", name: str | None = None,
+               max_text: int = 160):
+    """Show a table with its source note and, on the site, a link to the full table as CSV (`name`, or
+    the name the same table was saved under with `save_table`)."""
+    if name is None and id(df) in _SAVED and _SAVED[id(df)][0] is df:
+        name = _SAVED[id(df)][1]
+    text = markdown_table(df, floatfmt, max_text=max_text, link_prefix="../") if len(df) else "_No rows._"
+    if source:
+        text += f"\n\n[{link_ids(md_escape(source))}]{{.small}}"  # plain text from the data, small print
+    if name and len(df):
+        text += "\n\n" + csv_link(name)
+    show_markdown(text)
+
+
+def show_figure(ctx, fig, name: str):
+    """Display a figure as SVG and save it (SVG + PNG) into the run folder."""
+    import matplotlib.pyplot as plt
+    from IPython.display import SVG, display
+    from xjtrade.report import figures as xf
+    xf.save(fig, ctx.out_dir / "figures" if ctx.out_dir else None, name)
+    display(SVG(xf.svg_bytes(fig)))
+    plt.close(fig)
+
+
+def save_table(ctx, df: pd.DataFrame, name: str) -> None:
+    if ctx.out_dir is None:
+        return
+    folder = ctx.out_dir / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(df, folder / f"{name}.csv", float_format="%.6g")
+    _SAVED[id(df)] = (df, name)
+
+
+def save_results(ctx, section: str, results: dict) -> str:
+    """Validate a section against the results contract (`report/results.py`), with the counts behind
+    the chapter's charts and tables (`ctx.scopes`), write results/<section>.json (if saving) and
+    return the JSON text."""
+    values = {**results, "scopes": {**{k: v.model_dump() for k, v in ctx.scopes.items()},
+                                    **results.get("scopes", {})}}
+    if not values["scopes"]:
+        values.pop("scopes")
+    text = section_json(section, json.loads(json.dumps(values, default=_r)))
+    if ctx.out_dir is not None:
+        folder = ctx.out_dir / "results"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{section}.json").write_text(text + "\n", encoding="utf-8")
+    return text
+
+
+def save_frame(ctx, df: pd.DataFrame, name: str) -> None:
+    """Write a table a page shows whole (not a chapter's table) to results/<name>.parquet."""
+    if ctx.out_dir is None:
+        return
+    folder = ctx.out_dir / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    df.to_parquet(folder / f"{name}.parquet", index=False)

@@ -1,0 +1,210 @@
+"""The edition's annual series and the front page's charts, computed in the run.
+
+:func:`annual_series` is the one definition of "the annual series" every page shows: the
+calendar-year figures of the edition's entity, flow, partner and currency inside its window
+(`start_year`-`end_year`), then the years of the window with only year-to-date figures, estimated
+with their intervals (:func:`xjtrade.data.estimates.annual_estimates`).  The growth chapter, the
+front page's facts, its headline chart and that chart's interactive version all read it, so they
+give the same window, multiple and counts.
+
+:func:`headline_chart` draws the front page's chart (with the outlook) and :func:`interactive_spec`
+the data of its interactive version (every flow and currency); the forecast notebook saves both
+(`figures/headline.svg`, `figures/headline.json`) and the chart's series as `tables/headline.csv`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from xjtrade.data.currency import CURRENCIES
+from xjtrade.data.estimates import annual_estimates
+from xjtrade.report import wording
+from xjtrade.report.context import subject
+from xjtrade.report.results import AnnualSeries, LevelFacts, OutlookResults, SeriesPoint
+
+FLOWS = ("total", "exports", "imports")
+ORIGIN_STYLE = {"reported": ("circle", "#0173b2"), "derived": ("circle-open", "#0173b2")}
+SURGE_PCT = 20.0    # growth from one year to the next marked on the headline chart
+
+
+def annual(ctx, flow: str | None = None, partner: str | None = None, currency: str | None = None) -> pd.DataFrame:
+    """The calendar-year figures of the series inside the window (rows of the processed figures)."""
+    s = ctx.series("year", flow=flow, partner=partner, currency=currency)
+    p = ctx.params
+    s = s[(s["year"] >= p.start_year) & (s["year"] <= p.end_year) & s["value"].notna()]
+    return s.sort_values("year").reset_index(drop=True)
+
+
+def as_series(df: pd.DataFrame) -> pd.Series:
+    return pd.Series(df["value"].to_numpy(dtype=float), index=df["year"].astype(int).to_numpy(), name="value")
+
+
+def level_facts(df: pd.DataFrame) -> LevelFacts | None:
+    """Where the last calendar-year figure stands against the first one in the window."""
+    if df.empty:
+        return None
+    first, last = df.iloc[0], df.iloc[-1]
+    ratio = float(last["value"]) / float(first["value"]) if float(first["value"]) else None
+    return LevelFacts(first_year=int(first["year"]), first_value=float(first["value"]), last_year=int(last["year"]),
+                      last_value=float(last["value"]), ratio=ratio,
+                      change_pct=None if ratio is None else (ratio - 1) * 100)
+
+
+def annual_series(ctx, flow: str | None = None, currency: str | None = None) -> AnnualSeries:
+    """The edition's annual series (another flow or currency of the same entity and partner with
+    `flow` / `currency`, for the interactive chart)."""
+    p = ctx.params
+    flow, currency = flow or p.flow, currency or p.currency
+    df = annual(ctx, flow=flow, currency=currency)
+    points = []
+    for r in df.itertuples(index=False):
+        refs, more = ctx.source_refs(r.figure_id)
+        points.append(SeriesPoint(year=int(r.year), value=float(r.value), origin=r.origin, figure_id=r.figure_id,
+                                  sources=refs, more_sources=more))
+    est = annual_estimates(ctx.figures, p.entity, flow, p.partner, currency)
+    est = est[(est["origin"] == "estimated") & est["year"].between(p.start_year, p.end_year)
+              & ~est["year"].isin(df["year"])]
+    for r in est.itertuples(index=False):
+        points.append(SeriesPoint(year=int(r.year), value=float(r.value), origin="estimated", lo80=float(r.lo80),
+                                  hi80=float(r.hi80), lo95=float(r.lo95), hi95=float(r.hi95),
+                                  inputs=[i for i in str(r.inputs).split(";") if i]))
+    return AnnualSeries(entity=p.entity, flow=flow, partner=p.partner, currency=currency,
+                        unit=CURRENCIES[currency].unit, subject=subject(p.entity, flow, p.partner),
+                        start_year=p.start_year, end_year=p.end_year, points=sorted(points, key=lambda pt: pt.year),
+                        level=level_facts(df), n_years=len(df),
+                        counts=ctx.count(df["figure_id"], scope="the annual series"))
+
+
+def calendar_years(series: AnnualSeries) -> pd.DataFrame:
+    """The calendar-year figures of a series (year, value, origin, figure_id)."""
+    rows = [{"year": pt.year, "value": pt.value, "origin": pt.origin, "figure_id": pt.figure_id}
+            for pt in series.points if pt.origin != "estimated"]
+    return pd.DataFrame(rows, columns=["year", "value", "origin", "figure_id"])
+
+
+def estimated_years(series: AnnualSeries, before: int | None = None) -> pd.DataFrame:
+    """The estimated years of a series (before `before`, the outlook's first year, which it shows)."""
+    rows = [{"year": pt.year, "value": pt.value, "lo80": pt.lo80, "hi80": pt.hi80, "lo95": pt.lo95, "hi95": pt.hi95,
+             "inputs": ";".join(pt.inputs)} for pt in series.points
+            if pt.origin == "estimated" and (before is None or pt.year < before)]
+    return pd.DataFrame(rows, columns=["year", "value", "lo80", "hi80", "lo95", "hi95", "inputs"])
+
+
+def surge_year(history: pd.DataFrame) -> tuple[int, float] | None:
+    """The year of fastest growth between consecutive calendar years, if at least SURGE_PCT."""
+    h = history.set_index("year")["value"]
+    g = {int(y): (h[y] / h[y - 1] - 1) * 100 for y in h.index if y - 1 in h.index and h[y - 1]}
+    if not g:
+        return None
+    year = max(g, key=g.get)
+    return (year, g[year]) if g[year] >= SURGE_PCT else None
+
+
+def outlook_series(outlook: OutlookResults | None) -> dict | None:
+    """The outlook's annual targets as chart series: {"years", "point", "intervals": {80, 95}}."""
+    if outlook is None or not outlook.ok or not outlook.annual:
+        return None
+    return {"years": [a.year for a in outlook.annual], "point": [a.point for a in outlook.annual],
+            "intervals": {lvl: [(getattr(a, f"lo{lvl}"), getattr(a, f"hi{lvl}")) for a in outlook.annual]
+                          for lvl in (80, 95)}}
+
+
+def headline_table(series: AnnualSeries, outlook: OutlookResults | None) -> pd.DataFrame:
+    """What the headline chart draws, as a table (tables/headline.csv)."""
+    out = outlook_series(outlook)
+    first_outlook = min(out["years"]) if out else None
+    rows = [{"year": pt.year, f"value ({series.unit})": pt.value, "origin": pt.origin, "figure_id": pt.figure_id,
+             "sources": ";".join(s.id for s in pt.sources), "lo80": pt.lo80, "hi80": pt.hi80,
+             "estimated from": ";".join(pt.inputs)}
+            for pt in series.points if pt.origin != "estimated" or first_outlook is None or pt.year < first_outlook]
+    return pd.DataFrame(rows, columns=["year", f"value ({series.unit})", "origin", "figure_id", "sources", "lo80",
+                                       "hi80", "estimated from"])
+
+
+def headline_chart(ctx, series: AnnualSeries, outlook: OutlookResults | None):
+    """The front page's chart: the annual series of the window, estimated years with their 80 %
+    interval, the outlook with its intervals (None without a calendar-year figure)."""
+    from xjtrade.report import figures as xf
+    history = calendar_years(series)
+    if history.empty:
+        return None
+    out = outlook_series(outlook)
+    est = estimated_years(series, min(out["years"]) if out else None)
+    note = ctx.source_note(history["figure_id"])
+    return xf.headline(history, series.currency, wording.level_title(series.level, series.subject, series.unit), note,
+                       out, events=xf.EVENTS, surge=surge_year(history), estimated=est)
+
+
+def interactive_spec(ctx, outlook: OutlookResults | None) -> dict:
+    """The data of the interactive headline chart (plotly traces as dicts, every currency and flow;
+    `meta` = [currency, flow] for switching), its layout, the units and the edition's choice."""
+    p = ctx.params
+    traces: list[dict] = []
+    for cur in CURRENCIES:
+        unit = CURRENCIES[cur].unit
+        for flow in FLOWS:
+            h = calendar_years(annual_series(ctx, flow=flow, currency=cur))
+            if h.empty:
+                continue
+            shown = cur == p.currency and flow == p.flow
+            for origin, (symbol, colour) in ORIGIN_STYLE.items():
+                part = h[h["origin"] == origin]
+                if part.empty:
+                    continue
+                traces.append({
+                    "type": "scatter", "mode": "markers", "name": f"{origin} value",
+                    "x": [int(y) for y in part["year"]], "y": [round(float(v), 3) for v in part["value"]],
+                    "text": list(part["figure_id"]), "marker": {"symbol": symbol, "size": 9, "color": colour},
+                    "hovertemplate": f"%{{x}}: %{{y:,.1f}} {unit}<br>{origin} figure %{{text}}<extra></extra>",
+                    "meta": [cur, flow], "visible": shown})
+            full = h.set_index(h["year"].astype(int))["value"].reindex(
+                range(int(h["year"].min()), int(h["year"].max()) + 1))
+            traces.append({
+                "type": "scatter", "mode": "lines", "name": "annual values", "showlegend": False,
+                "x": [int(y) for y in full.index],
+                "y": [None if pd.isna(v) else round(float(v), 3) for v in full.values],
+                "connectgaps": False, "line": {"color": "#0173b2", "width": 1.5}, "hoverinfo": "skip",
+                "meta": [cur, flow], "visible": shown})
+    out = outlook_series(outlook)
+    if out:
+        years, unit = out["years"], CURRENCIES[p.currency].unit
+        for lvl in sorted(out["intervals"], reverse=True):
+            iv = out["intervals"][lvl]
+            traces.append({"type": "scatter", "mode": "lines", "x": years + years[::-1],
+                           "y": [round(hi, 3) for _, hi in iv] + [round(lo, 3) for lo, _ in iv[::-1]],
+                           "fill": "toself", "fillcolor": "rgba(222,143,5,0.18)" if lvl == 95 else
+                           "rgba(222,143,5,0.32)", "line": {"width": 0}, "name": f"{lvl}% interval",
+                           "hoverinfo": "skip", "meta": [p.currency, p.flow], "visible": True})
+        traces.append({"type": "scatter", "mode": "lines+markers", "name": "outlook (estimate)",
+                       "x": years, "y": [round(v, 3) for v in out["point"]],
+                       "line": {"color": "#de8f05", "dash": "dash"}, "marker": {"symbol": "diamond"},
+                       "hovertemplate": f"%{{x}}: %{{y:,.1f}} {unit} (estimate)<extra></extra>",
+                       "meta": [p.currency, p.flow], "visible": True})
+    units = {c: CURRENCIES[c].unit for c in CURRENCIES}
+    layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 40}, "hovermode": "closest", "height": 360,
+              "xaxis": {"title": {"text": "year"}, "dtick": 2},
+              "yaxis": {"title": {"text": units[p.currency]}, "rangemode": "tozero"},
+              "legend": {"orientation": "h", "y": -0.2}, "paper_bgcolor": "white", "plot_bgcolor": "white"}
+    return {"traces": traces, "layout": layout, "units": units, "state": [p.currency, p.flow]}
+
+
+def save_headline(ctx, series: AnnualSeries, outlook: OutlookResults | None) -> dict:
+    """Draw and save the front page's chart, its interactive data and its table; returns the
+    results fields naming them (None where there is nothing to draw)."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from xjtrade.report import figures as xf
+    from xjtrade.report.display import save_table
+    fig = headline_chart(ctx, series, outlook)
+    if fig is None or ctx.out_dir is None:   # nothing to draw, or nowhere to save it
+        if fig is not None:
+            plt.close(fig)
+        return {"headline_figure": None, "interactive": None}
+    xf.save(fig, ctx.out_dir / "figures", "headline")
+    (ctx.out_dir / "figures" / "headline.json").write_text(
+        json.dumps(interactive_spec(ctx, outlook), separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
+    plt.close(fig)
+    save_table(ctx, headline_table(series, outlook), "headline")
+    return {"headline_figure": "figures/headline.svg", "interactive": "figures/headline.json"}

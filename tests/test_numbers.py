@@ -1,0 +1,167 @@
+"""No number typed by hand in any page: every number in the prose of every page of four editions
+(default, data as of end-2022, Horgos port, US dollars) traces to the run's results or to the
+tables the page shows (tests/tracing.py holds the check and its allow-list); the check fails when a
+number is typed into a page by hand; the front page, the growth chapter and the PDF state the same
+window, multiple and counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from pypdf import PdfReader
+
+from tracing import Pool, check_site, numbers, prose, results_pool, untraced  # tests/tracing.py
+
+pytestmark = pytest.mark.slow
+
+EDITIONS = ["default", "asof-2022", "horgos-port", "usd-2012-2018"]
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory, warm_cache):
+    from conftest import copy_project
+    from xjtrade.pipeline import build
+    from xjtrade.project import Project
+    from xjtrade.report.params import load_params
+    project = Project(copy_project(tmp_path_factory.mktemp("numbers") / "project", warm=warm_cache))
+    for name in EDITIONS:
+        build(project, load_params(project.params / f"{name}.yaml"), engine="portable", log=lambda m: None)
+    return project
+
+
+def _site(project, name):
+    return project.reports / name / "site"
+
+
+def _results(project, name):
+    return project.runs / name / "results.json"
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_every_number_in_every_page_traces_to_the_results(editions, name):
+    site = _site(editions, name)
+    found = check_site(site, _results(editions, name))
+    assert set(found) >= {"index.html", "methods.html", "sources.html", "about.html", "figures.html",
+                          "notebooks/01-data.html", "notebooks/02-growth.html", "notebooks/03-forecast.html"}
+    # the check reads real prose: the front page and the methods chapter state numbers, and all trace
+    for page in ("index.html", "methods.html", "notebooks/02-growth.html"):
+        assert len(numbers(prose((site / page).read_text(encoding="utf-8")))) >= 5, page
+    bad = {page: [(n.text, n.context) for n in ns] for page, ns in found.items() if ns}
+    assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
+
+
+OLD_PARAGRAPH = ("For the years ahead the evidence is thin: the 14 years-ahead forecasts since 2019 concern only two "
+                 "outcomes, 2022 and 2023, which grew by about 57% and 45%.")
+
+
+def test_a_number_typed_into_a_staged_page_is_caught(editions, tmp_path):
+    """Stage the default edition, type a number into its methods chapter, render it: the check names it."""
+    from xjtrade.report.render import render_project
+    from xjtrade.report.staging import stage_project
+    project = editions
+    manifest = json.loads((project.reports / "default" / "manifest.json").read_text())
+    stage = stage_project(project, project.runs / "default", tmp_path / "stage", manifest)
+    methods = stage / "methods.qmd"
+    text = methods.read_text(encoding="utf-8")
+    typed = "The outlook was checked against 4,321 hand-picked outcomes."
+    methods.write_text(text.replace("## Reproducibility", f"{typed} {OLD_PARAGRAPH}\n\n## Reproducibility"),
+                       encoding="utf-8")
+    render_project(stage, tmp_path / "out", engine="portable", log=lambda m: None)
+    site = tmp_path / "out" / "site"
+    shutil.copytree(_site(project, "default") / "tables", site / "tables", dirs_exist_ok=True)
+    results = json.loads(_results(project, "default").read_text())
+    flagged = untraced(site, site / "methods.html", results)
+    assert "4,321" in [n.text for n in flagged], flagged
+    typed_by_hand = {n.text for n in numbers(OLD_PARAGRAPH)}
+    assert typed_by_hand == {"14", "57", "45"}
+    assert typed_by_hand & {n.text for n in flagged}, flagged   # the old hand-typed paragraph is caught
+    # and the untouched page passes
+    assert untraced(_site(project, "default"), _site(project, "default") / "methods.html", results) == []
+
+
+def test_the_check_reads_numbers_as_printed():
+    """Unit checks of the tracer: rounding, percentages of shares, thousands, allow-list, ids."""
+    pool = results_pool({"a": 0.6493, "b": 1180.0664, "n": 77, "r": 2.4234, "nested": [{"x": -1.87}]})
+    got = {n.text: pool.traces(n) for n in numbers(
+        "Over the 77 past forecasts, 64.9% held; up to 1,180.1 or 2.4 times; -1.9% low; 78 others; "
+        "figure R0339 in Q1 2022 (2011-2023, 2024-01-30); the 80% and 95% intervals; Figure 2.1; 2.42")}
+    assert got == {"77": True, "64.9": True, "1,180.1": True, "2.4": True, "-1.9": True, "78": False,
+                   "2.42": True}
+    assert not Pool().traces(numbers("3.14")[0])
+    assert prose("<main><p>A 12 b</p><table><tr><td>13</td></tr></table><code>14</code>"
+                 "<span class=\"header-section-number\">15</span></main>") == "A 12 b"
+
+
+def _index_facts(site):
+    """The window, multiple and series counts the front page states."""
+    text = prose((site / "index.html").read_text(encoding="utf-8"))
+    m = re.search(r"reached ([\d,.]+) [a-zA-Z. ]+ in (\d{4}), ((?:[\d.]+ times its|[-+][\d.]+% on) (\d{4})(?: level)?)",
+                  text)
+    c = re.search(r"The annual series charted above \((\d{4})-(\d{4}), (\d+) calendar years? with a published or "
+                  r"derived total\) rests on (\d+) reported figures? from (\d+) sources?; (\d+) of its values", text)
+    return m, c
+
+
+@pytest.mark.parametrize("name", ["default", "asof-2022"])
+def test_front_page_growth_chapter_and_pdf_agree(editions, name):
+    site = _site(editions, name)
+    results = json.loads(_results(editions, name).read_text())
+    series = results["growth"]["series"]
+    m, c = _index_facts(site)
+    assert m and c, prose((site / "index.html").read_text(encoding="utf-8"))[:3000]
+    start, end, years, reported, sources, derived = (int(x) for x in c.groups())
+    assert (start, end) == (results["parameters"]["start_year"], results["parameters"]["end_year"])
+    assert int(m.group(4)) == series["level"]["first_year"] >= start   # the multiple is over the window
+    growth = prose((site / "notebooks" / "02-growth.html").read_text(encoding="utf-8"))
+    assert f"has {years} calendar years in the window" in growth
+    note = f"{reported} reported figure{'s' if reported != 1 else ''} from {sources} report"
+    assert note in growth and f"Includes {derived} derived value" in growth
+    pdf = " ".join((p.extract_text() or "") for p in PdfReader(next((editions.reports / name).glob("*.pdf"))).pages)
+    flat = " ".join(pdf.split())
+    assert m.group(3) in flat and f"has {years} calendar years in the window" in flat
+    assert f"rests on {reported} reported figure" in flat and note in flat
+
+
+# --- a sweep computes what the book computes ---------------------------------------------------
+
+@pytest.mark.parametrize("name", ["default", "asof-2022"])
+def test_a_one_scenario_sweep_gives_the_books_numbers(editions, name, tmp_path):
+    """The same parameters swept (`xjtrade sweep`, serial) and run as a book give the same outlook
+    (the same release dates, vintages and number of simulated paths), the same chosen models and
+    the same growth figures, up to floating-point noise."""
+    import yaml
+
+    from xjtrade import manifest as mf
+    from xjtrade.project import sha256_tree
+    from xjtrade.report.params import load_params
+    from xjtrade.sweep import runner
+    from xjtrade.sweep.grid import load_grid
+    project = editions
+    params = load_params(project.params / f"{name}.yaml")
+    base = {k: v for k, v in params.notebook_parameters().items() if k not in ("name", "title")}
+    grid_path = tmp_path / f"one-{name}.yaml"
+    grid_path.write_text(yaml.safe_dump({"name": f"one-{name}", "base": base}), encoding="utf-8")
+    report = runner.run_sweep(project, grid_path, serial=True, publish=False, log=lambda m: None)
+    assert report.failed == [] and report.scenarios == 1
+    grid = load_grid(grid_path)
+    keys = {sc.params.name: runner.scenario_key(sc.params, sha256_tree(project.raw), runner.code_hash(),
+                                                mf.versions_hash()) for sc in grid.scenarios}
+    rows = runner.results_table(grid, keys, project.cache / "sweep").to_dict("records")
+    book = json.loads(_results(project, name).read_text())
+    outlook, growth = book["forecast"]["outlook"], book["growth"]
+    assert [r["period"] for r in rows] == [str(a["year"]) for a in outlook["annual"]]
+    chosen = {c["use"]: c["model"] for c in outlook["choices"]}
+    for r, a in zip(rows, outlook["annual"]):
+        assert r["model"] == chosen["within year" if r["target"] == "nowcast" else "years ahead"]
+        for col, key in (("forecast", "point"), ("lower_80", "lo80"), ("upper_80", "hi80"), ("lower_95", "lo95"),
+                         ("upper_95", "hi95")):
+            assert r[col] == pytest.approx(a[key], rel=1e-6), (r["period"], col)
+        assert r["track_coverage_80"] == pytest.approx(outlook["coverage80"], rel=1e-9)
+        assert r["latest_value"] == pytest.approx(growth["latest_value"], rel=1e-6)
+        assert r["cagr_pct"] == pytest.approx(growth["cagr"][0]["cagr_pct"], abs=1e-4)
+        assert r["trend_growth_pct"] == pytest.approx(growth["trend"]["growth_pct"], abs=1e-4)
+    print(name, [(r["period"], round(r["forecast"], 2), round(a["point"], 2)) for r, a in zip(rows, outlook["annual"])])
