@@ -38,6 +38,7 @@ from typing import Iterator
 
 from xjtrade import manifest as mf
 from xjtrade.project import Project, recover, sha256_file, write_text_atomic
+from xjtrade.report.ledger import after_build
 from xjtrade.report.params import RunParams
 
 
@@ -351,6 +352,7 @@ def build(project: Project, params: RunParams, force: bool = False, engine: str 
     (report.ran if render_step(project, params, keys, notebooks, engine=engine, force=force, log=log)
      else report.skipped).append("render")
     report.step = None
+    after_build(project, params, log=log)      # stale-record warning; the default edition's forecast ledger
     report.report_dir = project.reports / params.name
     report.seconds = time.perf_counter() - t0
     return report

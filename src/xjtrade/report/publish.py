@@ -25,7 +25,7 @@ from xjtrade.data.selector import main_rows, unique_ids
 from xjtrade.project import staged_dir
 from xjtrade.data.clean import Tolerance
 from xjtrade.project import Project
-from xjtrade.report import interactive, wording
+from xjtrade.report import forecast_words, interactive, wording
 from xjtrade.report.editions import editions
 from xjtrade.report.html_tables import style_tables
 from xjtrade.report.counts import counts
@@ -179,16 +179,16 @@ def summary_page(results: Results, figures: pd.DataFrame, sources: pd.DataFrame 
         items = [f"{o['year']}: **{_fmt(o['value'])} {unit}** ({o['how']}; 80% interval "
                  f"{_fmt(o['intervals'][80][0])} to {_fmt(o['intervals'][80][1])}, 95% interval "
                  f"{_fmt(o['intervals'][95][0])} to {_fmt(o['intervals'][95][1])})" for o in outs]
-        o = results.forecast.outlook
-        cov = (f" Over the {o.track_record_forecasts} past forecasts of the track record, the 80% intervals held "
-               f"the published value {wording.pct(100 * o.coverage80, sign=False)} of the time and the 95% intervals "
-               f"{wording.pct(100 * o.coverage95, sign=False)}." if o.coverage80 is not None else "")
+        words = forecast_words.front_page(results.forecast, unit, manifest.get("build_date"))
         points.append("**Outlook.** " + "; ".join(items) + ". These are estimates, not published figures; the "
-                      "forecasts chapter shows how they are made and how past outlooks fared." + cov)
+                      "forecasts chapter shows how they are made and how past outlooks fared. " + words["outlook"])
     else:
         reason = outlook_reason(results)
         points.append("**Outlook.** " + (esc(wording.capitalised(reason)) + "." if reason else
                                            "No outlook is given for this choice."))
+    fw = forecast_words.front_page(results.forecast, unit, manifest.get("build_date"))
+    points += [f"**Next release.** {fw['calendar']}"] if fw["calendar"] else []
+    points = ([f"**Warning.** {fw['warning']}"] if fw["warning"] else []) + points
     lines += [f"- {pt}" for pt in points] + [""]
     if headline_figure:
         lines += [f"![{esc(headline_title(history, subject, unit))}. Reported values are filled, values derived "
@@ -476,7 +476,9 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     (stage / "index.qmd").write_text(front_page(summary_page(results, figures, sources, issues, eds, manifest,
                                                              headline), downloads), encoding="utf-8")
     methods = (project.root / "methods.qmd").read_text(encoding="utf-8")
-    (stage / "methods.qmd").write_text(methods.replace("{{tolerances}}", tolerance_table()).replace("{{models}}", model_table()), encoding="utf-8")
+    (stage / "methods.qmd").write_text(methods.replace("{{tolerances}}", tolerance_table()).replace("{{models}}", model_table())
+                                       .replace("{{forecast_evaluation}}", forecast_words.methods_evaluation(results)),
+                                       encoding="utf-8")
     reported = figures[(figures["origin"] == "reported") & figures["entity"].isin([params["entity"], "China"])]
     used = set(unique_ids(reported["source_ids"]))   # this edition's entity, and China for the comparison
     (stage / "sources.qmd").write_text(sources_page(sources, params.get("as_of"), used), encoding="utf-8")

@@ -66,12 +66,10 @@ def within_weights(frame: pd.DataFrame, months_known: int, as_of: str | None = N
 def _within(frame: pd.DataFrame, as_of: str | None, months_known: int | None) -> Choice:
     model = reg.FALLBACK[reg.WITHIN_YEAR]
     if months_known is None or months_known == 0:
-        return Choice(reg.WITHIN_YEAR, model.name, f"the {model.label} of the year-to-date methods and the "
-                                                   "latent model (the rule for every release date)", 0)
+        return Choice(reg.WITHIN_YEAR, model.name, "the rule at every date; no month of the year is known yet", 0)
     weights, why = within_weights(frame, months_known, as_of, model)
     n = int(len(_known(frame, reg.WITHIN_YEAR, as_of).query("target == 'current year'")))
-    return Choice(reg.WITHIN_YEAR, model.name, f"the {model.label} of the year-to-date methods and the latent "
-                                               f"model, {why}", n, weights=weights)
+    return Choice(reg.WITHIN_YEAR, model.name, f"the rule at every date; {why}", n, weights=weights)
 
 
 def _ahead(frame: pd.DataFrame, as_of: str | None, min_origins: int) -> Choice:
@@ -80,10 +78,8 @@ def _ahead(frame: pd.DataFrame, as_of: str | None, min_origins: int) -> Choice:
     f = _known(frame, use, as_of)
     f = f[f["model"].isin(names) & f["target"].isin(["current year", "next year"])]
     default = reg.DEFAULTS[use]
-    label = reg.model_label(default)
     if f.empty:
-        return Choice(use, default, f"no years-ahead forecast could be scored yet, so the robust default "
-                                    f"({label}) is used", 0)
+        return Choice(use, default, "the robust default: no years-ahead forecast could be scored yet", 0)
     key = ["vintage", "target"]
     counts = f.groupby("model").size()
     common = f.groupby(key)["model"].nunique()
@@ -91,9 +87,9 @@ def _ahead(frame: pd.DataFrame, as_of: str | None, min_origins: int) -> Choice:
     g = f.set_index(key).loc[full].reset_index() if len(full) else f.iloc[0:0]
     n, years = int(len(full)), int(g["year"].nunique()) if len(g) else 0
     if n < min_origins or years < MIN_YEARS:
-        return Choice(use, default, f"only {n} forecasts about {years} outcome years could be scored for every "
-                                    f"model (at least {min_origins} about {MIN_YEARS} years are required), so "
-                                    f"the robust default ({label}) is used", n, scores(f, by=("model",)))
+        return Choice(use, default, f"the robust default: only {n} forecasts about {years} outcome years could "
+                                    f"be scored for every model, and a choice needs at least {min_origins} about "
+                                    f"{MIN_YEARS} years", n, scores(f, by=("model",)))
     tab = scores(g, by=("model",)).sort_values([CRITERION, "MASE"]).reset_index(drop=True)
     best = tab.iloc[0]
     return Choice(use, str(best["model"]), f"lowest interval score of its 80% intervals "

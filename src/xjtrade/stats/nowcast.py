@@ -33,7 +33,8 @@ __all__ = ["YearForecast", "ShareNowcast", "GrowthNowcast", "split", "skill_weig
            "known_bucket", "MIN_SKILL_FORECASTS", "MIN_SKILL_YEARS"]
 
 #: months-known buckets: the horizons of the within-year nowcast (0: nothing known of the year)
-KNOWN_BUCKETS = ((0, 0, "none"), (1, 3, "1-3 months"), (4, 7, "4-7 months"), (8, 11, "8-11 months"))
+KNOWN_BUCKETS = ((0, 0, "no month known"), (1, 3, "1-3 months known"), (4, 7, "4-7 months known"),
+                 (8, 11, "8-11 months known"))
 MIN_SKILL_FORECASTS = 8     # scored forecasts of every member in the bucket before skill weights are used
 MIN_SKILL_YEARS = 5         # ... about at least this many distinct target years
 
@@ -42,7 +43,7 @@ def known_bucket(m: int) -> str:
     for lo, hi, name in KNOWN_BUCKETS:
         if lo <= m <= hi:
             return name
-    return f"{m} months"
+    return f"{m} months known"
 
 
 @dataclass
@@ -190,7 +191,7 @@ def skill_weights(scored, members, bucket: str, min_forecasts: int = MIN_SKILL_F
     if thin or not members:
         n = min((s[0] for s in stats.values()), default=0)
         return ({m: 1 / len(members) for m in members},
-                f"equal weights: {n} scored forecasts at {bucket} known for the thinnest member "
+                f"equal weights: {n} scored forecasts with {bucket} for the thinnest member "
                 f"(at least {min_forecasts} about {min_years} years are needed for skill weights)")
     inv = {m: 1 / max(s[2], 1e-6) for m, s in stats.items()}
     tot = sum(inv.values())
@@ -199,4 +200,4 @@ def skill_weights(scored, members, bucket: str, min_forecasts: int = MIN_SKILL_F
     # relative skill with much noise
     return ({m: 0.5 / len(members) + 0.5 * v / tot for m, v in inv.items()},
             f"weights halfway between equal and inverse to the mean squared error of at least {n} scored "
-            f"forecasts at {bucket} known")
+            f"forecasts with {bucket}")

@@ -10,8 +10,8 @@ Every score is computed from the tidy evaluation frame (:mod:`xjtrade.stats.pseu
   MASE: the width of the interval plus 2/alpha times the distance by which the outcome falls outside
   it; lower is better, and it rewards narrow intervals only when they hold the outcome.
 
-The horizon of a within-year forecast is the number of months known (:data:`KNOWN_BUCKETS`: none,
-1-3, 4-7, 8-11); of a years-ahead forecast the months to the end of the target year
+The horizon of a within-year forecast is the number of months known (:data:`KNOWN_BUCKETS`: no month,
+1-3, 4-7, 8-11 months known); of a years-ahead forecast the months to the end of the target year
 (:data:`HORIZON_BUCKETS`).  :func:`score_table` gives one tidy frame by (use, model, horizon, year)
 with the years pooled (``year`` "all") and split into the eras before and from ``split_year``.
 """
@@ -105,10 +105,11 @@ def score_table(frame: pd.DataFrame, targets=("current year", "next year"), spli
 
 def benchmark_comparison(frame: pd.DataFrame, model: str, benchmark: str = "empirical_growth",
                          use: str = "years ahead") -> pd.DataFrame:
-    """The interval scores of `model` beside the benchmark's on the forecasts both made for `use`, by
+    """The interval scores of `model` beside the benchmark's on the annual totals both forecast for `use`, by
     horizon and pooled: n, Winkler 80 % and 95 % of each, their ratio (below 1: the model's intervals
     score better), and the coverage of each."""
-    f = frame[(frame["use"] == use) & frame["model"].isin([model, benchmark])]
+    f = frame[(frame["use"] == use) & frame["model"].isin([model, benchmark])
+              & frame["target"].isin(["current year", "next year"])]
     if f.empty:
         return pd.DataFrame(columns=["bucket", "n", "winkler80", "winkler80_benchmark", "ratio80",
                                      "winkler95", "winkler95_benchmark", "ratio95", "coverage80",
