@@ -86,8 +86,8 @@ def _outlook(**kw):
 def test_sentences_from_the_results():
     o = _outlook()
     w = fw.width_sentence(o, "billion yuan")
-    assert w == ("Its 80% interval, 230.0 to 588.0 billion yuan, is wide: anything from -35.6% to +64.6% growth "
-                 "on 2023 would not surprise the model.")
+    assert w == ("The 2024 outlook's 80% interval, 230.0 to 588.0 billion yuan, is wide: anything from -35.6% to "
+                 "+64.6% growth on 2023 would not surprise the model.")
     c = fw.coverage_sentence(o)
     assert "made 12-17 months before the end of the target year" in c and "in 4 of 12 forecasts (33.3%" in c
     assert "91.7% (95% nominal)" in c and "4 outcome years" in c

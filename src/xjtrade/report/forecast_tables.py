@@ -52,9 +52,10 @@ def coverage_rows(track: pd.DataFrame) -> list[CoverageRow]:
     return out
 
 
-def score_rows(frame: pd.DataFrame) -> list[ScoreRow]:
-    """The evaluation's scores of the annual totals (stats.scoring.score_table) for the results."""
-    t = scoring.score_table(frame)
+def score_rows(frame: pd.DataFrame, models: tuple[str, ...] = (prt.OUTLOOK, "empirical_growth")) -> list[ScoreRow]:
+    """The evaluation's scores of the annual totals (stats.scoring.score_table) of `models` for the results:
+    the outlook (the rule's choice at each date) and the interval benchmark."""
+    t = scoring.score_table(frame[frame["model"].isin(models)])
     out = []
     for r in t.to_dict("records"):
         out.append(ScoreRow(use=r["use"], model=r["model"], label=label(r["model"], r["use"]), horizon=r["bucket"],
@@ -74,7 +75,7 @@ def comparison_table(frame: pd.DataFrame) -> pd.DataFrame:
     s = scoring.score_table(frame, eras=False)
     s = s[s["year"] == "all"].drop(columns="year")
     s["model"] = [label(m, u) for m, u in zip(s["model"], s["use"])]
-    s = s.drop(columns=["RMSSE"])
+    s = s.drop(columns=["RMSSE"]).astype({"years": int})
     for c in ("coverage80", "coverage95"):
         s[c] = 100 * s[c]
     return s.rename(columns=COLUMN_WORDS).reset_index(drop=True)

@@ -44,14 +44,14 @@ def central_sentence(o: OutlookResults) -> str:
 
 
 def width_sentence(o: OutlookResults, unit: str) -> str:
-    """'Its 80% interval, 226.4 to 592.7 billion yuan, is wide: anything from -36.6% to +65.9% growth on
-    2023 would not surprise the model.'"""
+    """'The 2024 outlook's 80% interval, 226.4 to 592.7 billion yuan, is wide: anything from -36.6% to +65.9%
+    growth on 2023 would not surprise the model.'"""
     h, g = o.headline, o.headline_growth80
     if not o.ok or h is None or not g or o.base_year is None:
         return ""
     ratio = h.hi80 / h.lo80 if h.lo80 > 0 else float("inf")
     size = "wide" if ratio >= 1.5 else "moderate" if ratio >= 1.15 else "narrow"
-    return (f"Its 80% interval, {_num(h.lo80)} to {_num(h.hi80)} {unit}, is {size}: anything from "
+    return (f"The {h.year} outlook's 80% interval, {_num(h.lo80)} to {_num(h.hi80)} {unit}, is {size}: anything from "
             f"{_pct(g[0])} to {_pct(g[1])} growth on {o.base_year} would not surprise the model.")
 
 
@@ -202,8 +202,10 @@ def front_page(forecast, unit: str, build_date: str | None = None) -> dict:
 
 
 def nowcast_sentence(o: OutlookResults, unit: str) -> str:
-    """The chapter's nowcast paragraph."""
-    if not o.ok or o.nowcast is None:
+    """The chapter's nowcast paragraph ("" without an outlook: the chapter has said why)."""
+    if not o.ok:
+        return ""
+    if o.nowcast is None:
         return ("No month of the current year has been published yet, so there is nothing to nowcast: the current "
                 "year is forecast from the annual totals.")
     n = o.nowcast

@@ -231,9 +231,9 @@ def _finish(out: dict, ctx, res: OutlookResults, ok: bool) -> dict:
 
 
 def release_window(ctx) -> ReleaseWindow | None:
-    """When the series' next figures are expected (None with too few past releases)."""
-    p = ctx.params
-    w = calendar.next_release(ctx.figures, entity=p.entity, flow=p.flow, partner=p.partner)
+    """When the region's next figures are expected (None with too few past releases): the calendar of
+    Urumqi Customs' monthly release of the region's total, which every edition's figures follow."""
+    w = calendar.next_release(ctx.figures)
     return ReleaseWindow(**w) if w else None
 
 
