@@ -41,7 +41,8 @@ def code_hash() -> str:
     pkg = Path(__file__).resolve().parents[1]
     parts = [sha256_tree(pkg / "data", "*.py"), sha256_tree(pkg / "stats", "*.py")]
     parts += [sha256_file(pkg / "report" / f) for f in ("scenario.py", "chapters.py", "params.py", "outlook.py",
-                                                          "results.py")]
+                                                          "results.py", "forecast_tables.py", "forecast_words.py",
+                                                          "ledger.py", "wording.py")]
     return sha256_text(json.dumps(parts))
 
 
