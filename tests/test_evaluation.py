@@ -86,7 +86,10 @@ def test_frame_columns_and_values(evaluated):
     assert (frame["hi80"] <= frame["hi95"]).all() and (frame["lo95"] > 0).all()
     np.testing.assert_allclose(frame["error"], frame["actual"] - frame["point"])
     assert set(frame["target"]) == {"next release", "current year", "next year"}
-    assert {"naive", "combination", "share_mean", "share_last", "theta", "ets", "arima"} <= set(frame["model"])
+    assert {"naive", "combination", "share_mean", "share_last", "theta", "ets", "arima", "share_recent",
+            "shrunk_growth", "skill_weighted", "empirical_growth", "outlook"} <= set(frame["model"])
+    # the central number is the median of the draws, inside both intervals
+    assert ((frame["lo80"] <= frame["point"]) & (frame["point"] <= frame["hi80"])).all()
 
 
 def test_scores_by_hand():
@@ -101,26 +104,6 @@ def test_scores_by_hand():
     assert s["coverage80"] == 0.5 and s["coverage95"] == 1.0
 
 
-def _toy(n, a_err, b_err):
-    rows = []
-    for i in range(n):
-        for model, e in (("share_mean", a_err), ("share_last", b_err)):
-            rows.append({"vintage": f"2020-01-{i + 1:02d}", "model": model, "use": "within year",
-                         "target": "current year", "actual_published": "2020-02-01", "scaled_error": e,
-                         "error": e, "actual": 1.0, "in80": True, "in95": True, "winkler80": 1.0, "winkler95": 1.0})
-    return pd.DataFrame(rows)
-
-
-def test_choice_needs_the_minimum_number_of_origins():
-    few = prt.choose(_toy(prt.MIN_ORIGINS - 1, 1.0, 0.1), "within year")
-    assert few.model == "share_mean" and "robust default" in few.reason
-    enough = prt.choose(_toy(prt.MIN_ORIGINS, 1.0, 0.1), "within year")
-    assert enough.model == "share_last" and enough.n == prt.MIN_ORIGINS
-    # scores whose actual was published after the date of the choice are not used
-    early = prt.choose(_toy(prt.MIN_ORIGINS, 1.0, 0.1), "within year", as_of="2020-01-31")
-    assert early.model == "share_mean" and early.n == 0
-
-
 def test_evaluation_reproduces_the_2023_nowcast(evaluated):
     *_, frame = evaluated
     row = frame[(frame["vintage"] == "2023-12-18") & (frame["model"] == "share_mean")
@@ -129,3 +112,21 @@ def test_evaluation_reproduces_the_2023_nowcast(evaluated):
     r = row.iloc[0]
     assert r["actual"] == pytest.approx(357.33) and r["horizon"] == 1
     assert 320.53 < r["lo95"] < r["point"] < r["hi95"]
+
+
+def test_the_track_record_is_the_rule_applied_with_what_was_known(evaluated):
+    """The rows of model 'outlook' are what the choice rule would have published at each date: within the
+    year the skill-weighted combination, for the years ahead the rule's choice from the rows whose outcome
+    was published by then (here always the robust default: fewer than five outcome years are scored)."""
+    from xjtrade.stats import choice
+    *_, frame = evaluated
+    track = prt.track_record(frame)
+    assert len(track) and (track["model"] == "outlook").all()
+    assert set(track["within_model"]) == {"skill_weighted"}
+    for v, g in track.groupby("vintage"):
+        ahead = choice.choose(frame[frame["model"] != "outlook"], "years ahead", as_of=v)
+        assert set(g["ahead_model"]) == {ahead.model} == {"mean_growth"}
+    # within the year the outlook's rows are the combination's (same draws, same calibration)
+    comb = frame[frame["model"] == "skill_weighted"].set_index(["vintage", "target"])
+    w = track[track["use"] == "within year"].set_index(["vintage", "target"])
+    pd.testing.assert_series_equal(w["point"], comb.loc[w.index, "point"], check_names=False)

@@ -161,24 +161,49 @@ def test_the_key_checks_of_a_no_op_build_load_nothing_heavy(tmp_path):
 
 
 def test_model_registry_is_the_one_list():
+    """The registry is one list of model objects (statsforecast style) with explicit fallbacks; models
+    are found by their objects, never by a name looked up in a module's globals, and no variant of a
+    model lives in a second list."""
+    import ast
     from xjtrade.report.params import RunParams
     from xjtrade.stats import benchmarks
-    from xjtrade.stats.registry import MODELS, YEARS_AHEAD_MODELS
+    from xjtrade.stats import registry as reg
 
-    assert RunParams().models == YEARS_AHEAD_MODELS == benchmarks.ANNUAL_BENCHMARKS
-    for name, spec in MODELS.items():
-        if spec.function:
-            assert callable(getattr(benchmarks, spec.function)), name
-        assert "_" not in spec.label, f"{name}: the label is for readers"
-        assert benchmarks.MIN_YEARS.get(name, spec.min_years) == spec.min_years
+    assert RunParams().models == reg.YEARS_AHEAD_MODELS == benchmarks.ANNUAL_BENCHMARKS
+    assert [m.name for m in reg.REGISTRY] == list(reg.MODELS) and len(set(reg.MODELS)) == len(reg.REGISTRY)
+    for m in reg.REGISTRY:
+        assert isinstance(m, reg.Model) and callable(m.fit), m.name
+        assert "_" not in m.label, f"{m.name}: the label is for readers"
+        assert m.use in (reg.YEARS_AHEAD, reg.WITHIN_YEAR, reg.BOTH)
+        if m.use == reg.YEARS_AHEAD:
+            assert benchmarks.MIN_YEARS[m.name] == m.min_years
+    for use, m in reg.FALLBACK.items():
+        assert m in reg.REGISTRY and m.serves(use) and not m.benchmark
+        assert reg.LAST_RESORT[use] in reg.REGISTRY
+    assert set(reg.FALLBACK[reg.WITHIN_YEAR].members) <= set(reg.MODELS)
+    # no look-up by string in globals(), no suffix variants of model names
+    for path in (PKG / "stats").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+        assert "globals" not in calls, f"{path.name} looks models up in globals()"
+        assert "}_annual" not in path.read_text(encoding="utf-8"), f"{path.name} builds '_annual' model names"
     # the methods chapter's model table is generated from the registry (by the run, kept in its results)
     from xjtrade.report.evaluation_facts import model_rows
     from xjtrade.report.templating import markdown
     from xjtrade.textsafe import md_escape
     assert "{{ models }}" in (PKG.parents[1] / "methods.qmd").read_text(encoding="utf-8")
     table = markdown("methods_models.md.j2", rows=model_rows())
-    for spec in MODELS.values():
+    for spec in reg.MODELS.values():
         assert f"| {md_escape(spec.label)} | {md_escape(spec.description)} |" in table
+
+
+def test_model_registry_imports_nothing_heavy():
+    """The command line validates parameters against the registry without loading numpy or pandas: the
+    implementations are imported when a model is fitted."""
+    code = ("import sys, xjtrade.stats.registry as r; r.model('arima'); r.candidates('within year'); "
+            "print(','.join(m for m in ('numpy', 'pandas', 'statsmodels', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
 
 
 def test_figure_and_table_labels_are_unique_across_the_book():

@@ -64,9 +64,11 @@ def test_paths_add_up_and_stay_positive():
     assert (p.draws > 0).all()
     months, ann, cum = p.monthly_table(), p.annual_table(), p.ytd_table()
     for year in (2023, 2024):
-        total = months.loc[months["year"] == year, "point"].sum() + (70.0 if year == 2023 else 0.0)
-        assert ann.set_index("year").loc[year, "point"] == pytest.approx(total, rel=1e-9)
-        assert cum[(cum["year"] == year) & (cum["month"] == 12)]["point"].iloc[0] == pytest.approx(total, rel=1e-9)
+        # means add up from months to the year; the central number (the median) is the year's own
+        total = months.loc[months["year"] == year, "mean"].sum() + (70.0 if year == 2023 else 0.0)
+        assert ann.set_index("year").loc[year, "mean"] == pytest.approx(total, rel=1e-9)
+        assert cum[(cum["year"] == year) & (cum["month"] == 12)]["mean"].iloc[0] == pytest.approx(total, rel=1e-9)
+        assert ann.set_index("year").loc[year, "point"] == pytest.approx(float(np.median(p.annual_draws(year))))
     # each draw's year-to-date totals rise month by month and end at its annual total
     np.testing.assert_allclose(p.ytd_draws(2024, 12), p.annual_draws(2024))
     assert (p.ytd_draws(2023, 8) > 70.0).all()
@@ -119,12 +121,36 @@ def test_default_run_has_one_coherent_2024_outlook(default_outlook):
     assert [a.year for a in r.annual] == [2024, 2025]
     months = [m for m in r.monthly if m.year == 2024]
     assert len(months) == 12
-    assert sum(m.point for m in months) == pytest.approx(h.point, rel=1e-9)
+    # the central number is the median of the simulated annual totals; means add up, medians do not
+    assert r.central == "median"
+    paths = o["paths"]
+    assert h.point == pytest.approx(float(np.median(paths.annual_draws(2024))), rel=1e-12)
+    assert h.mean == pytest.approx(float(np.mean(paths.annual_draws(2024))), rel=1e-12)
+    assert sum(m.mean for m in months) == pytest.approx(h.mean, rel=1e-9)
+    assert h.point < h.mean                         # right-skewed totals
     dec = next(t for t in r.ytd if t.year == 2024 and t.month == 12)
     assert dec.point == pytest.approx(h.point, rel=1e-9)
     assert r.vintages >= 20 and r.track_record_forecasts >= 20
     assert 0 <= r.coverage80 <= r.coverage95 <= 1
     assert {c.use for c in r.choices} == {"within year", "years ahead"}
+    # the headline's width in words and the coverage at its horizon
+    assert r.base_year == 2023 and r.base_value == pytest.approx(357.33)
+    assert r.headline_growth80 == pytest.approx([100 * (h.lo80 / 357.33 - 1), 100 * (h.hi80 / 357.33 - 1)])
+    c = r.headline_coverage
+    assert (c.use, c.horizon) == ("years ahead", "12-17 months") and c.n >= 8
+    assert c in r.coverage_by_horizon
+    t = o["track"]
+    same = t[(t["use"] == "years ahead") & t["target"].isin(["current year", "next year"])
+             & (t["horizon"] >= 12) & (t["horizon"] <= 17)]
+    assert c.n == len(same) and c.empirical80 == pytest.approx(same["in80"].mean())
+    # the release calendar: January-February 2024, about three weeks after the end of February
+    cal = o["forecast"].calendar
+    assert cal.period == "January-February 2024" and "2024-03-10" <= cal.expected <= "2024-03-31"
+    assert cal.earliest <= cal.expected <= cal.latest
+    # the ledger's recovered outlooks of 2024 (first and second editions), not yet scored
+    ledger = o["forecast"].ledger
+    assert {round(x.point, 1) for x in ledger if x.target_year == 2024 and x.kind == "recovered"} >= {357.3, 396.0}
+    assert all(x.actual is None for x in ledger if x.target_year >= 2024)
 
 
 def test_annual_series_with_estimates_has_no_gap(processed):
@@ -171,8 +197,8 @@ def test_spliced_paths_scale_later_years_by_the_current_year_total(raw):
     from xjtrade.report import outlook as xo
     final = evidence(clean(raw, as_of="2022-12-31").figures, "Xinjiang", "total", "World", "CNY")
     assert max(k for k in final.ytd if k[0] == 2022) == (2022, 11)
-    base = xo._paths(final, 2023, "share_mean", "ses", "mean", True, 2000)
-    spliced = xo._paths(final, 2023, "latent", "ses", "mean", True, 2000)
+    base = xo._paths(final, 2023, "share_mean", "ses", 2000)
+    spliced = xo._paths(final, 2023, "latent", "ses", 2000)
     for p in (base, spliced):
         tot = {y: p.draws[:, p.months.year == y].sum(axis=1) + (p.known_ytd if y == 2022 else 0) for y in (2022, 2023)}
         growth = tot[2023] / tot[2022]
@@ -185,3 +211,26 @@ def test_spliced_paths_scale_later_years_by_the_current_year_total(raw):
     ratio_spliced = spliced.draws[:, later].sum(axis=1) / (k + spliced.draws[:, cur].sum(axis=1))
     ratio_base = base.draws[:, later].sum(axis=1) / (k + base.draws[:, cur].sum(axis=1))
     np.testing.assert_allclose(ratio_spliced, ratio_base, rtol=1e-9)
+
+
+def test_skill_weighted_nowcast_mixes_its_members_path_by_path(raw):
+    """Within the year the paths' current year comes from the members of the combination, each path from one
+    member drawn with the weights; the later years keep the years-ahead model's growth from its own current
+    year; every path still adds up and stays above what is known."""
+    from xjtrade.data.clean import clean
+    from xjtrade.data.estimates import evidence
+    from xjtrade.report import outlook as xo
+    final = evidence(clean(raw, as_of="2023-06-30").figures, "Xinjiang", "total", "World", "CNY")
+    weights = {"share_mean": 0.5, "shrunk_growth": 0.5}
+    mixed = xo._paths(final, 2024, "skill_weighted", "mean_growth", 2000, weights=weights)
+    assert mixed.notes["within_model"] == "skill_weighted" and mixed.notes["weights"] == weights
+    cur = mixed.months.year == 2023
+    total = mixed.known_ytd + mixed.draws[:, cur].sum(axis=1)
+    assert (total > mixed.known_ytd).all() and (mixed.draws > 0).all()
+    alone = {m: xo._paths(final, 2024, m, "mean_growth", 2000) for m in weights}
+    med = {m: float(np.median(p.known_ytd + p.draws[:, cur].sum(axis=1))) for m, p in alone.items()}
+    lo, hi = sorted(med.values())
+    assert lo < float(np.median(total)) < hi           # a mixture lies between its members
+    # half of the paths from each member (binomial: within 5 sd of 1000)
+    same = {m: np.isclose(mixed.draws[:, cur], p.draws[:, cur]).all(axis=1).sum() for m, p in alone.items()}
+    assert sum(same.values()) == 2000 and all(abs(v - 1000) < 5 * 22.4 for v in same.values())

@@ -145,13 +145,13 @@ def _target(year, point, lo80, hi80, lo95, hi95):
             "lo95": lo95, "hi95": hi95}
 
 
-def _results(outlook=None, growth=None, data=None):
+def _results(outlook=None, growth=None, data=None, calendar=None):
     from xjtrade.report.results import load_results
     raw = {"parameters": {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY",
                           "as_of": None, "title": "T", "break_year": 2022},
            "growth": growth or {}}
     if outlook is not None:
-        raw["forecast"] = {"outlook": outlook}
+        raw["forecast"] = {"outlook": outlook, **({"calendar": calendar} if calendar else {})}
     if data is not None:
         raw["data"] = data
     return load_results(json.dumps(raw))
@@ -163,7 +163,13 @@ OUTLOOK = {"ok": True, "as_of": "2024-01-30", "current_year": 2024, "months_know
                         "reason": "r", "scored": 48},
                        {"use": "years ahead", "model": "mean_growth", "label": "mean growth", "reason": "r",
                         "scored": 19}],
-           "coverage80": 0.67, "coverage95": 0.87, "track_record_forecasts": 67}
+           "coverage80": 0.67, "coverage95": 0.87, "track_record_forecasts": 67,
+           "headline": _target(2024, 396.2, 282.7, 521.8, 230.6, 632.6), "base_year": 2023, "base_value": 357.33, "headline_growth80": [-20.9, 46.0],
+           "headline_coverage": {"use": "years ahead", "horizon": "12-17 months", "n": 12, "years": 4,
+                                 "empirical80": 0.25, "empirical95": 0.75}}
+CALENDAR = {"latest_period": "the year 2023", "latest_end": "2023-12", "latest_published": "2024-01-23",
+            "period": "January-February 2024", "end": "2024-02", "expected": "2024-03-20", "earliest": "2024-03-16",
+            "latest": "2024-03-25", "lag_median": 20, "lag_low": 16, "lag_high": 25, "releases": 24}
 
 
 def test_one_outlook_per_target_year():
@@ -208,7 +214,10 @@ def test_summary_page_formats_the_results(tmp_path):
     assert "[China Xiaokang Net](sources.qmd#src-chinaxiaokang-2024-01-24)" in page
     assert "ETS with damped trend" in page and "ets_damped" not in page and "mean_growth" not in page
     assert "2024: **396.2 billion yuan**" in page and "95% interval 230.6 to 632.6" in page
-    assert "80% intervals held the published value 67.0% of the time" in page
+    # the width of the headline's interval in words and the coverage at its horizon, not the pooled one
+    assert "anything from -20.9% to +46.0% growth on 2023 would not surprise the model" in page
+    assert "made 12-17 months before the end of the target year" in page and "in 3 of 12 forecasts (25.0%" in page
+    assert "67.0%" not in page and "median of the simulated totals" in page
     assert page.count("**Outlook.**") == 1
     assert "The whole dataset: 443 reported figures from 156 sources" in page  # labelled with what it counts
     assert "Xinjiang: 321 reported figures from 99 sources" in page
@@ -218,6 +227,23 @@ def test_summary_page_formats_the_results(tmp_path):
             "rests on 10 reported figures from 8 sources; 2 of its values are derived") in page
     # the chart is a figure of its own (a paragraph after the list), not an image inside the last point
     assert "\n\n![" in page and "](figures/headline.svg){#fig-headline}" in page
+    assert "**Next release.**" not in page and "**Warning.**" not in page
+
+
+def test_summary_page_gives_the_next_release_and_warns_when_the_record_is_stale(monkeypatch):
+    """With the build date (or XJTRADE_TODAY) fixed after the expected date of the next release, the front
+    page warns first; before it, it only says when the next figures are expected."""
+    from xjtrade.report.pages import summary_page
+    monkeypatch.delenv("XJTRADE_TODAY", raising=False)
+    res = _results(OUTLOOK, calendar=CALENDAR)
+    fresh = summary_page(res, [], {"build_date": "2024-03-01"})
+    assert "**Next release.** The next figures (January-February 2024) are expected around 2024-03-20" in fresh
+    assert "**Warning.**" not in fresh
+    stale = summary_page(res, [], {"build_date": "2024-05-01"})
+    points = stale.split("## Main points", 1)[1]
+    assert points.lstrip().startswith("- **Warning.** The record may be out of date")
+    monkeypatch.setenv("XJTRADE_TODAY", "2024-03-01")
+    assert "**Warning.**" not in summary_page(res, [], {"build_date": "2024-05-01"})
 
 
 def test_sources_page_lists_the_editions_sources_first_and_the_rest_on_the_site_only():

@@ -149,50 +149,69 @@ FORECAST = notebook(
     "Forecasts",
     "One outlook for the coming months, each year-to-date total and the annual totals, with 80% and 95% "
     "intervals that add up; the current year estimated from its year-to-date releases; the models compared "
-    "by what they would have said at every release date since 2019; and the track record of the outlook.",
+    "by what they would have said at every release date since 2019, by months known and year by year; the "
+    "track record of the choice rule; the forecasts actually published, from the ledger; and when the next "
+    "figures are expected.",
     [
-        code('#| output: false\nfrom xjtrade.report import outlook as xo\n\n'
+        code('#| output: false\nfrom xjtrade.report import outlook as xo\nfrom xjtrade.report import forecast_words as fw\n\n'
              '# the evaluation\'s vintages come from the raw tables in the run\'s data folder (cached under cache_dir)\n'
-             'o = xo.outlook(ctx, raw=ctx.raw(), cache_dir=ctx.vintage_cache)\nest = xo.annual_with_estimates(ctx)'),
+             'o = xo.outlook(ctx, raw=ctx.raw(), cache_dir=ctx.vintage_cache)\nest = xo.annual_with_estimates(ctx)\nr = o["results"]'),
         code('xa.show_markdown(o["markdown"])'),
-        code('#| label: fig-outlook\n#| fig-cap: "Annual totals and the outlook with 80% and 95% intervals"\n'
+        code('#| label: fig-outlook\n#| fig-cap: "Annual totals and the outlook (median) with 80% and 95% intervals"\n'
              'if o["ok"]:\n'
              '    fig = xo.outlook_chart(est, o["annual"], ctx.params.currency, f"{ctx.subject}: outlook",\n'
              '                           ctx.source_note(est["inputs"].str.split(";").explode(), "fig-outlook"))\n'
              '    xa.show_figure(ctx, fig, "outlook")'),
-        code('#| label: tbl-outlook\n#| tbl-cap: "The outlook: annual and year-to-date totals with intervals"\n'
+        code('#| label: tbl-outlook\n#| tbl-cap: "The outlook: annual and year-to-date totals, median and mean, with intervals"\n'
              'if o["ok"]:\n'
-             '    table = xo.outlook_table(o["results"])\n'
+             '    table = xo.outlook_table(r)\n'
              '    xa.save_table(ctx, table, "outlook")\n'
              '    xa.save_table(ctx, o["monthly"], "outlook_monthly")\n'
-             '    xa.show_table(table, "Source: Xinjiang Trade Monitor; means and quantiles of simulated monthly paths.")'),
-        new_markdown_cell("## Nowcast of the current year\n\nWhile a year is under way, its total is estimated "
-                          "from the latest year-to-date release divided by the share of the year those months "
-                          "usually make up; each new release updates it."),
-        code('r = o["results"]\n'
-             'if r.ok and r.nowcast is not None:\n'
-             '    xa.show_markdown(f"Nowcast of {r.nowcast.year} from {r.months_known} known months "\n'
-             '                     f"({r.known_ytd:,.1f} {ctx.unit}): **{r.nowcast.point:,.1f} {ctx.unit}** "\n'
-             '                     f"(80% interval {r.nowcast.lo80:,.1f} to {r.nowcast.hi80:,.1f}).")\n'
-             'else:\n'
-             '    xa.show_markdown("No month of the current year has been published yet, so there is nothing to nowcast: "\n'
-             '                     "the current year is forecast from the annual totals.")'),
-        new_markdown_cell("## Models compared by horizon\n\n@tbl-comparison scores every model on the forecasts "
-                          "it would have made at each release date, for the targets published later. Errors are "
-                          "on the log scale, divided by the typical one-year change known at the time (a score of one "
-                          "means an error as large as a typical year's change); coverage is the share of actual "
-                          "values inside the intervals."),
-        code('#| label: tbl-comparison\n#| tbl-cap: "Pseudo-real-time scores by use, horizon and model"\n'
+             '    xa.show_table(table, "Source: Xinjiang Trade Monitor; medians, means and quantiles of simulated monthly paths.")'),
+        new_markdown_cell("## Nowcast of the current year\n\nWhile a year is under way, the rest of it is estimated by "
+                          "several methods that fail in different kinds of year (the usual shares of the months, last "
+                          "year's months grown at a shrunk growth rate, the latent monthly model), mixed path by path; "
+                          "each new release updates it."),
+        code('xa.show_markdown(fw.nowcast_sentence(r, ctx.unit))'),
+        new_markdown_cell("## Models compared by horizon\n\n@tbl-comparison scores every model on the forecasts of "
+                          "annual totals it would have made at each release date, for the totals published later, by "
+                          "months known within the year and by months ahead beyond it. MAPE is the mean absolute error "
+                          "of the median in % of the outcome; MASE the log error divided by the typical one-year change "
+                          "known at the time (so 1 means as large as a typical year's change); coverage is the share of "
+                          "outcomes inside the intervals; the Winkler score adds to an interval's width a penalty for "
+                          "outcomes outside it (lower is better)."),
+        code('#| label: tbl-comparison\n#| tbl-cap: "Pseudo-real-time scores of the annual totals by use, horizon and model"\n'
              'comparison = xo.comparison_table(o["frame"])\n'
              'xa.save_table(ctx, comparison, "model_comparison")\n'
              'xa.save_table(ctx, o["frame"], "evaluation")\n'
              'xa.show_table(comparison, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f")'),
+        new_markdown_cell("## Year by year\n\nA small average error can hide large errors in the latest years. "
+                          "@tbl-years-within gives each method's error within the year by months known and target year, "
+                          "with the years up to 2023 (on which the choice rule was designed) and from 2024 apart; "
+                          "@tbl-years-coverage the coverage of its 80% intervals."),
+        code('#| label: tbl-years-within\n#| tbl-cap: "Within the year: MAPE of the median (%) by months known and target year"\n'
+             'years_within = xo.year_table(o["frame"])\n'
+             'xa.save_table(ctx, years_within, "scores_by_year")\n'
+             'xa.show_table(years_within, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
+        code('#| label: tbl-years-coverage\n#| tbl-cap: "Within the year: coverage of the 80% intervals (%) by months known and target year"\n'
+             'years_coverage = xo.year_table(o["frame"], value="coverage80")\n'
+             'xa.save_table(ctx, years_coverage, "coverage_by_year")\n'
+             'xa.show_table(years_coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.0f")'),
+        new_markdown_cell("## Intervals against a naive benchmark\n\nCoverage alone rewards wide intervals. "
+                          "@tbl-benchmark compares the interval score of the years-ahead outlook with that of a "
+                          "benchmark: the last total times a growth drawn from every past one-year growth. A ratio "
+                          "below 1 means the outlook's intervals are better."),
+        code('#| label: tbl-benchmark\n#| tbl-cap: "Years ahead: interval scores of the outlook and of the benchmark"\n'
+             'bench = xo.benchmark_table(o["frame"])\n'
+             'xa.save_table(ctx, bench, "benchmark")\n'
+             'xa.show_table(bench, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f")'),
         new_markdown_cell("## Track record"),
         code('annual_track = o["track"][o["track"]["target"] != "next release"] if len(o["track"]) else o["track"]\n'
              'if len(annual_track):\n'
              '    xa.show_markdown("@fig-track shows what the outlook would have said at each release date about the "\n'
-             '                     "annual totals, against the totals published later (dotted lines); @tbl-interval-coverage "\n'
-             '                     "compares the empirical coverage of its intervals with the nominal one.")\n'
+             '                     "annual totals, by the choice rule applied with what was known then, against the totals "\n'
+             '                     "published later (dotted lines); @tbl-interval-coverage compares the empirical coverage of "\n'
+             '                     "its intervals with the nominal one, by horizon.")\n'
              'else:\n'
              '    xa.show_markdown("No annual total was published after a release date of this series, so the track "\n'
              '                     "record holds only forecasts of the next year-to-date release (@tbl-track); "\n'
@@ -202,19 +221,31 @@ FORECAST = notebook(
              '    fig = xo.track_chart(o["track"], ctx.params.currency, f"{ctx.subject}: track record",\n'
              '                         ctx.source_note(o["track"]["figure"].unique(), "fig-track"))\n'
              '    xa.show_figure(ctx, fig, "track_record")'),
-        code('#| label: tbl-interval-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals"\n'
+        code('#| label: tbl-interval-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals, by horizon"\n'
              'coverage = xo.coverage_table(o["track"])\nxa.save_table(ctx, coverage, "coverage")\n'
              'xa.show_table(coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
         code('#| label: tbl-track\n#| tbl-cap: "The outlook at each release date against what was published later"\n'
              'track = xo.track_table(o["track"])\nxa.save_table(ctx, track, "track_record")\n'
              'xa.show_table(track, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
+        new_markdown_cell("## Forecasts actually published\n\nThe track record above is recomputed: what the rule "
+                          "would have said. The ledger keeps what this project actually published "
+                          "(`ledger/forecasts.csv`), never rewritten, and @tbl-ledger scores it against the totals "
+                          "published since."),
+        code('xa.show_markdown(fw.ledger_sentence(o["forecast"]))'),
+        code('#| label: tbl-ledger\n#| tbl-cap: "The ledger: published outlooks of annual totals and their outcomes"\n'
+             'ledger_table = xo.ledger_table(o["forecast"].ledger)\nxa.save_table(ctx, ledger_table, "ledger")\n'
+             'if len(ledger_table):\n'
+             '    xa.show_table(ledger_table, "Source: Xinjiang Trade Monitor forecast ledger.", ",.1f")'),
+        new_markdown_cell("## The next release"),
+        code('xa.show_markdown(fw.release_sentence(o["forecast"].calendar) or "Too few past releases of this series to "\n'
+             '                 "say when the next figures are expected.")'),
         code('#| include: false\n# the front page\'s chart (the annual series of the window and the outlook), its\n'
              '# interactive version and its table; the methods chapter\'s facts about this evaluation\n'
              'from xjtrade.report import evaluation_facts as ef, series as xs\n\n'
              'headline = xs.save_headline(ctx, xa.annual_series(ctx), o["results"])\n'
              'facts = ef.evaluation_facts(ctx, o)'),
         new_markdown_cell("## Key results"),
-        code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "forecast", {"outlook": o["results"].model_dump(),\n'
+        code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "forecast", {**o["forecast"].model_dump(),\n'
              '                                             "models": [m.model_dump() for m in ef.model_rows()],\n'
              '                                             "evaluation": facts.model_dump(), **headline}))'),
     ], "forecast")

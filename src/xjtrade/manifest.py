@@ -64,6 +64,21 @@ def build_date(built: str) -> str | None:
     return built[:10] if built != "unknown" else None
 
 
+TODAY_VARIABLE = "XJTRADE_TODAY"
+
+
+def today(default: str | None = None) -> dt.date:
+    """"Today" for date checks (the release calendar's stale warning): ``XJTRADE_TODAY`` if set
+    (YYYY-MM-DD), else `default` (a date string, such as a build date) if given, else the clock."""
+    value = os.environ.get(TODAY_VARIABLE) or default
+    if value:
+        try:
+            return dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            raise ValueError(f"{TODAY_VARIABLE}={value!r} is not a date (YYYY-MM-DD)") from None
+    return dt.date.today()
+
+
 def make_manifest(root: Path, params: dict, inputs: dict[str, str], data_summary: dict | None = None) -> dict:
     built = build_time(root)
     return {

@@ -49,6 +49,7 @@ from xjtrade.cache import REFRESH_ENV, Store, events_offset, relay
 from xjtrade.keys import PKG, Keyer, Step, digest
 from xjtrade.project import (LEFTOVER, SOURCE_DIR, Project, abandoned, inside, notebooks_in, recover,
                              write_text_atomic)
+from xjtrade.report.ledger import after_build
 
 
 class StepRecordError(OSError):
@@ -529,6 +530,8 @@ def build(project: Project, params, force: bool = False, engine: str = "auto", j
         (report.ran if render_step(project, params, keys, notebooks, engine=engine, force=force, log=log)
          else report.skipped).append("render")
         report.step = None
+        # the stale-record warning; the default edition's forecast ledger (not on a no-op build: nothing new)
+        after_build(project, params, log=log, ledger=bool(report.ran))
     finally:
         keyer.save()
     report.report_dir = project.reports / params.name

@@ -1,10 +1,12 @@
 """The forecast chapter: one outlook, its nowcast, the model comparison by horizon and the track record.
 
 ``outlook(ctx)`` runs the pseudo-real-time evaluation on the run's data (vintages cleaned from
-data/raw with ``as_of`` = each release date, cached under the project's cache folder), chooses
-the within-year method and the years-ahead model by the scores known at the run's date, and
-simulates the monthly paths whose means and quantiles give every monthly, year-to-date and annual
-number of the outlook.  ``annual_with_estimates(ctx)`` gives the growth chapter an annual series
+data/raw with ``as_of`` = each release date, cached under the project's cache folder), applies the
+choice rule (:mod:`xjtrade.stats.choice`, fixed in docs/forecast-rule.md) with the scores known at
+the run's date, and simulates the monthly paths whose medians, means and quantiles give every
+monthly, year-to-date and annual number of the outlook (the central number is the median).  It
+also gives the release calendar (when the next figures are expected) and the ledger's real
+forecasts, scored.  ``annual_with_estimates(ctx)`` gives the growth chapter an annual series
 with every year that has evidence.  Results are typed (:class:`OutlookResults`).
 """
 
@@ -16,13 +18,26 @@ import numpy as np
 import pandas as pd
 
 from xjtrade.cache import Store
+from xjtrade.data import calendar
 from xjtrade.data.estimates import annual_estimates, evidence
 from xjtrade.keys import Step, keyer_for
 from xjtrade.data import vintages
+from xjtrade.stats import choice, scoring
 from xjtrade.stats import pseudo_real_time as prt
+from xjtrade.stats import registry as reg
+from xjtrade.stats.nowcast import known_bucket
 from xjtrade.stats.registry import model_label
+from xjtrade.report import forecast_words as fw
+# the chapter's tables and charts (re-exported: the notebook and the benchmarks call them from here)
+from xjtrade.report.forecast_tables import (benchmark_table, comparison_table, coverage_rows,  # noqa: F401
+                                            coverage_table, estimates_chart, ledger_table, outlook_chart,
+                                            outlook_table, score_rows, track_chart, track_table, weights_table,
+                                            year_table, finite as _fin)
+from xjtrade.report import ledger
+from xjtrade.report import wording
 from xjtrade.report.wording import capitalised
-from xjtrade.report.results import Interval, ModelChoice, OutlookResults, Target  # noqa: F401
+from xjtrade.report.results import (CoverageRow, ForecastResults, Interval, LedgerRow, ModelChoice,  # noqa: F401
+                                    OutlookResults, ReleaseWindow, ScoreRow, Target)
 from xjtrade.stats.latent_adapter import latent_paths
 from xjtrade.stats.paths import Paths, simulate
 
@@ -54,7 +69,7 @@ def _targets(tab: pd.DataFrame, period_col: str) -> list[Target]:
     out = []
     for r in tab.to_dict("records"):
         out.append(Target(period=str(r[period_col]), year=int(r["year"]), month=int(r.get("month", 12)),
-                          **{k: float(r[k]) for k in ("point", "lo80", "hi80", "lo95", "hi95")}))
+                          **{k: float(r[k]) for k in ("point", "mean", "lo80", "hi80", "lo95", "hi95")}))
     return out
 
 
@@ -132,57 +147,134 @@ def evaluation(ctx, raw=None, cache_dir=None) -> dict:
     return {"frame": frame, "final": final, "as_of": as_of, "dates": dates, "cached": False}
 
 
+def _base(final, year: int, annual_targets: list[Target]) -> float | None:
+    """The total of `year`: reported or derived, else the outlook's own median (a nowcast), else the
+    estimate of the year from its year-to-date figures."""
+    if year in final.annual:
+        return float(final.annual[year])
+    own = next((a for a in annual_targets if a.year == year), None)
+    if own is not None:
+        return float(own.point)
+    from xjtrade.stats.benchmarks import ShareModel
+    from xjtrade.stats.paths import filled_history
+    hist = {k: v for k, v in final.ytd.items() if k[0] <= year}
+    years, logs, _ = filled_history(final.annual, hist, ShareModel.fit(hist, final.annual), before=year + 1)
+    return float(np.exp(logs[-1])) if years and years[-1] == year else None
+
+
+def _horizon_of(year: int, y0: int, m0: int) -> tuple[str, str]:
+    """(use, horizon class) of an annual target of `year` from a date with `m0` months of `y0` known."""
+    if year == y0 and m0 > 0:
+        return reg.WITHIN_YEAR, known_bucket(m0)
+    return reg.YEARS_AHEAD, scoring.bucket((year - y0) * 12 + 12 - m0)
+
+
 def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
-    """Everything the forecast chapter shows; `results` is an :class:`OutlookResults`."""
+    """Everything the forecast chapter shows; `results` is an :class:`OutlookResults`, `forecast` the
+    chapter's :class:`ForecastResults` (the outlook, the release calendar and the scored ledger)."""
     p = ctx.params
     ev = evaluation(ctx, raw, cache_dir)
     frame, final, as_of = ev["frame"], ev["final"], ev["as_of"]
-    choices = {use: prt.choose(frame, use, as_of=as_of, min_origins=p.min_origins)
-               for use in ("within year", "years ahead")}
-    within, ahead = choices["within year"].model, choices["years ahead"].model
-    share_method = {"share_last": "last"}.get(within, "mean")
-    use_ytd = not within.endswith("_annual")
-    until = max(int(as_of[:4]), prt.position(final.annual, final.ytd)[0] or 0) + p.horizon
-    out = {"frame": frame, "choices": choices, "scores": prt.scores(frame), "as_of": as_of}
-    track = prt.track_record(frame, min_origins=p.min_origins)
-    out["track"] = track
-    y_last = prt.position(final.annual, final.ytd)[0]
+    y_last, m_last = prt.position(final.annual, final.ytd)
+    choices = choice.choose_all(frame, as_of=as_of, min_origins=p.min_origins, months_known=m_last)
+    within, ahead = choices[reg.WITHIN_YEAR], choices[reg.YEARS_AHEAD]
+    until = max(int(as_of[:4]), y_last or 0) + p.horizon
+    track = prt.track_record(frame)
+    out = {"frame": frame, "choices": choices, "scores": prt.scores(frame), "as_of": as_of, "track": track,
+           "calendar": release_window(ctx), "ledger": ledger_rows(ctx, final)}
     if y_last is None or int(as_of[:4]) - y_last > 1:
         why = ("no annual or year-to-date figure of this series was published" if y_last is None else
                f"its latest figure is for {y_last - 1 if not final.ytd or max(final.ytd)[0] < y_last else y_last}, "
                f"too long before {as_of[:4]} to say anything about the coming year")
         res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be given for {ctx.subject}: {why}")
-        out.update(ok=False, results=res, markdown=capitalised(res.reason) + ".")
-        return out
+        return _finish(out, ctx, res, ok=False)
     try:
-        paths = _paths(final, until, within, ahead, share_method, use_ytd, n)
+        paths = _paths(final, until, within.model, ahead.model, n, weights=within.weights)
         calib = prt.calibration_at(frame.to_dict("records"), as_of, final)
-        paths = prt.calibrate_paths(paths, calib, within, ahead)
+        paths = prt.calibrate_paths(paths, calib, paths.notes.get("within_model") or within.model, ahead.model)
     except ValueError as exc:
         res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be estimated for {ctx.subject}: {exc}")
-        out.update(ok=False, results=res, markdown=capitalised(res.reason) + ".")
-        return out
+        return _finish(out, ctx, res, ok=False)
     annual = paths.annual_table()
     ytd = paths.ytd_table()
     monthly = paths.monthly_table()
     y0, m0 = paths.notes["current_year"], paths.notes["months_known"]
     headline_year = int(as_of[:4]) if int(as_of[:4]) >= y0 else y0
     ann = _targets(annual.assign(month=12, period=annual["year"].astype(str)), "period")
+    headline = next(a for a in ann if a.year == headline_year)
+    base = _base(final, headline_year - 1, ann)
+    cov = coverage_rows(track)
+    use_h, hclass = _horizon_of(headline_year, y0, m0)
+    head_cov = next((c for c in cov if c.use == use_h and c.horizon == hclass),
+                    CoverageRow(use=use_h, horizon=hclass, n=0, years=0))
+    bench = scoring.benchmark_comparison(frame, prt.OUTLOOK)
+    b_all = bench[bench["bucket"] == "all"]
+    used_within = paths.notes.get("within_model") or within.model
     res = OutlookResults(
         ok=True, as_of=as_of, current_year=y0, months_known=m0,
         known_ytd=paths.known_ytd if m0 else None, annual=ann,
         ytd=_targets(ytd, "period"), monthly=_targets(monthly, "period"),
-        headline=next(a for a in ann if a.year == headline_year),
-        nowcast=next((a for a in ann if a.year == y0), None) if m0 else None,
-        choices=[ModelChoice(use=c.use, model=c.model, label=model_label(c.model),
+        headline=headline, nowcast=next((a for a in ann if a.year == y0), None) if m0 else None,
+        choices=[ModelChoice(use=c.use, model=(used_within if c.use == reg.WITHIN_YEAR else c.model),
+                             label=model_label(used_within if c.use == reg.WITHIN_YEAR else c.model),
                              reason=c.reason, scored=c.n) for c in choices.values()],
         vintages=int(frame["vintage"].nunique()), evaluated_forecasts=int(len(frame)),
         coverage80=float(track["in80"].mean()) if len(track) else None,
         coverage95=float(track["in95"].mean()) if len(track) else None,
-        track_record_forecasts=int(len(track)))
-    out.update(ok=True, paths=paths, annual=annual, ytd=ytd, monthly=monthly, results=res,
-               markdown=_text(ctx, res))
+        track_record_forecasts=int(len(track)), central="median",
+        base_year=headline_year - 1 if base else None, base_value=base,
+        headline_growth80=[100 * (headline.lo80 / base - 1), 100 * (headline.hi80 / base - 1)] if base else None,
+        headline_coverage=head_cov, coverage_by_horizon=cov,
+        within_weights={k: float(v) for k, v in (paths.notes.get("weights") or {}).items()},
+        scores=score_rows(frame),
+        benchmark_ratio80=_fin(b_all["ratio80"].iloc[0]) if len(b_all) else None,
+        benchmark_ratio95=_fin(b_all["ratio95"].iloc[0]) if len(b_all) else None,
+        benchmark_n=int(b_all["n"].iloc[0]) if len(b_all) else 0)
+    out.update(paths=paths, annual=annual, ytd=ytd, monthly=monthly)
+    return _finish(out, ctx, res, ok=True)
+
+
+def _finish(out: dict, ctx, res: OutlookResults, ok: bool) -> dict:
+    out.update(ok=ok, results=res,
+               forecast=ForecastResults(outlook=res, calendar=out["calendar"], ledger=out["ledger"]),
+               markdown=_text(ctx, res) if ok else capitalised(res.reason) + ".")
     return out
+
+
+def release_window(ctx) -> ReleaseWindow | None:
+    """When the region's next figures are expected (None with too few past releases): the calendar of
+    Urumqi Customs' monthly release of the region's total, which every edition's figures follow."""
+    w = calendar.next_release(ctx.figures)
+    return ReleaseWindow(**w) if w else None
+
+
+def _ledger_path() -> Path | None:
+    from xjtrade.project import find_project
+    try:
+        return find_project().root / ledger.LEDGER
+    except Exception:        # not inside a checkout: no ledger to show
+        return None
+
+
+def ledger_rows(ctx, final, path: Path | None = None) -> list[LedgerRow]:
+    """The ledger's forecasts of the run's series, scored against the annual totals in the run's data (an
+    edition as of a date: the forecasts and the totals published by then)."""
+    p = ctx.params
+    path = path or _ledger_path()
+    if path is None or not Path(path).exists():
+        return []
+    series = f"{p.entity}/{p.flow}/{p.partner}/{p.currency}"
+    rows = ledger.scored(ledger.read(path), {int(y): float(v) for y, v in final.annual.items()}, series)
+    if p.as_of:      # an edition as of a date shows what was published by then
+        rows = [r for r in rows if r["vintage"] <= str(p.as_of)]
+
+    def num(v):
+        return float(v) if v not in (None, "") else None
+    return [LedgerRow(vintage=r["vintage"], written=r["written"], code_version=r["code_version"], kind=r["kind"],
+                      target_year=int(r["target_year"]), point=float(r["point"]), central=r["central"],
+                      lo80=num(r["lo80"]), hi80=num(r["hi80"]), lo95=num(r["lo95"]), hi95=num(r["hi95"]),
+                      method=r["method"], actual=r["actual"], error_pct=r["error_pct"], in80=r["in80"],
+                      in95=r["in95"]) for r in rows]
 
 
 def _latent_cut(lp, like: Paths) -> Paths:
@@ -192,32 +284,59 @@ def _latent_cut(lp, like: Paths) -> Paths:
     return Paths(first=like.first, draws=d, known_ytd=like.known_ytd, model="latent", notes=dict(like.notes))
 
 
-def _paths(final, until, within, ahead, share_method, use_ytd, n, seed=20240101) -> Paths:
-    """One set of monthly paths: the current year's unknown months from the within-year method and
-    the later years from the years-ahead model, anchored path by path on the drawn current year
-    (the latent model's paths are spliced in where it is chosen)."""
-    bench_ahead = ahead if ahead != "latent" else prt.DEFAULTS["years ahead"]
-    base = simulate(final.annual, final.ytd, until, growth=bench_ahead,
-                    share_method=share_method if within != "latent" else "mean",
-                    use_ytd=use_ytd if within != "latent" else True, n=n, seed=seed)
-    if "latent" not in (within, ahead):
-        return base
-    lat = _latent_cut(latent_paths(final, until, n, seed), base)
+def _paths(final, until, within: str, ahead: str, n, seed=20240101, weights: dict | None = None) -> Paths:
+    """One set of monthly paths: the current year's unknown months from the within-year model (for the
+    skill-weighted combination, each path's months from one member drawn with the weights: a mixture),
+    the later years from the years-ahead model, scaled path by path by the ratio of the current-year
+    total drawn for the path to the years-ahead model's own (so the later years keep that model's growth
+    from its own current year)."""
+    bench_ahead = ahead if ahead != "latent" else reg.DEFAULTS[reg.YEARS_AHEAD]
+    base = simulate(final.annual, final.ytd, until, growth=bench_ahead, within=reg.LAST_RESORT[reg.WITHIN_YEAR],
+                    n=n, seed=seed)
     y0, m0 = base.notes["current_year"], base.notes["months_known"]
+    lat: list = []
+
+    def latent() -> Paths:
+        if not lat:
+            lat.append(_latent_cut(latent_paths(final, until, n, seed), base))
+        return lat[0]
+
+    ahead_src = latent() if ahead == "latent" else base
+    if m0 == 0:
+        return Paths(first=base.first, draws=ahead_src.draws, known_ytd=base.known_ytd, model=ahead,
+                     notes={**base.notes, "growth_model": ahead})
+    model = reg.model(within)
+    members = dict(weights) if isinstance(model, reg.SkillWeighted) and weights else {within: 1.0}
     cur = np.flatnonzero(base.months.year == y0)
     later = np.flatnonzero(base.months.year > y0)
-    within_src = lat if (within == "latent" and m0 > 0) else base
-    ahead_src = lat if ahead == "latent" else base
+    months = {}
+    for name in members:
+        try:
+            if name == "latent":
+                months[name] = latent().draws[:, cur]
+            elif name == base.notes.get("within_model"):
+                months[name] = base.draws[:, cur]
+            else:
+                p = simulate(final.annual, final.ytd, y0, growth=bench_ahead, within=name, n=n, seed=seed)
+                months[name] = p.draws[:, :len(cur)]
+        except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError, KeyError):
+            continue
+    fallback = not months
+    if fallback:         # no member could be drawn: the last resort
+        months = {base.notes["within_model"]: base.draws[:, cur]}
+    used = {k: members.get(k, 1.0) for k in months}
+    total = sum(used.values())
+    used = {k: v / total for k, v in used.items()}
+    names = list(used)
+    pick = np.random.default_rng(seed + 1).choice(len(names), size=n, p=[used[k] for k in names])
     draws = ahead_src.draws.copy()
-    if m0 > 0:
-        draws[:, cur] = within_src.draws[:, cur]
-        # later years keep the years-ahead model's growth from its own current year, on the chosen one:
-        # the ratio of the two current-year totals (known months included; the unknown months alone
-        # can be one month, whose ratio between two models' draws is too noisy to scale years by)
-        known = float(base.known_ytd or 0.0)
-        ratio = ((known + within_src.draws[:, cur].sum(axis=1)) / (known + ahead_src.draws[:, cur].sum(axis=1)))
-        draws[:, later] = ahead_src.draws[:, later] * ratio[:, None]
-    notes = {**base.notes, "growth_model": ahead, "within_model": within}
+    for i, name in enumerate(names):
+        draws[np.ix_(pick == i, cur)] = months[name][pick == i]
+    known = float(base.known_ytd or 0.0)
+    ratio = (known + draws[:, cur].sum(axis=1)) / (known + ahead_src.draws[:, cur].sum(axis=1))
+    draws[:, later] = ahead_src.draws[:, later] * ratio[:, None]
+    chosen = names[0] if fallback else within
+    notes = {**base.notes, "growth_model": ahead, "within_model": chosen, "weights": used}
     return Paths(first=base.first, draws=draws, known_ytd=base.known_ytd, model=ahead, notes=notes)
 
 
@@ -233,6 +352,9 @@ def _text(ctx, r: OutlookResults) -> str:
     unit = ctx.unit
     parts = [f"With the figures published up to {r.as_of}, the outlook for {ctx.subject} in "
              f"**{r.headline.year} is {_fmt(r.headline.point)} {unit}** ({_iv(r.headline)})."]
+    wide = fw.headline_sentences(r, unit)
+    if wide:
+        parts.append(wide)
     if r.nowcast is not None and r.nowcast.year != r.headline.year:
         parts.append(f"The current year {r.nowcast.year}, of which {r.months_known} months are known "
                      f"({_fmt(r.known_ytd)} {unit}), comes to about {_fmt(r.nowcast.point)} {unit} ({_iv(r.nowcast)}).")
@@ -243,119 +365,15 @@ def _text(ctx, r: OutlookResults) -> str:
     for a in later:
         parts.append(f"For {a.year}: {_fmt(a.point)} {unit} ({_iv(a)}).")
     ch = {c.use: c for c in r.choices}
-    parts.append(f"The rest of the current year is estimated with the {ch['within year'].label} method "
-                 f"({ch['within year'].reason}); the years ahead with the {ch['years ahead'].label} model "
-                 f"({ch['years ahead'].reason}). Monthly, year-to-date and annual figures are means and "
-                 f"quantiles of the same simulated monthly paths, so they add up.")
+    w, a = ch[reg.WITHIN_YEAR], ch[reg.YEARS_AHEAD]
+    if r.months_known:
+        members = wording.join_words(f"{model_label(m)} {100 * v:.0f}%" for m, v in r.within_weights.items())
+        parts.append(f"The rest of the current year is estimated with the {w.label}"
+                     + (f" ({members}; {w.reason})" if r.within_weights else f" ({w.reason})") + ";")
+        parts.append(f"the years ahead with the {a.label} model ({a.reason}).")
+    else:
+        parts.append(f"The years ahead are estimated with the {a.label} model ({a.reason}).")
+    parts.append("The rule that chooses them was fixed before the evaluation of recent years; the methods chapter "
+                 "states it.")
+    parts.append(fw.central_sentence(r))
     return " ".join(parts)
-
-
-# --- tables for the chapter ---------------------------------------------------------------------
-
-def comparison_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Scores by use, horizon and model, with readers' names."""
-    s = prt.scores(frame)
-    s["model"] = s["model"].map(model_label)
-    return s.rename(columns={"use": "used for", "bucket": "horizon", "n": "forecasts", "coverage80": "coverage 80%",
-                             "coverage95": "coverage 95%", "winkler80": "Winkler 80%", "winkler95": "Winkler 95%"})
-
-
-def track_table(track: pd.DataFrame) -> pd.DataFrame:
-    t = track[["vintage", "target", "period", "horizon", "model", "point", "lo80", "hi80", "lo95", "hi95",
-               "actual", "error"]].copy()
-    t["model"] = t["model"].map(model_label)
-    t["error %"] = 100 * t["error"] / t["actual"]
-    return t.rename(columns={"horizon": "months ahead"})
-
-
-def coverage_table(track: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for use, g in [("all", track), *track.groupby("use")]:
-        row = {"forecasts": use, "n": len(g), "nominal 80%": 80.0, "empirical 80%": 100 * g["in80"].mean(),
-               "nominal 95%": 95.0, "empirical 95%": 100 * g["in95"].mean()}
-        if "in80_raw" in g:
-            row.update({"uncalibrated 80%": 100 * g["in80_raw"].mean(), "uncalibrated 95%": 100 * g["in95_raw"].mean()})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def outlook_table(res: OutlookResults) -> pd.DataFrame:
-    rows = [{"target": f"total {a.period}", "forecast": a.point, "lower 80%": a.lo80, "upper 80%": a.hi80,
-             "lower 95%": a.lo95, "upper 95%": a.hi95} for a in res.annual]
-    rows += [{"target": f"year to date {t.period}", "forecast": t.point, "lower 80%": t.lo80, "upper 80%": t.hi80,
-              "lower 95%": t.lo95, "upper 95%": t.hi95} for t in res.ytd if t.month < 12]
-    return pd.DataFrame(rows)
-
-
-# --- figures ---------------------------------------------------------------------------------------
-
-def estimates_chart(est: pd.DataFrame, currency: str, title: str, source: str):
-    import matplotlib.pyplot as plt
-
-    from xjtrade.report import figures as xf
-
-    fig, ax = plt.subplots()
-    ax.plot(est["year"], est["value"], color="#999999", lw=1, zorder=1)
-    styles = {"reported": ("o", xf.PALETTE[0]), "derived": ("s", xf.PALETTE[2]), "estimated": ("D", xf.PALETTE[3])}
-    for origin, (marker, colour) in styles.items():
-        g = est[est["origin"] == origin]
-        if g.empty:
-            continue
-        if origin == "estimated":
-            ax.errorbar(g["year"], g["value"], yerr=[g["value"] - g["lo95"], g["hi95"] - g["value"]], fmt="none",
-                        ecolor=colour, elinewidth=1, capsize=3, alpha=0.6)
-            ax.errorbar(g["year"], g["value"], yerr=[g["value"] - g["lo80"], g["hi80"] - g["value"]], fmt="none",
-                        ecolor=colour, elinewidth=3, alpha=0.8)
-        ax.scatter(g["year"], g["value"], marker=marker, color=colour, zorder=3, label=origin)
-    ax.legend(frameon=False, fontsize=8)
-    xf.integer_years(ax)
-    xf.thousands(ax)
-    from xjtrade.data.currency import CURRENCIES
-
-    return xf.finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit)
-
-
-def outlook_chart(est: pd.DataFrame, annual: pd.DataFrame, currency: str, title: str, source: str):
-    import matplotlib.pyplot as plt
-
-    from xjtrade.data.currency import CURRENCIES
-    from xjtrade.report import figures as xf
-
-    fig, ax = plt.subplots()
-    ax.plot(est["year"], est["value"], "o-", color=xf.PALETTE[0], label="reported, derived or estimated")
-    ax.fill_between(annual["year"], annual["lo95"], annual["hi95"], color=xf.PALETTE[1], alpha=0.2, label="95%")
-    ax.fill_between(annual["year"], annual["lo80"], annual["hi80"], color=xf.PALETTE[1], alpha=0.35, label="80%")
-    ax.plot(annual["year"], annual["point"], "o--", color=xf.PALETTE[1], label="outlook")
-    # the axis is scaled to the data and the 80 % bands; a 95 % band beyond it is cut, its top written
-    top = xf.HEADROOM * max([float(v) for v in est["value"]] + [float(v) for v in annual["hi80"]] + [0.0])
-    if top > 0:
-        xf.note_cut_bands(ax, [(int(y), 95, float(hi)) for y, hi in zip(annual["year"], annual["hi95"])
-                               if hi > top], top)
-        ax.set_ylim(0, top)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
-    xf.integer_years(ax)
-    xf.thousands(ax)
-    return xf.finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit)
-
-
-def track_chart(track: pd.DataFrame, currency: str, title: str, source: str):
-    import matplotlib.pyplot as plt
-
-    from xjtrade.data.currency import CURRENCIES
-    from xjtrade.report import figures as xf
-
-    t = track[track["target"] != "next release"].copy()
-    t["date"] = pd.to_datetime(t["vintage"])
-    fig, ax = plt.subplots()
-    for i, (period, g) in enumerate(t.groupby("period")):
-        c = xf.PALETTE[i % len(xf.PALETTE)]
-        ax.vlines(g["date"], g["lo95"], g["hi95"], color=c, alpha=0.35, lw=1)
-        ax.vlines(g["date"], g["lo80"], g["hi80"], color=c, alpha=0.7, lw=3)
-        ax.scatter(g["date"], g["point"], color=c, s=12, zorder=3, label=f"total {period}")
-        ax.axhline(g["actual"].iloc[0], color=c, ls=":", lw=1)
-    ax.legend(frameon=False, fontsize=7, ncol=2, loc="upper left")
-    import matplotlib.dates as mdates
-    ax.xaxis.set_major_locator(mdates.YearLocator())         # one label a year: dates never collide
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    xf.thousands(ax)
-    return xf.finish(fig, ax, title, source, ylabel=CURRENCIES[currency].unit, xlabel="date of the forecast")

@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from xjtrade.report import forecast_words
 from xjtrade.report.render import describe_engine
 from xjtrade.report import interactive, wording
 from xjtrade.report.results import Results
@@ -69,9 +70,11 @@ def summary_page(results: Results, editions: list[dict] | None = None, manifest:
         latest = next((pt for pt in series.points if pt.year == g.latest_year and pt.figure_id), None)
     f = results.forecast
     data = results.data
+    unit = series.unit if series else _unit(p.currency)
+    words = forecast_words.front_page(f, unit, manifest.get("build_date"))
     return markdown(
         "index.qmd.j2", p=p, g=g, series=series, latest=latest, subject=wording.subject(p.entity, p.flow, p.partner),
-        unit=series.unit if series else _unit(p.currency),
+        unit=unit, words=words,
         cagr=next((w for w in (g.cagr if g else []) if w.cagr_pct is not None), None),
         outlooks=outlooks(results), outlook=f.outlook if f else None, outlook_reason=outlook_reason(results),
         latest_source=manifest.get("data_latest_source") or (data.last_published if data else None),
@@ -118,6 +121,7 @@ def methods_page(template: str, results: Results) -> str:
         "choice": Md(markdown("methods_choice.md.j2", f=facts)),
         "calibration": Md(markdown("methods_calibration.md.j2", f=facts)),
         "evaluation": Md(markdown("methods_evaluation.md.j2", f=facts, unit=unit)),
+        "forecast_evaluation": Md(forecast_words.methods_evaluation(results)),
     }
     return MARKDOWN.from_string(template).render(p=results.parameters, f=facts, **sections)
 

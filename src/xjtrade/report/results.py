@@ -186,9 +186,11 @@ class Interval(_Strict):
 
 
 class Target(Interval):
+    """A forecast target; ``point`` is the central number: the median of the simulated totals."""
     period: str
     year: int
     month: int
+    mean: Optional[float] = None               # the mean of the same draws (means add up, medians do not)
 
 
 class ModelChoice(_Strict):
@@ -197,6 +199,70 @@ class ModelChoice(_Strict):
     label: str
     reason: str
     scored: int
+
+
+class CoverageRow(_Strict):
+    """The track record's empirical coverage at one horizon (the outlook's own past forecasts)."""
+    use: Literal["within year", "years ahead"]
+    horizon: str                               # months known within the year, horizon bucket beyond
+    n: int
+    years: int                                 # distinct outcome years behind them
+    empirical80: Optional[float] = None        # share of outcomes inside the 80 % intervals (0-1)
+    empirical95: Optional[float] = None
+    mape: Optional[float] = None               # mean absolute error of the central number, % of the outcome
+
+
+class ScoreRow(_Strict):
+    """One row of the evaluation's scores (stats.scoring.score_table): a model at a horizon, a target year,
+    every year pooled ("all") or an era ("2019-2023", "2024-latest")."""
+    use: Literal["within year", "years ahead"]
+    model: str
+    label: str
+    horizon: str
+    years: str
+    n: int
+    outcome_years: int
+    mape: Optional[float] = None
+    coverage80: Optional[float] = None
+    coverage95: Optional[float] = None
+    winkler80: Optional[float] = None
+    winkler95: Optional[float] = None
+
+
+class ReleaseWindow(_Strict):
+    """When the series' next figures are expected (data.calendar.next_release)."""
+    latest_period: str
+    latest_end: str
+    latest_published: str
+    period: str
+    end: str
+    expected: str
+    earliest: str
+    latest: str
+    lag_median: int
+    lag_low: int
+    lag_high: int
+    releases: int
+
+
+class LedgerRow(_Strict):
+    """A real forecast from the ledger (ledger/forecasts.csv), scored when its outcome is published."""
+    vintage: str
+    written: str
+    code_version: str
+    kind: Literal["published", "recovered"]
+    target_year: int
+    point: float
+    central: str
+    lo80: Optional[float] = None
+    hi80: Optional[float] = None
+    lo95: Optional[float] = None
+    hi95: Optional[float] = None
+    method: str = ""
+    actual: Optional[float] = None
+    error_pct: Optional[float] = None
+    in80: Optional[bool] = None
+    in95: Optional[bool] = None
 
 
 class OutlookResults(_Strict):
@@ -217,6 +283,17 @@ class OutlookResults(_Strict):
     coverage80: Optional[float] = None         # empirical coverage of the track record
     coverage95: Optional[float] = None
     track_record_forecasts: int = 0
+    central: str = "median"                    # what the central numbers (`point`) are
+    base_year: Optional[int] = None            # the year before the headline's, and its total (reported or
+    base_value: Optional[float] = None         # estimated): the headline's growth is measured from it
+    headline_growth80: Optional[list[float]] = None   # the headline's 80 % interval as growth on base_value, %
+    headline_coverage: Optional[CoverageRow] = None   # the track record at the headline's horizon
+    coverage_by_horizon: list[CoverageRow] = []
+    within_weights: dict[str, float] = {}      # the within-year combination's members and weights
+    scores: list[ScoreRow] = []                # the evaluation by use, model, horizon and year (annual totals)
+    benchmark_ratio80: Optional[float] = None  # the years-ahead outlook's Winkler-80 score / the benchmark's
+    benchmark_ratio95: Optional[float] = None
+    benchmark_n: int = 0
 
 
 class ModelRow(_Strict):         # one model of the registry (the methods chapter's model table)
@@ -300,6 +377,8 @@ class ForecastResults(_Strict):
     headline_figure: str | None = None  # the front page's chart (figures/headline.svg), drawn by the run
     interactive: str | None = None      # the data of its interactive version (figures/headline.json)
     scopes: dict[str, ScopeCounts] = {}
+    calendar: Optional[ReleaseWindow] = None   # the next release's expected window
+    ledger: list[LedgerRow] = []               # the real forecasts of the ledger, scored
 
 
 # ---------------------------------------------------------------- the whole run

@@ -2,16 +2,20 @@
 
 Two families, both pure numpy/statsmodels on small arrays:
 
-* **Annual models** (``ANNUAL_BENCHMARKS``): forecast the log of the annual total ``h`` years
-  ahead from a gap-free run of annual totals.  Each returns a :class:`LogForecast` (mean and
-  standard deviation of the log total per step, and the degrees of freedom of the Student-t
-  used for draws), so that every interval is positive and asymmetric on levels.  ``combination``
-  is the equal-weight mixture of the others that could be fitted.
+* **Annual models**: the implementations behind the registry's years-ahead models
+  (:mod:`xjtrade.stats.registry`).  Each function ``f(ly, h)`` forecasts the log of the annual
+  total 1..h years ahead from a gap-free run of log totals ``ly`` and returns (mean, sd, df,
+  info); :class:`AnnualFit` wraps it as a :class:`LogForecast` (mean and standard deviation of
+  the log total per step, the degrees of freedom of the Student-t used for draws), so that every
+  interval is positive and asymmetric on levels.  ``combination`` is the equal-weight mixture of
+  the others that could be fitted (:class:`CombinationFit`); ``empirical_growth`` (a benchmark)
+  draws the growths from those of the run.
 * **Year-to-date shares** (:class:`ShareModel`): the share of the annual total reached by the
   end of each month, estimated from years where both a year-to-date figure and the annual total
-  are known.  ``share_mean`` uses the mean log share over all such years; ``share_last`` (the
-  seasonal naive of the aggregate) the latest year that has the month.  It estimates a partial
-  year's total from its latest year-to-date figure, and splits a year into months.
+  are known: the mean log share over all such years ('mean'), the latest year ('last', the
+  seasonal naive of the aggregate) or a mean weighted toward recent years ('recent').  It
+  estimates a partial year's total from its latest year-to-date figure, and splits a year into
+  months.
 """
 
 from __future__ import annotations
@@ -22,22 +26,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xjtrade.stats.registry import MODELS, YEARS_AHEAD_MODELS, model_label
+from xjtrade.stats import registry as reg
 
-__all__ = ["LogForecast", "ANNUAL_BENCHMARKS", "BENCHMARK_LABELS", "fit_annual", "ShareModel",
-           "draw_log", "MIN_YEARS"]
+__all__ = ["LogForecast", "AnnualFit", "CombinationFit", "ANNUAL_BENCHMARKS", "BENCHMARK_LABELS", "fit_annual",
+           "ShareModel", "draw_log", "MIN_YEARS", "FIT_ERRORS"]
 
-# from the registry: the years-ahead models, what each needs and its reader's name
-ANNUAL_BENCHMARKS = YEARS_AHEAD_MODELS
-MIN_YEARS = {m: MODELS[m].min_years for m in YEARS_AHEAD_MODELS}
-BENCHMARK_LABELS = {m: model_label(m) for m in (*MODELS, "latent")}
-_FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError, IndexError)
+FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError, IndexError)
+_FIT_ERRORS = FIT_ERRORS
+Z80 = 1.2815515655446004
+
+
+# from the registry: the years-ahead models that can be chosen, what each needs, every reader's name
+ANNUAL_BENCHMARKS = reg.YEARS_AHEAD_MODELS
+MIN_YEARS = {m.name: m.min_years for m in reg.REGISTRY if m.use == reg.YEARS_AHEAD}
+BENCHMARK_LABELS = {m.name: m.label for m in reg.REGISTRY}
 
 
 @dataclass
 class LogForecast:
     """Forecast of log totals: ``mean[i]``, ``sd[i]`` for step i+1; draws are Student-t(df).
-    A combination holds its members instead (a mixture)."""
+    A combination holds its members instead (a mixture); an empirical forecast its growths
+    (draws resample them)."""
 
     model: str
     mean: np.ndarray
@@ -45,6 +54,8 @@ class LogForecast:
     df: float
     members: list = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    last: float | None = None          # the last log total (empirical draws start from it)
+    growths: np.ndarray | None = None  # empirical one-year log growths
 
     def draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """(n, h) simulated log totals, steps joined as a random walk of the increments so that
@@ -57,7 +68,17 @@ class LogForecast:
                 if len(idx):
                     out[idx] = mem.draws(len(idx), rng)
             return out
+        if self.growths is not None:
+            g = self.growths[rng.integers(0, len(self.growths), size=(n, len(self.mean)))]
+            return self.last + np.cumsum(g, axis=1)
         return draw_log(self.mean, self.sd, self.df, n, rng)
+
+    def interval(self, level: float, n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) of the central `level` % interval of the total (levels, not logs) per step."""
+        a = (100 - level) / 200
+        d = np.exp(self.draws(n, np.random.default_rng(seed)))
+        lo, hi = np.quantile(d, [a, 1 - a], axis=0)
+        return lo, hi
 
 
 def draw_log(mean, sd, df, n, rng) -> np.ndarray:
@@ -73,21 +94,23 @@ def _df(n_resid: int) -> float:
     return float(max(n_resid - 1, 2))
 
 
-def _naive(ly, h):
+# --- the annual methods: f(ly, h) -> (mean, sd, df, info) ------------------------------------------
+
+def naive(ly, h):
     e = np.diff(ly)
     s = math.sqrt(np.mean(e**2))
     steps = np.arange(1, h + 1)
     return np.full(h, ly[-1]), s * np.sqrt(steps), _df(len(e)), {"sigma": s}
 
 
-def _mean_growth(ly, h):
+def mean_growth(ly, h):
     g = np.diff(ly)
     gbar, s = float(np.mean(g)), float(np.std(g, ddof=1))
     steps = np.arange(1, h + 1)
     return ly[-1] + steps * gbar, s * np.sqrt(steps * (1 + steps / len(g))), _df(len(g)), {"growth": gbar}
 
 
-def _drift(ly, h):
+def drift(ly, h):
     """Drift on levels (the last value plus the mean change), carried to logs by the delta method."""
     y = np.exp(ly)
     d = np.diff(y)
@@ -100,16 +123,26 @@ def _drift(ly, h):
     return np.log(mean), sd, _df(len(d)), {"slope": slope}
 
 
+def empirical_growth(ly, h):
+    """The naive level; the spread from the run's one-year growths (resampled by the draws)."""
+    g = np.diff(ly)
+    steps = np.arange(1, h + 1)
+    lo, hi = np.quantile(g, [0.1, 0.9])
+    return (np.full(h, ly[-1]), (hi - lo) / (2 * Z80) * np.sqrt(steps), _df(len(g)),
+            {"growths": g, "last": float(ly[-1])})
+
+
 def _sm_prediction(res, T, h):
     pred = res.get_prediction(start=T, end=T + h - 1)
     sf = pred.summary_frame(alpha=0.2)
     mean = np.asarray(pred.predicted_mean, float)
     lo = sf.filter(like="lower").iloc[:, -1].to_numpy(float)
-    sd = (mean - lo) / 1.2815515655446004
+    sd = (mean - lo) / Z80
     return mean, sd
 
 
-def _ets_generic(ly, h, trend, damped):
+def ets(ly, h, trend=None, damped=False):
+    """Exponential smoothing with additive errors: simple (trend None) or with an additive trend."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     with warnings.catch_warnings():
@@ -122,19 +155,7 @@ def _ets_generic(ly, h, trend, damped):
     return mean, sd, _df(len(ly) - k + 1), {"aicc": float(res.aicc)}
 
 
-def _ses(ly, h):
-    return _ets_generic(ly, h, None, False)
-
-
-def _damped(ly, h):
-    return _ets_generic(ly, h, "add", True)
-
-
-def _ets(ly, h):
-    return _ets_generic(ly, h, "add", False)
-
-
-def _theta(ly, h):
+def theta(ly, h):
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     with warnings.catch_warnings():
@@ -142,11 +163,11 @@ def _theta(ly, h):
         res = ThetaModel(ly, period=1, deseasonalize=False).fit()
         mean = np.asarray(res.forecast(h), float)
         pi = res.prediction_intervals(h, alpha=0.2)
-    sd = (mean - np.asarray(pi.iloc[:, 0], float)) / 1.2815515655446004
+    sd = (mean - np.asarray(pi.iloc[:, 0], float)) / Z80
     return mean, sd, _df(len(ly) - 2), {"b0": float(res.params["b0"]), "alpha": float(res.params["alpha"])}
 
 
-def _arima(ly, h):
+def arima(ly, h):
     """ARIMA on logs: d = 1, (p, q) in {0, 1} with drift, chosen by AICc."""
     from statsmodels.tsa.arima.model import ARIMA
 
@@ -156,7 +177,7 @@ def _arima(ly, h):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = ARIMA(ly, order=(p, 1, q), trend="t").fit()
-        except _FIT_ERRORS:
+        except FIT_ERRORS:
             continue
         if np.isfinite(res.aicc) and (best is None or res.aicc < best[0]):
             best = (float(res.aicc), (p, 1, q), res)
@@ -168,43 +189,82 @@ def _arima(ly, h):
     return mean, sd, _df(len(ly) - 3), {"order": best[1], "aicc": best[0]}
 
 
-def _function(model: str):
-    return globals()[MODELS[model].function]
+# --- fitted annual models ------------------------------------------------------------------------
 
-
-def fit_annual(model: str, log_totals, h: int) -> LogForecast:
-    """Fit one annual benchmark to a gap-free run of log totals; raises ValueError when the run is
-    too short for the model or the fit fails (the message says why)."""
+def _checked(model, log_totals) -> np.ndarray:
     ly = np.asarray(log_totals, float)
-    if model not in MIN_YEARS:
-        raise ValueError(f"unknown benchmark {model!r}; available: {list(ANNUAL_BENCHMARKS)}")
-    if len(ly) < MIN_YEARS[model]:
-        raise ValueError(f"{model} needs at least {MIN_YEARS[model]} consecutive years, has {len(ly)}")
+    if len(ly) < model.min_years:
+        raise ValueError(f"{model.name} needs at least {model.min_years} consecutive years, has {len(ly)}")
     if not np.all(np.isfinite(ly)):
         raise ValueError("log totals must be finite")
-    if model == "combination":
-        members = []
-        for m in [b for b in ANNUAL_BENCHMARKS if b != "combination"]:
+    return ly
+
+
+@dataclass
+class AnnualFit:
+    """An annual model fitted to a run of log totals; ``forecast(h)`` gives its LogForecast."""
+
+    model: object        # the registry's AnnualModel
+    ly: np.ndarray
+
+    @classmethod
+    def of(cls, model, log_totals) -> "AnnualFit":
+        return cls(model, _checked(model, log_totals))
+
+    def forecast(self, h: int) -> LogForecast:
+        name, ly = self.model.name, self.ly
+        try:
+            mean, sd, df, info = self.model.compute(ly, h)
+        except FIT_ERRORS as exc:
+            raise ValueError(f"{name} could not be fitted: {exc}") from exc
+        sd = np.asarray(sd, float)
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
+            raise ValueError(f"{name} gave a non-finite forecast")
+        growths = info.pop("growths", None)
+        # a fitted variance of zero (a perfect fit on few points) is not an honest interval:
+        # floor the one-step sd at a tenth of the naive one
+        floor = 0.1 * math.sqrt(np.mean(np.diff(ly) ** 2)) * np.sqrt(np.arange(1, h + 1))
+        return LogForecast(name, np.asarray(mean, float), np.maximum(sd, floor), df, [], info,
+                           last=float(ly[-1]), growths=None if growths is None else np.asarray(growths, float))
+
+
+@dataclass
+class CombinationFit:
+    """The equal-weight mixture of the members that can be fitted to the run."""
+
+    model: object
+    members: list
+    ly: np.ndarray
+
+    @classmethod
+    def of(cls, model, members, log_totals) -> "CombinationFit":
+        return cls(model, list(members), _checked(model, log_totals))
+
+    def forecast(self, h: int) -> LogForecast:
+        fits = []
+        for m in self.members:
             try:
-                members.append(fit_annual(m, ly, h))
-            except _FIT_ERRORS:
+                fits.append(m.forecast(self.ly, h))
+            except FIT_ERRORS:
                 continue
-        mean = np.mean([m.mean for m in members], axis=0)
+        if not fits:
+            raise ValueError(f"no member of the {self.model.name} could be fitted")
+        mean = np.mean([f.mean for f in fits], axis=0)
         # mixture sd: within-model variance plus the spread of the means
-        var = np.mean([m.sd**2 + (m.mean - mean) ** 2 for m in members], axis=0)
-        return LogForecast("combination", mean, np.sqrt(var), min(m.df for m in members), members,
-                           {"members": [m.model for m in members]})
-    try:
-        mean, sd, df, info = _function(model)(ly, h)
-    except _FIT_ERRORS as exc:
-        raise ValueError(f"{model} could not be fitted: {exc}") from exc
-    sd = np.asarray(sd, float)
-    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
-        raise ValueError(f"{model} gave a non-finite forecast")
-    # a fitted variance of zero (a perfect fit on few points) is not an honest interval:
-    # floor the one-step sd at a tenth of the naive one
-    floor = 0.1 * math.sqrt(np.mean(np.diff(ly) ** 2)) * np.sqrt(np.arange(1, h + 1))
-    return LogForecast(model, np.asarray(mean, float), np.maximum(sd, floor), df, [], info)
+        var = np.mean([f.sd**2 + (f.mean - mean) ** 2 for f in fits], axis=0)
+        return LogForecast(self.model.name, mean, np.sqrt(var), min(f.df for f in fits), fits,
+                           {"members": [f.model for f in fits]}, last=float(self.ly[-1]))
+
+
+def fit_annual(model, log_totals, h: int) -> LogForecast:
+    """Fit one annual model (a registry model or its name) to a gap-free run of log totals and forecast
+    `h` steps; raises ValueError when the run is too short for the model or the fit fails (the message
+    says why)."""
+    m = reg.model(model) if isinstance(model, str) else model
+    if not isinstance(m, reg.AnnualModel):
+        raise ValueError(f"unknown benchmark {m.name!r}; available: "
+                         f"{[x.name for x in reg.REGISTRY if isinstance(x, reg.AnnualModel)]}")
+    return m.forecast(log_totals, h)
 
 
 # --- year-to-date shares ---------------------------------------------------------------------
@@ -215,7 +275,9 @@ class ShareModel:
 
     ``log_share[m]`` (m = 1..12, 12 -> 0) is the central log share; ``kappa`` the scale of its
     uncertainty, which grows with the months still to come: sd_m = kappa * sqrt((12 - m) / m).
-    ``method``: 'mean' (mean over years) or 'last' (the latest year with that month).
+    ``method``: 'mean' (mean over years), 'last' (the latest year with that month) or 'recent'
+    (a weighted mean, the weight of a year halving every ``half_life`` years before the latest year
+    of the evidence).
     """
 
     log_share: np.ndarray          # index 0..12; [0] unused
@@ -225,17 +287,26 @@ class ShareModel:
     method: str = "mean"
 
     @classmethod
-    def fit(cls, ytd: dict, annual: dict, method: str = "mean") -> "ShareModel":
+    def fit(cls, ytd: dict, annual: dict, method: str = "mean", half_life: float = 2.0) -> "ShareModel":
         """ytd: {(year, month): value} of year-to-date totals; annual: {year: total}."""
+        if method not in ("mean", "last", "recent"):
+            raise ValueError(f"share method must be 'mean', 'last' or 'recent', got {method!r}")
         obs: dict[int, list[tuple[int, float]]] = {}
         for (year, m), v in ytd.items():
             a = annual.get(year)
             if a and 1 <= m <= 11 and v > 0 and v < a:
                 obs.setdefault(m, []).append((year, math.log(v / a)))
         known = {}
+        newest = max((y for vals in obs.values() for y, _ in vals), default=0)
         for m, vals in obs.items():
             vals.sort()
-            known[m] = vals[-1][1] if method == "last" else float(np.mean([v for _, v in vals]))
+            if method == "last":
+                known[m] = vals[-1][1]
+            elif method == "recent":
+                w = np.array([0.5 ** ((newest - y) / half_life) for y, _ in vals])
+                known[m] = float(np.sum(w * [v for _, v in vals]) / w.sum())
+            else:
+                known[m] = float(np.mean([v for _, v in vals]))
         # a month no year shows is interpolated on the share scale between its neighbours (0 at
         # month 0, 1 at month 12); with no evidence at all, months weigh equally
         grid = {0: 0.0, 12: 1.0, **{m: math.exp(v) for m, v in known.items()}}

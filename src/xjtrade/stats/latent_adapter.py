@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIRST_YEAR", "observations", "LatentPaths", "latent_paths"]
+__all__ = ["FIRST_YEAR", "observations", "LatentPaths", "latent_paths", "latent_fit"]
 
 FIRST_YEAR = 2011
 
@@ -63,9 +63,14 @@ class LatentPaths:
 def latent_paths(ev, until: int, n: int, seed: int, params: dict | None = None,
                  first_year: int = FIRST_YEAR) -> LatentPaths:
     """Fit the latent model to the evidence and draw `n` monthly paths to December of `until`."""
-    from xjtrade.stats.latent import fit_latent
-
-    obs = observations(ev, first_year)
-    fit = fit_latent(obs, first=f"{first_year}-01", params=params, n_paths=n, seed=seed % (2**32))
+    fit = latent_fit(ev, n, seed, params, first_year)
     X = fit.paths(until=f"{until}-12", n_paths=n, seed=seed % (2**32))
     return LatentPaths(first=fit.first, draws=X.to_numpy(), params=dict(fit.params))
+
+
+def latent_fit(ev, n: int = 2000, seed: int = 0, params: dict | None = None, first_year: int = FIRST_YEAR):
+    """The latent model fitted to the evidence (a :class:`xjtrade.stats.latent.LatentFit`)."""
+    from xjtrade.stats.latent import fit_latent
+
+    return fit_latent(observations(ev, first_year), first=f"{first_year}-01", params=params, n_paths=n,
+                      seed=seed % (2**32))

@@ -1,0 +1,234 @@
+"""Sentences about the outlook, generated from the results alone (no number typed by hand).
+
+The forecast chapter, the front page and the build log use these: what the central number is, how
+wide the headline interval is in words, the coverage that applies to the horizon shown, when the
+next figures are expected and whether the record looks stale.  Each function takes the typed
+results (:mod:`xjtrade.report.results`) or their JSON data and returns a string ("" when there is
+nothing to say).  Kept free of heavy imports: the publish step and the pipeline use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from xjtrade.data.calendar import GRACE_DAYS, is_stale
+from xjtrade.report import wording
+from xjtrade.report.results import CoverageRow, OutlookResults, ReleaseWindow
+
+__all__ = ["central_sentence", "width_sentence", "coverage_sentence", "release_sentence", "stale_warning",
+           "headline_sentences", "horizon_words", "front_page", "methods_evaluation",
+           "evaluation_table", "evaluation_sentences", "nowcast_sentence", "ledger_sentence"]
+
+
+def _num(v: float) -> str:
+    return f"{v:,.1f}"
+
+
+def _pct(v: float) -> str:
+    return wording.pct(v)
+
+
+def horizon_words(c: CoverageRow) -> str:
+    """'with 4-7 months known' / 'made 12-17 months before the end of the target year'."""
+    if c.use == "within year":
+        return f"with {c.horizon}"
+    return f"made {c.horizon} before the end of the target year"
+
+
+def central_sentence(o: OutlookResults) -> str:
+    if not o.ok:
+        return ""
+    return ("Each central number is the median of the simulated totals: half of the simulated paths end "
+            "above it, half below. The totals are skewed to the right, so their mean, given beside it in the "
+            "tables, is higher; means add up from months to years, medians do not.")
+
+
+def width_sentence(o: OutlookResults, unit: str) -> str:
+    """'The 2024 outlook's 80% interval, 226.4 to 592.7 billion yuan, is wide: anything from -36.6% to +65.9%
+    growth on 2023 would not surprise the model.'"""
+    h, g = o.headline, o.headline_growth80
+    if not o.ok or h is None or not g or o.base_year is None:
+        return ""
+    ratio = h.hi80 / h.lo80 if h.lo80 > 0 else float("inf")
+    size = "wide" if ratio >= 1.5 else "moderate" if ratio >= 1.15 else "narrow"
+    return (f"The {h.year} outlook's 80% interval, {_num(h.lo80)} to {_num(h.hi80)} {unit}, is {size}: anything from "
+            f"{_pct(g[0])} to {_pct(g[1])} growth on {o.base_year} would not surprise the model.")
+
+
+def coverage_sentence(o: OutlookResults) -> str:
+    """The track record's coverage at the headline's horizon, beside the nominal levels."""
+    c = o.headline_coverage
+    if not o.ok or c is None:
+        return ""
+    if c.n == 0 or c.empirical80 is None:
+        return ("No past forecast at this horizon has been scored yet, so how often such intervals hold the "
+                "outcome is not known.")
+    held80 = round(c.empirical80 * c.n)
+    years = wording.count(c.years, "outcome year")
+    s = (f"Past outlooks {horizon_words(c)} held the published value inside their 80% interval in {held80} of "
+         f"{c.n} forecasts ({wording.pct(100 * c.empirical80, sign=False)}, against 80% nominal)")
+    if c.empirical95 is not None:
+        s += f" and inside their 95% interval in {wording.pct(100 * c.empirical95, sign=False)} (95% nominal)"
+    return s + f"; they concern {years}, so this is a rough guide."
+
+
+def release_sentence(cal: ReleaseWindow | dict | None) -> str:
+    if not cal:
+        return ""
+    c = cal if isinstance(cal, ReleaseWindow) else ReleaseWindow(**cal)
+    return (f"The next figures ({c.period}) are expected around {c.expected} (between {c.earliest} and "
+            f"{c.latest}, from the publication lags of the latest {c.releases} releases).")
+
+
+def stale_warning(cal: ReleaseWindow | dict | None, today: dt.date | str | None = None) -> str:
+    """A warning when `today` (default: :func:`xjtrade.manifest.today`) is more than a few days past the
+    expected date of the next release: the record may be missing figures."""
+    if not cal:
+        return ""
+    from xjtrade.manifest import today as _today
+    c = cal if isinstance(cal, ReleaseWindow) else ReleaseWindow(**cal)
+    t = _today(str(today) if today is not None else None)
+    st = is_stale({"expected": c.expected}, t)
+    if not st["stale"]:
+        return ""
+    return (f"The record may be out of date: the figures for {c.period} were expected around {c.expected}, "
+            f"{st['days_late']} days before {st['today']} (more than {GRACE_DAYS} days late); the latest period "
+            f"in the record is {c.latest_period}, published {c.latest_published}.")
+
+
+def headline_sentences(o: OutlookResults, unit: str) -> str:
+    """The headline's uncertainty in words: its width and the coverage at its horizon."""
+    return " ".join(s for s in (width_sentence(o, unit), coverage_sentence(o)) if s)
+
+
+# ---------------------------------------------------------------- the evaluation, for the methods chapter
+
+def _rows(o: OutlookResults, model: str = "outlook"):
+    return [s for s in o.scores if s.model == model]
+
+
+def _pooled(rows, horizons: tuple[str, ...], years: str) -> tuple[int, float | None, int]:
+    """(n, MAPE pooled over `horizons`, outcome years) of the rows of one `years` value."""
+    sel = [s for s in rows if s.horizon in horizons and s.years == years and s.mape is not None]
+    n = sum(s.n for s in sel)
+    if not n:
+        return 0, None, 0
+    return n, sum(s.n * s.mape for s in sel) / n, max(s.outcome_years for s in sel)
+
+
+def evaluation_table(o: OutlookResults) -> str:
+    """Markdown table: the outlook's scores (the rule's choice at each date) by use and horizon, for each
+    era and every year pooled: forecasts, outcome years, MAPE, coverage of the 80% and 95% intervals."""
+    rows = _rows(o)
+    eras = sorted({s.years for s in rows if "-" in s.years})
+    if not rows:
+        return ""
+    lines = ["| used for | horizon | years | forecasts | outcome years | MAPE, % | coverage 80% | coverage 95% |",
+             "|:--|:--|:--|--:|--:|--:|--:|--:|"]
+    seen = []
+    for s in rows:
+        if (s.use, s.horizon) not in seen:
+            seen.append((s.use, s.horizon))
+    for use, h in seen:
+        for years in [*eras, "all"] if len(eras) > 1 else ["all"]:
+            s = next((r for r in rows if r.use == use and r.horizon == h and r.years == years), None)
+            if s is None:
+                continue
+            cov80 = "n/a" if s.coverage80 is None else f"{100 * s.coverage80:.0f}%"
+            cov95 = "n/a" if s.coverage95 is None else f"{100 * s.coverage95:.0f}%"
+            lines.append(f"| {use} | {h} | {years} | {s.n} | {s.outcome_years} | "
+                         f"{'n/a' if s.mape is None else f'{s.mape:.1f}'} | {cov80} | {cov95} |")
+    return "\n".join(lines)
+
+
+def evaluation_sentences(o: OutlookResults) -> str:
+    """What the evaluation shows, in words generated from the scores (the edition's own evidence)."""
+    if not o.ok or not o.scores:
+        return "This edition has no outlook, so there is no evaluation to report."
+    rows = _rows(o)
+    mid = ("4-7 months known", "8-11 months known")
+    parts = []
+    n, mape, years = _pooled(rows, mid, "all")
+    if n:
+        parts.append(f"Within the year, with 4-11 months known, the outlook's central number missed the year's "
+                     f"total by {mape:.1f}% on average over {wording.count(n, 'forecast')} about "
+                     f"{wording.count(years, 'year')}")
+        by_year = sorted({s.years for s in rows if s.years.isdigit()})
+        per = [(y, _pooled(rows, mid, y)) for y in by_year]
+        per = [(y, v) for y, v in per if v[0]]
+        if per:
+            parts[-1] += " (" + ", ".join(f"{y}: {v[1]:.1f}%" for y, v in per) + ")"
+        parts[-1] += "."
+    cov = [s for s in rows if s.use == "within year" and s.years == "all" and s.coverage80 is not None]
+    if cov:
+        parts.append("The 80% intervals held the outcome in " + ", ".join(
+            f"{100 * s.coverage80:.0f}% of {s.n} forecasts with {s.horizon}" for s in cov) + ".")
+    if o.benchmark_ratio80 is not None and o.benchmark_n:
+        better = "better" if o.benchmark_ratio80 < 1 else "worse"
+        parts.append(f"For the years ahead, the interval score of the outlook's 80% intervals is "
+                     f"{o.benchmark_ratio80:.2f} times the benchmark's (the last total with the empirical "
+                     f"distribution of past growth) over {o.benchmark_n} forecasts: {better} than the benchmark; at "
+                     f"95%, {o.benchmark_ratio95:.2f} times.")
+    n_years = max((s.outcome_years for s in rows if s.years == "all"), default=0)
+    parts.append(f"All of this rests on {wording.count(n_years, 'outcome year')}: forecasts of one year made at "
+                 "successive release dates share that year's surprises, so the scores are a rough guide.")
+    return " ".join(parts)
+
+
+def methods_evaluation(results) -> str:
+    """The methods chapter's paragraph and table on the evaluation ({{forecast_evaluation}}), from a run's
+    results (:class:`xjtrade.report.results.Results`)."""
+    f = getattr(results, "forecast", None)
+    if f is None or not f.outlook.ok:
+        return "This edition has no outlook, so there is no evaluation to report."
+    o = f.outlook
+    table = evaluation_table(o)
+    return evaluation_sentences(o) + ("\n\n" + table + "\n\n: The outlook's scores by use, horizon and years "
+                                      "(the rule's choice at each release date; MAPE of the median) "
+                                      "{#tbl-rule-scores}" if table else "")
+
+
+def front_page(forecast, unit: str, build_date: str | None = None) -> dict:
+    """The front page's sentences about the forecast (``forecast``: a ForecastResults or None): the
+    headline's uncertainty in words and the coverage at its horizon (``outlook``), when the next figures
+    are expected (``calendar``) and a stale-record warning against the build date or ``XJTRADE_TODAY``
+    (``warning``); "" where there is nothing to say."""
+    if forecast is None:
+        return {"outlook": "", "calendar": "", "warning": ""}
+    o = forecast.outlook
+    return {"outlook": " ".join(s for s in (headline_sentences(o, unit), central_sentence(o)) if s),
+            "calendar": release_sentence(forecast.calendar),
+            "warning": stale_warning(forecast.calendar, build_date)}
+
+
+def nowcast_sentence(o: OutlookResults, unit: str) -> str:
+    """The chapter's nowcast paragraph ("" without an outlook: the chapter has said why)."""
+    if not o.ok:
+        return ""
+    if o.nowcast is None:
+        return ("No month of the current year has been published yet, so there is nothing to nowcast: the current "
+                "year is forecast from the annual totals.")
+    n = o.nowcast
+    s = (f"Nowcast of {n.year} from {o.months_known} known months ({_num(o.known_ytd)} {unit}): "
+         f"**{_num(n.point)} {unit}** (median; 80% interval {_num(n.lo80)} to {_num(n.hi80)}).")
+    if o.within_weights:
+        s += (" The rest of the year is a mixture of " + wording.join_words(
+            f"{wording.model_name(m)} ({100 * w:.0f}% of the paths)" for m, w in o.within_weights.items()) + ".")
+    return s
+
+
+def ledger_sentence(forecast) -> str:
+    """The chapter's paragraph on the ledger's real forecasts."""
+    rows = list(getattr(forecast, "ledger", []) or [])
+    if not rows:
+        return "The ledger holds no published forecast of this series yet."
+    rec = sum(r.kind == "recovered" for r in rows)
+    scored = [r for r in rows if r.actual is not None]
+    s = (f"The ledger holds {wording.count(len(rows), 'published forecast')} of this series"
+         + (f" ({rec} recovered from earlier editions)" if rec else "") + ". ")
+    if not scored:
+        return s + "None of their target years has a published total yet."
+    held = sum(bool(r.in80) for r in scored if r.in80 is not None)
+    mean_err = sum(abs(r.error_pct) for r in scored) / len(scored)
+    return s + (f"{wording.count(len(scored), 'forecast')} can be scored: their central numbers missed by "
+                f"{mean_err:.1f}% on average and {held} of them held the outcome in their 80% interval.")
