@@ -1,0 +1,332 @@
+"""A release's text -> candidate rows: sentences, figures, periods, defaults and the merge of
+figures a release states twice.
+
+Defaults, in order: the entity is the one named before the figure in its sentence, else (in a
+sentence opening with 其中 / "of which") the previous figure's, else the release's own (the first
+entity it names, normally Xinjiang); the partner is `World`, the segment `all`, the flow `total`.
+The period is the phrase nearest the figure in its clause, else the nearest before it in its
+sentence, else the nearest after it, else the previous figure's period (同期, "during the
+period"), else the title's.  A figure with none of these is kept with low confidence and the
+reason, never given a guessed period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from xjtrade.data.extract import lexicon as lx
+from xjtrade.data.extract.numbers import ascii_digits, format_decimal
+from xjtrade.data.extract.periods import PeriodPhrase, PeriodUnresolved, Resolved, find_periods, resolve
+from xjtrade.data.extract.rules import Figure, Lexer, figures_in
+from xjtrade.data.extract.sentences import Sentence, clause_bounds, split_sentences
+from xjtrade.data.extract.text import Page, to_simplified
+
+REGION = "Xinjiang"
+
+
+@dataclass
+class Candidate:
+    entity: str
+    flow: str
+    partner: str
+    product: str
+    segment: str
+    indicator: str
+    period_start: str
+    period_end: str
+    period_kind: str
+    value: str
+    unit: str
+    qualifier: str
+    yoy_pct: str
+    evidence: str
+    description: str = ""
+    facts: list[str] = field(default_factory=list)
+    low: list[str] = field(default_factory=list)
+    medium: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    existing: str = ""          # id of the record row it duplicates (set by the record check)
+    same_source: bool = False   # ... from the same source (refused by `data add`)
+
+    @property
+    def key(self) -> tuple:
+        return (self.entity, self.flow, self.partner, self.product, self.segment, self.indicator,
+                self.period_start, self.period_end)
+
+    @property
+    def confidence(self) -> str:
+        return "low" if self.low else "medium" if self.medium else "high"
+
+    @property
+    def remark(self) -> str:
+        seen: list[str] = []
+        for text in self.low + self.medium + self.notes:
+            if text not in seen:
+                seen.append(text)
+        return "; ".join(seen)
+
+
+def normalised(text: str, language: str) -> str:
+    """The text the rules read: simplified characters (Chinese), ASCII digits; same length."""
+    out = ascii_digits(to_simplified(text) if language == "zh" else text)
+    return out if len(out) == len(text) else ascii_digits(text)
+
+
+def _is_title_line(sentence: Sentence, page: Page, index: int) -> bool:
+    if index != 0:
+        return False
+    first = sentence.text.strip()
+    if page.title and first == page.title.strip():
+        return True
+    return not page.html and len(first) <= 120 and not re.search(r"[。.!?！？]$", first)
+
+
+def default_unit(figs: list[Figure], language: str) -> str:
+    for f in figs:
+        if f.kind == "money" and f.conversion_of is None:
+            return f.unit
+    return "100 million yuan" if language == "zh" else "billion yuan"
+
+
+@dataclass
+class _State:
+    entity: str = REGION
+    last: Candidate | None = None
+    last_fig: Figure | None = None
+    period: Resolved | None = None
+    year: int | None = None
+
+
+def extract_release(page: Page, published: dt.date, language: str | None = None) -> list[Candidate]:
+    """Every figure of a release as a candidate row (before the record check)."""
+    lang = language or page.language or "en"
+    lexer = Lexer(lang)
+    sentences = split_sentences(page.text)
+    normals = [normalised(s.text, lang) for s in sentences]
+    parsed = [figures_in(n, lang, lexer) for n in normals]
+    all_figs = [f for figs, _ in parsed for f in figs]
+    unit0 = default_unit(all_figs, lang)
+    state = _State()
+    title_period = None
+    title_norm = normalised(page.title, lang) if page.title else ""
+    if title_norm:
+        ps = [p for p in find_periods(title_norm, lang) if not p.comparison and not p.vague]
+        if ps:
+            try:
+                title_period = resolve(ps[0], published)
+            except PeriodUnresolved:
+                title_period = None
+        t_tokens = lexer.tokens(title_norm)
+        ent = next((t.value for t in t_tokens if t.kind == "entity" and t.value), None)
+        if ent:
+            state.entity = ent
+    else:
+        for (_, tokens) in parsed[:3]:
+            ent = next((t.value for t in tokens if t.kind == "entity" and t.value), None)
+            if ent:
+                state.entity = ent
+                break
+    out: list[Candidate] = []
+    for i, (sent, norm, (figs, tokens)) in enumerate(zip(sentences, normals, parsed)):
+        if _is_title_line(sent, page, i):
+            continue
+        phrases = find_periods(norm, lang)
+        clauses = clause_bounds(norm)
+        continuation = bool(re.match(lx.CONTINUATION, norm.strip(), re.IGNORECASE))
+        has_trade = any(t.kind == "flow" for t in tokens)
+        made: list[tuple[Figure, Candidate]] = []
+        for fig in sorted(figs, key=lambda f: (f.pos, f.conversion_of is not None)):
+            cand = _candidate(fig, sent, norm, tokens, phrases, clauses, state, continuation, has_trade, unit0,
+                              published, title_period, lang)
+            if cand is not None:
+                made.append((fig, cand))
+        for fig, cand in made:
+            out.append(cand)
+        if made:
+            state.last_fig, state.last = made[-1]
+    return merge(out)
+
+
+def _nearest_period(fig: Figure, phrases: list[PeriodPhrase], clauses) -> PeriodPhrase | None:
+    usable = [p for p in phrases if not p.comparison]
+    if not usable:
+        return None
+    pos = fig.pos
+    clause = next(((a, b) for a, b in clauses if a <= pos < b), None)
+    if clause:
+        inside = [p for p in usable if clause[0] <= p.start < clause[1]]
+        if inside:
+            return min(inside, key=lambda p: (abs(p.start - pos), p.start > pos))
+    before = [p for p in usable if p.end <= pos]
+    if before:
+        return before[-1]
+    after = [p for p in usable if p.start >= pos]
+    return after[0] if after else None
+
+
+def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses, state: _State,
+               continuation: bool, has_trade: bool, unit0: str, published: dt.date, title_period,
+               lang: str) -> Candidate | None:
+    if fig.kind == "other" or fig.product or fig.__dict__.get("_blocked"):
+        return None
+    if fig.entity == "":
+        return None
+    trade_like = fig.indicator in ("China-Europe freight trains", "cargo weight")
+    if not trade_like and not has_trade and fig.partner is None and fig.segment is None:
+        return None
+    clause = next(((a, b) for a, b in clauses if a <= fig.pos < b), (0, len(norm)))
+    if any(t.kind == "nottrade" and clause[0] <= t.start < clause[1] for t in tokens) and \
+            not any(t.kind == "flow" and clause[0] <= t.start < clause[1] for t in tokens):
+        return None
+    if fig.kind == "count" and not any(t.kind == "trains" for t in tokens):
+        return None
+    low, medium, notes, facts = list(fig.low), list(fig.medium), list(fig.notes), list(fig.facts)
+    # subject defaults
+    entity, partner, segment, flow = fig.entity, fig.partner, fig.segment, fig.flow
+    if continuation and state.last is not None:
+        entity = entity or state.last.entity
+        partner = partner or (state.last.partner if state.last.partner != "World" else None)
+        segment = segment or (state.last.segment if state.last.segment != "all" else None)
+    entity = entity or state.entity
+    partner = partner or "World"
+    segment = segment or "all"
+    flow = flow or ("total" if fig.kind not in ("count", "weight") else "total")
+    if fig.kind == "share":
+        whole = fig.__dict__.get("_whole", "")
+        if partner == "World" or segment != "all" or entity != REGION or whole in ("partner", "national"):
+            return None
+        if whole == "":
+            medium.append("the share's whole is not named; read as the region's total trade")
+    if fig.kind == "gap":
+        if partner != "World":
+            return None
+    # period
+    phrase = _nearest_period(fig, phrases, clauses)
+    resolved: Resolved | None = None
+    if phrase is not None:
+        try:
+            ctx = None
+            if phrase.year is None and phrase.relative is None and phrase.years is None:
+                same = [p for p in phrases if not p.comparison and p.year is not None]
+                ctx = same[0].year if same else state.year
+            resolved = resolve(phrase, published, ctx)
+            if resolved.inferred:
+                medium.append(resolved.inferred)
+            if phrase.year is not None or phrase.relative is not None:
+                state.year = resolved.year
+        except PeriodUnresolved as exc:
+            low.append(f"period not read: {exc}")
+    elif state.period is not None:
+        resolved = state.period
+        facts.append("period from the previous figure")
+    elif title_period is not None:
+        resolved = title_period
+        medium.append("period from the title")
+    else:
+        low.append("no period printed for this figure")
+    if resolved is not None and (resolved.period_kind != "month" or state.period is None
+                                 or state.period.period_kind == "month"):
+        # a single month said in passing ("11月当月") does not govern the sentences after it
+        state.period = resolved
+    # value and unit
+    value = format_decimal(fig.value) if fig.value is not None else ""
+    unit = fig.unit
+    indicator = fig.indicator
+    if fig.kind == "growth":
+        unit = "count" if indicator == "China-Europe freight trains" else unit0
+        facts.append("growth only")
+    if fig.kind == "unknown":
+        low.append(f"unit not recognised in {_number_text(fig) or 'the figure'}; fill in the unit")
+        unit = ""
+    yoy = format_decimal(fig.yoy) if fig.yoy is not None else ""
+    if fig.conversion_of is not None:
+        yoy = ""
+        facts.append("conversion printed beside the figure")
+    product = "all"
+    cand = Candidate(entity=entity, flow=flow, partner=partner, product=product, segment=segment,
+                     indicator=indicator,
+                     period_start=resolved.period_start if resolved else "",
+                     period_end=resolved.period_end if resolved else "",
+                     period_kind=resolved.period_kind if resolved else "",
+                     value=value, unit=unit, qualifier=fig.qualifier, yoy_pct=yoy, evidence=sent.text,
+                     facts=facts, low=low, medium=medium, notes=notes)
+    return cand
+
+
+def _number_text(fig: Figure) -> str:
+    t = fig.__dict__.get("_token")
+    return repr(t.text.strip()) if t is not None else ""
+
+
+_QUAL_ORDER = {"exact": 0, "about": 1, "nearly": 2, "over": 3, "under": 3}
+
+
+def merge(cands: list[Candidate]) -> list[Candidate]:
+    """Figures a release states twice become one row: a growth-only figure joins the value of the
+    same quantity; a rounded bound ("exceeded 400 billion") beside the exact figure is dropped when
+    it agrees with it and kept, with low confidence, when it does not; a repeat is dropped."""
+    out: list[Candidate] = []
+    for c in cands:
+        same = [o for o in out if o.key == c.key and _unit_family(o) == _unit_family(c)]
+        target = next((o for o in same if o.unit == c.unit), None) if same else None
+        if target is None and c.value == "" and same:
+            target = same[0]
+        if target is None:
+            out.append(c)
+            continue
+        if c.value == "" or target.value == "":
+            keep, other = (target, c) if target.value != "" else (c, target)
+            if keep.yoy_pct == "" and other.yoy_pct != "":
+                keep.yoy_pct = other.yoy_pct
+                if other.evidence not in keep.evidence:
+                    keep.evidence = f"{keep.evidence} … {other.evidence}"
+            elif other.yoy_pct not in ("", keep.yoy_pct):
+                keep.low.append(f"the release also gives {other.yoy_pct}% for this quantity")
+            if keep is c:
+                out[out.index(target)] = c
+            continue
+        if target.value == c.value and target.qualifier == c.qualifier and target.unit == c.unit:
+            if target.yoy_pct == "":
+                target.yoy_pct = c.yoy_pct
+            continue
+        exact, bound = (target, c) if _QUAL_ORDER[target.qualifier] <= _QUAL_ORDER[c.qualifier] else (c, target)
+        if exact.qualifier == "exact" and bound.qualifier != "exact" and _agrees(exact, bound):
+            if bound is target:
+                out[out.index(target)] = exact
+            if exact.yoy_pct == "" and bound.yoy_pct != "":
+                exact.yoy_pct = bound.yoy_pct
+            continue
+        c.low.append(f"the release gives {target.value} {target.unit} ({target.qualifier}) for the same quantity "
+                     "elsewhere")
+        out.append(c)
+    return out
+
+
+def _unit_family(c: Candidate) -> str:
+    if "yuan" in c.unit:
+        return "CNY"
+    if "USD" in c.unit:
+        return "USD"
+    return c.unit
+
+
+def _agrees(exact: Candidate, bound: Candidate) -> bool:
+    """Whether an exact value satisfies a printed bound on the same quantity (same currency)."""
+    from xjtrade.data.raw import CURRENCY_UNITS
+    try:
+        a, b = Decimal(exact.value), Decimal(bound.value)
+    except ArithmeticError:
+        return False
+    fa = CURRENCY_UNITS.get(exact.unit, (None, 1.0))[1]
+    fb = CURRENCY_UNITS.get(bound.unit, (None, 1.0))[1]
+    a, b = a * Decimal(str(fa)), b * Decimal(str(fb))
+    if bound.qualifier == "over":
+        return a >= b
+    if bound.qualifier == "under":
+        return a <= b
+    if bound.qualifier == "nearly":
+        return b * Decimal("0.9") <= a <= b * Decimal("1.005")
+    return abs(a - b) <= abs(b) * Decimal("0.03")
