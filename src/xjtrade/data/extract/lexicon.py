@@ -94,8 +94,10 @@ VAGUE_PERIODS: list[tuple[str, str]] = [
 ENTITIES: list[tuple[str, str]] = [
     (r"喀什综合保税区|喀什综保区", "Kashgar comprehensive bonded zone"),
     (r"(?:4|四)个综合保税区|(?:4|四)个综保区|综合保税区|综保区", "Xinjiang comprehensive bonded zones (four)"),
-    (r"自由贸易试验区|自贸试验区|自贸区", "Xinjiang pilot free trade zone"),
-    (r"霍尔果斯(?:公路|铁路)?口岸", "Horgos port"),
+    (r"自由贸易试验区|自贸试验区|自贸区", "China (Xinjiang) Pilot Free Trade Zone"),
+    (r"霍尔果斯铁路口岸", "Horgos railway port"),
+    (r"霍尔果斯公路口岸", "Horgos highway port"),
+    (r"霍尔果斯口岸", "Horgos port"),
     (r"阿拉山口口岸", "Alashankou port"),
     (r"伊尔克什坦口岸", "Irkeshtam port"),
     (r"吐尔尕特口岸", "Torugart port"),
@@ -107,12 +109,14 @@ ENTITIES: list[tuple[str, str]] = [
     (r"kashgar comprehensive bonded zone", "Kashgar comprehensive bonded zone"),
     (r"(?:four |4 )?(?:integrated|comprehensive) bonded (?:zones|areas)|(?:four |4 )bonded zones",
      "Xinjiang comprehensive bonded zones (four)"),
-    (r"pilot free trade zones?|free trade zones?|\bftzs?\b", "Xinjiang pilot free trade zone"),
+    (r"pilot free trade zones?|free trade zones?|\bftzs?\b", "China (Xinjiang) Pilot Free Trade Zone"),
     (r"(?:alashankou|alataw pass|alataw) and (?:horgos|khorgos) (?:railway )?ports|"
      r"(?:horgos|khorgos) and (?:alashankou|alataw pass|alataw) (?:railway )?ports",
      "Alataw Pass and Horgos railway ports"),
-    (r"(?:horgos|khorgos|khorgas) (?:land |railway |highway )?port", "Horgos port"),
-    (r"(?:alashankou|alataw pass) port|alataw pass|alashankou", "Alashankou port"),
+    (r"(?:horgos|khorgos|khorgas) railway port", "Horgos railway port"),
+    (r"(?:horgos|khorgos|khorgas) highway port", "Horgos highway port"),
+    (r"(?:horgos|khorgos|khorgas) (?:land )?port", "Horgos port"),
+    (r"(?:alashankou|alataw pass|alataw) (?:railway )?port|alataw pass", "Alashankou port"),
     (r"irkeshtam port", "Irkeshtam port"),
     (r"torugart port", "Torugart port"),
     (r"khunjerab port|khunjerab pass", "Khunjerab port"),
@@ -194,7 +198,13 @@ FLOWS: list[tuple[str, str]] = [
      r"\btrade\b|\btraded?\b|turnover", "total"),
     (r"\bexport(?:s|ed)?\b|\bshipments\b|\boutbound\b", "exports"),
     (r"\bimport(?:s|ed)?\b|\binbound\b", "imports"),
-    (r"import- und export\w*|außenhandel\w*|handel\w*", "total"),
+    (r"imported and exported|exported and imported", "total"),
+    (r"importe? und exporte?|exporte? und importe?|ein- und ausfuhr\w*|import- und export\w*|außenhandel\w*|"
+     r"handel\w*", "total"),
+    (r"импорт\w* и экспорт\w*|экспорт\w* и импорт\w*", "total"),
+    (r"importações e exportações|exportações e importações|importaciones y exportaciones|"
+     r"exportaciones e importaciones|importations et (?:des )?exportations|importazioni (?:ed|e) esportazioni",
+     "total"),
     (r"export\w*|ausfuhr\w*", "exports"),
     (r"import\w*|einfuhr\w*", "imports"),
     (r"внешнеторгов\w+|товарооборот\w*|торгов\w*|внешн\w+ торговл\w+", "total"),
@@ -252,13 +262,23 @@ MONEY_UNITS: dict[tuple[int, str], str] = {
 
 # Counted things: (regex after the number, indicator, unit). Trains are China-Europe freight trains.
 COUNTS: list[tuple[str, str]] = [
-    (r"列(?:次)?(?:中欧(?:[（(]中亚[)）])?班列)?", "China-Europe freight trains"),
-    (r"(?:(?:china-europe|china-asia|china-central asia)(?:\s*(?:\(|/)\s*central asia\)?)?\s+)?"
-     r"(?:railway express |freight )?trains?\b|(?:freight )?train trips", "China-Europe freight trains"),
+    (r"列(?:次)?", "China-Europe freight trains"),
+    (r"china-europe\s*(?:\(|/|and\s+china-)\s*central\s+asia\)?\s+(?:railway express |freight )?"
+     r"(?:trains?|train trips)\b", "China-Europe/Central Asia freight trains"),
+    (r"china-(?:central\s+)?asia\s+(?:railway express |freight )?(?:trains?|train trips)\b",
+     "China-Central Asia freight trains"),
+    (r"(?:china-europe\s+)?(?:railway express |freight )?(?:trains?|train trips)\b", "China-Europe freight trains"),
     (r"(?:china-europe-)?güterzüge", "China-Europe freight trains"),
     (r"(?:грузов\w+ )?поезд\w*", "China-Europe freight trains"),
 ]
 TRAIN_WORDS = r"中欧|班列|china-europe|railway express|freight trains?|güterz|поезд"
+# which trains a generic count ("7762列", "4,000 trains") counts, from the words of its sentence
+TRAIN_KINDS: list[tuple[str, str]] = [
+    (r"中欧[（(]中亚[)）]班列|中欧、中亚班列|中欧班列和中亚班列|china-europe\s*(?:\(|/)\s*(?:china-)?central asia|"
+     r"china-europe and china-(?:central )?asia|china-europe/central asia", "China-Europe/Central Asia freight trains"),
+    (r"中亚班列|china-(?:central )?asia (?:railway express|freight train)", "China-Central Asia freight trains"),
+    (r"中欧班列|china-europe|europa|европ", "China-Europe freight trains"),
+]
 
 # weights: (regex after the number and scale, factor to ten-thousand tons as a power of ten)
 WEIGHTS: list[tuple[str, int]] = [
@@ -325,10 +345,11 @@ SHARE_OF_TOTAL = [
 GAP_NATIONAL = [
     r"(?:增速)?(?:高于|高出|快于)全国(?:平均)?(?:水平|增速)?",
     r"(?:higher than|above|outpac(?:ed|ing)|faster than|exceed(?:ed|ing)) the national (?:average|rate|level|growth)(?: rate)?",
-    r"(?:п\.\s?п\.|процентных пункт\w*) выше",
+    r"(?:п\.\s?п\.|процентных пункт\w*) выше (?:общенационального|среднего по стране)",
+    r"prozentpunkte (?:über|höher als) (?:dem )?(?:landesdurchschnitt|nationalen)",
 ]
 PERCENTAGE_POINTS = r"个百分点|percentage points?|pct points?|prozentpunkte|п\.\s?п\.|процентных пункт\w*|points? de pourcentage|puntos porcentuales|pontos percentuais|punti percentuali"
-PERCENT = r"%|％|percent\b|per cent\b|pct\b|prozent\b|процент\w*|pour cent\b|por ciento\b|por cento\b|per cento\b"
+PERCENT = r"%|％|percent\b|per cent\b|pct\b|prozent\b|процент\w*|проц\.|pour cent\b|por ciento\b|por cento\b|per cento\b"
 
 # "respectively": lists of subjects, values and rates paired in order
 RESPECTIVELY = r"分别|respectively|beziehungsweise|bzw\.|соответственно|respectivement|respectivamente|rispettivamente"
@@ -349,3 +370,5 @@ SERIES_STATEMENTS = [
 ]
 # Words that open a sentence continuing the previous one's subject ("of which", "among them")
 CONTINUATION = r"^(?:其中|其中[，,]|of (?:this|which|the total)|among them|in particular)"
+# A sentence opening with a pronoun speaks of the subject (partner, segment) the sentence before named
+PRONOUN_START = r"^(?:their|its|they|these|this|it|它们|其)\b"

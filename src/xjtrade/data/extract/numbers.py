@@ -75,6 +75,10 @@ CHINESE_SCALES = (("万亿", Decimal("1e12")), ("亿", Decimal("1e8")), ("万", 
 def chinese_scale(text: str) -> tuple[Decimal, Decimal]:
     """A Chinese numeral with scale characters -> (value in units of its largest scale, that scale):
     '二十亿三千万' -> (20.3, 1e8); '四千' -> (4000, 1)."""
+    for char, scale in CHINESE_SCALES:
+        # '一点零四亿', '八十八亿': a numeral followed by one scale character
+        if text.endswith(char) and not any(c in text[: -len(char)] for c, _ in CHINESE_SCALES):
+            return parse_chinese(text[: -len(char)]), scale
     total = parse_chinese(text)
     for char, scale in CHINESE_SCALES:
         if char in text:

@@ -271,7 +271,8 @@ def find_periods(text: str, language: str) -> list[PeriodPhrase]:
         except ValueError:
             continue
         if any(cs <= start and end <= ce + 2 for cs, ce in comparisons) or \
-                any(cs <= start < ce for cs, ce in comparisons):
+                any(cs <= start < ce for cs, ce in comparisons) or \
+                re.search(r"(?:比|较|与|than|compared\s+(?:with|to)|over|from)\s*(?:the\s+)?$", text[:start], re.IGNORECASE):
             phrase = PeriodPhrase(**{**phrase.__dict__, "comparison": True})
         taken.append(phrase)
         last_end = end

@@ -98,6 +98,7 @@ class _State:
     last_fig: Figure | None = None
     period: Resolved | None = None
     year: int | None = None
+    words: dict | None = None
 
 
 def extract_release(page: Page, published: dt.date, language: str | None = None) -> list[Candidate]:
@@ -136,6 +137,13 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
         phrases = find_periods(norm, lang)
         clauses = clause_bounds(norm)
         continuation = bool(re.match(lx.CONTINUATION, norm.strip(), re.IGNORECASE))
+        pronoun = bool(re.match(lx.PRONOUN_START, norm.strip(), re.IGNORECASE))
+        if pronoun and state.words is not None:
+            for f in figs:
+                first_subject = [t for t in tokens if t.kind in ("partner", "segment") and t.start < f.pos]
+                if not first_subject:
+                    f.partner = f.partner or state.words.get("partner")
+                    f.segment = f.segment or state.words.get("segment")
         has_trade = any(t.kind == "flow" for t in tokens)
         made: list[tuple[Figure, Candidate]] = []
         for fig in sorted(figs, key=lambda f: (f.pos, f.conversion_of is not None)):
@@ -147,7 +155,21 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
             out.append(cand)
         if made:
             state.last_fig, state.last = made[-1]
-    return merge(out)
+        words = {}
+        for t in tokens:
+            if t.kind in ("partner", "segment") and t.value:
+                words[t.kind] = t.value
+        state.words = words
+    return drop_redundant_shares(merge(out))
+
+
+def drop_redundant_shares(cands: list[Candidate]) -> list[Candidate]:
+    """A partner's share is kept only when the release gives no value for that partner and period
+    (with the value, the share is derived from the figures themselves)."""
+    valued = {(c.entity, c.flow, c.partner, c.segment, c.period_start, c.period_end)
+              for c in cands if c.indicator == "trade value" and c.value}
+    return [c for c in cands if not (c.indicator == "share of world total" and
+                                     (c.entity, c.flow, c.partner, c.segment, c.period_start, c.period_end) in valued)]
 
 
 def _nearest_period(fig: Figure, phrases: list[PeriodPhrase], clauses) -> PeriodPhrase | None:
@@ -158,6 +180,8 @@ def _nearest_period(fig: Figure, phrases: list[PeriodPhrase], clauses) -> Period
     clause = next(((a, b) for a, b in clauses if a <= pos < b), None)
     if clause:
         inside = [p for p in usable if clause[0] <= p.start < clause[1]]
+        if any(not p.vague for p in inside):
+            inside = [p for p in inside if not p.vague]   # '十四五期间累计': the named span, not '累计'
         if inside:
             return min(inside, key=lambda p: (abs(p.start - pos), p.start > pos))
     before = [p for p in usable if p.end <= pos]
@@ -227,8 +251,8 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
         medium.append("period from the title")
     else:
         low.append("no period printed for this figure")
-    if resolved is not None and (resolved.period_kind != "month" or state.period is None
-                                 or state.period.period_kind == "month"):
+    if resolved is not None and resolved.period_start[:4] == resolved.period_end[:4] and (
+            resolved.period_kind != "month" or state.period is None or state.period.period_kind == "month"):
         # a single month said in passing ("11月当月") does not govern the sentences after it
         state.period = resolved
     # value and unit
@@ -243,8 +267,7 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
         unit = ""
     yoy = format_decimal(fig.yoy) if fig.yoy is not None else ""
     if fig.conversion_of is not None:
-        yoy = ""
-        facts.append("conversion printed beside the figure")
+        facts.append("conversion printed beside the figure; growth as printed for the figure")
     product = "all"
     cand = Candidate(entity=entity, flow=flow, partner=partner, product=product, segment=segment,
                      indicator=indicator,

@@ -183,7 +183,7 @@ def _is_date_or_year(t: Token, s: str) -> bool:
     if t.kind != "amount":
         return False
     g = t.value
-    if g.get("scale") or g.get("cur") or g.get("pre") or g.get("weight") or g.get("count"):
+    if g.get("scale") or g.get("cur") or g.get("pre") or g.get("weight") or g.get("count") or g.get("other"):
         return False
     return True
 
@@ -212,6 +212,8 @@ def amount_value(t: Token, language: str, lexer: Lexer) -> tuple[str, Decimal, s
         return "other", value, "", "", facts
     if g.get("count"):
         indicator = next((ind for p, ind in lx.COUNTS if re.fullmatch(p, g["count"], FLAGS)), "China-Europe freight trains")
+        if indicator == "China-Europe freight trains" and not re.search(r"china-europe", g["count"], FLAGS):
+            indicator = "trains"   # generic: named from the sentence (train_indicator)
         return "count", normalise(value * (Decimal(10) ** power)) if power else value, "count", indicator, facts
     if g.get("weight"):
         shift = next((f for p, f in lx.WEIGHTS if re.fullmatch(p, g["weight"], FLAGS)), 0)
@@ -338,7 +340,10 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
     for t in tokens:
         if t.kind != "amount":
             continue
-        kind, value, unit, indicator, facts = amount_value(t, language, lexer)
+        try:
+            kind, value, unit, indicator, facts = amount_value(t, language, lexer)
+        except ValueError:
+            continue
         fig = Figure(kind=kind, pos=t.start, value=value, unit=unit, indicator=indicator, facts=facts)
         fig.__dict__["_token"] = t
         q = _qualifier(tokens, t, s)
@@ -358,6 +363,10 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
     rates: list[tuple[Token, str, Decimal]] = []   # (token, kind, value)
     for t in tokens:
         clause = _clause_of(t.start, clauses)
+        try:
+            _ = pct_value(t, language) if t.kind in ("pct", "pp") else None
+        except ValueError:
+            continue
         if t.kind == "times":
             rates.append((t, "growth", times_value(t, language)))
         elif t.kind == "pp":
@@ -435,6 +444,20 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
         if f.conversion_of is not None:
             continue
         sub = subject_before(tokens, f.pos, part[0], excluded)
+        listed = f.__dict__.get("_listed")
+        if listed:
+            setattr(sub, listed[0], listed[1])
+        if sub.partner is None and sub.segment is None and sub.entity is None and part[0] > 0:
+            # a part without a subject of its own continues the one before ('民营企业达4252家；进出口值…')
+            prev = subject_before(tokens, part[0], 0, excluded)
+            sub.partner, sub.segment = prev.partner, prev.segment
+            sub.entity = prev.entity if prev.entity else None
+        if sub.entity is None and f.kind in ("count", "weight"):
+            # '4,691 trains passed through the Alashankou and Khorgos ports': the place after the count
+            after = [t for t in tokens if t.kind == "entity" and f.pos < t.start < part[1] and t.value
+                     and not _inside(t, excluded)]
+            if after:
+                sub.entity = after[0].value
         if f.kind in ("share", "gap"):
             # a share or gap describes the figure before it in its part (its subject words precede it)
             pass
@@ -451,12 +474,21 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
             for attr in ("entity", "partner", "segment", "flow", "product"):
                 setattr(f, attr, getattr(src, attr))
             f.pos = src.pos
+            f.yoy = src.yoy
             f.__dict__["_converts"] = src
+    for f in amounts:
+        if f.indicator == "trains":
+            f.indicator = train_indicator(s)
     trains = any(t.kind == "trains" for t in tokens)
     for f in figs:
         if f.kind == "growth" and trains and not any(t.kind == "flow" and t.start < f.pos for t in tokens):
-            f.indicator = "China-Europe freight trains"
+            f.indicator = train_indicator(s)
     return figs, tokens
+
+
+def train_indicator(s: str) -> str:
+    """Which trains a sentence counts (China-Europe unless it names the Central Asian ones)."""
+    return next((ind for p, ind in lx.TRAIN_KINDS if re.search(p, s, FLAGS)), "China-Europe freight trains")
 
 
 def _qualifier(tokens: list[Token], t: Token, s: str) -> str | None:
@@ -534,6 +566,20 @@ def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded) -> 
         if len(lst) < 2:
             continue
         first_pos = lst[0][0].start
+        listed = [i for i, at in enumerate(amount_tokens) if part[0] <= at.start < first_pos
+                  and amounts[i].conversion_of is None and amounts[i].yoy is None]
+        if len(listed) >= len(lst) and all(amounts[i].kind != "other" for i in listed[-len(lst):]) and \
+                all(what == "growth" for _, what, _ in lst):
+            for (tok, _, v), i in zip(lst, listed[-len(lst):]):
+                amounts[i].yoy = v
+                amounts[i].facts.append("growth paired by 'respectively'")
+                out[id(tok)] = True
+            # the amounts themselves may be a list of subjects' values: name them in order
+            subs = _subject_list(tokens, s, part[0], amount_tokens[listed[-len(lst)]].start, excluded)
+            if subs is not None and len(subs[1]) == len(lst):
+                for i, name in zip(listed[-len(lst):], subs[1]):
+                    amounts[i].__dict__["_listed"] = (subs[0], name)
+            continue
         subs = _subject_list(tokens, s, part[0], first_pos if not re.match(r"分别", resp.text) else resp.start,
                              excluded)
         if subs is None or len(subs[1]) != len(lst):

@@ -75,9 +75,11 @@ def normalise_text(text: str) -> str:
 
 
 def _first_line(text: str) -> str:
+    """The first line when it reads as a headline (short, no sentence end), else ""."""
     for line in text.split("\n"):
         if line.strip():
-            return line.strip() if len(line) <= 200 else ""
+            line = line.strip()
+            return line if len(line) <= 120 and not re.search(r"[。.!?！？]$", line) else ""
     return ""
 
 
