@@ -105,7 +105,7 @@ ENTITIES: list[tuple[str, str]] = [
     (r"巴克图口岸", "Bakhty port"),
     (r"新疆(?:各)?口岸|全疆口岸", "Xinjiang ports"),
     (r"新疆|全区|全疆|我区|自治区", "Xinjiang"),
-    (r"全国|我国", "China"),
+    (r"(?<!居)全国(?![第首前各])|我国", "China"),
     (r"kashgar comprehensive bonded zone", "Kashgar comprehensive bonded zone"),
     (r"(?:four |4 )?(?:integrated|comprehensive) bonded (?:zones|areas)|(?:four |4 )bonded zones",
      "Xinjiang comprehensive bonded zones (four)"),
@@ -123,6 +123,9 @@ ENTITIES: list[tuple[str, str]] = [
     (r"xinjiang(?:'s)? ports", "Xinjiang ports"),
     (r"xinjiang|the region\b|the autonomous region", "Xinjiang"),
     (r"china's (?:total )?foreign trade|the country's foreign trade|nationwide|national total", "China"),
+    (r"zona-piloto de livre comércio|zona piloto de libre comercio|zone pilote de libre-échange|"
+     r"zona pilota di libero scambio|pilot-freihandelszone|freihandelszone|пилотн\w+ зон\w+ свободной торговли",
+     "China (Xinjiang) Pilot Free Trade Zone"),
     (r"gebiet[s]? xinjiang|xinjiangs?", "Xinjiang"),
     (r"синьцзян\w*", "Xinjiang"),
 ]
@@ -145,7 +148,10 @@ PARTNERS: list[tuple[str, str]] = [
     (r"(?:countries|partners|partner countries|nations|economies) (?:participating in|along|involved in|"
      r"under|of) the (?:belt and road|bri)\b(?: initiative)?|belt and road (?:countries|partners|partner countries)|"
      r"\bbri (?:countries|partners|partner countries)", "Belt and Road"),
+    (r"(?:the )?(?:bri|belt and road)(?: initiative)? (?:participating |partner )?(?:countries|economies|nations)|"
+     r"(?:participating|partner) countries (?:of|in) the (?:bri|belt and road)(?: initiative)?", "Belt and Road"),
     (r"\brcep\b(?: (?:member )?(?:countries|members|economies))?", "RCEP"),
+    (r"\bafrica(?:n countries)?\b", "Africa"),
     (r"kasachstan", "Kazakhstan"), (r"kirgisistan", "Kyrgyzstan"), (r"tadschikistan", "Tajikistan"),
     (r"zentralasiatischen ländern|zentralasien", "Central Asia"),
     (r"(?:ländern|teilnehmerländern|länder) (?:entlang|der) (?:den routen der |der )?[\"„]?gürtel und straße",
@@ -166,6 +172,7 @@ SEGMENTS: list[tuple[str, str]] = [
     (r"保税物流", "bonded logistics"),
     (r"加工贸易", "processing trade"),
     (r"跨境电商|跨境电子商务", "cross-border e-commerce"),
+    (r"对外承包(?:工程)?(?:出口)?", "overseas contracted projects"),
     (r"private (?:enterprises|companies|firms|sector)", "private enterprises"),
     (r"state-owned enterprises?", "state-owned enterprises"),
     (r"foreign-invested enterprises|foreign-funded enterprises", "foreign-invested enterprises"),
@@ -181,7 +188,7 @@ SEGMENTS: list[tuple[str, str]] = [
 # Words marking a figure about goods of one kind (never a total): such figures are not extracted.
 PRODUCT_WORDS = [
     r"产品", r"商品", r"机电", r"农产品", r"新三样", r"汽车", r"电池", r"番茄", r"棉花", r"服装", r"矿砂", r"原油",
-    r"天然气", r"煤炭", r"粮食", r"钢材", r"铜",
+    r"天然气", r"煤炭", r"粮食", r"钢材", r"铜", r"货物贸易",
     r"products?\b", r"commodit(?:y|ies)", r"vehicles?", r"cars?\b", r"batter(?:y|ies)", r"solar", r"textiles?",
     r"garments?", r"machinery", r"crude oil", r"natural gas", r"ore\b", r"agricultural",
     r"produkte", r"elektro", r"продукци", r"товаров",
@@ -298,7 +305,8 @@ QUALIFIERS: list[tuple[str, str]] = [
     (r"将近|接近|近", "nearly"),
     (r"约为|约|大约|左右", "about"),
     (r"不足|不到|低于", "under"),
-    (r"more than|over|exceed(?:ed|ing|s)?|passed|surpass(?:ed|ing)|topped|above|in excess of", "over"),
+    (r"more than|over|exceed(?:ed|ing|s)?|passed|surpass(?:ed|es|ing)?|top(?:ped|s)?|above|in excess of|"
+     r"crossed|broke through", "over"),
     (r"nearly|almost|close to|approaching", "nearly"),
     (r"about|around|approximately|roughly|some|an estimated", "about"),
     (r"less than|under|below", "under"),
@@ -316,7 +324,7 @@ GROWTH_UP = [
     r"boost(?:ed)?|higher",
     r"anstieg|wachstum|gestiegen|stieg|wuchs|zuwachs|plus|mehr als im|zunahm|zugenommen|gewachsen",
     r"рост\w*|увелич\w+|выр[ао]с\w*|больше",
-    r"hausse|augment\w+|crecimiento|aument\w+|crescimento|increment\w+|crescit\w+",
+    r"hausse|augment\w+|crec\w+|aument\w+|cresc\w+|increment\w+|progress\w+",
 ]
 GROWTH_DOWN = [
     r"同比下降|同比减少|下降|减少|下滑|回落|降",
@@ -357,10 +365,10 @@ RESPECTIVELY = r"分别|respectively|beziehungsweise|bzw\.|соответств�
 # A growth compared with something other than the same months of the previous year: not a yoy rate
 NOT_YOY = [
     r"比(?:\d{4}年|[“\"]?十三五[”\"]?)|较(?:\d{4}年)|较[“\"]?十三五[”\"]?|比[“\"]?十三五",
-    r"(?:from|than|over|on|compared with|compared to) (?:the same (?:period|month) (?:of|in) )?\d{4}\b|"
+    r"(?:from|than|over|on|compared with|compared to|since) (?:the same (?:period|month) (?:of|in) )?\d{4}\b|"
     r"from the previous (?:five|5) years|month[- ]on[- ]month|quarter[- ]on[- ]quarter|"
     r"(?:from|over|compared with) the previous (?:month|quarter)",
-    r"环比",
+    r"环比|自\d{4}年以来|\d{4}年以来",
 ]
 # Statements about each of several months or years ("over 50 billion a month for four months")
 SERIES_STATEMENTS = [

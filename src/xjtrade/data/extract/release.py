@@ -48,6 +48,7 @@ class Candidate:
     low: list[str] = field(default_factory=list)
     medium: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    group: int = 0              # figures printed together (a value and its bracketed conversion)
     existing: str = ""          # id of the record row it duplicates (set by the record check)
     same_source: bool = False   # ... from the same source (refused by `data add`)
 
@@ -153,6 +154,19 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
                 made.append((fig, cand))
         for fig, cand in made:
             out.append(cand)
+        if not made:
+            # a sentence that only names the period ('in den ersten zwei Monaten ... '): it governs the next
+            definite = [p for p in phrases if not p.comparison and not p.vague and p.years is None
+                        and not _bare_relative(p)]
+            if definite and any(t.kind in ("flow", "entity") for t in tokens):
+                try:
+                    r = resolve(definite[-1], published, state.year)
+                    if r.period_kind != "month" or state.period is None:
+                        state.period = r
+                    if definite[-1].year is not None or definite[-1].relative is not None:
+                        state.year = r.year
+                except PeriodUnresolved:
+                    pass
         if made:
             state.last_fig, state.last = made[-1]
         words = {}
@@ -172,12 +186,20 @@ def drop_redundant_shares(cands: list[Candidate]) -> list[Candidate]:
                                      (c.entity, c.flow, c.partner, c.segment, c.period_start, c.period_end) in valued)]
 
 
+def _bare_relative(p: PeriodPhrase) -> bool:
+    """'last year' / '去年' alone (no months): the period of a figure only inside its own clause."""
+    return p.relative is not None and p.year is None and p.first == 1 and p.last == 12 and \
+        bool(re.fullmatch(r"(?:last|this|the previous|the current)\s+year|去年|上年|今年|本年|"
+                          r"im vergangenen jahr|im letzten jahr|в прошлом году", p.text.strip(), re.IGNORECASE))
+
+
 def _nearest_period(fig: Figure, phrases: list[PeriodPhrase], clauses) -> PeriodPhrase | None:
-    usable = [p for p in phrases if not p.comparison]
-    if not usable:
-        return None
     pos = fig.pos
     clause = next(((a, b) for a, b in clauses if a <= pos < b), None)
+    usable = [p for p in phrases if not p.comparison and
+              (not _bare_relative(p) or (clause and clause[0] <= p.start < clause[1]))]
+    if not usable:
+        return None
     if clause:
         inside = [p for p in usable if clause[0] <= p.start < clause[1]]
         if any(not p.vague for p in inside):
@@ -239,7 +261,7 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
             resolved = resolve(phrase, published, ctx)
             if resolved.inferred:
                 medium.append(resolved.inferred)
-            if phrase.year is not None or phrase.relative is not None:
+            if (phrase.year is not None or phrase.relative is not None) and not _bare_relative(phrase):
                 state.year = resolved.year
         except PeriodUnresolved as exc:
             low.append(f"period not read: {exc}")
@@ -269,7 +291,9 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
     if fig.conversion_of is not None:
         facts.append("conversion printed beside the figure; growth as printed for the figure")
     product = "all"
-    cand = Candidate(entity=entity, flow=flow, partner=partner, product=product, segment=segment,
+    src = fig.__dict__.get("_converts")
+    group = id(src) if src is not None else id(fig)
+    cand = Candidate(group=group, entity=entity, flow=flow, partner=partner, product=product, segment=segment,
                      indicator=indicator,
                      period_start=resolved.period_start if resolved else "",
                      period_end=resolved.period_end if resolved else "",
@@ -306,6 +330,9 @@ def merge(cands: list[Candidate]) -> list[Candidate]:
                 keep.yoy_pct = other.yoy_pct
                 if other.evidence not in keep.evidence:
                     keep.evidence = f"{keep.evidence} … {other.evidence}"
+                for sibling in out:     # the bracketed conversion of the value takes the growth too
+                    if sibling.group == keep.group and sibling is not keep and sibling.yoy_pct == "":
+                        sibling.yoy_pct = other.yoy_pct
             elif other.yoy_pct not in ("", keep.yoy_pct):
                 keep.low.append(f"the release also gives {other.yoy_pct}% for this quantity")
             if keep is c:
@@ -321,10 +348,18 @@ def merge(cands: list[Candidate]) -> list[Candidate]:
                 out[out.index(target)] = exact
             if exact.yoy_pct == "" and bound.yoy_pct != "":
                 exact.yoy_pct = bound.yoy_pct
+                for sibling in out:
+                    if sibling.group == exact.group and sibling is not exact and sibling.yoy_pct == "":
+                        sibling.yoy_pct = bound.yoy_pct
             continue
         c.low.append(f"the release gives {target.value} {target.unit} ({target.qualifier}) for the same quantity "
                      "elsewhere")
         out.append(c)
+    # a bracketed conversion takes the growth its figure got from another sentence
+    for c in out:
+        if c.yoy_pct == "":
+            rate = next((o.yoy_pct for o in out if o.group == c.group and o is not c and o.yoy_pct), "")
+            c.yoy_pct = rate
     return out
 
 

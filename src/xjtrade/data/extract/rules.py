@@ -133,6 +133,7 @@ class Lexer:
                     words.append(Token(kind, m.start(), m.end(), m.group(0), name))
         # one subject word per place: the longest match of each kind wins
         words = _no_overlaps(words, by_kind=True)
+        words = _drop_appositions(words, m_text)
         return sorted(numbers + words, key=lambda t: (t.start, t.end))
 
     def _numbers(self, s: str) -> list[Token]:
@@ -155,6 +156,26 @@ class Lexer:
             found.append(Token("amount", m.start(), m.end(), m.group(0), m.groupdict()))
         found = _no_overlaps(found, by_kind=False, prefer=("pct", "pp", "times"))
         return [t for t in found if not _is_date_or_year(t, s)]
+
+
+def _drop_appositions(words: list[Token], s: str) -> list[Token]:
+    """Partners listed in apposition to a group ('the five Central Asian nations -- Kazakhstan,
+    Kyrgyzstan, ... --', '中亚五国（哈萨克斯坦、…）') explain the group; they are not subjects."""
+    out = []
+    opened_at = None
+    for t in words:
+        if t.kind == "partner" and opened_at is not None and t.start >= opened_at:
+            gap_close = re.search(r"--|—|[)）]", s[opened_at:t.start])
+            if not gap_close:
+                continue
+            opened_at = None
+        if t.kind == "partner":
+            after = s[t.end:t.end + 5]
+            m = re.match(r"\s*(?:--|—|[(（:：])\s*", after)
+            if m:
+                opened_at = t.end
+        out.append(t)
+    return out
 
 
 BLOCKED_SUBJECTS = [
@@ -540,7 +561,10 @@ def _share_whole(tokens: list[Token], t: Token, s: str) -> str:
     share_tok = [x for x in tokens if x.kind == "share" and x.end <= t.start and t.start - x.end <= 40]
     lo = share_tok[-1].end if share_tok else t.start
     tail = re.match(r"[^,，;；.。]*", s[t.end:]).group(0)
-    window = s[lo:t.start] + " " + (tail if re.match(r"\s*(?:of|des|от|de|du|del|da|dos)\b", tail, FLAGS) else "")
+    if re.search(r"[\u4e00-\u9fff]", s[lo:t.start]):
+        window = s[lo:t.start]      # 占 … 的 55%: the whole is named between
+    else:                           # accounting for 55 percent of …: the whole is named after
+        window = tail if re.match(r"\s*(?:of|des|от|de|du|del|da|dos)\b", tail, FLAGS) else ""
     if re.search(_alt([p for p, _ in lx.PARTNERS]), window, FLAGS):
         return "partner"
     if re.search(r"全国|national|china's", window, FLAGS):
