@@ -103,10 +103,15 @@ ENTITIES: list[tuple[str, str]] = [
     (r"吐尔尕特口岸", "Torugart port"),
     (r"红其拉甫口岸", "Khunjerab port"),
     (r"巴克图口岸", "Bakhty port"),
+    (r"南疆(?:各)?口岸", "Southern Xinjiang ports"),
     (r"新疆(?:各)?口岸|全疆口岸", "Xinjiang ports"),
     (r"新疆|全区|全疆|我区|自治区", "Xinjiang"),
     (r"(?<!居)全国(?![第首前各])|我国", "China"),
     (r"kashgar comprehensive bonded zone", "Kashgar comprehensive bonded zone"),
+    (r"(?:hafen|grenzhafen|landhafen|bahnhof|eisenbahnhafen) (?:von )?(?:horgos|khorgos)|(?:horgos|khorgos)-(?:hafen|bahnhof)",
+     "Horgos port"),
+    (r"(?:hafen|grenzhafen|landhafen|bahnhof|eisenbahnhafen) (?:von )?alashankou|alataw-pass", "Alashankou port"),
+    (r"porto (?:ferroviario |terrestre )?di (?:horgos|khorgos)", "Horgos port"),
     (r"(?:four |4 )?(?:integrated|comprehensive) bonded (?:zones|areas)|(?:four |4 )bonded zones",
      "Xinjiang comprehensive bonded zones (four)"),
     (r"pilot free trade zones?|free trade zones?|\bftzs?\b", "China (Xinjiang) Pilot Free Trade Zone"),
@@ -209,7 +214,7 @@ FLOWS: list[tuple[str, str]] = [
     (r"importe? und exporte?|exporte? und importe?|ein- und ausfuhr\w*|import- und export\w*|außenhandel\w*|"
      r"handel\w*", "total"),
     (r"импорт\w* и экспорт\w*|экспорт\w* и импорт\w*", "total"),
-    (r"importações e exportações|exportações e importações|importaciones y exportaciones|"
+    (r"importaç(?:ão|ões) e exportaç(?:ão|ões)|exportaç(?:ão|ões) e importaç(?:ão|ões)|importaciones y exportaciones|"
      r"exportaciones e importaciones|importations et (?:des )?exportations|importazioni (?:ed|e) esportazioni",
      "total"),
     (r"export\w*|ausfuhr\w*", "exports"),
@@ -237,7 +242,7 @@ CURRENCIES: list[tuple[str, str]] = [
     # (regex after the number and scale, currency code); yuan first
     (r"元(?:人民币)?|人民币", "CNY"),
     (r"美元", "USD"),
-    (r"(?:chinese )?yuan(?: rmb)?|rmb|cny|renminbi|yuans?|yuanes|юан\w*", "CNY"),
+    (r"(?:chinese )?yuan(?:es|s)?(?:\s+rmb)?\b|rmb\b|cny\b|renminbi\b|юан\w*", "CNY"),
     (r"(?:u\.s\.|us|american) dollars?|us-dollar|usd|dollars?|долл\.? сша|доллар\w* сша|долл\.|"
      r"dólares(?: estadounidenses| americanos)?|dollari(?: usa| statunitensi)?|dollars? américains", "USD"),
 ]
@@ -284,7 +289,7 @@ TRAIN_KINDS: list[tuple[str, str]] = [
     (r"中欧[（(]中亚[)）]班列|中欧、中亚班列|中欧班列和中亚班列|china-europe\s*(?:\(|/)\s*(?:china-)?central asia|"
      r"china-europe and china-(?:central )?asia|china-europe/central asia", "China-Europe/Central Asia freight trains"),
     (r"中亚班列|china-(?:central )?asia (?:railway express|freight train)", "China-Central Asia freight trains"),
-    (r"中欧班列|china-europe|europa|европ", "China-Europe freight trains"),
+    (r"中欧班列|china-europe|europa|европ|europe", "China-Europe freight trains"),
 ]
 
 # weights: (regex after the number and scale, factor to ten-thousand tons as a power of ten)
@@ -351,7 +356,7 @@ SHARE_OF_TOTAL = [
 ]
 # The growth gap: "高于全国增速 51.2 个百分点", "outpaced the national average by 20 percentage points"
 GAP_NATIONAL = [
-    r"(?:增速)?(?:高于|高出|快于)全国(?:平均)?(?:水平|增速)?",
+    r"(?:增速)?(?:高于|高出|快于)全国(?:总体|平均)?(?:水平|增速)?|比全国(?:总体|平均)?(?:水平|增速)?高出?",
     r"(?:higher than|above|outpac(?:ed|ing)|faster than|exceed(?:ed|ing)) the national (?:average|rate|level|growth)(?: rate)?",
     r"(?:п\.\s?п\.|процентных пункт\w*) выше (?:общенационального|среднего по стране)",
     r"prozentpunkte (?:über|höher als) (?:dem )?(?:landesdurchschnitt|nationalen)",
@@ -364,15 +369,16 @@ RESPECTIVELY = r"分别|respectively|beziehungsweise|bzw\.|соответств�
 
 # A growth compared with something other than the same months of the previous year: not a yoy rate
 NOT_YOY = [
-    r"比(?:\d{4}年|[“\"]?十三五[”\"]?)|较(?:\d{4}年)|较[“\"]?十三五[”\"]?|比[“\"]?十三五",
-    r"(?:from|than|over|on|compared with|compared to|since) (?:the same (?:period|month) (?:of|in) )?\d{4}\b|"
+    r"[“\"]?十三五[”\"]?",
+    r"since \d{4}\b|"
     r"from the previous (?:five|5) years|month[- ]on[- ]month|quarter[- ]on[- ]quarter|"
     r"(?:from|over|compared with) the previous (?:month|quarter)",
-    r"环比|自\d{4}年以来|\d{4}年以来",
+    r"环比|自\d{4}年以来|\d{4}年以来|年均|贡献|拉动",
+    r"annual(?:ly)?\b|average annual|a year on average|on average|contribut\w+|between \d|durchschnittlich|в среднем",
 ]
 # Statements about each of several months or years ("over 50 billion a month for four months")
 SERIES_STATEMENTS = [
-    r"连续\s*\d+\s*个?(?:月|年)|连续[一二三四五六七八九十]+个?(?:月|年)|月均|每月",
+    r"连续\s*\d+\s*个?(?:月|年)|连续[一二三四五六七八九十]+个?(?:月|年)|月均|每月|台阶|千亿级",
     r"consecutive (?:months|years)|(?:for|in) (?:\w+|\d+) straight (?:months|years)|monthly average|a month\b|"
     r"per month|each month|monthly foreign trade",
 ]

@@ -20,7 +20,7 @@ from decimal import Decimal
 from xjtrade.data.extract import lexicon as lx
 from xjtrade.data.extract.numbers import ascii_digits, format_decimal
 from xjtrade.data.extract.periods import PeriodPhrase, PeriodUnresolved, Resolved, find_periods, resolve
-from xjtrade.data.extract.rules import Figure, Lexer, figures_in
+from xjtrade.data.extract.rules import TRAINS_UNNAMED, Figure, Lexer, figures_in, train_indicator
 from xjtrade.data.extract.sentences import Sentence, clause_bounds, split_sentences
 from xjtrade.data.extract.text import Page, to_simplified
 
@@ -174,6 +174,10 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
             if t.kind in ("partner", "segment") and t.value:
                 words[t.kind] = t.value
         state.words = words
+    doc_trains = train_indicator(normalised(page.title + "\n" + page.text, lang), "China-Europe freight trains")
+    for c in out:
+        if c.indicator == TRAINS_UNNAMED:
+            c.indicator = doc_trains
     return drop_redundant_shares(merge(out))
 
 
@@ -202,8 +206,10 @@ def _nearest_period(fig: Figure, phrases: list[PeriodPhrase], clauses) -> Period
         return None
     if clause:
         inside = [p for p in usable if clause[0] <= p.start < clause[1]]
-        if any(not p.vague for p in inside):
-            inside = [p for p in inside if not p.vague]   # '十四五期间累计': the named span, not '累计'
+        if any(not p.vague for p in usable):
+            # '十四五期间累计', '截至十月底，新疆累计…': the definite phrase, not the vague '累计'
+            inside = [p for p in inside if not p.vague]
+            usable = [p for p in usable if not p.vague]
         if inside:
             return min(inside, key=lambda p: (abs(p.start - pos), p.start > pos))
     before = [p for p in usable if p.end <= pos]
@@ -246,13 +252,21 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
             return None
         if whole == "":
             medium.append("the share's whole is not named; read as the region's total trade")
+        if fig.qualifier != "exact":
+            return None     # 'more than 80 percent': a bound on a share would derive a total as if exact
     if fig.kind == "gap":
         if partner != "World":
             return None
     # period
     phrase = _nearest_period(fig, phrases, clauses)
     resolved: Resolved | None = None
-    if phrase is not None:
+    at_date = date_period(norm, published, lang) if fig.kind in ("count", "weight") or \
+        fig.indicator in ("cargo weight",) or "trains" in fig.indicator else None
+    if at_date is not None and (phrase is None or phrase.vague or _bare_relative(phrase) and phrase.relative == 0):
+        resolved = at_date
+        facts.append("a count to a date: the months up to that date")
+        phrase = None
+    elif phrase is not None:
         try:
             ctx = None
             if phrase.year is None and phrase.relative is None and phrase.years is None:
@@ -265,6 +279,8 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
                 state.year = resolved.year
         except PeriodUnresolved as exc:
             low.append(f"period not read: {exc}")
+    elif resolved is not None:
+        pass
     elif state.period is not None:
         resolved = state.period
         facts.append("period from the previous figure")
@@ -277,6 +293,17 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
             resolved.period_kind != "month" or state.period is None or state.period.period_kind == "month"):
         # a single month said in passing ("11月当月") does not govern the sentences after it
         state.period = resolved
+    base = fig.__dict__.get("_base_year")
+    if base and resolved is not None:
+        shift = (base - resolved.year) * 12
+        from xjtrade.data import periods as pbase
+        a, b = pbase.parse_month(resolved.period_start) + shift, pbase.parse_month(resolved.period_end) + shift
+        resolved = Resolved(pbase.format_month(a), pbase.format_month(b), pbase.natural_kind(a, b))
+        facts.append("the base of a comparison")
+    yoy_base = fig.__dict__.get("_yoy_base")
+    drop_yoy = bool(yoy_base and resolved is not None and yoy_base != resolved.year - 1)
+    if drop_yoy:
+        notes.append(f"growth against {yoy_base}, not year on year: left out")
     # value and unit
     value = format_decimal(fig.value) if fig.value is not None else ""
     unit = fig.unit
@@ -287,7 +314,9 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
     if fig.kind == "unknown":
         low.append(f"unit not recognised in {_number_text(fig) or 'the figure'}; fill in the unit")
         unit = ""
-    yoy = format_decimal(fig.yoy) if fig.yoy is not None else ""
+    yoy = format_decimal(fig.yoy) if fig.yoy is not None and not drop_yoy else ""
+    if fig.kind == "growth" and yoy == "":
+        return None
     if fig.conversion_of is not None:
         facts.append("conversion printed beside the figure; growth as printed for the figure")
     product = "all"
@@ -301,6 +330,39 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
                      value=value, unit=unit, qualifier=fig.qualifier, yoy_pct=yoy, evidence=sent.text,
                      facts=facts, low=low, medium=medium, notes=notes)
     return cand
+
+
+_WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|" \
+            r"samstag|sonntag"
+
+
+def date_period(norm: str, published: dt.date, lang: str) -> Resolved | None:
+    """A count to a date ('as of Monday', 'by Dec. 24 this year', 'so far this year', '截至5月26日'):
+    January to the month of that date (a date on the 1st closes the month before); a weekday or
+    'so far' is a day of the publication week, so the publication month."""
+    from xjtrade.data import periods as pbase
+    from xjtrade.data.extract.periods import _month_regex, _which_month
+    month = None
+    m = re.search(r"截至\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", norm)
+    if m:
+        month, day = int(m.group(1)), int(m.group(2))
+        month = month - 1 if day == 1 else month
+    if month is None and lang != "zh":
+        m = re.search(rf"(?:as of|by|through|until|up to|bis zum|bis)\s+{_month_regex('en')}\.?\s+(\d{{1,2}})\b",
+                      norm, re.IGNORECASE)
+        if m:
+            month, day = _which_month(m.group(1), "en"), int(m.group(2))
+            month = month - 1 if day == 1 else month
+        elif re.search(rf"(?:as of|by|on|until|am|bis)\s+(?:{_WEEKDAYS})|so far this year|this year so far|"
+                       r"so far in \d{4}|bisher|в этом году", norm, re.IGNORECASE):
+            month = published.month
+    if month is None or month < 1:
+        return None
+    start, end = published.year * 12, published.year * 12 + month - 1
+    if end > published.year * 12 + published.month - 1:
+        return None
+    return Resolved(pbase.format_month(start), pbase.format_month(end), pbase.natural_kind(start, end),
+                    "the months up to the date of the count")
 
 
 def _number_text(fig: Figure) -> str:

@@ -348,6 +348,18 @@ def _clause_of(pos: int, clauses) -> tuple[int, int]:
     return next(((a, b) for a, b in clauses if a <= pos < b), (0, 0))
 
 
+BASE_YEAR = re.compile(r"(?:同比|比|较|与)\s*((?:19|20)\d{2})\s*年(?:同期)?的?|"
+                       r"(?:than|from|over|on|compared\s+(?:with|to)|against)\s+(?:the\s+same\s+(?:period|month)\s+"
+                       r"(?:of|in)\s+)?((?:19|20)\d{2})\b(?!\s*(?:to|-))", FLAGS)
+
+
+def base_year(text: str) -> int | None:
+    """The year a growth rate is measured against when the text names one ('比2019年同期增长',
+    'up 6.3 percent compared to 2024')."""
+    m = BASE_YEAR.search(text)
+    return int(m.group(1) or m.group(2)) if m else None
+
+
 def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[Token]]:
     """All figures of one normalised sentence, with their subjects (where the sentence names them)."""
     tokens = lexer.tokens(s)
@@ -367,6 +379,9 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
             continue
         fig = Figure(kind=kind, pos=t.start, value=value, unit=unit, indicator=indicator, facts=facts)
         fig.__dict__["_token"] = t
+        m = re.search(r"(?:同比|比|较)\s*((?:19|20)\d{2})\s*年的?\s*$", s[max(0, t.start - 12):t.start])
+        if m:
+            fig.__dict__["_base_year"] = int(m.group(1))     # the base of a comparison, printed beside it
         q = _qualifier(tokens, t, s)
         if q:
             fig.qualifier = q
@@ -419,9 +434,13 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
             continue
         part = _clause_of(t.start, parts)
         idx = _attach(t, part, amounts, amount_tokens, tokens, growth_of, excluded)
+        clause = _clause_of(t.start, clauses)
+        by = base_year(s[clause[0]:clause[1]])
         if idx is not None:
             growth_of[idx] = (t, v)
             amounts[idx].yoy = v
+            if by:
+                amounts[idx].__dict__["_yoy_base"] = by
             if t.kind == "times":
                 amounts[idx].facts.append(f"growth printed as {t.text.strip()}")
                 amounts[idx].medium.append(f"growth printed as {t.text.strip()}")
@@ -433,6 +452,8 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
                 amounts[idx].medium.append(f"growth is a bound ({qual} {t.text.strip()})")
         else:
             fig = Figure(kind="growth", pos=t.start, yoy=v)
+            if by:
+                fig.__dict__["_yoy_base"] = by
             if t.kind == "times":
                 fig.medium.append(f"growth printed as {t.text.strip()}")
             qual = _qualifier(tokens, t, s)
@@ -507,9 +528,13 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
     return figs, tokens
 
 
-def train_indicator(s: str) -> str:
-    """Which trains a sentence counts (China-Europe unless it names the Central Asian ones)."""
-    return next((ind for p, ind in lx.TRAIN_KINDS if re.search(p, s, FLAGS)), "China-Europe freight trains")
+TRAINS_UNNAMED = "trains (kind not named in the sentence)"
+
+
+def train_indicator(s: str, default: str = TRAINS_UNNAMED) -> str:
+    """Which trains a text counts (China-Europe, China-Central Asia, or both), `default` when it
+    does not say (the release's first named kind is used then, else China-Europe)."""
+    return next((ind for p, ind in lx.TRAIN_KINDS if re.search(p, s, FLAGS)), default)
 
 
 def _qualifier(tokens: list[Token], t: Token, s: str) -> str | None:
@@ -544,11 +569,13 @@ def _attach(t: Token, part, amounts, amount_tokens, tokens, taken, excluded) -> 
     for i in range(len(amounts) - 1, -1, -1):
         at = amount_tokens[i]
         if at.end <= t.start and at.start >= lo and amounts[i].conversion_of is None and i not in taken \
+                and "_base_year" not in amounts[i].__dict__ \
                 and amounts[i].kind in ("money", "count", "weight", "unknown", "other") \
                 and not blocked(at.end, t.start) and not other_rate_between(at.end, t.start):
             return i
     for i, at in enumerate(amount_tokens):
         if at.start >= t.end and at.end <= hi and amounts[i].conversion_of is None and i not in taken \
+                and "_base_year" not in amounts[i].__dict__ \
                 and amounts[i].kind in ("money", "count", "weight", "unknown", "other") \
                 and not blocked(t.end, at.start) and not other_rate_between(t.end, at.start):
             return i
