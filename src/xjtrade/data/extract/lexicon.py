@@ -194,9 +194,9 @@ SEGMENTS: list[tuple[str, str]] = [
 PRODUCT_WORDS = [
     r"产品", r"商品", r"机电", r"农产品", r"新三样", r"汽车", r"电池", r"番茄", r"棉花", r"服装", r"矿砂", r"原油",
     r"天然气", r"煤炭", r"粮食", r"钢材", r"铜", r"货物贸易",
-    r"products?\b", r"commodit(?:y|ies)", r"vehicles?", r"cars?\b", r"batter(?:y|ies)", r"solar", r"textiles?",
-    r"garments?", r"machinery", r"crude oil", r"natural gas", r"ore\b", r"agricultural",
-    r"produkte", r"elektro", r"продукци", r"товаров",
+    r"\bproducts?\b", r"\bcommodit(?:y|ies)", r"\bvehicles?", r"\bcars?\b", r"\bbatter(?:y|ies)", r"\bsolar",
+    r"\btextiles?", r"\bgarments?", r"\bmachinery", r"\bcrude oil", r"\bnatural gas", r"\bores?\b",
+    r"\bagricultural", r"\bprodukte", r"\belektro", r"продукци", r"товаров",
 ]
 
 # ---------------------------------------------------------------- flows
@@ -358,7 +358,7 @@ SHARE_OF_TOTAL = [
 GAP_NATIONAL = [
     r"(?:增速)?(?:高于|高出|快于)全国(?:总体|平均)?(?:水平|增速)?|比全国(?:总体|平均)?(?:水平|增速)?高出?",
     r"(?:higher than|above|outpac(?:ed|ing)|faster than|exceed(?:ed|ing)) the national (?:average|rate|level|growth)(?: rate)?",
-    r"(?:п\.\s?п\.|процентных пункт\w*) выше (?:общенационального|среднего по стране)",
+    r"выше общенационального\w*|выше среднего по стране",
     r"prozentpunkte (?:über|höher als) (?:dem )?(?:landesdurchschnitt|nationalen)",
 ]
 PERCENTAGE_POINTS = r"个百分点|percentage points?|pct points?|prozentpunkte|п\.\s?п\.|процентных пункт\w*|points? de pourcentage|puntos porcentuales|pontos percentuais|punti percentuali"
@@ -379,6 +379,7 @@ NOT_YOY = [
 # Statements about each of several months or years ("over 50 billion a month for four months")
 SERIES_STATEMENTS = [
     r"连续\s*\d+\s*个?(?:月|年)|连续[一二三四五六七八九十]+个?(?:月|年)|月均|每月|台阶|千亿级",
+    r"\bdaily\b|a day\b|per day|single-day|每天|日均|单日|"
     r"consecutive (?:months|years)|(?:for|in) (?:\w+|\d+) straight (?:months|years)|monthly average|a month\b|"
     r"per month|each month|monthly foreign trade",
 ]

@@ -226,14 +226,14 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
         return None
     if fig.entity == "":
         return None
-    trade_like = fig.indicator in ("China-Europe freight trains", "cargo weight")
+    trade_like = "trains" in fig.indicator or fig.indicator == "cargo weight"
     if not trade_like and not has_trade and fig.partner is None and fig.segment is None:
         return None
     clause = next(((a, b) for a, b in clauses if a <= fig.pos < b), (0, len(norm)))
     if any(t.kind == "nottrade" and clause[0] <= t.start < clause[1] for t in tokens) and \
             not any(t.kind == "flow" and clause[0] <= t.start < clause[1] for t in tokens):
         return None
-    if fig.kind == "count" and not any(t.kind == "trains" for t in tokens):
+    if fig.kind == "count" and "trains" not in fig.indicator:
         return None
     low, medium, notes, facts = list(fig.low), list(fig.medium), list(fig.notes), list(fig.facts)
     # subject defaults
@@ -243,6 +243,12 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
         partner = partner or (state.last.partner if state.last.partner != "World" else None)
         segment = segment or (state.last.segment if state.last.segment != "all" else None)
     entity = entity or state.entity
+    if fig.kind in ("count", "weight") and entity == REGION:
+        # trains and cargo are counted at ports: a port the sentence names is the subject
+        ports = [t.value for t in tokens if t.kind == "entity" and t.value and t.value != REGION
+                 and re.search(r"port", t.value)]
+        if ports:
+            entity = ports[0]
     partner = partner or "World"
     segment = segment or "all"
     flow = flow or ("total" if fig.kind not in ("count", "weight") else "total")

@@ -389,7 +389,7 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
         if any(clause[0] <= x.start < clause[1] for x in series):
             fig.kind = "other"     # "over 50 billion a month for four months": not one period's figure
         prev = amounts[-1] if amounts else None
-        if prev is not None and re.fullmatch(r"\s*[（(]\s*(?:(?:about|around|approximately|约合?|约|合|约为|"
+        if prev is not None and re.fullmatch(r"\s*[（(/]\s*(?:(?:about|around|approximately|约合?|约|合|约为|"
                                              r"etwa|rund|около|environ|alrededor de|cerca de|circa|или)\s*)?",
                                              s[amount_tokens[-1].end:t.start], FLAGS):
             fig.conversion_of = len(amounts) - 1
