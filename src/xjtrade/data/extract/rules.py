@@ -426,7 +426,7 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
                     continue
                 rates.append((t, "growth", v * sign))
     # "respectively": lists paired in order
-    paired = _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded)
+    paired = _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded, language)
     # growth rates -> amounts
     growth_of: dict[int, tuple[Token, Decimal]] = {}
     for t, kind, v in rates:
@@ -601,7 +601,7 @@ def _share_whole(tokens: list[Token], t: Token, s: str) -> str:
     return ""
 
 
-def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded) -> dict:
+def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded, language) -> dict:
     """Pair 'A、B、C … 分别增长 x%、y%、z%' (and the English 'x, y and z percent, respectively'):
     the subjects listed before, in order, with the rates or values listed after.  Returns
     {id(token): Figure or True} for every rate or amount consumed."""
@@ -613,7 +613,7 @@ def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded) -> 
             lst_lo, lst_hi = resp.end, part[1]
         else:
             lst_lo, lst_hi = part[0], resp.start
-        lst = _list_after(s, tokens, rates, amounts, amount_tokens, lst_lo, lst_hi)
+        lst = _list_after(s, tokens, rates, lst_lo, lst_hi, language)
         if len(lst) < 2:
             continue
         first_pos = lst[0][0].start
@@ -653,22 +653,31 @@ def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded) -> 
     return out
 
 
-def _list_after(s, tokens, rates, amounts, amount_tokens, lo, hi):
-    """Rates of one kind listed in order in [lo, hi) (growth or share), separated by 、 , and."""
-    items = [(t, kind, v) for t, kind, v in rates if lo <= t.start and t.end <= hi and kind in ("growth", "share")]
-    if not items:
+def _list_after(s, tokens, rates, lo, hi, language):
+    """Rates listed in order in [lo, hi) ('增长26.8%、46.8%、15.5%', 'by 70.8 percent, 32.1 percent and
+    97.3 percent'): the first is a classified growth or share, the others the percentages that follow
+    it joined by list separators (their own clauses need no growth word)."""
+    classified = {id(t): (kind, v) for t, kind, v in rates if kind in ("growth", "share")}
+    pcts = [t for t in tokens if t.kind in ("pct", "times") and lo <= t.start and t.end <= hi]
+    first = next((i for i, t in enumerate(pcts) if id(t) in classified), None)
+    if first is None:
         return []
-    kind0 = items[0][1]
-    # keep the first run of the same kind joined by list separators
-    run = [items[0]]
-    for prev, cur in zip(items, items[1:]):
-        gap = s[prev[0].end:cur[0].start]
-        if cur[1] != kind0 and not re.fullmatch(r"\s*(?:、|,|，|and|und|и|et|y|e)\s*", gap, FLAGS):
+    kind0, v0 = classified[id(pcts[first])]
+    sign = -1 if v0 < 0 else 1
+    run = [(pcts[first], kind0, v0)]
+    for prev, cur in zip(pcts[first:], pcts[first + 1:]):
+        gap = s[prev.end:cur.start]
+        if not re.fullmatch(r"\s*(?:、|,|，|;|；)?\s*(?:and|und|и|et|y|e|和|以及)?\s*", gap, FLAGS):
             break
-        if re.fullmatch(r"\s*(?:、|,|，|,\s*and|and|und|и|et|y|e|和)\s*", gap, FLAGS):
-            run.append((cur[0], kind0, cur[2]) if cur[1] != kind0 else cur)
+        if id(cur) in classified:
+            kind, v = classified[id(cur)]
         else:
-            break
+            try:
+                v = (times_value(cur, language) if cur.kind == "times" else pct_value(cur, language)) * \
+                    (sign if kind0 == "growth" else 1)
+            except ValueError:
+                break
+        run.append((cur, kind0, v))
     return run
 
 
