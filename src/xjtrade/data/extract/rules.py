@@ -683,27 +683,24 @@ def _list_after(s, tokens, rates, lo, hi, language):
 
 def _subject_list(tokens, s, lo, hi, excluded):
     """The last list of subjects of one kind before `hi` ('哈萨克斯坦、吉尔吉斯斯坦、塔吉克斯坦',
-    'Kazakhstan, Kyrgyzstan and Tajikistan', '民营、国有、外资企业'): (kind, names) or None."""
-    cands = [t for t in tokens if t.kind in ("partner", "segment", "entity") and lo <= t.start < hi
-             and not _inside(t, excluded)]
-    if not cands:
-        return None
-    kind = cands[-1].kind
-    run = [cands[-1]]
-    for t in reversed(cands[:-1]):
-        if t.kind != kind:
-            break
-        gap = s[t.end:run[0].start]
-        if re.fullmatch(r"\s*(?:、|,|，|and|und|и|et|y|e|和|与|及)\s*(?:the\s+)?", gap, FLAGS):
-            run.insert(0, t)
-        else:
-            break
-    if len(run) < 2:
-        # 民营、国有、外资企业: segment words written as one list
-        m = re.search(r"(民营|国有|外资)(?:、(民营|国有|外资))+企业", s[lo:hi])
-        if m:
-            names = {"民营": "private enterprises", "国有": "state-owned enterprises",
-                     "外资": "foreign-invested enterprises"}
-            return "segment", [names[x] for x in re.findall(r"民营|国有|外资", m.group(0))]
-        return None
-    return kind, [t.value for t in run]
+    'Kazakhstan, Kyrgyzstan and Tajikistan', '民营、国有、外资企业'): (kind, names) or None.
+    Partners are tried first, then segments, then entities (ports)."""
+    for kind in ("partner", "segment", "entity"):
+        cands = [t for t in tokens if t.kind == kind and lo <= t.start < hi and not _inside(t, excluded) and t.value]
+        if len(cands) < 2:
+            continue
+        run = [cands[-1]]
+        for t in reversed(cands[:-1]):
+            gap = s[t.end:run[0].start]
+            if re.fullmatch(r"\s*(?:、|,|，|and|und|и|et|y|e|和|与|及)\s*(?:the\s+)?", gap, FLAGS):
+                run.insert(0, t)
+            else:
+                break
+        if len(run) >= 2:
+            return kind, [t.value for t in run]
+    # 民营、国有、外资企业: segment words written as one list
+    m = re.search(r"(民营|国有|外资)(?:、(民营|国有|外资))+企业", s[lo:hi])
+    if m:
+        names = {"民营": "private enterprises", "国有": "state-owned enterprises", "外资": "foreign-invested enterprises"}
+        return "segment", [names[x] for x in re.findall(r"民营|国有|外资", m.group(0))]
+    return None
