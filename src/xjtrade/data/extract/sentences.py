@@ -35,7 +35,7 @@ def split_sentences(text: str) -> list[Sentence]:
 
 def _split_paragraph(par: str, offset: int) -> list[Sentence]:
     cuts = [0]
-    for m in re.finditer(r"[。！？!?]+[”’\"」』)）]*|\.(?=[\"”’)]?\s+[\"“‘(]?[A-ZÀ-ÞА-Я0-9])|\.[\"”’)]?$", par):
+    for m in re.finditer(r"[。！？!?]+[”’\"」』)）]*|\.(?=[\"”’)]?\s+[\"“‘(]?[A-ZÀ-ÞА-Я0-9\u4e00-\u9fff])|\.[\"”’)]?$", par):
         end = m.end()
         if m.group(0).startswith("."):
             before = re.search(r"([\w.]+)\.$", par[: m.start() + 1])
