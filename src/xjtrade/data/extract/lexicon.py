@@ -118,7 +118,7 @@ ENTITIES: list[tuple[str, str]] = [
     (r"(?:alashankou|alataw pass|alataw) and (?:horgos|khorgos) (?:railway )?ports|"
      r"(?:horgos|khorgos) and (?:alashankou|alataw pass|alataw) (?:railway )?ports",
      "Alataw Pass and Horgos railway ports"),
-    (r"(?:horgos|khorgos|khorgas) railway port", "Horgos railway port"),
+    (r"(?:horgos|khorgos|khorgas) railway port|railway port of (?:horgos|khorgos|khorgas)", "Horgos railway port"),
     (r"(?:horgos|khorgos|khorgas) highway port", "Horgos highway port"),
     (r"(?:horgos|khorgos|khorgas) (?:land )?port", "Horgos port"),
     (r"(?:alashankou|alataw pass|alataw) (?:railway )?port|alataw pass", "Alashankou port"),
@@ -279,7 +279,7 @@ COUNTS: list[tuple[str, str]] = [
      r"(?:trains?|train trips)\b", "China-Europe/Central Asia freight trains"),
     (r"china-(?:central\s+)?asia\s+(?:railway express |freight )?(?:trains?|train trips)\b",
      "China-Central Asia freight trains"),
-    (r"(?:china-europe\s+)?(?:railway express |freight )?(?:trains?|train trips)\b", "China-Europe freight trains"),
+    (r"(?:china-europe\s+|such\s+)?(?:railway express |freight )?(?:trains?|train trips)\b", "China-Europe freight trains"),
     (r"(?:china-europe-)?güterzüge", "China-Europe freight trains"),
     (r"(?:грузов\w+ )?поезд\w*", "China-Europe freight trains"),
 ]

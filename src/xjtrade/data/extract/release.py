@@ -279,8 +279,10 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
                 same = [p for p in phrases if not p.comparison and p.year is not None]
                 ctx = same[0].year if same else state.year
             resolved = resolve(phrase, published, ctx)
-            if resolved.inferred:
-                medium.append(resolved.inferred)
+            if resolved.inferred and phrase.relative is None:
+                medium.append(resolved.inferred)     # no year printed, not even 'this year'
+            elif resolved.inferred:
+                facts.append(resolved.inferred)
             if (phrase.year is not None or phrase.relative is not None) and not _bare_relative(phrase):
                 state.year = resolved.year
         except PeriodUnresolved as exc:
