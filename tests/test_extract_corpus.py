@@ -30,7 +30,7 @@ from xjtrade.data.raw import REPORT_COLUMNS
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "releases"
 HEADLINE = {"trade value", "share of world total", "growth gap to national rate", "cargo weight",
             "China-Europe freight trains", "China-Central Asia freight trains",
-            "China-Europe/Central Asia freight trains"}
+            "China-Europe/Central Asia freight trains", "China-Europe freight trains in/out"}
 MATCH = ["entity", "flow", "partner", "segment", "indicator", "period_start", "period_end", "value", "unit",
          "yoy_pct"]
 MIN_PRECISION = 0.95

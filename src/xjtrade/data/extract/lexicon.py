@@ -103,20 +103,26 @@ ENTITIES: list[tuple[str, str]] = [
     (r"吐尔尕特口岸", "Torugart port"),
     (r"红其拉甫口岸", "Khunjerab port"),
     (r"巴克图口岸", "Bakhty port"),
-    (r"南疆(?:各)?口岸", "Southern Xinjiang ports"),
+    (r"南疆(?:各)?口岸|新疆南部(?:地区)?口岸|新疆南部的[^，,。]{0,30}口岸", "Southern Xinjiang ports"),
     (r"新疆(?:各)?口岸|全疆口岸", "Xinjiang ports"),
     (r"新疆|全区|全疆|我区|自治区", "Xinjiang"),
     (r"(?<!居)全国(?![第首前各])|我国", "China"),
     (r"kashgar comprehensive bonded zone", "Kashgar comprehensive bonded zone"),
-    (r"(?:hafen|grenzhafen|landhafen|bahnhof|eisenbahnhafen) (?:von )?(?:horgos|khorgos)|(?:horgos|khorgos)-(?:hafen|bahnhof)",
-     "Horgos port"),
-    (r"(?:hafen|grenzhafen|landhafen|bahnhof|eisenbahnhafen) (?:von )?alashankou|alataw-pass", "Alashankou port"),
+    (r"eisenbahn(?:grenzübergang|hafen) (?:von )?(?:horgos|khorgos)", "Horgos railway port"),
+    (r"(?:hafen|grenzhafen|landhafen|bahnhof|grenzübergang) (?:von )?(?:horgos|khorgos)|"
+     r"(?:horgos|khorgos)-(?:hafen|bahnhof|grenzübergang)", "Horgos port"),
+    (r"(?:hafen|grenzhafen|landhafen|bahnhof|eisenbahnhafen|grenzübergang) (?:von )?alashankou|alataw-pass|"
+     r"alashankou-(?:hafen|bahnhof|grenzübergang)", "Alashankou port"),
     (r"porto (?:ferroviario |terrestre )?di (?:horgos|khorgos)", "Horgos port"),
     (r"(?:four |4 )?(?:integrated|comprehensive) bonded (?:zones|areas)|(?:four |4 )bonded zones",
      "Xinjiang comprehensive bonded zones (four)"),
     (r"pilot free trade zones?|free trade zones?|\bftzs?\b", "China (Xinjiang) Pilot Free Trade Zone"),
     (r"(?:alashankou|alataw pass|alataw) and (?:horgos|khorgos) (?:railway )?ports|"
      r"(?:horgos|khorgos) and (?:alashankou|alataw pass|alataw) (?:railway )?ports",
+     "Alataw Pass and Horgos railway ports"),
+    (r"(?:the )?(?:horgos|khorgos) port and (?:the )?(?:alataw pass|alashankou port)|"
+     r"(?:the )?(?:alataw pass|alashankou port) and (?:the )?(?:horgos|khorgos) port|"
+     r"(?:horgos|khorgos) and (?:alashankou|alataw)(?: pass)?|(?:alashankou|alataw)(?: pass)? and (?:horgos|khorgos)",
      "Alataw Pass and Horgos railway ports"),
     (r"(?:horgos|khorgos|khorgas) railway port|railway port of (?:horgos|khorgos|khorgas)", "Horgos railway port"),
     (r"(?:horgos|khorgos|khorgas) highway port", "Horgos highway port"),
@@ -280,7 +286,7 @@ COUNTS: list[tuple[str, str]] = [
     (r"china-(?:central\s+)?asia\s+(?:railway express |freight )?(?:trains?|train trips)\b",
      "China-Central Asia freight trains"),
     (r"(?:china-europe\s+|such\s+)?(?:railway express |freight )?(?:trains?|train trips)\b", "China-Europe freight trains"),
-    (r"(?:china-europe-)?güterzüge", "China-Europe freight trains"),
+    (r"(?:china-europa-)?(?:express)?güterzüge|(?:china-europa-)?expresszüge", "China-Europe freight trains"),
     (r"(?:грузов\w+ )?поезд\w*", "China-Europe freight trains"),
 ]
 TRAIN_WORDS = r"中欧|班列|china-europe|railway express|freight trains?|güterz|поезд"
@@ -378,12 +384,16 @@ NOT_YOY = [
 ]
 # Statements about each of several months or years ("over 50 billion a month for four months")
 SERIES_STATEMENTS = [
-    r"连续\s*\d+\s*个?(?:月|年)|连续[一二三四五六七八九十]+个?(?:月|年)|月均|每月|台阶|千亿级",
+    r"连续\s*\d+\s*个?(?:月|年)|连续[一二三四五六七八九十]+个?(?:月|年)|月均|每月|台阶|千亿级|跨越|大关",
     r"\bdaily\b|a day\b|per day|single-day|每天|日均|单日|"
     r"consecutive (?:months|years)|(?:for|in) (?:\w+|\d+) straight (?:months|years)|monthly average|a month\b|"
     r"per month|each month|monthly foreign trade",
 ]
 # Words that open a sentence continuing the previous one's subject ("of which", "among them")
 CONTINUATION = r"^(?:其中|其中[，,]|of (?:this|which|the total)|among them|in particular)"
+# 'trade with these countries': the partner of the sentence before
+DEMONSTRATIVE_PARTNER = r"(?:with|to|from) (?:these|those) (?:countries|markets|economies|partners|nations)"
+# 'The figure registered a 9-percent growth': a rate of the figure the sentence before gave
+SAME_FIGURE = r"^(?:the|this) (?:figure|number|total)\b|^该数字|^这一数字"
 # A sentence opening with a pronoun speaks of the subject (partner, segment) the sentence before named
 PRONOUN_START = r"^(?:their|its|they|these|this|it|它们|其)\b"

@@ -138,7 +138,8 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
         phrases = find_periods(norm, lang)
         clauses = clause_bounds(norm)
         continuation = bool(re.match(lx.CONTINUATION, norm.strip(), re.IGNORECASE))
-        pronoun = bool(re.match(lx.PRONOUN_START, norm.strip(), re.IGNORECASE))
+        pronoun = bool(re.match(lx.PRONOUN_START, norm.strip(), re.IGNORECASE)) or \
+            bool(re.search(lx.DEMONSTRATIVE_PARTNER, norm, re.IGNORECASE))
         if pronoun and state.words is not None:
             for f in figs:
                 first_subject = [t for t in tokens if t.kind in ("partner", "segment") and t.start < f.pos]
@@ -152,6 +153,14 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
                               published, title_period, lang)
             if cand is not None:
                 made.append((fig, cand))
+        same_figure = bool(re.match(lx.SAME_FIGURE, norm.strip(), re.IGNORECASE))
+        if same_figure and state.last is not None and state.last.yoy_pct == "":
+            # 'The figure registered a 9-percent year-on-year growth': the rate of the figure before
+            rates = [c for f, c in made if f.kind == "growth" and f.entity is None and f.partner is None]
+            if len(rates) == 1:
+                state.last.yoy_pct = rates[0].yoy_pct
+                state.last.evidence += f" … {sent.text}"
+                made = [(f, c) for f, c in made if c is not rates[0]]
         for fig, cand in made:
             out.append(cand)
         if not made:
@@ -268,6 +277,11 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
     resolved: Resolved | None = None
     at_date = date_period(norm, published, lang) if fig.kind in ("count", "weight") or \
         fig.indicator in ("cargo weight",) or "trains" in fig.indicator else None
+    if at_date is not None and phrase is not None and not phrase.vague and not _bare_relative(phrase):
+        try:
+            resolve(phrase, published, state.year)
+        except PeriodUnresolved:
+            phrase = None       # 'in 2025' in December 2025: the count runs to the date it gives
     if at_date is not None and (phrase is None or phrase.vague or _bare_relative(phrase) and phrase.relative == 0):
         resolved = at_date
         facts.append("a count to a date: the months up to that date")
@@ -327,6 +341,8 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
         return None
     if fig.conversion_of is not None:
         facts.append("conversion printed beside the figure; growth as printed for the figure")
+    if indicator == "China-Europe freight trains" and entity == REGION:
+        indicator = "China-Europe freight trains in/out"     # the region's count, as the record names it
     product = "all"
     src = fig.__dict__.get("_converts")
     group = id(src) if src is not None else id(fig)
@@ -356,7 +372,7 @@ def date_period(norm: str, published: dt.date, lang: str) -> Resolved | None:
         month, day = int(m.group(1)), int(m.group(2))
         month = month - 1 if day == 1 else month
     if month is None and lang != "zh":
-        m = re.search(rf"(?:as of|by|through|until|up to|bis zum|bis)\s+{_month_regex('en')}\.?\s+(\d{{1,2}})\b",
+        m = re.search(rf"(?:as of|by|on|through|until|up to|bis zum|bis)\s+{_month_regex('en')}\.?\s+(\d{{1,2}})\b",
                       norm, re.IGNORECASE)
         if m:
             month, day = _which_month(m.group(1), "en"), int(m.group(2))

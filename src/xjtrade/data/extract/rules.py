@@ -97,10 +97,10 @@ class Lexer:
         weight_alt = _alt([p for p, _ in lx.WEIGHTS])
         sp = r"\s*" if language == "zh" else r"\s?"
         self.amount = re.compile(
-            rf"(?P<pre>{pre_alt})?\s?(?P<num>{num})(?:{sp}(?P<scale>{scale_alt}))?"
+            rf"(?P<pre>{pre_alt})?\s?(?P<num>{num})(?:{sp}(?P<scale>{scale_alt}))?(?P<more>多|余)?"
             rf"(?:\s*(?:of\s+|de\s+|di\s+)?(?P<cur>{cur_alt})|{sp}(?P<weight>{weight_alt})|\s*(?P<count>{count_alt})"
             rf"|\s*(?P<other>{lx.OTHER_COUNTS}))?", FLAGS)
-        self.pct = re.compile(rf"(?P<num>{num})\s*(?P<unit>{lx.PERCENTAGE_POINTS}|{lx.PERCENT})", FLAGS)
+        self.pct = re.compile(rf"(?P<num>{num})\s*-?\s*(?P<unit>{lx.PERCENTAGE_POINTS}|{lx.PERCENT})", FLAGS)
         self.pct_zh = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百点]+)")
         self.tenths = re.compile(r"(?P<num>[一二三四五六七八九]|\d)成")
         self.times = re.compile(
@@ -133,6 +133,9 @@ class Lexer:
                     words.append(Token(kind, m.start(), m.end(), m.group(0), name))
         # one subject word per place: the longest match of each kind wins
         words = _no_overlaps(words, by_kind=True)
+        shares = [w for w in words if w.kind == "share"]
+        words = [w for w in words if not (w.kind in ("up", "down") and
+                                          any(x.start <= w.start and w.end <= x.end for x in shares))]
         words = _drop_appositions(words, m_text)
         return sorted(numbers + words, key=lambda t: (t.start, t.end))
 
@@ -155,6 +158,14 @@ class Lexer:
                 continue
             found.append(Token("amount", m.start(), m.end(), m.group(0), m.groupdict()))
         found = _no_overlaps(found, by_kind=False, prefer=("pct", "pp", "times"))
+        m = re.search(r"\bnumber of\b[^.;]*?\btrains?\b", s, FLAGS)
+        if m:
+            for i, t in enumerate(found):
+                g = t.value if t.kind == "amount" else {}
+                if t.kind == "amount" and t.start > m.end() and not any(g.get(k) for k in
+                        ("scale", "cur", "pre", "weight", "count", "other")) and \
+                        re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d{3,}", g["num"]) and not re.fullmatch(r"(?:19|20)\d{2}", g["num"]):
+                    found[i] = Token("amount", t.start, t.end, t.text, {**g, "count": "trains"})
         return [t for t in found if not _is_date_or_year(t, s)]
 
 
@@ -173,7 +184,7 @@ def _drop_appositions(words: list[Token], s: str) -> list[Token]:
             after = s[t.end:t.end + 5]
             m = re.match(r"\s*(?:--|—|[(（:：])\s*", after)
             if m:
-                opened_at = t.end
+                opened_at = t.end + m.end()
         out.append(t)
     return out
 
@@ -385,6 +396,8 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
         q = _qualifier(tokens, t, s)
         if q:
             fig.qualifier = q
+        elif t.value.get("more"):
+            fig.qualifier = "over"      # 一百零八万多吨, 八十六亿多美元
         clause = _clause_of(t.start, clauses)
         if any(clause[0] <= x.start < clause[1] for x in series):
             fig.kind = "other"     # "over 50 billion a month for four months": not one period's figure
@@ -559,8 +572,10 @@ def _attach(t: Token, part, amounts, amount_tokens, tokens, taken, excluded) -> 
     subjects = ("entity", "partner", "segment", "flow")
     lo, hi = part
 
-    def blocked(a: int, b: int) -> bool:
-        return any(x.kind in subjects and a <= x.start and x.end <= b and not _inside(x, excluded) for x in tokens)
+    def blocked(a: int, b: int, kind: str = "") -> bool:
+        kinds = {"count": ("partner", "segment", "flow"), "weight": ("partner", "segment", "flow"),
+                 "other": ("partner", "segment", "entity")}.get(kind, subjects)
+        return any(x.kind in kinds and a <= x.start and x.end <= b and not _inside(x, excluded) for x in tokens)
 
     def other_rate_between(a: int, b: int) -> bool:
         return any(x.kind in ("pct", "times") and a <= x.start and x.end <= b and x is not t for x in tokens
@@ -571,13 +586,13 @@ def _attach(t: Token, part, amounts, amount_tokens, tokens, taken, excluded) -> 
         if at.end <= t.start and at.start >= lo and amounts[i].conversion_of is None and i not in taken \
                 and "_base_year" not in amounts[i].__dict__ \
                 and amounts[i].kind in ("money", "count", "weight", "unknown", "other") \
-                and not blocked(at.end, t.start) and not other_rate_between(at.end, t.start):
+                and not blocked(at.end, t.start, amounts[i].kind) and not other_rate_between(at.end, t.start):
             return i
     for i, at in enumerate(amount_tokens):
         if at.start >= t.end and at.end <= hi and amounts[i].conversion_of is None and i not in taken \
                 and "_base_year" not in amounts[i].__dict__ \
                 and amounts[i].kind in ("money", "count", "weight", "unknown", "other") \
-                and not blocked(t.end, at.start) and not other_rate_between(t.end, at.start):
+                and not blocked(t.end, at.start, amounts[i].kind) and not other_rate_between(t.end, at.start):
             return i
     return None
 
