@@ -183,7 +183,7 @@ SEGMENTS: list[tuple[str, str]] = [
     (r"保税物流", "bonded logistics"),
     (r"加工贸易", "processing trade"),
     (r"跨境电商|跨境电子商务", "cross-border e-commerce"),
-    (r"对外承包(?:工程)?(?:出口)?", "overseas contracted projects"),
+    (r"对外承包(?:工程)?", "overseas contracted projects"),
     (r"private (?:enterprises|companies|firms|sector)", "private enterprises"),
     (r"state-owned enterprises?", "state-owned enterprises"),
     (r"foreign-invested enterprises|foreign-funded enterprises", "foreign-invested enterprises"),
@@ -194,6 +194,7 @@ SEGMENTS: list[tuple[str, str]] = [
     (r"processing trade", "processing trade"),
     (r"cross-border e-commerce", "cross-border e-commerce"),
     (r"privatunternehmen", "private enterprises"),
+    (r"allgemeine[nr]? handel", "general trade"),
 ]
 
 # Words marking a figure about goods of one kind (never a total): such figures are not extracted.
@@ -238,7 +239,8 @@ FLOWS: list[tuple[str, str]] = [
 # or of the flows above, is not extracted: GDP, investment, retail sales, signed deals)
 NOT_TRADE = [
     r"生产总值|GDP|投资|消费品|零售|签约|合同|项目|招商|收入|利润|财政|融资",
-    r"\bgdp\b|investment|retail|signed|contracts?\b|deals?\b|projects?\b|revenue|profits?|fiscal|target",
+    r"\bgdp\b|investment|retail|signed|contracts?\b|deals?\b|projects?\b|revenue|profits?|fiscal|target|"
+    r"industr(?:y|ies|ial)|value-added|fixed assets|budget|incomes?\b",
     r"bip\b|investition", r"ввп|инвестиц",
 ]
 

@@ -134,7 +134,7 @@ def _en_patterns(language: str) -> list[tuple[str, callable]]:
         (rf"(?:first\s+half|\bh1\b){of_year}", lambda g, lang: dict(first="1", last="6", year=g[0])),
         (rf"(?:second\s+half|\bh2\b){of_year}", lambda g, lang: dict(first="7", last="12", year=g[0])),
         # in November (2023) / November alone; not a date ("Dec. 20")
-        (rf"(?:in|during|for|of)\s+{mo}(?:\.?\s+(?:of\s+)?{_YEAR})?(?!\.?\s*\d)(?:\s+alone)?",
+        (rf"(?:in|during|for|of)\s+{mo}(?:\.?\s+(?:of\s+)?{_YEAR})?(?![a-z]*\.?\s*\d)(?:\s+alone)?",
          lambda g, lang: dict(first_name=g[0], last_name=g[0], year=g[1])),
         (rf"{mo}\s+alone", lambda g, lang: dict(first_name=g[0], last_name=g[0])),
         (rf"(?:whole|full|entire)\s+year(?:\s+(?:of\s+)?{_YEAR})?", lambda g, lang: dict(year=g[0])),

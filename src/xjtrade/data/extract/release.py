@@ -146,21 +146,22 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
                 if not first_subject:
                     f.partner = f.partner or state.words.get("partner")
                     f.segment = f.segment or state.words.get("segment")
-        has_trade = any(t.kind == "flow" for t in tokens)
+        # a sentence about trade: a flow word, or at least no word of other matters (GDP, investment)
+        has_trade = any(t.kind == "flow" for t in tokens) or not any(t.kind == "nottrade" for t in tokens)
         made: list[tuple[Figure, Candidate]] = []
+        if re.match(lx.SAME_FIGURE, norm.strip(), re.IGNORECASE) and state.last is not None and \
+                state.last.yoy_pct == "":
+            # 'The figure registered a 9-percent year-on-year growth': the rate of the figure before
+            rates = [f for f in figs if f.kind == "growth" and f.entity is None and f.partner is None]
+            if len(rates) == 1 and len(figs) == 1:
+                state.last.yoy_pct = format_decimal(rates[0].yoy)
+                state.last.evidence += f" … {sent.text}"
+                figs = []
         for fig in sorted(figs, key=lambda f: (f.pos, f.conversion_of is not None)):
             cand = _candidate(fig, sent, norm, tokens, phrases, clauses, state, continuation, has_trade, unit0,
                               published, title_period, lang)
             if cand is not None:
                 made.append((fig, cand))
-        same_figure = bool(re.match(lx.SAME_FIGURE, norm.strip(), re.IGNORECASE))
-        if same_figure and state.last is not None and state.last.yoy_pct == "":
-            # 'The figure registered a 9-percent year-on-year growth': the rate of the figure before
-            rates = [c for f, c in made if f.kind == "growth" and f.entity is None and f.partner is None]
-            if len(rates) == 1:
-                state.last.yoy_pct = rates[0].yoy_pct
-                state.last.evidence += f" … {sent.text}"
-                made = [(f, c) for f, c in made if c is not rates[0]]
         for fig, cand in made:
             out.append(cand)
         if not made:
@@ -378,7 +379,8 @@ def date_period(norm: str, published: dt.date, lang: str) -> Resolved | None:
             month, day = _which_month(m.group(1), "en"), int(m.group(2))
             month = month - 1 if day == 1 else month
         elif re.search(rf"(?:as of|by|on|until|am|bis)\s+(?:{_WEEKDAYS})|so far this year|this year so far|"
-                       r"so far in \d{4}|bisher|в этом году", norm, re.IGNORECASE):
+                       r"so far in \d{4}|since the (?:beginning|start) of (?:the|this) year|bisher|в этом году",
+                       norm, re.IGNORECASE):
             month = published.month
     if month is None or month < 1:
         return None

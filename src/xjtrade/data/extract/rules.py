@@ -137,6 +137,8 @@ class Lexer:
         words = [w for w in words if not (w.kind in ("up", "down") and
                                           any(x.start <= w.start and w.end <= x.end for x in shares))]
         words = _drop_appositions(words, m_text)
+        trains = [m.span() for p, _ in lx.TRAIN_KINDS for m in re.finditer(p, m_text, FLAGS)]
+        words = [w for w in words if not (w.kind == "partner" and any(a <= w.start < b for a, b in trains))]
         return sorted(numbers + words, key=lambda t: (t.start, t.end))
 
     def _numbers(self, s: str) -> list[Token]:
@@ -335,6 +337,13 @@ def subject_before(tokens: list[Token], pos: int, lo: int, excluded) -> Subject:
             sub.segment = t.value
         elif t.kind == "flow" and sub.flow is None:
             sub.flow = t.value
+            generic = t.value == "total" and re.fullmatch(r"贸易额|贸易|贸易值|trade value|value|trade", t.text, FLAGS)
+            if generic:
+                # '进口货物九万多吨，贸易额一点零四亿元': a specific flow before the generic word governs
+                specific = [x for x in tokens if x.kind == "flow" and x.value != "total" and lo <= x.start < t.start
+                            and not _inside(x, excluded)]
+                if specific:
+                    sub.flow = specific[-1].value
         elif t.kind == "product":
             sub.product = True
     return sub
@@ -433,6 +442,8 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
                 rates.append((t, "share", v))
             elif whole_after and sign is None:
                 rates.append((t, "share", v))
+            elif sign is None and re.search(r"(?:^|[\s(（])[+＋]$", s[max(0, t.start - 2):t.start]):
+                rates.append((t, "growth", v))          # '(+98.5%)'
             elif sign is not None:
                 notyoy = [x for x in tokens if x.kind == "notyoy" and clause[0] <= x.start < clause[1]]
                 if notyoy:
