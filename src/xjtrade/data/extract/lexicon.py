@@ -167,6 +167,12 @@ PARTNERS: list[tuple[str, str]] = [
     (r"zentralasiatischen ländern|zentralasien", "Central Asia"),
     (r"(?:ländern|teilnehmerländern|länder) (?:entlang|der) (?:den routen der |der )?[\"„]?gürtel und straße",
      "Belt and Road"),
+    (r"paesi partner della (?:bri|belt and road)|paesi (?:della|lungo la) (?:bri|belt and road|nuova via della seta)|"
+     r"países (?:de la|da|participantes (?:de la|da)) (?:franja y la ruta|iniciativa do cinturão e rota|bri)",
+     "Belt and Road"),
+    (r"(?:cinque )?paesi dell[’']asia centrale|asia centrale|(?:cinco )?países (?:de|da) ásia central|asia central",
+     "Central Asia"),
+    (r"kazakistan", "Kazakhstan"), (r"cazaquistão|kazajistán", "Kazakhstan"),
     (r"казахстан\w*", "Kazakhstan"), (r"кыргызстан\w*|киргизи\w*", "Kyrgyzstan"), (r"таджикистан\w*", "Tajikistan"),
     (r"центральн\w+ ази\w+", "Central Asia"),
     (r"(?:государствами|странами|стран) вдоль (?:маршрутов )?[«\"]?пояса и пути", "Belt and Road"),
@@ -195,6 +201,9 @@ SEGMENTS: list[tuple[str, str]] = [
     (r"cross-border e-commerce", "cross-border e-commerce"),
     (r"privatunternehmen", "private enterprises"),
     (r"allgemeine[nr]? handel", "general trade"),
+    (r"边民互市(?:贸易)?|border residents' (?:mutual )?trade|mutuo scambio dei residenti sul confine", "border residents' trade"),
+    (r"e-commerce transfrontaliero|comércio eletrônico transfronteiriço|comercio electrónico transfronterizo|"
+     r"grenzüberschreitende[nr]? e-commerce", "cross-border e-commerce"),
 ]
 
 # Words marking a figure about goods of one kind (never a total): such figures are not extracted.
@@ -203,7 +212,8 @@ PRODUCT_WORDS = [
     r"天然气", r"煤炭", r"粮食", r"钢材", r"铜", r"货物贸易",
     r"\bproducts?\b", r"\bcommodit(?:y|ies)", r"\bvehicles?", r"\bcars?\b", r"\bbatter(?:y|ies)", r"\bsolar",
     r"\btextiles?", r"\bgarments?", r"\bmachinery", r"\bcrude oil", r"\bnatural gas", r"\bores?\b",
-    r"\bagricultural", r"\bprodukte", r"\belektro", r"продукци", r"товаров",
+    r"\bagricultural", r"\bprodukte", r"\belektro", r"продукци", r"товаров", r"\bprodott[io]\b", r"\bagricol\w+",
+    r"\bprodutos\b", r"\bproductos\b", r"\bproduits\b",
 ]
 
 # ---------------------------------------------------------------- flows
@@ -315,6 +325,7 @@ OTHER_COUNTS = r"家|个|辆|种|项|批|票|架次|人次|条|国家|countries|
 
 QUALIFIERS: list[tuple[str, str]] = [
     (r"超过|超出|逾|突破|超|高于|多于|以上", "over"),
+    (r"(?:la )?soglia de[il]|the (?:threshold|mark) of|die marke von|отметк\w+ в", "over"),
     (r"将近|接近|近", "nearly"),
     (r"约为|约|大约|左右", "about"),
     (r"不足|不到|低于", "under"),

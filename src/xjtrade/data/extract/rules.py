@@ -337,7 +337,7 @@ def subject_before(tokens: list[Token], pos: int, lo: int, excluded) -> Subject:
             sub.segment = t.value
         elif t.kind == "flow" and sub.flow is None:
             sub.flow = t.value
-            generic = t.value == "total" and re.fullmatch(r"贸易额|贸易|贸易值|trade value|value|trade", t.text, FLAGS)
+            generic = t.value == "total" and re.fullmatch(r"贸易额|贸易值|trade value", t.text, FLAGS)
             if generic:
                 # '进口货物九万多吨，贸易额一点零四亿元': a specific flow before the generic word governs
                 specific = [x for x in tokens if x.kind == "flow" and x.value != "total" and lo <= x.start < t.start
