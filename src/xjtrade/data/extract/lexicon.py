@@ -105,6 +105,10 @@ ENTITIES: list[tuple[str, str]] = [
     (r"巴克图口岸", "Bakhty port"),
     (r"南疆(?:各)?口岸|新疆南部(?:地区)?口岸|新疆南部的[^，,。]{0,30}口岸", "Southern Xinjiang ports"),
     (r"新疆(?:各)?口岸|全疆口岸", "Xinjiang ports"),
+    # transport modes in a list of cargo by mode ('以管道、铁路、公路运输方式'): pipelines have no port entity
+    (r"铁路(?=[^，,。]{0,12}运输方式)", "Xinjiang railway ports"),
+    (r"公路(?=[^，,。]{0,12}运输方式)", "Xinjiang highway ports"),
+    (r"管道(?=[^，,。]{0,12}运输方式)", ""),
     (r"新疆|全区|全疆|我区|自治区", "Xinjiang"),
     (r"(?<!居)全国(?![第首前各])|我国", "China"),
     (r"kashgar comprehensive bonded zone", "Kashgar comprehensive bonded zone"),
@@ -205,6 +209,9 @@ SEGMENTS: list[tuple[str, str]] = [
     (r"e-commerce transfrontaliero|comércio eletrônico transfronteiriço|comercio electrónico transfronterizo|"
      r"grenzüberschreitende[nr]? e-commerce", "cross-border e-commerce"),
 ]
+
+# Segments that imply a flow (对外承包出口: exports of overseas contracted projects)
+SEGMENT_FLOWS = {"overseas contracted projects": "exports", "cross-border e-commerce exports": "exports"}
 
 # Words marking a figure about goods of one kind (never a total): such figures are not extracted.
 PRODUCT_WORDS = [

@@ -252,6 +252,7 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
         entity = entity or state.last.entity
         partner = partner or (state.last.partner if state.last.partner != "World" else None)
         segment = segment or (state.last.segment if state.last.segment != "all" else None)
+    flow = lx.SEGMENT_FLOWS.get(segment or "", flow)
     entity = entity or state.entity
     if fig.kind in ("count", "weight") and entity == REGION:
         # trains and cargo are counted at ports: a port the sentence names is the subject
@@ -273,11 +274,15 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
     if fig.kind == "gap":
         if partner != "World":
             return None
+        segment = "all"         # a gap compares the entity's whole trade with the nation's
     # period
     phrase = _nearest_period(fig, phrases, clauses)
     resolved: Resolved | None = None
-    at_date = date_period(norm, published, lang) if fig.kind in ("count", "weight") or \
-        fig.indicator in ("cargo weight",) or "trains" in fig.indicator else None
+    countlike = fig.kind in ("count", "weight") or fig.indicator == "cargo weight" or "trains" in fig.indicator
+    at_date = date_period(norm, published, lang) if countlike else None
+    own_clause = norm[clause[0]:clause[1]]
+    if countlike and date_period(own_clause, published, lang) is not None:
+        phrase = None           # the count's own clause dates it ('since the beginning of the year')
     if at_date is not None and phrase is not None and not phrase.vague and not _bare_relative(phrase):
         try:
             resolve(phrase, published, state.year)

@@ -100,7 +100,9 @@ class Lexer:
             rf"(?P<pre>{pre_alt})?\s?(?P<num>{num})(?:{sp}(?P<scale>{scale_alt}))?(?P<more>多|余)?"
             rf"(?:\s*(?:of\s+|de\s+|di\s+)?(?P<cur>{cur_alt})|{sp}(?P<weight>{weight_alt})|\s*(?P<count>{count_alt})"
             rf"|\s*(?P<other>{lx.OTHER_COUNTS}))?", FLAGS)
-        self.pct = re.compile(rf"(?P<num>{num})\s*-?\s*(?P<unit>{lx.PERCENTAGE_POINTS}|{lx.PERCENT})", FLAGS)
+        words = sorted(lx.NUMBER_WORDS.get(language, {}), key=len, reverse=True) if language != "zh" else []
+        pct_num = f"(?:{num}|" + "|".join(rf"\b{re.escape(w)}\b" for w in words) + ")" if words else num
+        self.pct = re.compile(rf"(?P<num>{pct_num})\s*-?\s*(?P<unit>{lx.PERCENTAGE_POINTS}|{lx.PERCENT})", FLAGS)
         self.pct_zh = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百点]+)")
         self.tenths = re.compile(r"(?P<num>[一二三四五六七八九]|\d)成")
         self.times = re.compile(
@@ -274,7 +276,8 @@ def amount_value(t: Token, language: str, lexer: Lexer) -> tuple[str, Decimal, s
 
 def pct_value(t: Token, language: str) -> Decimal:
     g = t.value
-    v = parse_any(g["num"], language)
+    word = lx.NUMBER_WORDS.get(language, {}).get(g["num"].lower())
+    v = Decimal(word) if word is not None else parse_any(g["num"], language)
     if g.get("tenths"):
         v = v * 10
     return v
