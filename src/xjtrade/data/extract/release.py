@@ -277,6 +277,10 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
         segment = "all"         # a gap compares the entity's whole trade with the nation's
     # period
     phrase = _nearest_period(fig, phrases, clauses)
+    back = fig.__dict__.get("_years_back")
+    if back:
+        y = published.year - back
+        phrase = PeriodPhrase(fig.pos, fig.pos, f"{back} years back", year=y)
     resolved: Resolved | None = None
     countlike = fig.kind in ("count", "weight") or fig.indicator == "cargo weight" or "trains" in fig.indicator
     at_date = date_period(norm, published, lang) if countlike else None

@@ -98,7 +98,8 @@ class Lexer:
         sp = r"\s*" if language == "zh" else r"\s?"
         self.amount = re.compile(
             rf"(?P<pre>{pre_alt})?\s?(?P<num>{num})(?:{sp}(?P<scale>{scale_alt}))?(?P<more>多|余)?"
-            rf"(?:\s*(?:of\s+|de\s+|di\s+)?(?P<cur>{cur_alt})|{sp}(?P<weight>{weight_alt})|\s*(?P<count>{count_alt})"
+            rf"(?:\s*(?:of\s+|de\s+|di\s+)?(?P<cur>{cur_alt})|{sp}(?P<weight>{weight_alt})|"
+            rf"(?:st|nd|rd|th)?\s*(?P<count>{count_alt})"
             rf"|\s*(?P<other>{lx.OTHER_COUNTS}))?", FLAGS)
         words = sorted(lx.NUMBER_WORDS.get(language, {}), key=len, reverse=True) if language != "zh" else []
         pct_num = f"(?:{num}|" + "|".join(rf"\b{re.escape(w)}\b" for w in words) + ")" if words else num
@@ -162,7 +163,7 @@ class Lexer:
                 continue
             found.append(Token("amount", m.start(), m.end(), m.group(0), m.groupdict()))
         found = _no_overlaps(found, by_kind=False, prefer=("pct", "pp", "times"))
-        m = re.search(r"\bnumber of\b[^.;]*?\btrains?\b", s, FLAGS)
+        m = re.search(r"\bnumber of\b[^.;]*?\btrains?\b|(?:gesamt)?zahl der güterzug\w*|numero di treni", s, FLAGS)
         if m:
             for i, t in enumerate(found):
                 g = t.value if t.kind == "amount" else {}
@@ -662,6 +663,16 @@ def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded, lan
             continue
         subs = _subject_list(tokens, s, part[0], first_pos if not re.match(r"分别", resp.text) else resp.start,
                              excluded)
+        years = re.search(r"(?:over|in|during) the (?:past|last) (two|three|four|\d) years", s[part[0]:part[1]], FLAGS)
+        n_years = (lx.NUMBER_WORDS["en"].get(years.group(1).lower()) or int(years.group(1))) if years else 0
+        if (subs is None or len(subs[1]) != len(lst)) and n_years == len(lst) and \
+                all(what == "growth" for _, what, _ in lst):
+            for i, (tok, _, v) in enumerate(lst):
+                fig = Figure(kind="growth", pos=tok.start, yoy=v)
+                fig.__dict__["_years_back"] = n_years - i     # the first rate is the earliest year
+                fig.facts.append("paired with the years by 'respectively'")
+                out[id(tok)] = fig
+            continue
         if subs is None or len(subs[1]) != len(lst):
             # the subjects cannot be paired: the rates are left alone rather than guessed
             for tok, _, _ in lst:
@@ -715,7 +726,8 @@ def _subject_list(tokens, s, lo, hi, excluded):
     'Kazakhstan, Kyrgyzstan and Tajikistan', '民营、国有、外资企业'): (kind, names) or None.
     Partners are tried first, then segments, then entities (ports)."""
     for kind in ("partner", "segment", "entity"):
-        cands = [t for t in tokens if t.kind == kind and lo <= t.start < hi and not _inside(t, excluded) and t.value]
+        cands = [t for t in tokens if t.kind == kind and lo <= t.start < hi and not _inside(t, excluded)
+                 and (t.value or kind == "entity")]      # a blank entity (pipelines, a prefecture) keeps its place
         if len(cands) < 2:
             continue
         run = [cands[-1]]
