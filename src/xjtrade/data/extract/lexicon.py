@@ -117,7 +117,8 @@ ENTITIES: list[tuple[str, str]] = [
      r"(?:horgos|khorgos)-(?:hafen|bahnhof|grenzübergang)", "Horgos port"),
     (r"(?:hafen|grenzhafen|landhafen|bahnhof|eisenbahnhafen|grenzübergang) (?:von )?alashankou|alataw-pass|"
      r"alashankou-(?:hafen|bahnhof|grenzübergang)", "Alashankou port"),
-    (r"porto (?:ferroviario |terrestre )?di (?:horgos|khorgos)", "Horgos port"),
+    (r"porto ferroviario di (?:horgos|khorgos)", "Horgos railway port"),
+    (r"porto (?:terrestre )?di (?:horgos|khorgos)", "Horgos port"),
     (r"(?:four |4 )?(?:integrated|comprehensive) bonded (?:zones|areas)|(?:four |4 )bonded zones",
      "Xinjiang comprehensive bonded zones (four)"),
     (r"pilot free trade zones?|free trade zones?|\bftzs?\b", "China (Xinjiang) Pilot Free Trade Zone"),
@@ -312,7 +313,8 @@ TRAIN_WORDS = r"中欧|班列|china-europe|railway express|freight trains?|güte
 # which trains a generic count ("7762列", "4,000 trains") counts, from the words of its sentence
 TRAIN_KINDS: list[tuple[str, str]] = [
     (r"中欧[（(]中亚[)）]班列|中欧、中亚班列|中欧班列和中亚班列|china-europe\s*(?:\(|/)\s*(?:china-)?central asia|"
-     r"china-europe and china-(?:central )?asia|china-europe/central asia", "China-Europe/Central Asia freight trains"),
+     r"china-europe and china-(?:central )?asia|china-europe/central asia|cina-europa\s*\(asia centrale\)|"
+     r"china-europa\s*\(zentralasien\)", "China-Europe/Central Asia freight trains"),
     (r"中亚班列|china-(?:central )?asia (?:railway express|freight train)", "China-Central Asia freight trains"),
     (r"中欧班列|china-europe|europa|европ|europe", "China-Europe freight trains"),
 ]

@@ -391,6 +391,11 @@ def date_period(norm: str, published: dt.date, lang: str) -> Resolved | None:
                        r"so far in \d{4}|since the (?:beginning|start) of (?:the|this) year|bisher|в этом году",
                        norm, re.IGNORECASE):
             month = published.month
+    if month is None and lang in ("de", "it", "fr", "es", "pt", "ru"):
+        m = re.search(rf"(?:^|\s)(\d{{1,2}})\.?\s+(?:de\s+)?{_month_regex(lang)}", norm, re.IGNORECASE)
+        if m:
+            month, day = _which_month(m.group(2), lang), int(m.group(1))
+            month = month - 1 if day == 1 else month
     if month is None or month < 1:
         return None
     start, end = published.year * 12, published.year * 12 + month - 1

@@ -638,6 +638,21 @@ def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded, lan
     out: dict = {}
     for resp in [t for t in tokens if t.kind == "resp"]:
         part = _clause_of(resp.start, parts)
+        if re.match(r"分别", resp.text):
+            # '保税物流、加工贸易、对外承包出口…分别达104.7亿元、14.6亿元、8.3亿元，增长153.2%、41.9%、157.3%'
+            run = _amount_list(s, amounts, amount_tokens, resp.end, part[1])
+            if len(run) >= 2:
+                subs = _subject_list(tokens, s, part[0], resp.start, excluded)
+                if subs is not None and len(subs[1]) == len(run):
+                    for i, name in zip(run, subs[1]):
+                        amounts[i].__dict__["_listed"] = (subs[0], name)
+                after = _list_after(s, tokens, rates, amount_tokens[run[-1]].end, part[1], language)
+                if len(after) == len(run) and all(what == "growth" for _, what, _ in after):
+                    for (tok, _, v), i in zip(after, run):
+                        amounts[i].yoy = v
+                        amounts[i].facts.append("growth paired by '分别'")
+                        out[id(tok)] = True
+                continue
         # the list after 分别 (Chinese) or before 'respectively' (other languages)
         if re.match(r"分别", resp.text):
             lst_lo, lst_hi = resp.end, part[1]
@@ -646,6 +661,8 @@ def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded, lan
         lst = _list_after(s, tokens, rates, lst_lo, lst_hi, language)
         if len(lst) < 2:
             continue
+        if re.match(r"分别", resp.text) and any(resp.end <= at.start < lst[0][0].start for at in amount_tokens):
+            continue    # '分别为A、B、C，分别增长x、y、z': the second 分别 pairs the rates with the values
         first_pos = lst[0][0].start
         listed = [i for i, at in enumerate(amount_tokens) if part[0] <= at.start < first_pos
                   and amounts[i].conversion_of is None and amounts[i].yoy is None]
@@ -691,6 +708,20 @@ def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded, lan
             fig.facts.append("paired by 'respectively'")
             out[id(tok)] = fig
     return out
+
+
+def _amount_list(s, amounts, amount_tokens, lo, hi) -> list[int]:
+    """Indexes of the amounts listed in order from `lo` ('104.7亿元、14.6亿元、8.3亿元')."""
+    run: list[int] = []
+    for i, at in enumerate(amount_tokens):
+        if not (lo <= at.start and at.end <= hi) or amounts[i].conversion_of is not None:
+            continue
+        if run and not re.fullmatch(r"\s*(?:、|,|，|和|及|and)\s*", s[amount_tokens[run[-1]].end:at.start], FLAGS):
+            break
+        if not run and not re.fullmatch(r"\s*(?:为|达|达到|是|were|was|of)?\s*", s[lo:at.start], FLAGS):
+            break
+        run.append(i)
+    return run
 
 
 def _list_after(s, tokens, rates, lo, hi, language):
