@@ -100,6 +100,7 @@ class _State:
     period: Resolved | None = None
     year: int | None = None
     words: dict | None = None
+    at_date: Resolved | None = None     # a date named in a sentence without figures ('Il 18 febbraio ...')
 
 
 def extract_release(page: Page, published: dt.date, language: str | None = None) -> list[Candidate]:
@@ -165,6 +166,7 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
         for fig, cand in made:
             out.append(cand)
         if not made:
+            state.at_date = date_period(norm, published, lang) or state.at_date
             # a sentence that only names the period ('in den ersten zwei Monaten ... '): it governs the next
             definite = [p for p in phrases if not p.comparison and not p.vague and p.years is None
                         and not _bare_relative(p)]
@@ -283,7 +285,7 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
         phrase = PeriodPhrase(fig.pos, fig.pos, f"{back} years back", year=y)
     resolved: Resolved | None = None
     countlike = fig.kind in ("count", "weight") or fig.indicator == "cargo weight" or "trains" in fig.indicator
-    at_date = date_period(norm, published, lang) if countlike else None
+    at_date = (date_period(norm, published, lang) or state.at_date) if countlike else None
     own_clause = norm[clause[0]:clause[1]]
     if countlike and date_period(own_clause, published, lang) is not None:
         phrase = None           # the count's own clause dates it ('since the beginning of the year')

@@ -658,7 +658,7 @@ def _respectively(tokens, s, parts, amounts, amount_tokens, rates, excluded, lan
             lst_lo, lst_hi = resp.end, part[1]
         else:
             lst_lo, lst_hi = part[0], resp.start
-        lst = _list_after(s, tokens, rates, lst_lo, lst_hi, language)
+        lst = [x for x in _list_after(s, tokens, rates, lst_lo, lst_hi, language) if id(x[0]) not in out]
         if len(lst) < 2:
             continue
         if re.match(r"分别", resp.text) and any(resp.end <= at.start < lst[0][0].start for at in amount_tokens):
