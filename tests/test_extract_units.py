@@ -16,7 +16,7 @@ from xjtrade.data.extract.check import check
 from xjtrade.data.extract.periods import PeriodUnresolved, find_periods, resolve
 from xjtrade.data.extract.release import Candidate, extract_release, merge
 from xjtrade.data.extract.sentences import clause_bounds, split_sentences
-from xjtrade.data.extract.text import Page, chinese_script, detect_language, meta_date, read_page, to_simplified
+from xjtrade.data.extract.text import chinese_script, detect_language, meta_date, read_page, to_simplified
 from xjtrade.data.raw import REPORT_COLUMNS
 
 PUB = dt.date(2024, 12, 20)

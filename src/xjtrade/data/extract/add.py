@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xjtrade.data.extract.candidates import (CANDIDATE_COLUMNS, CONFIDENCES, SOURCE_FIELDS, unneutralise)
-from xjtrade.data.raw import REPORT_COLUMNS, SOURCE_COLUMNS, load_raw, read_table
+from xjtrade.data.raw import REPORT_COLUMNS, load_raw
 from xjtrade.errors import DataValidationError, Problem
 from xjtrade.project import write_text_atomic
 from xjtrade.textsafe import shorten

@@ -22,11 +22,11 @@ qualifiers, growth, share and gap markers, "respectively").  Figures are then as
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xjtrade.data.extract import lexicon as lx
-from xjtrade.data.extract.numbers import (CHINESE_NUMERAL, arabic_pattern, chinese_scale, decimals,
+from xjtrade.data.extract.numbers import (CHINESE_NUMERAL, arabic_pattern, chinese_scale,
                                           normalise, parse_any)
 from xjtrade.data.extract.sentences import clause_bounds, semicolon_bounds
 
@@ -528,9 +528,6 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
                      and not _inside(t, excluded)]
             if after:
                 sub.entity = after[0].value
-        if f.kind in ("share", "gap"):
-            # a share or gap describes the figure before it in its part (its subject words precede it)
-            pass
         f.entity = f.entity or sub.entity
         f.partner = f.partner or sub.partner
         f.segment = f.segment or sub.segment
