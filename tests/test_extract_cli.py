@@ -197,3 +197,57 @@ def test_fetch_offline_gives_a_clear_error(project):
     assert ftp.exit_code != 0 and "only http and https" in ftp.output
     both = invoke(project, "data", "extract", str(JAN_APR_2023), "--fetch", "https://example.org/x")
     assert both.exit_code != 0 and "either SOURCE" in both.output
+
+
+@pytest.fixture
+def local_server():
+    """A page served on the loopback interface (no network): the fixture HTML, a page too large,
+    and a 404."""
+    import http.server
+    import threading
+    page = (FIXTURES / "people-2023-12-18.html").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802  (the stdlib's name)
+            if self.path == "/release.html":
+                body, status = page, 200
+            elif self.path == "/huge.html":
+                body, status = b"<html>" + b"x" * (6 * 1024 * 1024), 200
+            else:
+                body, status = b"not here", 404
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetch_reads_the_page_and_keeps_a_copy(project, local_server):
+    url = f"{local_server}/release.html"
+    r = invoke(project, "data", "extract", "--fetch", url)
+    assert r.exit_code == 0, r.output
+    rows = candidates(r.stdout)
+    # the address read is the address cited (not the canonical link the page claims), unless --url says
+    assert {c["source_url"] for c in rows} == {url} and {c["source_published"] for c in rows} == {"2023-12-18"}
+    (sid,) = {c["source_id"] for c in rows}
+    assert len(rows) == 8
+    kept = project / "data" / "pages" / f"{sid}.html"
+    assert kept.read_bytes() == (FIXTURES / "people-2023-12-18.html").read_bytes()
+    assert f"page kept in {kept}" in r.stderr
+
+
+def test_fetch_refuses_large_pages_and_errors(project, local_server, tmp_path):
+    big = invoke(project, "data", "extract", "--fetch", f"{local_server}/huge.html")
+    assert big.exit_code != 0 and "over the limit" in big.output
+    missing = invoke(project, "data", "extract", "--fetch", f"{local_server}/nothing.html")
+    assert missing.exit_code != 0 and "HTTP 404" in missing.output
+    assert not (project / "data" / "pages").exists()
