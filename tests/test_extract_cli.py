@@ -37,6 +37,15 @@ def project(base, tmp_path) -> Path:
     return dest
 
 
+def next_id(root: Path, k: int = 0) -> str:
+    """The id `data add` gives its first row (plus k): after the largest id of reports.csv and CHECKS.md
+    (computed here independently, so the tests follow the record as it grows)."""
+    import re
+    used = [int(m) for f in ("reports.csv", "CHECKS.md") if (root / "data" / "raw" / f).is_file()
+            for m in re.findall(r"\bR([0-9]{4,})\b", (root / "data" / "raw" / f).read_text(encoding="utf-8"))]
+    return f"R{max(used) + 1 + k:04d}"
+
+
 def candidates(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -93,23 +102,24 @@ def test_extract_add_check_round_trip_with_dry_run_first(project, tmp_path):
     rows = [c for c in candidates(r.stdout) if "same source" not in c["remark"]]
     assert [c["value"] for c in rows] == ["13.3"]
     path = write(tmp_path / "c.csv", rows)
+    first = next_id(project)
     dry = invoke(project, "data", "add", str(path), "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "+R0444,Xinjiang,total,World,all,all,trade value,2023-01,2023-04,ytd,13.3,billion USD,about" in dry.stdout
-    assert "dry run: would add 1 row(s) (R0444-R0444) and 0 source(s); nothing was written" in dry.stdout
+    assert f"+{first},Xinjiang,total,World,all,all,trade value,2023-01,2023-04,ytd,13.3,billion USD,about" in dry.stdout
+    assert f"dry run: would add 1 row(s) ({first}-{first}) and 0 source(s); nothing was written" in dry.stdout
     assert tree(raw) == before
     done = invoke(project, "data", "add", str(path))
     assert done.exit_code == 0, done.output
-    assert "added 1 row(s) (R0444-R0444)" in done.stdout
+    assert f"added 1 row(s) ({first}-{first})" in done.stdout
     text = (raw / "reports.csv").read_text(encoding="utf-8")
     last = text.splitlines()[-1]
-    assert last.startswith("R0444,Xinjiang,total,World,all,all,trade value,2023-01,2023-04,ytd,13.3,billion USD,about,,"
+    assert last.startswith(f"{first},Xinjiang,total,World,all,all,trade value,2023-01,2023-04,ytd,13.3,billion USD,about,,"
                            "people-2023-06-09,Jan-Apr 2023 total trade; extracted from the release (")
     assert "conversion printed beside the figure" in last and last.endswith(",verified") and text.endswith("\n")
     assert (raw / "sources.csv").read_bytes() == (Path(__file__).resolve().parents[1] / "data/raw/sources.csv").read_bytes()
     check = invoke(project, "data", "check")
     assert check.exit_code == 0, check.output
-    # ids are never reused: a second add continues after R0444
+    # ids are never reused: a second add continues after the first
     again = invoke(project, "data", "extract", str(JAN_APR_2023), "--url", "https://example.org/xj-2023-06",
                    "--published", "2023-06-09")
     rows2 = candidates(again.stdout)
@@ -118,7 +128,8 @@ def test_extract_add_check_round_trip_with_dry_run_first(project, tmp_path):
     path2 = write(tmp_path / "c2.csv", rows2)
     r2 = invoke(project, "data", "add", str(path2))
     assert r2.exit_code == 0, r2.output
-    assert "added 4 row(s) (R0445-R0448) and 1 source(s)" in r2.stdout
+    n = int(first[1:])
+    assert f"added 4 row(s) (R{n + 1:04d}-R{n + 4:04d}) and 1 source(s)" in r2.stdout
     assert (raw / "sources.csv").read_text(encoding="utf-8").splitlines()[-1] == \
         "example-2023-06-09,China's Xinjiang sees foreign trade volume over 13 bln USD in Jan-April,example.org," \
         "2023-06-09,https://example.org/xj-2023-06,en,no"

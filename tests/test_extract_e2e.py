@@ -32,13 +32,15 @@ def test_a_release_extracted_and_added_is_published_with_its_source(tmp_path, wa
         w = csv.DictWriter(fh, fieldnames=CANDIDATE_COLUMNS, lineterminator="\n")
         w.writeheader()
         w.writerows(keep)
+    from test_extract_cli import next_id
+    new_id = next_id(root)
     r = run_cli(root, "data", "add", str(reviewed))
     assert r.returncode == 0, r.stderr
-    assert "added 1 row(s) (R0444-R0444)" in r.stdout
+    assert f"added 1 row(s) ({new_id}-{new_id})" in r.stdout
     r = run_cli(root, "build")
     assert r.returncode == 0, r.stderr
     page = (root / "reports" / "default" / "site" / "figures.html").read_text(encoding="utf-8")
-    row = re.search(r'<tr id="R0444">.*?</tr>', page, re.S)
+    row = re.search(rf'<tr id="{new_id}">.*?</tr>', page, re.S)
     assert row, "the new figure is not in the published figures table"
     text = row.group(0)
     assert "13.3 billion USD" in text and "Jan-Apr 2023" in text
