@@ -91,3 +91,14 @@ def project_copy(tmp_path, monkeypatch):
     dest = copy_project(tmp_path / "project")
     monkeypatch.setenv("XJTRADE_ROOT", str(dest))
     return Project(dest)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Reports that tests attach with record_property (the extractor's precision and recall on the
+    release corpus) written into the summary of every run, pytest-xdist workers included."""
+    for outcome in ("passed", "failed"):
+        for rep in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(rep, "user_properties", []):
+                if name == "extract_corpus":
+                    terminalreporter.write_sep("=", "data extract: precision and recall on the release corpus")
+                    terminalreporter.write_line(str(value))

@@ -184,6 +184,87 @@ def data_build(as_of: str | None, out: Path | None, no_wait: bool) -> None:
     click.echo(f"wrote {target} in {time.perf_counter() - t0:.1f} s")
 
 
+@data.command("extract")
+@click.argument("source", required=False)
+@click.option("--fetch", "fetch_url", metavar="URL", default=None,
+              help="Fetch the page from this http(s) address (needs a network) instead of reading SOURCE.")
+@click.option("--save", type=click.Path(path_type=Path), default=None,
+              help="Where to keep the fetched page (default data/pages/<source id>.html).")
+@click.option("--url", default=None, help="The address to cite (default: the fetched address or the page's own).")
+@click.option("--published", metavar="YYYY-MM-DD", default=None,
+              help="Publication date (default: from the page's metadata; refused if neither gives one).")
+@click.option("--title", default=None, help="The source's title (default: the page's).")
+@click.option("--publisher", default=None, help="The source's publisher (default: from the address).")
+@click.option("--language", default=None, help="Language code of the page (default: detected).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Candidate CSV (default: standard output).")
+def data_extract(source: str | None, fetch_url: str | None, save: Path | None, url: str | None,
+                 published: str | None, title: str | None, publisher: str | None, language: str | None,
+                 out: Path | None) -> None:
+    """Read a release (saved HTML or text page, or - for standard input) into candidate rows (CSV)."""
+    from xjtrade.data.extract import command as ex
+    from xjtrade.data.extract.lexicon import LANGUAGES
+    from xjtrade.project import write_text_atomic
+    project = _project()
+    if (source is None) == (fetch_url is None):
+        raise click.UsageError("give either SOURCE (a saved page or -) or --fetch URL")
+    if language is not None and language not in LANGUAGES:
+        raise click.BadParameter(f"{language!r} is not one of {', '.join(LANGUAGES)}", param_hint="--language")
+    try:
+        if fetch_url is not None:
+            data, name = ex.fetch(fetch_url), fetch_url
+            url = url or fetch_url
+        else:
+            data, name = ex.read_source(source)
+        result = ex.extract(data, name, raw_dir=project.raw, url=url, published=published, title=title,
+                            publisher=publisher, language=language)
+    except ex.ExtractError as exc:
+        raise click.ClickException(str(exc)) from None
+    except DataValidationError as exc:
+        raise click.ClickException(f"the record cannot be checked against: {exc}") from None
+    if fetch_url is not None:
+        saved = ex.save_copy(data, project.root, save, result.source.source_id)
+        _log(f"page kept in {saved}")
+    if out is None:
+        click.echo(result.csv, nl=False)
+    else:
+        try:
+            write_text_atomic(out, result.csv)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {out}: {_os_error(exc)}") from None
+    s, c = result.source, result.by_confidence
+    _log(f"{result.n} candidate row(s): {c['high']} high, {c['medium']} medium, {c['low']} low confidence"
+         + (f"; written to {out}" if out else ""))
+    _log(f"source {s.source_id} ({'new' if s.new else 'already in sources.csv'}): {s.publisher or '?'}, "
+         f"{s.published}, {s.url or 'no address: pass --url before data add'}")
+
+
+@data.command("add")
+@click.argument("candidates", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
+@click.option("--accept-low", is_flag=True, help="Accept low-confidence rows that were not reviewed.")
+@_wait_option
+def data_add(candidates: Path, dry_run: bool, accept_low: bool, no_wait: bool) -> None:
+    """Append reviewed candidate rows (and their source) to data/raw: all rows or none."""
+    from xjtrade.data.extract.add import apply, plan_add
+    project = _project()
+    with _locked(project, no_wait):
+        try:
+            plan = plan_add(project.raw, candidates, accept_low=accept_low)
+        except DataValidationError as exc:
+            raise click.ClickException(f"{exc}\nNothing was written; data/raw is unchanged.") from None
+        click.echo(plan.diff(project.raw), nl=False)
+        ids = f"{plan.row_ids[0]}-{plan.row_ids[-1]}" if plan.row_ids else "none"
+        if dry_run:
+            click.echo(f"dry run: would add {len(plan.row_ids)} row(s) ({ids}) and {len(plan.new_sources)} "
+                       "source(s); nothing was written")
+            return
+        try:
+            apply(project.raw, plan)
+        except OSError as exc:
+            raise click.ClickException(f"data add failed: {_os_error(exc)}") from None
+    click.echo(f"added {len(plan.row_ids)} row(s) ({ids}) and {len(plan.new_sources)} source(s) to {project.raw}")
+
+
 def _load_params(params_file: Path | None, overrides: tuple[str, ...]):
     from xjtrade.report.params import ParameterError, load_params, parse_overrides
     project = _project()
