@@ -82,9 +82,9 @@ def test_calibration_uses_no_actual_published_after_the_vintage():
 
     ev = Evidence(annual={y: 100.0 * 1.1 ** (y - 2010) for y in range(2010, 2020)})
     rows = [{"model": "naive", "use": "within year", "vintage": f"2019-0{1 + i % 9}-01",
-             "actual_published": "2019-10-01", "z": 0.5} for i in range(8)]
+             "actual_published": "2019-10-01", "z": 0.5, "months_known": 3, "horizon": 9} for i in range(8)]
     planted = [{"model": "naive", "use": "within year", "vintage": "2019-09-01",
-                "actual_published": "2020-02-01", "z": 50.0}] * 3
+                "actual_published": "2020-02-01", "z": 50.0, "months_known": 3, "horizon": 9}] * 3
     at = prt.calibration_at(rows + planted, "2020-01-31", ev)
     assert at["k"][("naive", "within year")] == 1.0
     assert at == prt.calibration_at(rows, "2020-01-31", ev)

@@ -229,8 +229,7 @@ FORECAST = notebook(
              'xa.show_table(track, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
         new_markdown_cell("## Forecasts actually published\n\nThe track record above is recomputed: what the rule "
                           "would have said. The ledger keeps what this project actually published "
-                          "(`ledger/forecasts.csv`), never rewritten, and @tbl-ledger scores it against the totals "
-                          "published since."),
+                          "(`ledger/forecasts.csv`), never rewritten, and scores it against the totals published since."),
         code('xa.show_markdown(fw.ledger_sentence(o["forecast"]))'),
         code('#| label: tbl-ledger\n#| tbl-cap: "The ledger: published outlooks of annual totals and their outcomes"\n'
              'ledger_table = xo.ledger_table(o["forecast"].ledger)\nxa.save_table(ctx, ledger_table, "ledger")\n'

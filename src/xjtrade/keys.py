@@ -321,6 +321,8 @@ class Keyer:
                 todo.append(mod)
                 continue
             path, edges = self._edges(mod, tuple(f for f in funcs.split(",") if f))
+            if path is None and not funcs and self.module_path(mod.rpartition(".")[0]) is not None:
+                continue    # `from xjtrade.x import name` in a notebook: a name of a module that is followed
             if path is None:
                 raise ValueError(f"declared entry module {mod} not found in {self.package}")
             todo += edges

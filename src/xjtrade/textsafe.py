@@ -135,6 +135,16 @@ def csv_text(frame, float_format: str | None = None) -> str:
     return out.getvalue()
 
 
+def csv_records(records, lineterminator: str = "\n") -> str:
+    """Rows (lists of texts) as CSV text, written as they are (quoted where a field needs it, nothing
+    neutralised): for the raw tables, where `xjtrade data add` appends the curators' rows in the file's
+    own line ending, and for the candidate file, whose text cells the caller neutralises column by
+    column (`csv_cell`: a growth rate of -8.9 stays a number there)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator=lineterminator).writerows(records)
+    return out.getvalue()
+
+
 def write_csv(frame, path, float_format: str | None = None) -> Path:
     """Write `csv_text(frame)` to `path` (UTF-8).  The file is opened without following a symbolic
     link (O_NOFOLLOW): a link planted where an output goes is refused (OSError), never written through."""

@@ -225,7 +225,7 @@ def ledger_sentence(forecast) -> str:
     rec = sum(r.kind == "recovered" for r in rows)
     scored = [r for r in rows if r.actual is not None]
     s = (f"The ledger holds {wording.count(len(rows), 'published forecast')} of this series"
-         + (f" ({rec} recovered from earlier editions)" if rec else "") + ". ")
+         + (f" ({rec} recovered from earlier editions)" if rec else "") + "; @tbl-ledger lists them. ")
     if not scored:
         return s + "None of their target years has a published total yet."
     held = sum(bool(r.in80) for r in scored if r.in80 is not None)

@@ -27,6 +27,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from xjtrade.textsafe import csv_records
+
 __all__ = ["COLUMNS", "LEDGER", "read", "entries_from_results", "append", "after_build", "scored", "code_version",
            "LedgerError"]
 
@@ -93,9 +95,7 @@ def _same_numbers(a: dict, b: dict) -> bool:
 
 
 def _line(row: dict) -> str:
-    buf = io.StringIO()
-    csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n").writerow({k: row.get(k, "") for k in COLUMNS})
-    return buf.getvalue()
+    return csv_records([[row.get(k, "") for k in COLUMNS]])   # the ledger's texts are generated, not data
 
 
 def _news(existing: list[dict], rows: list[dict]) -> list[dict]:

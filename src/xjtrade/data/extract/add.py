@@ -30,7 +30,7 @@ from xjtrade.data.extract.candidates import (CANDIDATE_COLUMNS, CONFIDENCES, SOU
 from xjtrade.data.raw import REPORT_COLUMNS, load_raw
 from xjtrade.errors import DataValidationError, Problem
 from xjtrade.project import write_text_atomic
-from xjtrade.textsafe import shorten
+from xjtrade.textsafe import csv_records, shorten
 
 
 @dataclass
@@ -102,11 +102,9 @@ def _append(text: str, records: list[list[str]]) -> str:
     if not records:
         return text
     nl = _line_ending(text)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator=nl).writerows(records)
     if text and not text.endswith(("\n", "\r")):
         text += nl
-    return text + buf.getvalue()
+    return text + csv_records(records, nl)
 
 
 def plan_add(raw_dir: Path, cand_path: Path, accept_low: bool = False) -> Plan:

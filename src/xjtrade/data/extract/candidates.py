@@ -8,7 +8,6 @@ again before it writes data/raw.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 
 from xjtrade.data import periods as base
 from xjtrade.data.raw import REPORT_COLUMNS
-from xjtrade.textsafe import FORMULA_START, csv_cell
+from xjtrade.textsafe import FORMULA_START, csv_cell, csv_records
 
 EXTRA_COLUMNS = ["evidence", "confidence", "remark"]
 SOURCE_FIELDS = ["source_title", "source_publisher", "source_published", "source_url", "source_language"]
@@ -138,12 +137,8 @@ def rows(cands, source: Source) -> list[dict]:
 
 def to_csv(table: list[dict]) -> str:
     """The candidate CSV, text cells neutralised against formula injection."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CANDIDATE_COLUMNS)
-    for row in table:
-        w.writerow([row[c] if c in NUMERIC_COLUMNS else csv_cell(str(row[c])) for c in CANDIDATE_COLUMNS])
-    return buf.getvalue()
+    return csv_records([CANDIDATE_COLUMNS] + [[row[c] if c in NUMERIC_COLUMNS else csv_cell(str(row[c]))
+                                               for c in CANDIDATE_COLUMNS] for row in table])
 
 
 def unneutralise(text: str) -> str:
