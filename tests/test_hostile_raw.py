@@ -129,10 +129,11 @@ def test_publication_date_in_the_future_is_refused(raw):
 
 def test_publication_date_tomorrow_is_allowed_the_day_after_is_not(raw, monkeypatch):
     from xjtrade.data import raw as rawmod
-    monkeypatch.setattr(rawmod, "_today", lambda: dt.date(2024, 1, 30))
-    edit(raw, "sources.csv", 4, "published", "2024-01-31")          # a time zone ahead: accepted
+    latest = max(dt.date.fromisoformat(r[3]) for r in read_rows(raw / "sources.csv")[1:] if r[3])
+    monkeypatch.setattr(rawmod, "_today", lambda: latest)            # the day of the record's latest source
+    edit(raw, "sources.csv", 4, "published", str(latest + dt.timedelta(days=1)))   # a time zone ahead: accepted
     load_raw(raw)
-    line = edit(raw, "sources.csv", 4, "published", "2024-02-01")
+    line = edit(raw, "sources.csv", 4, "published", str(latest + dt.timedelta(days=2)))
     assert ("sources.csv", line, "published") in located(problems(raw))
 
 
