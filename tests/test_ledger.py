@@ -125,7 +125,11 @@ def test_after_build_appends_the_default_edition_only(checkout, monkeypatch):
     from xjtrade.report.params import RunParams
     monkeypatch.setenv("XJTRADE_TODAY", "2024-03-01")
     log = []
-    new = ledger.after_build(checkout, RunParams(), log=log.append)
+    from xjtrade.pipeline import Params
+    # what `xjtrade build` passes: the plain validated values (no pydantic); a no-op build asks nothing
+    assert ledger.after_build(checkout, Params(RunParams().notebook_parameters()), log=log.append,
+                              ledger=False) == []
+    new = ledger.after_build(checkout, Params(RunParams().notebook_parameters()), log=log.append)
     assert len(new) == 2 and new[0]["written"] == "2024-03-01" and len(new[0]["code_version"]) == 40
     assert any("appended" in line for line in log)
     before = (checkout.root / ledger.LEDGER).read_bytes()

@@ -152,7 +152,8 @@ def after_build(project, params, log=print, ledger: bool = True) -> list[dict]:
     the ledger (see the module)."""
     from xjtrade.report import forecast_words
 
-    if getattr(params, "as_of", None):
+    values = params.notebook_parameters()   # a RunParams or the build's plain Params
+    if values.get("as_of"):
         return []
     results_path = project.runs / params.name / "results.json"
     if not results_path.exists():
@@ -161,7 +162,7 @@ def after_build(project, params, log=print, ledger: bool = True) -> list[dict]:
     warning = forecast_words.stale_warning((results.get("forecast") or {}).get("calendar"), today=None)
     if warning:
         log(f"warning: {warning}")
-    if not ledger or params.name != DEFAULT_EDITION or not _is_default(params):
+    if not ledger or params.name != DEFAULT_EDITION or not _is_default(values):
         return []
     path = project.root / LEDGER
     if not _news(read(path), entries_from_results(results, "", "")):
@@ -178,10 +179,10 @@ def after_build(project, params, log=print, ledger: bool = True) -> list[dict]:
     return new
 
 
-def _is_default(params) -> bool:
+def _is_default(values: dict) -> bool:
+    """The parameters (as `notebook_parameters()` gives them) are the defaults."""
     from xjtrade.report.params import RunParams
-    d = RunParams()
-    return all(getattr(params, k) == getattr(d, k) for k in RunParams.model_fields)
+    return values == RunParams().notebook_parameters()
 
 
 def scored(rows: list[dict], actuals: dict[int, float], series: str | None = None) -> list[dict]:
