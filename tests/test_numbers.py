@@ -135,8 +135,6 @@ def test_a_one_scenario_sweep_gives_the_books_numbers(editions, name, tmp_path):
     the same growth figures, up to floating-point noise."""
     import yaml
 
-    from xjtrade import manifest as mf
-    from xjtrade.project import sha256_tree
     from xjtrade.report.params import load_params
     from xjtrade.sweep import runner
     from xjtrade.sweep.grid import load_grid
@@ -148,9 +146,11 @@ def test_a_one_scenario_sweep_gives_the_books_numbers(editions, name, tmp_path):
     report = runner.run_sweep(project, grid_path, serial=True, publish=False, log=lambda m: None)
     assert report.failed == [] and report.scenarios == 1
     grid = load_grid(grid_path)
-    keys = {sc.params.name: runner.scenario_key(sc.params, sha256_tree(project.raw), runner.code_hash(),
-                                                mf.versions_hash()) for sc in grid.scenarios}
-    rows = runner.results_table(grid, keys, project.cache / "sweep").to_dict("records")
+    from xjtrade.cache import Store
+    from xjtrade.keys import Keyer
+    keyer = Keyer(store=Store(project.cache))
+    keys = {sc.params.name: runner.scenario_key(sc.params, keyer.tree(project.raw), keyer) for sc in grid.scenarios}
+    rows = runner.results_table(grid, keys, Store(project.cache)).to_dict("records")
     book = json.loads(_results(project, name).read_text())
     outlook, growth = book["forecast"]["outlook"], book["growth"]
     assert [r["period"] for r in rows] == [str(a["year"]) for a in outlook["annual"]]

@@ -55,7 +55,7 @@ def coverage_rows(track: pd.DataFrame) -> list[CoverageRow]:
 def score_rows(frame: pd.DataFrame, models: tuple[str, ...] = (prt.OUTLOOK, "empirical_growth")) -> list[ScoreRow]:
     """The evaluation's scores of the annual totals (stats.scoring.score_table) of `models` for the results:
     the outlook (the rule's choice at each date) and the interval benchmark."""
-    t = scoring.score_table(frame[frame["model"].isin(models)])
+    t = scoring.score_table(frame[frame["model"].isin(models)], pooled=(scoring.MID_YEAR,))
     out = []
     for r in t.to_dict("records"):
         out.append(ScoreRow(use=r["use"], model=r["model"], label=label(r["model"], r["use"]), horizon=r["bucket"],

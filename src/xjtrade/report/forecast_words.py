@@ -91,9 +91,10 @@ def stale_warning(cal: ReleaseWindow | dict | None, today: dt.date | str | None 
     st = is_stale({"expected": c.expected}, t)
     if not st["stale"]:
         return ""
+    # the dates only (the build date is the manifest's; a count of days would be computed here)
     return (f"The record may be out of date: the figures for {c.period} were expected around {c.expected}, "
-            f"{st['days_late']} days before {st['today']} (more than {GRACE_DAYS} days late); the latest period "
-            f"in the record is {c.latest_period}, published {c.latest_published}.")
+            f"more than {GRACE_DAYS} days before {st['today']}; the latest period in the record is "
+            f"{c.latest_period}, published {c.latest_published}.")
 
 
 def headline_sentences(o: OutlookResults, unit: str) -> str:
@@ -107,19 +108,20 @@ def _rows(o: OutlookResults, model: str = "outlook"):
     return [s for s in o.scores if s.model == model]
 
 
-def _pooled(rows, horizons: tuple[str, ...], years: str) -> tuple[int, float | None, int]:
-    """(n, MAPE pooled over `horizons`, outcome years) of the rows of one `years` value."""
-    sel = [s for s in rows if s.horizon in horizons and s.years == years and s.mape is not None]
-    n = sum(s.n for s in sel)
-    if not n:
-        return 0, None, 0
-    return n, sum(s.n * s.mape for s in sel) / n, max(s.outcome_years for s in sel)
+MID = "4-11 months known"   # the run scores this class over its forecasts (stats.scoring.MID_YEAR)
+
+
+def _pooled(rows, years: str) -> tuple[int, float | None, int]:
+    """(n, MAPE, outcome years) of the outlook's forecasts with 4-11 months known, for one `years` value:
+    read from the run's scores, not recomputed."""
+    s = next((s for s in rows if s.horizon == MID and s.years == years and s.mape is not None), None)
+    return (s.n, s.mape, s.outcome_years) if s is not None else (0, None, 0)
 
 
 def evaluation_table(o: OutlookResults) -> str:
     """Markdown table: the outlook's scores (the rule's choice at each date) by use and horizon, for each
     era and every year pooled: forecasts, outcome years, MAPE, coverage of the 80% and 95% intervals."""
-    rows = _rows(o)
+    rows = [s for s in _rows(o) if s.horizon != MID]   # the pooled class is for the sentences
     eras = sorted({s.years for s in rows if "-" in s.years})
     if not rows:
         return ""
@@ -146,15 +148,14 @@ def evaluation_sentences(o: OutlookResults) -> str:
     if not o.ok or not o.scores:
         return "This edition has no outlook, so there is no evaluation to report."
     rows = _rows(o)
-    mid = ("4-7 months known", "8-11 months known")
     parts = []
-    n, mape, years = _pooled(rows, mid, "all")
+    n, mape, years = _pooled(rows, "all")
     if n:
         parts.append(f"Within the year, with 4-11 months known, the outlook's central number missed the year's "
                      f"total by {mape:.1f}% on average over {wording.count(n, 'forecast')} about "
                      f"{wording.count(years, 'year')}")
         by_year = sorted({s.years for s in rows if s.years.isdigit()})
-        per = [(y, _pooled(rows, mid, y)) for y in by_year]
+        per = [(y, _pooled(rows, y)) for y in by_year]
         per = [(y, v) for y, v in per if v[0]]
         if per:
             parts[-1] += " (" + ", ".join(f"{y}: {v[1]:.1f}%" for y, v in per) + ")"
@@ -183,9 +184,11 @@ def methods_evaluation(results) -> str:
         return "This edition has no outlook, so there is no evaluation to report."
     o = f.outlook
     table = evaluation_table(o)
+    csv = ('\n\n::: {.content-visible when-format="html"}\n[Full table as CSV](tables/rule_scores.csv)'
+           '{.csv-link}\n:::')
     return evaluation_sentences(o) + ("\n\n" + table + "\n\n: The outlook's scores by use, horizon and years "
                                       "(the rule's choice at each release date; MAPE of the median) "
-                                      "{#tbl-rule-scores}" if table else "")
+                                      "{#tbl-rule-scores}" + csv if table else "")
 
 
 def front_page(forecast, unit: str, build_date: str | None = None) -> dict:

@@ -131,6 +131,16 @@ def tolerance_frame(results: Results) -> pd.DataFrame:
     return pd.DataFrame({"comparison": [t.comparison for t in rows], "tolerance": [t.value for t in rows]})
 
 
+def rule_scores_frame(results: Results) -> pd.DataFrame:
+    """The methods chapter's table of the outlook's scores (the rule's choice at each date), as CSV."""
+    o = results.forecast.outlook if results.forecast else None
+    rows = [s for s in (o.scores if o else []) if s.model == "outlook" and s.horizon != forecast_words.MID]
+    cols = ["used for", "horizon", "years", "forecasts", "outcome years", "MAPE, %", "coverage 80%", "coverage 95%"]
+    return pd.DataFrame([[s.use, s.horizon, s.years, s.n, s.outcome_years, s.mape,
+                          None if s.coverage80 is None else 100 * s.coverage80,
+                          None if s.coverage95 is None else 100 * s.coverage95] for s in rows], columns=cols)
+
+
 def model_frame(results: Results) -> pd.DataFrame:
     """The forecasting models of the run (the methods chapter's table, as CSV)."""
     rows = results.forecast.models if results.forecast else []

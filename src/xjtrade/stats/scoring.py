@@ -84,8 +84,11 @@ def _horizon(frame: pd.DataFrame) -> pd.Series:
     return kb.where(within, frame["bucket"])
 
 
+MID_YEAR = ("4-11 months known", ("4-7 months known", "8-11 months known"))   # a pooled class: 4-11 months
+
+
 def score_table(frame: pd.DataFrame, targets=("current year", "next year"), split_year: int = SPLIT_YEAR,
-                eras: bool = True) -> pd.DataFrame:
+                eras: bool = True, pooled: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> pd.DataFrame:
     """One tidy frame of scores by (use, model, bucket, year): each target year apart, every year
     pooled (``year`` = "all") and, with `eras`, the eras before and from `split_year` ("2019-2023",
     "2024-latest").  `bucket` is the months known within the year and the horizon beyond; only the
@@ -94,6 +97,9 @@ def score_table(frame: pd.DataFrame, targets=("current year", "next year"), spli
     if f.empty:
         return pd.DataFrame(columns=["use", "model", "bucket", "year", *SCORE_COLUMNS])
     f = f.assign(bucket=_horizon(f))
+    # classes pooled from others (`pooled`: (label, members) pairs), scored over their forecasts together
+    f = pd.concat([f, *[f[f["bucket"].isin(members)].assign(bucket=label) for label, members in pooled]],
+                  ignore_index=True)
     parts = [scores(f.assign(year_=f["year"].astype(int).astype(str)), by=("use", "model", "bucket", "year_"))]
     parts.append(scores(f.assign(year_="all"), by=("use", "model", "bucket", "year_")))
     if eras:
