@@ -242,7 +242,7 @@ def _growth_text(ctx: Context, res: dict) -> str:
     p = ctx.params
     if res["n_years"] < 2:
         return (f"Only {res['n_years']} calendar-year figure(s) of {ctx.subject} fall in {p.start_year}-"
-                f"{p.end_year}; growth over years cannot be measured for this choice.")
+                f"{p.end_year or 'the latest year'}; growth over years cannot be measured for this choice.")
     parts = [f"The annual series of {ctx.subject} has {res['n_years']} calendar years in the window "
              f"({wording.years_text(res['years'])})."]
     if "latest_year" in res:

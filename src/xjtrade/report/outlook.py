@@ -46,7 +46,7 @@ def annual_with_estimates(ctx) -> pd.DataFrame:
     """year, value, lo80, hi80, lo95, hi95, origin (reported / derived / estimated), inputs."""
     p = ctx.params
     t = annual_estimates(ctx.figures, p.entity, p.flow, p.partner, p.currency)
-    t = t[(t["year"] >= p.start_year) & (t["year"] <= p.end_year)]
+    t = t[(t["year"] >= p.start_year) & (t["year"] <= p.window_end())]
     return t[["year", "value", "lo80", "hi80", "lo95", "hi95", "origin", "inputs"]].reset_index(drop=True)
 
 

@@ -52,7 +52,8 @@ class RunParams(BaseModel):
     partner: str = Field("World", description="Partner: World, Belt and Road, Central Asia, a country")
     currency: str = Field("CNY", description="Currency of the analysis (billions): CNY or USD")
     start_year: int = Field(2011, ge=2000, le=2100, description="First year of the analysis window")
-    end_year: int = Field(2023, ge=2000, le=2100, description="Last year of the analysis window")
+    end_year: int | None = Field(None, ge=2000, le=2100, description="Last year of the analysis window "
+                                 "(None: the latest year in the data)")
     as_of: dt.date | None = Field(None, description="Use only figures published on or before this date")
     horizon: int = Field(1, ge=1, le=5, description="Outlook: calendar years after the current one")
     models: tuple[str, ...] = Field(MODELS, description="Models compared for the years ahead (None: every one "
@@ -100,12 +101,16 @@ class RunParams(BaseModel):
 
     @model_validator(mode="after")
     def _window(self) -> "RunParams":
-        if self.end_year <= self.start_year:
+        if self.end_year is not None and self.end_year <= self.start_year:
             raise ValueError(f"end_year ({self.end_year}) must be after start_year ({self.start_year})")
-        if not self.start_year < self.break_year <= self.end_year:
+        if not self.start_year < self.break_year <= self.window_end():
             raise ValueError(f"break_year ({self.break_year}) must fall inside the window "
-                             f"{self.start_year + 1}-{self.end_year}")
+                             f"{self.start_year + 1}-{self.end_year or 'the latest year'}")
         return self
+
+    def window_end(self) -> int:
+        """The last year of the window: end_year, or (None) any year the data reach."""
+        return self.end_year if self.end_year is not None else 2100
 
     def notebook_parameters(self) -> dict:
         """Plain literals for papermill (str, int, list, None)."""

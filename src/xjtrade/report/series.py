@@ -31,7 +31,7 @@ def annual(ctx, flow: str | None = None, partner: str | None = None, currency: s
     """The calendar-year figures of the series inside the window (rows of the processed figures)."""
     s = ctx.series("year", flow=flow, partner=partner, currency=currency)
     p = ctx.params
-    s = s[(s["year"] >= p.start_year) & (s["year"] <= p.end_year) & s["value"].notna()]
+    s = s[(s["year"] >= p.start_year) & (s["year"] <= p.window_end()) & s["value"].notna()]
     return s.sort_values("year").reset_index(drop=True)
 
 
@@ -62,7 +62,7 @@ def annual_series(ctx, flow: str | None = None, currency: str | None = None) -> 
         points.append(SeriesPoint(year=int(r.year), value=float(r.value), origin=r.origin, figure_id=r.figure_id,
                                   sources=refs, more_sources=more))
     est = annual_estimates(ctx.figures, p.entity, flow, p.partner, currency)
-    est = est[(est["origin"] == "estimated") & est["year"].between(p.start_year, p.end_year)
+    est = est[(est["origin"] == "estimated") & est["year"].between(p.start_year, p.window_end())
               & ~est["year"].isin(df["year"])]
     for r in est.itertuples(index=False):
         points.append(SeriesPoint(year=int(r.year), value=float(r.value), origin="estimated", lo80=float(r.lo80),
@@ -70,7 +70,7 @@ def annual_series(ctx, flow: str | None = None, currency: str | None = None) -> 
                                   inputs=[i for i in str(r.inputs).split(";") if i]))
     return AnnualSeries(entity=p.entity, flow=flow, partner=p.partner, currency=currency,
                         unit=CURRENCIES[currency].unit, subject=subject(p.entity, flow, p.partner),
-                        start_year=p.start_year, end_year=p.end_year, points=sorted(points, key=lambda pt: pt.year),
+                        start_year=p.start_year, end_year=p.end_year or max((pt.year for pt in points), default=p.start_year), points=sorted(points, key=lambda pt: pt.year),
                         level=level_facts(df), n_years=len(df),
                         counts=ctx.count(df["figure_id"], scope="the annual series"))
 
