@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from xjtrade.data.clean import clean
-from xjtrade.data.estimates import Evidence, evidence
+from xjtrade.data.estimates import evidence
 from xjtrade.data.raw import load_raw
 from xjtrade.data import vintages
 from xjtrade.stats import pseudo_real_time as prt

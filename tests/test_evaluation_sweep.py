@@ -4,7 +4,6 @@ publishes its tables and stores the frame where the build's forecast notebook fi
 
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 import pytest

@@ -13,7 +13,6 @@ scanned (`csvscan`): no cell or header starts a formula, no row is split.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pandas as pd

@@ -12,7 +12,6 @@ Plus fast unit checks of the escaping, the URL check at the link writer and the 
 from __future__ import annotations
 
 import csv
-import json
 import re
 from pathlib import Path
 

@@ -452,7 +452,7 @@ def check_run(project: Project, params, keys: Keys, notebooks: list[Path]) -> di
     else RunMismatch saying what differs."""
     run_dir = project.runs / params.name
     rec = load_record(keys.keyer.store, record_key("run", params.name))
-    again = f"run `xjtrade run` with these parameters (or `xjtrade build`) first"
+    again = "run `xjtrade run` with these parameters (or `xjtrade build`) first"
     if not rec:
         what = "no executed run" if not (run_dir / "results.json").exists() else "no record of the run"
         raise RunMismatch(f"{what} in {run_dir}: {again}")

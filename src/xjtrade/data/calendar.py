@@ -30,7 +30,6 @@ MAX_LAG_DAYS = 90
 GRACE_DAYS = 7
 MIN_RELEASES = 3          # fewer lags than this: no expected date
 RECENT = 24               # the lags of the latest releases only (about two years): practice changes
-TODAY_VARIABLE = "XJTRADE_TODAY"
 
 
 def _month_end(period) -> dt.date:

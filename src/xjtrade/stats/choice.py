@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from xjtrade.stats import registry as reg
-from xjtrade.stats.nowcast import MIN_SKILL_FORECASTS, MIN_SKILL_YEARS, known_bucket, skill_weights
+from xjtrade.stats.nowcast import MIN_SKILL_YEARS, known_bucket, skill_weights
 from xjtrade.stats.scoring import scores
 
 __all__ = ["Choice", "choose", "choose_all", "MIN_ORIGINS", "MIN_YEARS", "CRITERION", "within_weights"]

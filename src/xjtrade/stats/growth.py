@@ -41,7 +41,6 @@ __all__ = [
     "trend_growth",
     "structural_break",
     "contributions",
-    "shares",
     "growth_gap",
     "default_hac_maxlags",
 ]

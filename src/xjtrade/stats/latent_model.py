@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import linalg
 from statsmodels.tsa.statespace.initialization import Initialization
 from statsmodels.tsa.statespace.mlemodel import MLEModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_WINDOW = 12
 SHOCKS = ("level", "slope", "seasonal", "irregular")

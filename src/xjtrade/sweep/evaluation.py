@@ -98,8 +98,6 @@ def evaluate_series(client, params, latest, raw_future, cache_root: Path, log=pr
 def run_evaluation(project: Project, grid, latest, scheduler: str | None = None, n_workers: int | None = None,
                    publish: bool = True, log=print, task_timeout: float | None = None) -> EvaluationReport:
     """Every series of an evaluation grid; the tables and a page in reports/sweeps/<grid>/."""
-    import pandas as pd
-    from xjtrade.stats import pseudo_real_time as prt
     from xjtrade.sweep.cluster import connect
     t0 = time.perf_counter()
     report = EvaluationReport(grid=grid.name, series=len(grid.scenarios))

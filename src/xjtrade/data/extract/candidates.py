@@ -8,7 +8,6 @@ again before it writes data/raw.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
