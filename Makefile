@@ -44,6 +44,8 @@ build: setup
 # The whole test suite: package tests, notebooks re-run by nbval, browser and PDF checks; on 2
 # pytest-xdist workers, each test file (so each notebook's cells) kept on one worker
 test: setup system-deps
+	$(BIN)/ruff check src tests tools benchmarks
+	$(BIN)/mypy
 	$(BIN)/xjtrade data build
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider -n 2 --dist loadfile
