@@ -68,12 +68,25 @@ def coverage(ctx: Context) -> dict:
     if p.as_of:
         md += f" Only sources published on or before **{p.as_of}** are used in this edition."
     whole = counts(ctx.figures, ctx.issues, ctx.sources)
-    return {"markdown": md, "by_kind": by_kind, "figures": f, "counts": n,
+    return {"markdown": md, "by_kind": by_kind, "figures": f, "chart": coverage_chart_data(f), "counts": n,
             "results": {"reported_figures": n.reported, "derived_figures": n.derived, "sources": n.sources_used,
                         "first_year": first, "last_year": last, "first_published": str(pub.min()),
                         "last_published": str(pub.max()), "undated": undated,
                         "counts": {"dataset": whole.model_dump(), "entity": n.model_dump()},
                         "sources_used": sources_used(ctx), "tolerances": tolerance_rows()}}
+
+
+def _month(m: int) -> str:
+    return f"{int(m) // 12}-{int(m) % 12 + 1:02d}"
+
+
+def coverage_chart_data(figs: pd.DataFrame) -> pd.DataFrame:
+    """What the coverage chart draws, one row a bar: the figure, its period and the months it covers."""
+    f = figs[figs["start"] >= 0]
+    return pd.DataFrame({"figure": f["figure_id"].to_numpy(), "period": f["period_label"].to_numpy(),
+                         "kind of period": f["period_kind"].map(KIND_WORDS).fillna(f["period_kind"]).to_numpy(),
+                         "origin": f["origin"].to_numpy(), "first month": [_month(m) for m in f["start"]],
+                         "last month": [_month(m) for m in f["end"]]})
 
 
 def sources_used(ctx: Context) -> list[str]:
