@@ -133,6 +133,14 @@ def _issue_kind(kind: str) -> str:
             "row marked doubt": "figure kept with a doubt"}.get(kind, kind)
 
 
+def _segment_words(segment) -> str | None:
+    """The segment of trade a figure covers, for readers: 'all trade' for the whole, so a border-trade
+    figure never reads as the region's total."""
+    if not isinstance(segment, str) or not segment:
+        return None
+    return "all trade" if segment == "all" else segment
+
+
 def quality_table(ctx: Context, max_note: int | None = None) -> pd.DataFrame:
     """Data-quality issues of the entity. 'figure used' is the figure the selection rule chose for the
     quantity (never a row set aside as implausible or mismatched); 'figure compared' the other one."""
@@ -154,11 +162,11 @@ def quality_table(ctx: Context, max_note: int | None = None) -> pd.DataFrame:
             note = note[: max_note - 1] + "…"
         rows.append({"issue": r.issue_id, "severity": r.severity, "what": _issue_kind(r.kind),
                      "flow": r.flow if isinstance(r.flow, str) else None, "partner": r.partner,
-                     "period": r.period_label, "figure used": used,
+                     "segment": _segment_words(r.segment), "period": r.period_label, "figure used": used,
                      "figure compared": other if isinstance(other, str) else None,
                      "difference %": r.difference_pct, "note": note})
-    return pd.DataFrame(rows, columns=["issue", "severity", "what", "flow", "partner", "period", "figure used",
-                                       "figure compared", "difference %", "note"])
+    return pd.DataFrame(rows, columns=["issue", "severity", "what", "flow", "partner", "segment", "period",
+                                       "figure used", "figure compared", "difference %", "note"])
 
 
 def quality_summary(ctx: Context, table: pd.DataFrame) -> dict:
@@ -243,7 +251,8 @@ def growth_analysis(ctx: Context) -> dict:
     br = growth.structural_break(y, p.break_year)
     out["break"] = br
     res["break"] = {"testable": br.testable, "reason": br.reason, "f_stat": _r(br.f_stat),
-                    "significant": bool(br.p_value < SIGNIFICANCE) if br.testable else None,
+                    "significant": bool(br.p_value < SIGNIFICANCE) if br.testable and not np.isnan(br.p_value)
+                    else None,
                     "p_value": _r(br.p_value), "growth_before_pct": _r(br.growth_before_pct),
                     "growth_after_pct": _r(br.growth_after_pct), "n_before": br.n_before, "n_after": br.n_after}
     out["results"] = res
@@ -271,13 +280,17 @@ def _growth_text(ctx: Context, res: dict) -> str:
                      f"**{pct(t['growth_pct'])}** a year (95% interval {pct(t['ci_low'])} to {pct(t['ci_high'])}, "
                      f"HAC standard errors){'; ' + t['note'] if t['note'] else ''}.")
     b = res["break"]
-    if b["testable"]:
+    sides = (f"{wording.count(b['n_before'], 'year')} before {p.break_year} and {b['n_after']} from it on")
+    if b["testable"] and b["significant"] is not None:
         verdict = "rejects" if b["significant"] else "does not reject"
-        parts.append(f"A test for a break in the trend from {p.break_year} {verdict} a single trend at the 5% "
-                     f"level (F = {b['f_stat']:.2f}, p = {b['p_value']:.3f}); trend growth "
+        parts.append(f"A test for a break in the trend from {p.break_year}, on {sides}, {verdict} a single trend "
+                     f"at the 5% level (F = {b['f_stat']:.2f}, p = {b['p_value']:.3f}); trend growth "
                      f"{pct(b['growth_before_pct'])} before against {pct(b['growth_after_pct'])} from {p.break_year}.")
+    elif b["testable"]:
+        parts.append(f"A test for a break in the trend from {p.break_year}, on {sides}, gives no verdict: "
+                     f"{b['reason']}.")
     else:
-        parts.append(f"The trend-break test from {p.break_year} cannot be run: {b['reason']}.")
+        parts.append(f"The trend is not tested for a break from {p.break_year}: {b['reason']}.")
     return " ".join(parts)
 
 
