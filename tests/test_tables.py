@@ -147,3 +147,35 @@ def test_methods_score_table_has_its_csv_with_the_same_rows_and_columns():
     page = fw.methods_evaluation(SimpleNamespace(forecast=SimpleNamespace(outlook=o)))
     after = page.split("{#tbl-rule-scores}")[1]
     assert "[Full table as CSV](tables/rule_scores.csv){.csv-link}" in after.split("\n\n")[1]
+
+
+# --- qualifiers carried into reader tables (issue 21, item 4, part) ----------------------------------
+
+def test_qualifier_words_and_the_figures_page_value():
+    from xjtrade.report import wording
+    from xjtrade.report.site import _value_text
+    assert [wording.qualifier_word(q) for q in ("about", "over", "nearly", "under", "exact", None, float("nan"))] == \
+        ["about", "over", "nearly", "under", "", "", ""]
+    assert _value_text(20.0, "USD bn", "about") == "about 20 USD bn"
+    assert _value_text(3573.3, "CNY 100m", "exact") == "3,573 CNY 100m"
+    assert _value_text(float("nan"), "USD bn", "over") == ""
+
+
+def test_growth_and_lineage_tables_carry_the_qualifier(processed):
+    """2018's Xinjiang total was reported as "about 20 bn USD" (R0093): the growth table in dollars shows
+    'about' beside it, and the yuan value derived from it keeps the word in the lineage table."""
+    from xjtrade.report import chapters as xa
+    from xjtrade.report.params import RunParams
+    usd = xa.load_context(processed, RunParams(currency="USD", start_year=2011, end_year=2023))
+    t = xa.growth_analysis(usd)["yoy_table"].set_index("year")
+    assert list(t.columns[:2]) == ["qualifier", "value (billion US dollars)"]
+    assert t.loc[2018, "qualifier"] == "about" and t.loc[2018, "value (billion US dollars)"] == pytest.approx(20.0)
+    assert t.loc[2017, "qualifier"] == ""
+    cny = xa.load_context(processed, RunParams())
+    assert xa.growth_analysis(cny)["yoy_table"].set_index("year").loc[2018, "qualifier"] == "about"
+    lineage = xa.lineage_table(cny).set_index("period")
+    # December 2018 = the "about 20 bn USD" year (R0093) less January-November (R0106): about, too
+    assert lineage.loc["Dec 2018", "reported figures behind it"] == "R0093, R0106"
+    assert lineage.loc["Dec 2018", "qualifier"] == "about" and lineage.loc["Nov 2018", "qualifier"] == ""
+    figures = cny.figures.set_index("figure_id")
+    assert figures.loc["R0093", "qualifier"] == "about" and figures.loc["R0093", "value"] == pytest.approx(20.0)

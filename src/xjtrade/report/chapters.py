@@ -120,10 +120,11 @@ def lineage_table(ctx: Context) -> pd.DataFrame:
     used = used[(used["origin"] == "derived") & used["value"].notna()].drop_duplicates("figure_id")
     rows = []
     for r in used.itertuples(index=False):
-        rows.append({"figure": r.figure_id, "period": r.period_label, f"value ({ctx.unit})": r.value,
+        rows.append({"figure": r.figure_id, "period": r.period_label, "qualifier": wording.qualifier_word(r.qualifier),
+                     f"value ({ctx.unit})": r.value,
                      "method": r.method, "inputs": r.inputs.replace(";", ", "),
                      "reported figures behind it": ", ".join(clean.trace(ctx.figures, r.figure_id))})
-    return pd.DataFrame(rows, columns=["figure", "period", f"value ({ctx.unit})", "method", "inputs",
+    return pd.DataFrame(rows, columns=["figure", "period", "qualifier", f"value ({ctx.unit})", "method", "inputs",
                                        "reported figures behind it"])
 
 
@@ -229,7 +230,8 @@ def growth_analysis(ctx: Context) -> dict:
     yo = growth.yoy(y)
     reported_yoy = df.set_index("year")["yoy_pct"]
     out["yoy_table"] = pd.DataFrame({
-        "year": y.index, f"value ({ctx.unit})": y.values,
+        "year": y.index, "qualifier": df["qualifier"].map(wording.qualifier_word).to_numpy(),
+        f"value ({ctx.unit})": y.values,
         "growth from these values %": yo.values, "growth as reported %": reported_yoy.reindex(y.index).values,
         "origin": df["origin"].values, "figure": df["figure_id"].values})
     latest = df.iloc[-1] if len(df) else None

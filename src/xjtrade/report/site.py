@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xjtrade.report import downloads, interactive, pages
+from xjtrade.report import downloads, interactive, pages, wording
 from xjtrade.report.html_tables import style_tables
 from xjtrade.report.results import Results
 from xjtrade.report.templating import html
@@ -24,8 +24,12 @@ from xjtrade.textsafe import write_csv
 READER_CSS = Path(__file__).resolve().parent / "reader.css"
 
 
-def _value_text(value, unit) -> str:
-    return "" if pd.isna(value) else f"{value:,.4g} {unit}"
+def _value_text(value, unit, qualifier=None) -> str:
+    """'about 20 USD bn': the value with the word the release printed before it (an exact figure has none)."""
+    if pd.isna(value):
+        return ""
+    word = wording.qualifier_word(qualifier)
+    return f"{word + ' ' if word else ''}{value:,.4g} {unit}"
 
 
 def _growth_text(yoy) -> str:
@@ -34,7 +38,7 @@ def _growth_text(yoy) -> str:
 
 def figures_page_html(index: pd.DataFrame, sources: pd.DataFrame, title: str) -> str:
     """figures.html from the run's figure index (:func:`xjtrade.report.catalogue.figure_index`)."""
-    rows = [{**r, "value_text": _value_text(r["value"], r["unit"]), "growth_text": _growth_text(r["yoy_pct"]),
+    rows = [{**r, "value_text": _value_text(r["value"], r["unit"], r.get("qualifier")), "growth_text": _growth_text(r["yoy_pct"]),
              "input_ids": [i for i in str(r["inputs"] or "").split(";") if i],
              "source_ids": [s for s in str(r["sources"] or "").split(";") if s],
              "description": "" if pd.isna(r["description"]) else r["description"]}
