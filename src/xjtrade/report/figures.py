@@ -43,9 +43,10 @@ SERIES = {"history": HISTORY, "outlook": OUTLOOK, "estimated": ESTIMATED, "deriv
 PALETTE = [HISTORY, OUTLOOK, DERIVED, ESTIMATED, GREY]
 # opacity of the outlook's interval bands over white; the 80% band is drawn over the 95% one
 BAND_ALPHA = {95: 0.10, 80: 0.12}
-# the pairs drawn touching: history meets the outlook at the last year, estimated years sit on the
-# history line, the trend runs over the bars, the outlook line runs inside both bands (the 80% band over
-# the 95% one), reported and derived bars side by side in the coverage chart
+# the pairs drawn touching: history meets the outlook at the last year (and reported bars lie beside
+# derived ones in the coverage chart: the same two colours), estimated years sit on the history line
+# (and the trend, in the same green, runs over the bars), the outlook line runs inside both bands (the
+# 80% band over the 95% one)
 NEIGHBOURS = [("history", "outlook"), ("history", "estimated"), ("outlook", "band 95"), ("outlook", "band 80")]
 
 
