@@ -254,6 +254,8 @@ def test_every_full_table_link_downloads_the_table_shown_above_it(built):
     found = {(rel, tid): name for rel, tid, name in checked}
     assert found[("notebooks/01-data.html", "tbl-coverage")] == "data_coverage.csv"
     assert found[("notebooks/03-forecast.html", "tbl-interval-coverage")] == "interval_coverage.csv"
+    assert found[("figures.html", "figures-table")] == "figures_table.csv"
+    assert found[("methods.html", "tbl-rule-scores")] == "rule_scores.csv"
     assert len(checked) >= 15, checked
     # the tables saved but not shown are linked by their own words
     forecast = (site / "notebooks" / "03-forecast.html").read_text(encoding="utf-8")

@@ -179,3 +179,16 @@ def test_growth_and_lineage_tables_carry_the_qualifier(processed):
     assert lineage.loc["Dec 2018", "qualifier"] == "about" and lineage.loc["Nov 2018", "qualifier"] == ""
     figures = cny.figures.set_index("figure_id")
     assert figures.loc["R0093", "qualifier"] == "about" and figures.loc["R0093", "value"] == pytest.approx(20.0)
+
+
+def test_figures_page_table_downloads_under_the_page_headings():
+    from xjtrade.report.catalogue import COLUMNS
+    from xjtrade.report.site import figures_table_frame
+    index = pd.DataFrame([dict(zip(COLUMNS, ["R0093", "Xinjiang", "total", "World", "trade value", "2018", "about",
+                                             20.0, "USD bn", None, "reported", "", "", "yes", "s1;s2", "note"]))])
+    t = figures_table_frame(index)
+    assert list(t.columns) == ["figure", "entity", "flow", "partner", "indicator", "period", "qualifier", "value",
+                               "unit", "growth (%)", "origin", "method", "inputs", "used", "sources (primary first)",
+                               "note"]
+    assert t.iloc[0][["figure", "qualifier", "value", "sources (primary first)"]].tolist() == ["R0093", "about", 20.0,
+                                                                                               "s1;s2"]

@@ -47,6 +47,19 @@ def figures_page_html(index: pd.DataFrame, sources: pd.DataFrame, title: str) ->
     return html("figures.html.j2", rows=rows, sources=by_id, title=title)
 
 
+# the figures page's table as CSV (tables/figures_table.csv): its columns under the page's headings
+FIGURES_TABLE = {"figure_id": "figure", "entity": "entity", "flow": "flow", "partner": "partner",
+                 "indicator": "indicator", "period_label": "period", "qualifier": "qualifier", "value": "value",
+                 "unit": "unit", "yoy_pct": "growth (%)", "origin": "origin", "method": "method", "inputs": "inputs",
+                 "used": "used", "sources": "sources (primary first)", "description": "note"}
+
+
+def figures_table_frame(index: pd.DataFrame) -> pd.DataFrame:
+    """The figures page's table for download: the figure index's columns the page shows, named as there."""
+    cols = [c for c in FIGURES_TABLE if c in index.columns]
+    return index[cols].rename(columns=FIGURES_TABLE)
+
+
 def editions_for_csv(eds: list[dict]) -> list[dict]:
     return [{"edition": e["name"], "title": e["title"], "changes": e["changes"], "as_of": e["as_of"] or "",
              "build_date": e["build_date"] or ""} for e in eds]
@@ -90,6 +103,7 @@ def finish_site(site: Path, run_dir: Path, results: Results, manifest: dict, edi
     index = pd.read_parquet(run_dir / "results" / "figure_index.parquet")
     sources = pd.read_parquet(run_dir / "data" / "sources.parquet")
     (site / "figures.html").write_text(figures_page_html(index, sources, p.title), encoding="utf-8")
+    write_csv(figures_table_frame(index), site / "tables" / "figures_table.csv")
     f = results.forecast
     if f is not None and f.interactive:
         interactive.write_assets(site, run_dir / f.interactive)
