@@ -501,6 +501,7 @@ def test_foreign_titles_carry_their_language_and_direction():
         {"source_id": "s-ar", "title": "التجارة الخارجية لشينجيانغ", "language": "ar"},
         {"source_id": "s-ru", "title": "Внешняя торговля Синьцзяна", "language": "ru"},
         {"source_id": "s-en", "title": "Xinjiang trade hits record", "language": "en"},
+        {"source_id": "s-desc", "title": "[China News Service report on Xinjiang trade]", "language": "zh"},
         {"source_id": "s-bad", "title": "Hostile code", "language": 'zh" onmouseover="alert(1)'}])
     spans = Spans()
     spans.feed(html)
@@ -510,6 +511,8 @@ def test_foreign_titles_carry_their_language_and_direction():
     assert "<strong>Xinjiang trade hits record</strong>" in flat and 'lang="en"' not in flat
     # a code that is not a language tag never reaches an attribute: the title has no span, the code is text
     assert "<strong>Hostile code</strong>" in flat
+    # a bracketed title is the curators' English description of the page, not the page's own words
+    assert "<strong>[China News Service report on Xinjiang trade]</strong>" in flat
 
     class Attributes(HTMLParser):
         names: set = set()

@@ -113,7 +113,10 @@ def sources_page(sources: pd.DataFrame, as_of: str | None, used: set[str] | None
     rows = []
     for r in s.to_dict("records"):
         url = str(r["url"])
-        lang, direction = title_language(r["language"])
+        # a title in square brackets is the curators' English description of a page whose headline was
+        # not available: in the page's language, whatever the source's
+        described = str(r["title"]).strip().startswith("[") and str(r["title"]).strip().endswith("]")
+        lang, direction = (None, None) if described else title_language(r["language"])
         rows.append({**r, "url": url, "seed": url.split(":", 1)[1] if url.startswith("seed:") else None,
                      "lang": lang, "dir": direction,
                      "language_name": LANGUAGES.get(str(r["language"]), str(r["language"])),
