@@ -123,32 +123,6 @@ def test_links_show_only_what_this_kernel_saved(tmp_path, monkeypatch):
         '::: {.content-visible when-format="html"}\n[Chart data as CSV](../tables/partner_shares.csv){.csv-link}\n:::')
 
 
-def test_methods_score_table_has_its_csv_with_the_same_rows_and_columns():
-    """The methods chapter's table of the outlook's scores (Table tbl-rule-scores) had no download: it now
-    links tables/rule_scores.csv, written from the same rows."""
-    from xjtrade.report import forecast_words as fw
-    from xjtrade.report.results import OutlookResults
-    score = {"model": "outlook", "label": "outlook", "n": 12, "outcome_years": 4}
-    o = OutlookResults(ok=True, scores=[
-        {**score, "use": "years ahead", "horizon": "12-17 months", "years": "all", "mape": 14.25, "coverage80": 0.25,
-         "coverage95": 0.75},
-        {**score, "use": "within year", "horizon": "4-7 months known", "years": "all", "n": 20, "mape": 3.5,
-         "coverage80": 0.8, "coverage95": None},
-        {**score, "model": "naive", "label": "naive", "use": "within year", "horizon": "4-7 months known",
-         "years": "all", "mape": 9.0}])
-    rows = fw.evaluation_rows(o)
-    assert [(r["used for"], r["horizon"], r["forecasts"], r["MAPE, %"], r["coverage 95%"]) for r in rows] == [
-        ("years ahead", "12-17 months", 12, 14.25, 0.75), ("within year", "4-7 months known", 20, 3.5, None)]
-    table = fw.evaluation_table(o).splitlines()
-    assert table[0] == "| " + " | ".join(fw.EVALUATION_COLUMNS) + " |"
-    assert table[2] == "| years ahead | 12-17 months | all | 12 | 4 | 14.2 | 25% | 75% |"
-    assert table[3] == "| within year | 4-7 months known | all | 20 | 4 | 3.5 | 80% | n/a |"
-    from types import SimpleNamespace
-    page = fw.methods_evaluation(SimpleNamespace(forecast=SimpleNamespace(outlook=o)))
-    after = page.split("{#tbl-rule-scores}")[1]
-    assert "[Full table as CSV](tables/rule_scores.csv){.csv-link}" in after.split("\n\n")[1]
-
-
 # --- qualifiers carried into reader tables (issue 21, item 4, part) ----------------------------------
 
 def test_qualifier_words_and_the_figures_page_value():

@@ -116,40 +116,28 @@ def _pooled(rows, horizons: tuple[str, ...], years: str) -> tuple[int, float | N
     return n, sum(s.n * s.mape for s in sel) / n, max(s.outcome_years for s in sel)
 
 
-EVALUATION_COLUMNS = ["used for", "horizon", "years", "forecasts", "outcome years", "MAPE, %", "coverage 80%",
-                      "coverage 95%"]
-
-
-def evaluation_rows(o: OutlookResults) -> list[dict]:
-    """The outlook's scores (the rule's choice at each date) by use and horizon, for each era and every
-    year pooled: forecasts, outcome years, MAPE, coverage of the 80% and 95% intervals (as fractions)."""
+def evaluation_table(o: OutlookResults) -> str:
+    """Markdown table: the outlook's scores (the rule's choice at each date) by use and horizon, for each
+    era and every year pooled: forecasts, outcome years, MAPE, coverage of the 80% and 95% intervals."""
     rows = _rows(o)
     eras = sorted({s.years for s in rows if "-" in s.years})
+    if not rows:
+        return ""
+    lines = ["| used for | horizon | years | forecasts | outcome years | MAPE, % | coverage 80% | coverage 95% |",
+             "|:--|:--|:--|--:|--:|--:|--:|--:|"]
     seen = []
     for s in rows:
         if (s.use, s.horizon) not in seen:
             seen.append((s.use, s.horizon))
-    out = []
     for use, h in seen:
         for years in [*eras, "all"] if len(eras) > 1 else ["all"]:
             s = next((r for r in rows if r.use == use and r.horizon == h and r.years == years), None)
-            if s is not None:
-                out.append(dict(zip(EVALUATION_COLUMNS, [use, h, years, s.n, s.outcome_years, s.mape,
-                                                         s.coverage80, s.coverage95])))
-    return out
-
-
-def evaluation_table(o: OutlookResults) -> str:
-    """Markdown table of :func:`evaluation_rows` (published as tables/rule_scores.csv too)."""
-    rows = evaluation_rows(o)
-    if not rows:
-        return ""
-    lines = ["| " + " | ".join(EVALUATION_COLUMNS) + " |", "|:--|:--|:--|--:|--:|--:|--:|--:|"]
-    for r in rows:
-        cov = ["n/a" if r[c] is None else f"{100 * r[c]:.0f}%" for c in ("coverage 80%", "coverage 95%")]
-        mape = "n/a" if r["MAPE, %"] is None else f"{r['MAPE, %']:.1f}"
-        lines.append(f"| {r['used for']} | {r['horizon']} | {r['years']} | {r['forecasts']} | {r['outcome years']} | "
-                     f"{mape} | {cov[0]} | {cov[1]} |")
+            if s is None:
+                continue
+            cov80 = "n/a" if s.coverage80 is None else f"{100 * s.coverage80:.0f}%"
+            cov95 = "n/a" if s.coverage95 is None else f"{100 * s.coverage95:.0f}%"
+            lines.append(f"| {use} | {h} | {years} | {s.n} | {s.outcome_years} | "
+                         f"{'n/a' if s.mape is None else f'{s.mape:.1f}'} | {cov80} | {cov95} |")
     return "\n".join(lines)
 
 
@@ -197,8 +185,7 @@ def methods_evaluation(results) -> str:
     table = evaluation_table(o)
     return evaluation_sentences(o) + ("\n\n" + table + "\n\n: The outlook's scores by use, horizon and years "
                                       "(the rule's choice at each release date; MAPE of the median) "
-                                      "{#tbl-rule-scores}\n\n::: {.content-visible when-format=\"html\"}\n"
-                                      "[Full table as CSV](tables/rule_scores.csv){.csv-link}\n:::" if table else "")
+                                      "{#tbl-rule-scores}" if table else "")
 
 
 def front_page(forecast, unit: str, build_date: str | None = None) -> dict:

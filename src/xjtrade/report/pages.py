@@ -159,13 +159,6 @@ def model_frame(results: Results) -> pd.DataFrame:
                         columns=["model", "what it does", "used for", "needs at least (years)"])
 
 
-def rule_scores_frame(results: Results) -> pd.DataFrame:
-    """The methods chapter's table of the outlook's scores (tables/rule_scores.csv)."""
-    f = results.forecast
-    rows = forecast_words.evaluation_rows(f.outlook) if f is not None and f.outlook.ok else []
-    return pd.DataFrame(rows, columns=forecast_words.EVALUATION_COLUMNS)
-
-
 # --- the about page -----------------------------------------------------------------------------
 
 HEX = re.compile(r"[0-9a-f]{7,64}")

@@ -73,7 +73,6 @@ def write_tables(site: Path, run_dir: Path, results: Results, manifest: dict, ed
     tables.mkdir(exist_ok=True)
     write_csv(pages.tolerance_frame(results), tables / "tolerances.csv")
     write_csv(pages.model_frame(results), tables / "models.csv")
-    write_csv(pages.rule_scores_frame(results), tables / "rule_scores.csv")
     for name, df in pages.about_tables(manifest).items():
         write_csv(df, tables / f"{name}.csv")
     write_csv(pd.DataFrame(editions_for_csv(editions), columns=["edition", "title", "changes", "as_of", "build_date"]),
