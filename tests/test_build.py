@@ -278,7 +278,7 @@ def test_one_parameter_reruns_only_the_notebook_that_reads_it(seq):
     assert r["unchanged"] == ["data", "notebook 01-data.ipynb", "notebook 02-growth.ipynb"]
     before, after = r["before"]["run"], r["after"]["run"]
     for kept in ("notebooks/01-data.ipynb", "notebooks/02-growth.ipynb", "results/data.json",
-                 "results/growth.json", "tables/coverage.csv", "figures/annual.svg"):
+                 "results/growth.json", "tables/data_coverage.csv", "figures/annual.svg"):
         assert after[kept] == before[kept], f"{kept} should have been reused, not re-executed"
     assert after["notebooks/03-forecast.ipynb"] != before["notebooks/03-forecast.ipynb"]
     assert r["after"]["data"] == r["before"]["data"]

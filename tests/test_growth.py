@@ -294,13 +294,32 @@ def test_structural_break_too_short_is_not_testable():
     s = geometric(0.08, range(2015, 2022))  # 2015..2021
     res = structural_break(s, 2021)  # only 1 point from 2021 on
     assert res.testable is False
-    assert "1 observation(s) from 2021 on" in res.reason
+    assert res.reason == ("the series has only 1 year from 2021 on; the test needs at least 3 years on each "
+                          "side of the break")
     assert math.isnan(res.p_value) and math.isnan(res.f_stat)
     res2 = structural_break(s, 2016)  # only 2015 before
-    assert not res2.testable and "before 2016" in res2.reason
+    assert not res2.testable and res2.reason.startswith("the series has only 1 year before 2016;")
+    assert (res2.n_before, res2.n_after) == (1, 6)
     res3 = structural_break(geometric(0.08, range(2015, 2019)), 2017)  # 2 + 2 = 4 points
-    assert not res3.testable and "more than 4" in res3.reason
+    assert not res3.testable and "only 2 years before 2017 and only 2 years from 2017 on" in res3.reason
     assert (res3.n_before, res3.n_after) == (2, 2)
+    res4 = structural_break(s, 2014)
+    assert not res4.testable and res4.reason.startswith("the series has no year before 2014;")
+
+
+def test_structural_break_refuses_two_points_after_the_break_and_takes_three():
+    """Issue 21: a "significant break" from 2022 rested on two points after it (2022 and 2023): with two
+    points the after-segment is fitted exactly, so the test needs at least three on each side."""
+    s = _two_regime_series(0.05, 0.40, 2022, range(2008, 2024), 0.01, seed=2)   # 14 before, 2 from 2022
+    two = structural_break(s, 2022)
+    assert not two.testable and (two.n_before, two.n_after) == (14, 2)
+    assert "only 2 years from 2022 on" in two.reason and math.isnan(two.p_value)
+    s3 = _two_regime_series(0.05, 0.40, 2021, range(2008, 2024), 0.01, seed=2)   # 13 before, 3 from 2021
+    three = structural_break(s3, 2021)
+    assert three.testable and (three.n_before, three.n_after) == (13, 3)
+    assert three.p_value < 0.01 and three.growth_after_pct == pytest.approx(40.0, abs=5.0)
+    short_before = structural_break(s3, 2010)                                     # 2008, 2009 before
+    assert not short_before.testable and (short_before.n_before, short_before.n_after) == (2, 14)
 
 
 def test_structural_break_exact_data_is_flagged_not_crashing():

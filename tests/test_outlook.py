@@ -171,6 +171,8 @@ def test_annual_series_with_estimates_has_no_gap(processed):
     # 2021: reported (R0443, 156.9 bn yuan)
     assert est.loc[2021, "origin"] == "reported" and est.loc[2021, "value"] == pytest.approx(156.9)
     assert est.loc[2023, "value"] == pytest.approx(357.33) and est.loc[2023, "origin"] == "reported"
+    # 2018 was reported as "about 20 bn USD" (R0093): the word stays with the value; estimated years have none
+    assert est.loc[2018, "qualifier"] == "about" and est.loc[2017, "qualifier"] == "" and est.loc[2019, "qualifier"] == ""
 
 
 @pytest.mark.parametrize("as_of, current, known", [("2022-06-30", 2022, 6), ("2023-06-30", 2023, 5),

@@ -283,3 +283,66 @@ def test_methods_chapter_is_filled_from_the_results(root):
     # the rule's constants come from the code (stats/calibration.py), the statements from the results
     assert "with fewer than 8 such errors at that horizon" in page and "at most 4)" in page
     assert "No forecast of this edition's track record has been scored yet" in page
+
+
+# --- the trend-break test in words (issue 21, item 5) ---------------------------------------------
+
+REFUSED = {"testable": False, "n_before": 11, "n_after": 2,
+           "reason": "the series has only 2 years from 2022 on; the test needs at least 3 years on each side "
+                     "of the break"}
+TESTED = {"testable": True, "reason": "", "f_stat": 9.12, "p_value": 0.004, "significant": True,
+          "growth_before_pct": 6.1, "growth_after_pct": 31.9, "n_before": 10, "n_after": 3}
+
+
+def test_front_page_claims_no_break_the_test_refused():
+    from xjtrade.report.pages import summary_page
+    growth = {"latest_year": 2023, "latest_value": 357.33, "cagr": [{"start": 2011, "end": 2023, "cagr_pct": 7.66}]}
+    refused = summary_page(_results(growth={**growth, "break": REFUSED}), [], {"build_date": "2026-01-01"})
+    assert "significant break" not in refused
+    assert ("Whether the trend broke in 2022 is not tested: the series has only 2 years from 2022 on; the test "
+            "needs at least 3 years on each side of the break.") in refused
+    tested = summary_page(_results(growth={**growth, "break": TESTED}), [], {"build_date": "2026-01-01"})
+    assert ("From 2022 the trend shows a significant break (trend growth +6.1% before, +31.9% after; "
+            "10 years before, 3 from 2022 on)") in tested
+    assert "not tested" not in tested
+    # a test that ran but gave no p-value (an exact fit) claims nothing either way
+    exact = summary_page(_results(growth={**growth, "break": {**TESTED, "p_value": None, "significant": None,
+                                                              "reason": "broken trend fits the data exactly"}}),
+                         [], {"build_date": "2026-01-01"})
+    assert "significant break" not in exact
+
+
+def test_growth_chapter_states_the_points_on_each_side_or_refuses_in_words():
+    from types import SimpleNamespace
+    from xjtrade.report.chapters import _growth_text
+    ctx = SimpleNamespace(params=SimpleNamespace(break_year=2022, currency="CNY", start_year=2011, end_year=2023),
+                          subject="Xinjiang total trade")
+    base = {"n_years": 13, "years": list(range(2011, 2024)), "cagr": [], "trend": {}}
+    refused = _growth_text(ctx, {**base, "break": REFUSED})
+    assert ("The trend is not tested for a break from 2022: the series has only 2 years from 2022 on; the test "
+            "needs at least 3 years on each side of the break.") in refused
+    assert "reject" not in refused and "not testable: not testable" not in refused
+    tested = _growth_text(ctx, {**base, "break": TESTED})
+    assert ("A test for a break in the trend from 2022, on 10 years before 2022 and 3 from it on, rejects a single "
+            "trend at the 5% level (F = 9.12, p = 0.004)") in tested
+
+
+def test_quality_table_names_the_segment():
+    """A border-trade figure in the data-quality table says so (it is not the region's total)."""
+    from types import SimpleNamespace
+    from xjtrade.report.chapters import quality_table
+    issues = pd.DataFrame([
+        {"issue_id": "Q001", "severity": "conflict", "kind": "values differ", "entity": "Xinjiang", "flow": "total",
+         "partner": "World", "segment": "border trade", "period_label": "2014", "selected_id": "R0010",
+         "other_id": "R0011", "difference_pct": 12.5, "note": "n"},
+        {"issue_id": "Q002", "severity": "warning", "kind": "sum mismatch", "entity": "Xinjiang", "flow": "exports",
+         "partner": "World", "segment": "all", "period_label": "2015", "selected_id": "R0020", "other_id": None,
+         "difference_pct": 1.5, "note": ""},
+        {"issue_id": "Q003", "severity": "note", "kind": "x", "entity": "Horgos", "flow": "total",
+         "partner": "World", "segment": "all", "period_label": "2015", "selected_id": "R0030", "other_id": None,
+         "difference_pct": None, "note": ""}])
+    figures = pd.DataFrame({"figure_id": ["R0010", "R0020"], "selected": [True, True]})
+    ctx = SimpleNamespace(issues=issues, figures=figures, params=SimpleNamespace(entity="Xinjiang"))
+    t = quality_table(ctx)
+    assert list(t.columns[:6]) == ["issue", "severity", "what", "flow", "partner", "segment"]
+    assert t.set_index("issue")["segment"].to_dict() == {"Q001": "border trade", "Q002": "all trade"}

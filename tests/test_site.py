@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from html.parser import HTMLParser
+
 import pytest
 from pypdf import PdfReader
 
@@ -179,6 +181,90 @@ def test_every_table_has_a_working_csv_link(built, chromium_available):
                 assert resp.status == 200 and "," in body.splitlines()[0], (name, href)
                 n += 1
     assert n >= 10
+
+
+class _TablesAndLinks(HTMLParser):
+    """A page's tables (their header cells) and CSV links (href, text), in document order."""
+
+    def __init__(self):
+        super().__init__()
+        self.items, self._cell, self._link = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self.items.append(("table", a.get("id") or "", []))
+        elif tag == "th" and self.items and self.items[-1][0] == "table":
+            self._cell = []
+        elif tag == "a" and "csv-link" in (a.get("class") or "").split():
+            self._link = [a.get("href"), []]
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._link is not None:
+            self._link[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "th" and self._cell is not None:
+            self.items[-1][2].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "a" and self._link is not None:
+            self.items.append(("link", self._link[0], " ".join("".join(self._link[1]).split())))
+            self._link = None
+
+
+def _heading(name: str) -> str:
+    """A CSV column as a table shows it (words for identifiers; a unit in brackets may be left off)."""
+    from xjtrade.report.wording import column_words
+    return column_words(name)
+
+
+def test_every_full_table_link_downloads_the_table_shown_above_it(built):
+    """Issue 21: Table 1.1's "Full table as CSV" once downloaded the forecast chapter's coverage table
+    (both saved as coverage.csv).  Every such link must resolve to a file in the site whose header holds
+    every column the table above it shows, and the run's table files are the ones the links name."""
+    import csv
+    from urllib.parse import urljoin, urlparse
+    _, out, _ = built
+    site = out / "site"
+    checked, linked = [], set()
+    for page in sorted(site.rglob("*.html")):
+        parser = _TablesAndLinks()
+        parser.feed(page.read_text(encoding="utf-8"))
+        items = parser.items
+        for before, item in zip(items, items[1:]):
+            if item[0] != "link" or before[0] != "table" or item[2] != "Full table as CSV":
+                continue
+            rel = page.relative_to(site).as_posix()
+            target = site / urlparse(urljoin(f"http://x/{rel}", item[1])).path.lstrip("/")
+            assert target.is_file(), (rel, before[1], item[1])
+            with target.open(encoding="utf-8", newline="") as fh:
+                header = next(csv.reader(fh))
+            names = {_heading(c) for c in header} | set(header)
+            names |= {re.sub(r"\s*\([^)]*\)$", "", n) for n in names}
+            shown = [h for h in before[2] if h]
+            missing = [h for h in shown if h not in names]
+            assert shown and not missing, (f"{rel}: table {before[1]!r} links {item[1]}, whose header {header} "
+                                           f"lacks the shown columns {missing}")
+            checked.append((rel, before[1], target.name))
+            linked.add(target.name)
+    pages = {rel for rel, _, _ in checked}
+    assert {"notebooks/01-data.html", "notebooks/02-growth.html", "notebooks/03-forecast.html"} <= pages
+    found = {(rel, tid): name for rel, tid, name in checked}
+    assert found[("notebooks/01-data.html", "tbl-coverage")] == "data_coverage.csv"
+    assert found[("notebooks/03-forecast.html", "tbl-interval-coverage")] == "interval_coverage.csv"
+    assert found[("figures.html", "figures-table")] == "figures_table.csv"
+    assert found[("methods.html", "tbl-rule-scores")] == "rule_scores.csv"
+    assert len(checked) >= 15, checked
+    # the tables saved but not shown are linked by their own words
+    forecast = (site / "notebooks" / "03-forecast.html").read_text(encoding="utf-8")
+    growth = (site / "notebooks" / "02-growth.html").read_text(encoding="utf-8")
+    assert re.search(r'href="\.\./tables/outlook_monthly\.csv"[^>]*>Monthly outlook as CSV', forecast)
+    assert re.search(r'href="\.\./tables/evaluation\.csv"[^>]*>Every scored forecast as CSV', forecast)
+    assert re.search(r'href="\.\./tables/partner_shares\.csv"[^>]*>Chart data as CSV', growth)
+    for name in ("outlook_monthly", "evaluation", "partner_shares", "coverage_figures"):
+        assert (site / "tables" / f"{name}.csv").stat().st_size > 100, name
 
 
 def test_figure_ids_resolve_to_rows_with_sources(built, chromium_available):

@@ -459,3 +459,76 @@ def test_exchange_rate_out_of_range(tmp_path):
     p = only_problem(folder)
     assert_located(p, "exchange_rates.csv", line, "cny_per_usd")
     assert "'63.123'" in p.message
+
+
+# --- the language of foreign titles (issue 21, item 9) ---------------------------------------------
+
+def _sources_html(rows):
+    import pandas as pd
+    from xjtrade.report.pages import sources_page
+    from xjtrade.report.render.base import pandoc_binary, run_pandoc
+    base = {"publisher": "P", "published": "2020-01-01", "url": "https://example.com/x", "date_inferred": "no",
+            "figures": 1}
+    page = sources_page(pd.DataFrame([{**base, **r} for r in rows]), None)
+    body = page.split("\n---\n", 1)[1]           # the page's text after its front matter
+    return page, run_pandoc(pandoc_binary(), ["-f", "markdown", "-t", "html"], body, "sources page", [])
+
+
+def test_foreign_titles_carry_their_language_and_direction():
+    from html.parser import HTMLParser
+
+    class Spans(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found, self._open = {}, None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "span" and "lang" in a:
+                self._open = (a["lang"], a.get("dir"))
+                self.found[self._open] = ""
+
+        def handle_data(self, data):
+            if self._open:
+                self.found[self._open] = " ".join((self.found[self._open] + data).split())
+
+        def handle_endtag(self, tag):
+            if tag == "span":
+                self._open = None
+
+    page, html = _sources_html([
+        {"source_id": "s-zh", "title": "新疆外贸进出口总值创历史新高", "language": "zh"},
+        {"source_id": "s-ar", "title": "التجارة الخارجية لشينجيانغ", "language": "ar"},
+        {"source_id": "s-ru", "title": "Внешняя торговля Синьцзяна", "language": "ru"},
+        {"source_id": "s-en", "title": "Xinjiang trade hits record", "language": "en"},
+        {"source_id": "s-desc", "title": "[China News Service report on Xinjiang trade]", "language": "zh"},
+        {"source_id": "s-bad", "title": "Hostile code", "language": 'zh" onmouseover="alert(1)'}])
+    spans = Spans()
+    spans.feed(html)
+    assert spans.found == {("zh", None): "新疆外贸进出口总值创历史新高", ("ar", "rtl"): "التجارة الخارجية لشينجيانغ",
+                           ("ru", None): "Внешняя торговля Синьцзяна"}
+    flat = " ".join(html.split())
+    assert "<strong>Xinjiang trade hits record</strong>" in flat and 'lang="en"' not in flat
+    # a code that is not a language tag never reaches an attribute: the title has no span, the code is text
+    assert "<strong>Hostile code</strong>" in flat
+    # a bracketed title is the curators' English description of the page, not the page's own words
+    assert "<strong>[China News Service report on Xinjiang trade]</strong>" in flat
+
+    class Attributes(HTMLParser):
+        names: set = set()
+
+        def handle_starttag(self, tag, attrs):
+            self.names |= {k for k, _ in attrs}
+    attributes = Attributes()
+    attributes.feed(html)
+    assert "onmouseover" not in attributes.names and "lang" in attributes.names
+
+
+def test_title_language_tags():
+    from xjtrade.report.pages import title_language
+    assert title_language("zh") == ("zh", None)
+    assert title_language("zh-Hant") == ("zh-Hant", None)
+    assert title_language("ar") == ("ar", "rtl") and title_language("ug") == ("ug", "rtl")
+    assert title_language("en") == (None, None) and title_language("en-GB") == (None, None)
+    for bad in ("", None, "Chinese", "z", 'zh"', "zh onload"):
+        assert title_language(bad) == (None, None), bad

@@ -17,11 +17,10 @@ from xjtrade.report.params import parameters_cell
 
 PARAMETERS = parameters_cell()
 
-SETUP = '''#| output: false
-from xjtrade.report import chapters as xa
-from xjtrade.report import figures as xf
-
-ctx = xa.context_from_namespace(globals())'''
+def setup(chapter):
+    """The setup cell; `chapter` names the notebook (the owner of the table files it saves)."""
+    return ("#| output: false\nfrom xjtrade.report import chapters as xa\nfrom xjtrade.report import figures as xf\n\n"
+            f"ctx = xa.context_from_namespace(globals(), chapter={chapter!r})")
 
 
 def code(src, tags=None):
@@ -45,7 +44,7 @@ def notebook(title, intro, cells, uses):
     nb.metadata["xjtrade"] = {"parameters": USES[uses]}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [new_markdown_cell(f"# {title}\n\n{intro}"), code(PARAMETERS, ["parameters"]), code(SETUP)] + cells
+    nb.cells = [new_markdown_cell(f"# {title}\n\n{intro}"), code(PARAMETERS, ["parameters"]), code(setup(uses))] + cells
     return nb
 
 
@@ -61,9 +60,10 @@ DATA = notebook(
              'fig = xf.coverage_timeline(cov["figures"], f"What is known about {ctx.params.entity}",\n'
              '                           ctx.source_note(cov["figures"].query("origin == \'reported\'")["figure_id"],\n'
              '                                           "fig-coverage"))\n'
-             'xa.show_figure(ctx, fig, "coverage")'),
+             'xa.save_table(ctx, cov["chart"], "coverage_figures")\n'
+             'xa.show_figure(ctx, fig, "coverage", data="coverage_figures")'),
         code('#| label: tbl-coverage\n#| tbl-cap: "Figures by kind of period"\n'
-             'xa.save_table(ctx, cov["by_kind"], "coverage")\n'
+             'xa.save_table(ctx, cov["by_kind"], "data_coverage")\n'
              'xa.show_table(cov["by_kind"], "Source: Xinjiang Trade Monitor processed data (figures table).", ",.0f")'),
         new_markdown_cell("## Data quality and conflicts\n\n@tbl-quality lists every disagreement the "
                           "reconciliation found for this entity."),
@@ -97,7 +97,7 @@ GROWTH = notebook(
              'trend = g["trend"].fitted if g["trend"] is not None else None\n'
              'fig = xf.annual_levels(g["annual"], ctx.params.currency, xa.level_title(ctx, g["annual_series"]),\n'
              '                       ctx.source_note(g["annual"]["figure_id"], "fig-annual"), trend=trend)\n'
-             'xa.show_figure(ctx, fig, "annual")'),
+             'xa.show_figure(ctx, fig, "annual", data="annual_growth")'),
         new_markdown_cell("## Every year with evidence\n\n@fig-estimates adds the years for which only "
                           "year-to-date figures were published, estimated with their intervals, so the series "
                           "runs without a gap; @tbl-estimates lists the figures behind each year."),
@@ -106,7 +106,7 @@ GROWTH = notebook(
              'est = xo.annual_with_estimates(ctx)\n'
              'fig = xo.estimates_chart(est, ctx.params.currency, f"{ctx.subject}, every year with evidence",\n'
              '                         ctx.source_note(est["inputs"].str.split(";").explode(), "fig-estimates"))\n'
-             'xa.show_figure(ctx, fig, "annual_estimates")'),
+             'xa.show_figure(ctx, fig, "annual_estimates", data="annual_estimates")'),
         code('#| label: tbl-estimates\n#| tbl-cap: "Annual totals with their origin, intervals and inputs"\n'
              'xa.save_table(ctx, est, "annual_estimates")\n'
              'xa.show_table(est.assign(inputs=est["inputs"].str.replace(";", ", ")),\n'
@@ -135,7 +135,7 @@ GROWTH = notebook(
         code('#| label: fig-shares\n#| fig-cap: "Partner shares of the total"\n'
              'if len(main):\n'
              '    fig = xf.shares_chart(main, xa.shares_title(ctx, main), ctx.source_note(main["figure_id"], "fig-shares"))\n'
-             '    xa.show_figure(ctx, fig, "shares")'),
+             '    xa.show_figure(ctx, fig, "shares", data="partner_shares")'),
         new_markdown_cell("## Against China as a whole\n\nReleases often say how far regional growth beat the "
                           "national rate; @tbl-national turns those gaps into China's rate."),
         code('#| label: tbl-national\n#| tbl-cap: "Regional and national trade growth"\n'
@@ -161,13 +161,14 @@ FORECAST = notebook(
              'if o["ok"]:\n'
              '    fig = xo.outlook_chart(est, o["annual"], ctx.params.currency, f"{ctx.subject}: outlook",\n'
              '                           ctx.source_note(est["inputs"].str.split(";").explode(), "fig-outlook"))\n'
-             '    xa.show_figure(ctx, fig, "outlook")'),
+             '    xa.show_figure(ctx, fig, "outlook", data=["annual_estimates", "outlook"])'),
         code('#| label: tbl-outlook\n#| tbl-cap: "The outlook: annual and year-to-date totals, median and mean, with intervals"\n'
              'if o["ok"]:\n'
              '    table = xo.outlook_table(r)\n'
              '    xa.save_table(ctx, table, "outlook")\n'
              '    xa.save_table(ctx, o["monthly"], "outlook_monthly")\n'
-             '    xa.show_table(table, "Source: Xinjiang Trade Monitor; medians, means and quantiles of simulated monthly paths.")'),
+             '    xa.show_table(table, "Source: Xinjiang Trade Monitor; medians, means and quantiles of simulated monthly paths.",\n'
+             '                  also=[("outlook_monthly", "Monthly outlook as CSV")])'),
         new_markdown_cell("## Nowcast of the current year\n\nWhile a year is under way, the rest of it is estimated by "
                           "several methods that fail in different kinds of year (the usual shares of the months, last "
                           "year's months grown at a shrunk growth rate, the latent monthly model), mixed path by path; "
@@ -184,7 +185,8 @@ FORECAST = notebook(
              'comparison = xo.comparison_table(o["frame"])\n'
              'xa.save_table(ctx, comparison, "model_comparison")\n'
              'xa.save_table(ctx, o["frame"], "evaluation")\n'
-             'xa.show_table(comparison, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f")'),
+             'xa.show_table(comparison, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f",\n'
+             '              also=[("evaluation", "Every scored forecast as CSV")])'),
         new_markdown_cell("## Year by year\n\nA small average error can hide large errors in the latest years. "
                           "@tbl-years-within gives each method's error within the year by months known and target year, "
                           "with the years up to 2023 (on which the choice rule was designed) and from 2024 apart; "
@@ -220,9 +222,9 @@ FORECAST = notebook(
              'if len(annual_track):\n'
              '    fig = xo.track_chart(o["track"], ctx.params.currency, f"{ctx.subject}: track record",\n'
              '                         ctx.source_note(o["track"]["figure"].unique(), "fig-track"))\n'
-             '    xa.show_figure(ctx, fig, "track_record")'),
+             '    xa.show_figure(ctx, fig, "track_record", data="track_record")'),
         code('#| label: tbl-interval-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals, by horizon"\n'
-             'coverage = xo.coverage_table(o["track"])\nxa.save_table(ctx, coverage, "coverage")\n'
+             'coverage = xo.coverage_table(o["track"])\nxa.save_table(ctx, coverage, "interval_coverage")\n'
              'xa.show_table(coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
         code('#| label: tbl-track\n#| tbl-cap: "The outlook at each release date against what was published later"\n'
              'track = xo.track_table(o["track"])\nxa.save_table(ctx, track, "track_record")\n'

@@ -14,7 +14,7 @@ import pandas as pd
 from xjtrade.data.clean import KEY, source_rank
 from xjtrade.data.selector import split_ids, unique_ids
 
-COLUMNS = ["figure_id", "entity", "flow", "partner", "indicator", "period_label", "value", "unit", "yoy_pct",
+COLUMNS = ["figure_id", "entity", "flow", "partner", "indicator", "period_label", "qualifier", "value", "unit", "yoy_pct",
            "origin", "method", "inputs", "used", "sources", "description"]
 
 
@@ -43,7 +43,7 @@ def figure_index(ctx) -> pd.DataFrame:
             leaves = ctx.leaves(r.figure_id)
             ids = unique_ids(f.loc[f["figure_id"].isin(leaves), "source_ids"])
         rows.append({"figure_id": r.figure_id, "entity": r.entity, "flow": r.flow, "partner": r.partner,
-                     "indicator": r.indicator, "period_label": r.period_label, "value": r.value, "unit": r.unit,
+                     "indicator": r.indicator, "period_label": r.period_label, "qualifier": r.qualifier, "value": r.value, "unit": r.unit,
                      "yoy_pct": r.yoy_pct, "origin": r.origin, "method": r.method, "inputs": r.inputs,
                      "used": "yes" if r.selected else ("set aside" if not r.usable else "no"),
                      "sources": ";".join(ranked(ids, rank)), "description": r.description})

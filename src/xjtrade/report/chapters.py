@@ -68,12 +68,25 @@ def coverage(ctx: Context) -> dict:
     if p.as_of:
         md += f" Only sources published on or before **{p.as_of}** are used in this edition."
     whole = counts(ctx.figures, ctx.issues, ctx.sources)
-    return {"markdown": md, "by_kind": by_kind, "figures": f, "counts": n,
+    return {"markdown": md, "by_kind": by_kind, "figures": f, "chart": coverage_chart_data(f), "counts": n,
             "results": {"reported_figures": n.reported, "derived_figures": n.derived, "sources": n.sources_used,
                         "first_year": first, "last_year": last, "first_published": str(pub.min()),
                         "last_published": str(pub.max()), "undated": undated,
                         "counts": {"dataset": whole.model_dump(), "entity": n.model_dump()},
                         "sources_used": sources_used(ctx), "tolerances": tolerance_rows()}}
+
+
+def _month(m: int) -> str:
+    return f"{int(m) // 12}-{int(m) % 12 + 1:02d}"
+
+
+def coverage_chart_data(figs: pd.DataFrame) -> pd.DataFrame:
+    """What the coverage chart draws, one row a bar: the figure, its period and the months it covers."""
+    f = figs[figs["start"] >= 0]
+    return pd.DataFrame({"figure": f["figure_id"].to_numpy(), "period": f["period_label"].to_numpy(),
+                         "kind of period": f["period_kind"].map(KIND_WORDS).fillna(f["period_kind"]).to_numpy(),
+                         "origin": f["origin"].to_numpy(), "first month": [_month(m) for m in f["start"]],
+                         "last month": [_month(m) for m in f["end"]]})
 
 
 def sources_used(ctx: Context) -> list[str]:
@@ -107,10 +120,11 @@ def lineage_table(ctx: Context) -> pd.DataFrame:
     used = used[(used["origin"] == "derived") & used["value"].notna()].drop_duplicates("figure_id")
     rows = []
     for r in used.itertuples(index=False):
-        rows.append({"figure": r.figure_id, "period": r.period_label, f"value ({ctx.unit})": r.value,
+        rows.append({"figure": r.figure_id, "period": r.period_label, "qualifier": wording.qualifier_word(r.qualifier),
+                     f"value ({ctx.unit})": r.value,
                      "method": r.method, "inputs": r.inputs.replace(";", ", "),
                      "reported figures behind it": ", ".join(clean.trace(ctx.figures, r.figure_id))})
-    return pd.DataFrame(rows, columns=["figure", "period", f"value ({ctx.unit})", "method", "inputs",
+    return pd.DataFrame(rows, columns=["figure", "period", "qualifier", f"value ({ctx.unit})", "method", "inputs",
                                        "reported figures behind it"])
 
 
@@ -118,6 +132,14 @@ def _issue_kind(kind: str) -> str:
     return {"row marked implausible": "figure set aside as implausible",
             "row marked mismatch": "figure set aside: does not match its source",
             "row marked doubt": "figure kept with a doubt"}.get(kind, kind)
+
+
+def _segment_words(segment) -> str | None:
+    """The segment of trade a figure covers, for readers: 'all trade' for the whole, so a border-trade
+    figure never reads as the region's total."""
+    if not isinstance(segment, str) or not segment:
+        return None
+    return "all trade" if segment == "all" else segment
 
 
 def quality_table(ctx: Context, max_note: int | None = None) -> pd.DataFrame:
@@ -141,11 +163,11 @@ def quality_table(ctx: Context, max_note: int | None = None) -> pd.DataFrame:
             note = note[: max_note - 1] + "…"
         rows.append({"issue": r.issue_id, "severity": r.severity, "what": _issue_kind(r.kind),
                      "flow": r.flow if isinstance(r.flow, str) else None, "partner": r.partner,
-                     "period": r.period_label, "figure used": used,
+                     "segment": _segment_words(r.segment), "period": r.period_label, "figure used": used,
                      "figure compared": other if isinstance(other, str) else None,
                      "difference %": r.difference_pct, "note": note})
-    return pd.DataFrame(rows, columns=["issue", "severity", "what", "flow", "partner", "period", "figure used",
-                                       "figure compared", "difference %", "note"])
+    return pd.DataFrame(rows, columns=["issue", "severity", "what", "flow", "partner", "segment", "period",
+                                       "figure used", "figure compared", "difference %", "note"])
 
 
 def quality_summary(ctx: Context, table: pd.DataFrame) -> dict:
@@ -208,7 +230,8 @@ def growth_analysis(ctx: Context) -> dict:
     yo = growth.yoy(y)
     reported_yoy = df.set_index("year")["yoy_pct"]
     out["yoy_table"] = pd.DataFrame({
-        "year": y.index, f"value ({ctx.unit})": y.values,
+        "year": y.index, "qualifier": df["qualifier"].map(wording.qualifier_word).to_numpy(),
+        f"value ({ctx.unit})": y.values,
         "growth from these values %": yo.values, "growth as reported %": reported_yoy.reindex(y.index).values,
         "origin": df["origin"].values, "figure": df["figure_id"].values})
     latest = df.iloc[-1] if len(df) else None
@@ -230,7 +253,8 @@ def growth_analysis(ctx: Context) -> dict:
     br = growth.structural_break(y, p.break_year)
     out["break"] = br
     res["break"] = {"testable": br.testable, "reason": br.reason, "f_stat": _r(br.f_stat),
-                    "significant": bool(br.p_value < SIGNIFICANCE) if br.testable else None,
+                    "significant": bool(br.p_value < SIGNIFICANCE) if br.testable and not np.isnan(br.p_value)
+                    else None,
                     "p_value": _r(br.p_value), "growth_before_pct": _r(br.growth_before_pct),
                     "growth_after_pct": _r(br.growth_after_pct), "n_before": br.n_before, "n_after": br.n_after}
     out["results"] = res
@@ -258,13 +282,17 @@ def _growth_text(ctx: Context, res: dict) -> str:
                      f"**{pct(t['growth_pct'])}** a year (95% interval {pct(t['ci_low'])} to {pct(t['ci_high'])}, "
                      f"HAC standard errors){'; ' + t['note'] if t['note'] else ''}.")
     b = res["break"]
-    if b["testable"]:
+    sides = (f"{wording.count(b['n_before'], 'year')} before {p.break_year} and {b['n_after']} from it on")
+    if b["testable"] and b["significant"] is not None:
         verdict = "rejects" if b["significant"] else "does not reject"
-        parts.append(f"A test for a break in the trend from {p.break_year} {verdict} a single trend at the 5% "
-                     f"level (F = {b['f_stat']:.2f}, p = {b['p_value']:.3f}); trend growth "
+        parts.append(f"A test for a break in the trend from {p.break_year}, on {sides}, {verdict} a single trend "
+                     f"at the 5% level (F = {b['f_stat']:.2f}, p = {b['p_value']:.3f}); trend growth "
                      f"{pct(b['growth_before_pct'])} before against {pct(b['growth_after_pct'])} from {p.break_year}.")
+    elif b["testable"]:
+        parts.append(f"A test for a break in the trend from {p.break_year}, on {sides}, gives no verdict: "
+                     f"{b['reason']}.")
     else:
-        parts.append(f"The trend-break test from {p.break_year} cannot be run: {b['reason']}.")
+        parts.append(f"The trend is not tested for a break from {p.break_year}: {b['reason']}.")
     return " ".join(parts)
 
 

@@ -36,6 +36,7 @@ class Context:
     results: dict = field(default_factory=dict)
     data_dir: Path | None = None          # the run's processed data (its raw/ holds the validated raw tables)
     cache_dir: Path | None = None         # the project's cache folder (None: nothing cached)
+    chapter: str | None = None            # the notebook's section (data, growth, forecast): owns the tables it saves
     scopes: dict[str, ScopeCounts] = field(default_factory=dict)
     _leaves: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _lineage: dict[str, tuple] = field(default_factory=dict, repr=False)
@@ -152,16 +153,18 @@ def check_against_data(params: RunParams, figures) -> None:
                              f"flows with data: {', '.join(flows)}")
 
 
-def context_from_namespace(namespace: dict) -> Context:
-    """Build the context from a notebook's parameter variables (validated again here)."""
+def context_from_namespace(namespace: dict, chapter: str | None = None) -> Context:
+    """Build the context from a notebook's parameter variables (validated again here); `chapter` names
+    the notebook (the owner of the table files it saves: no two notebooks of a run share a name)."""
     fields = {k: namespace[k] for k in RunParams.model_fields if k in namespace}
     params = RunParams(**fields)
-    return load_context(namespace["data_dir"], params, namespace.get("out_dir"), namespace.get("cache_dir"))
+    return load_context(namespace["data_dir"], params, namespace.get("out_dir"), namespace.get("cache_dir"),
+                        chapter=chapter)
 
 
-def load_context(data_dir, params: RunParams, out_dir=None, cache_dir=None) -> Context:
+def load_context(data_dir, params: RunParams, out_dir=None, cache_dir=None, chapter: str | None = None) -> Context:
     figs, issues, sources = load_processed(Path(data_dir))
     check_against_data(params, figs)
     return Context(params=params, figures=figs, issues=issues, sources=sources,
                    out_dir=Path(out_dir) if out_dir else None, data_dir=Path(data_dir),
-                   cache_dir=Path(cache_dir) if cache_dir else None)
+                   cache_dir=Path(cache_dir) if cache_dir else None, chapter=chapter)

@@ -100,18 +100,33 @@ def show_markdown(text: str):
 
 
 _SAVED: dict[int, tuple[pd.DataFrame, str]] = {}
+_SAVED_NAMES: set[str] = set()   # the tables this kernel wrote (a link to one not written would be dead)
 
 
-def csv_link(name: str, prefix: str = "../") -> str:
-    """The download link shown under a table on the site (hidden in the PDF)."""
-    return (f"::: {{.content-visible when-format=\"html\"}}\n[Full table as CSV]({prefix}tables/{name}.csv)"
+TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+FULL_TABLE = "Full table as CSV"
+CHART_DATA = "Chart data as CSV"
+
+
+class TableNameError(ValueError):
+    """A table saved under a name that is not a plain file name, or that another notebook of the same
+    run already saved a table under (the two would overwrite each other's CSV file)."""
+
+
+def csv_link(name: str, prefix: str = "../", text: str = FULL_TABLE) -> str:
+    """The download link shown under a table (or chart) on the site (hidden in the PDF)."""
+    if not TABLE_NAME.match(name):
+        raise TableNameError(f"table name {name!r}: use lower-case letters, digits and underscores")
+    return (f"::: {{.content-visible when-format=\"html\"}}\n[{md_escape(text)}]({prefix}tables/{name}.csv)"
             f"{{.csv-link}}\n:::")
 
 
 def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2f", name: str | None = None,
-               max_text: int = 160):
+               max_text: int = 160, also: list[tuple[str, str]] | None = None):
     """Show a table with its source note and, on the site, a link to the full table as CSV (`name`, or
-    the name the same table was saved under with `save_table`)."""
+    the name the same table was saved under with `save_table`), then a link to each table of `also`
+    ([(name, link text)]: tables saved beside it that the page does not show, such as the monthly paths
+    behind an annual outlook)."""
     if name is None and id(df) in _SAVED and _SAVED[id(df)][0] is df:
         name = _SAVED[id(df)][1]
     text = markdown_table(df, floatfmt, max_text=max_text, link_prefix="../") if len(df) else "_No rows._"
@@ -119,26 +134,74 @@ def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2
         text += f"\n\n[{link_ids(md_escape(source))}]{{.small}}"  # plain text from the data, small print
     if name and len(df):
         text += "\n\n" + csv_link(name)
+    for other, words in also or []:
+        if other in _SAVED_NAMES:
+            text += "\n\n" + csv_link(other, text=words)
     show_markdown(text)
 
 
-def show_figure(ctx, fig, name: str):
-    """Display a figure as SVG and save it (SVG + PNG) into the run folder."""
+def show_figure(ctx, fig, name: str, data: str | list[str] | None = None):
+    """Display a figure as SVG and save it (SVG + PNG) into the run folder; on the site, a link to the
+    data it is drawn from under it (`data`: the name(s) of tables saved with `save_table`)."""
     import matplotlib.pyplot as plt
     from IPython.display import SVG, display
     from xjtrade.report import figures as xf
     xf.save(fig, ctx.out_dir / "figures" if ctx.out_dir else None, name)
     display(SVG(xf.svg_bytes(fig)))
     plt.close(fig)
+    names = [data] if isinstance(data, str) else list(data or [])
+    if names and ctx.out_dir is not None:   # nothing saved, nothing to link
+        show_markdown("\n\n".join(csv_link(n, text=CHART_DATA if len(names) == 1 else
+                                             f"{CHART_DATA} ({n.replace('_', ' ')})")
+                                    for n in names))
+
+
+def claim_table(folder, name: str, owner: str | None) -> None:
+    """Record that the notebook `owner` writes tables/<name>.csv of the run (`folder` is the run's
+    results folder), or raise :class:`TableNameError` if another notebook of the run already did.
+
+    The claim is one file per name, created whole or not at all (a hard link of a written file), so
+    two notebooks running side by side cannot both take a name.  The same notebook saving the name
+    again (a re-run) is fine."""
+    import os
+    import tempfile
+    from pathlib import Path
+    owners = Path(folder) / "table_owners"
+    owners.mkdir(parents=True, exist_ok=True)
+    me = owner or "(unnamed notebook)"
+    path = owners / f"{name}.txt"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=owners)
+    tmp = Path(tmp_name)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(me + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        held = path.read_text(encoding="utf-8").strip()
+        if held != me:
+            raise TableNameError(
+                f"table name {name!r} is already used by the {held} notebook of this run (tables/{name}.csv); "
+                f"the {me} notebook must save its table under another name, or one CSV file would overwrite "
+                f"the other and a download link would give the wrong table") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def save_table(ctx, df: pd.DataFrame, name: str) -> None:
+    """Write tables/<name>.csv of the run (the file the site links as the table's download).  Names
+    are file names (lower-case letters, digits, underscores) unique across the run's notebooks: a name
+    another notebook already saved raises :class:`TableNameError`."""
+    if not TABLE_NAME.match(str(name)):
+        raise TableNameError(f"table name {name!r}: use lower-case letters, digits and underscores "
+                             f"(it becomes the file name tables/<name>.csv)")
     if ctx.out_dir is None:
         return
+    claim_table(ctx.out_dir / "results", name, getattr(ctx, "chapter", None))
     folder = ctx.out_dir / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(df, folder / f"{name}.csv", float_format="%.6g")
     _SAVED[id(df)] = (df, name)
+    _SAVED_NAMES.add(name)
 
 
 def save_results(ctx, section: str, results: dict) -> str:

@@ -29,11 +29,43 @@ import seaborn as sns  # noqa: E402
 from xjtrade.data.currency import CURRENCIES  # noqa: E402
 
 WIDTH, HEIGHT = 7.0, 3.9
-PALETTE = sns.color_palette("colorblind")
+
+# Series colours (one registry, also used by the interactive chart): each has at least 3:1 contrast on
+# white (WCAG 2.1, non-text contrast), and so has each pair in NEIGHBOURS, the series drawn touching
+# each other (checked by tests/test_charts.py with WCAG relative luminance).  Series of similar
+# lightness that are not neighbours are told apart by marker shape and line style as well.
+HISTORY = "#06265a"     # navy: reported and derived annual values, the series' line, reported bars
+OUTLOOK = "#c75f00"     # dark orange: the outlook's line and markers; its bands are tints of it
+ESTIMATED = "#00876a"   # green: years estimated from part-year figures; the fitted trend
+DERIVED = "#8e44ad"     # purple: derived values where they have a colour of their own
+GREY = "#6b6b6b"        # a fifth series, connecting lines
+SERIES = {"history": HISTORY, "outlook": OUTLOOK, "estimated": ESTIMATED, "derived": DERIVED, "grey": GREY}
+PALETTE = [HISTORY, OUTLOOK, DERIVED, ESTIMATED, GREY]
+# opacity of the outlook's interval bands over white; the 80% band is drawn over the 95% one
+BAND_ALPHA = {95: 0.10, 80: 0.12}
+# the pairs drawn touching: history meets the outlook at the last year (and reported bars lie beside
+# derived ones in the coverage chart: the same two colours), estimated years sit on the history line
+# (and the trend, in the same green, runs over the bars), the outlook line runs inside both bands (the
+# 80% band over the 95% one)
+NEIGHBOURS = [("history", "outlook"), ("history", "estimated"), ("outlook", "band 95"), ("outlook", "band 80")]
+
+
+def band_colour(level: int) -> str:
+    """What an interval band looks like where the outlook line runs: the outlook colour at the band's
+    opacity over white (the 80% band over the 95% one)."""
+    alpha = BAND_ALPHA[95] if level == 95 else 1 - (1 - BAND_ALPHA[95]) * (1 - BAND_ALPHA[80])
+    rgb = [int(OUTLOOK[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(alpha * c + (1 - alpha) * 255):02x}" for c in rgb)
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """A CSS rgba() colour (for the interactive chart)."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def setup_style() -> None:
-    sns.set_theme(style="whitegrid", context="notebook", palette="colorblind", font_scale=0.9)
+    sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE, font_scale=0.9)
     matplotlib.rcParams.update({
         "figure.figsize": (WIDTH, HEIGHT),
         "figure.dpi": 110,
@@ -161,7 +193,7 @@ def annual_levels(df: pd.DataFrame, currency: str, title: str, source: str, tren
         ax.bar(df.loc[~reported, "year"], df.loc[~reported, "value"], color="white", edgecolor=PALETTE[0],
                hatch="///", label="derived")
     if trend is not None and len(trend):
-        ax.plot(trend.index, trend.values, color=PALETTE[3], linewidth=1.8, label="log-linear trend")
+        ax.plot(trend.index, trend.values, color=ESTIMATED, linewidth=1.8, label="log-linear trend")
     if log_scale:
         ax.set_yscale("log")
     integer_years(ax)
@@ -209,16 +241,16 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
     years = points["year"].astype(int)
     line = (points.set_index(years)["value"].sort_index().reindex(range(int(years.min()), int(years.max()) + 1))
             if len(points) else points)
-    ax.plot(line.index, line.values, color=PALETTE[0], linewidth=1.2, alpha=0.6)  # gaps stay gaps
+    ax.plot(line.index, line.values, color=HISTORY, linewidth=1.0)  # gaps stay gaps
     rep = h["origin"] == "reported"
-    ax.plot(h.loc[rep, "year"], h.loc[rep, "value"], "o", color=PALETTE[0], label="reported")
+    ax.plot(h.loc[rep, "year"], h.loc[rep, "value"], "o", color=HISTORY, label="reported")
     if (~rep).any():
-        ax.plot(h.loc[~rep, "year"], h.loc[~rep, "value"], "o", markerfacecolor="white", color=PALETTE[0],
+        ax.plot(h.loc[~rep, "year"], h.loc[~rep, "value"], "o", markerfacecolor="white", color=HISTORY,
                 label="derived from reported figures")
     top = float(h["value"].max()) if len(h) else 1.0
     if est is not None:
         ax.errorbar(est["year"], est["value"], yerr=[est["value"] - est["lo80"], est["hi80"] - est["value"]],
-                    fmt="D", color=PALETTE[3], markerfacecolor="white", elinewidth=2, capsize=3,
+                    fmt="D", color=ESTIMATED, markerfacecolor="white", elinewidth=2, capsize=3,
                     label="estimated from part-year figures (80% interval)")
         top = max(top, float(est["hi80"].max()))
     cut = []
@@ -229,14 +261,14 @@ def headline(history: pd.DataFrame, currency: str, title: str, source: str, outl
         if iv80:
             top = max(top, max(hi for _, hi in iv80))
         top *= HEADROOM
-        for i, lvl in enumerate(sorted(outlook["intervals"], key=int, reverse=True)):
+        for lvl in sorted(outlook["intervals"], key=int, reverse=True):
             iv = outlook["intervals"][lvl]
             ax.fill_between([last["year"]] + years, [last["value"]] + [lo for lo, _ in iv],
-                            [last["value"]] + [hi for _, hi in iv], color=PALETTE[1],
-                            alpha=0.18 + 0.2 * i, linewidth=0, label=f"{lvl}% interval")
+                            [last["value"]] + [hi for _, hi in iv], color=OUTLOOK,
+                            alpha=BAND_ALPHA.get(int(lvl), BAND_ALPHA[80]), linewidth=0, label=f"{lvl}% interval")
             cut += [(y, lvl, hi) for y, (_, hi) in zip(years, iv) if hi > top]
-        ax.plot([last["year"]] + years, [last["value"]] + mean, "--", color=PALETTE[1], linewidth=1.8)
-        ax.plot(years, mean, "D", color=PALETTE[1], label="outlook (estimate)")
+        ax.plot([last["year"]] + years, [last["value"]] + mean, "--", color=OUTLOOK, linewidth=1.8)
+        ax.plot(years, mean, "D", color=OUTLOOK, label="outlook (estimate)")
     note_cut_bands(ax, cut, top)
     lo, hi = (int(h["year"].min()), int(h["year"].max())) if len(h) else (0, 0)
     for year, text in (events or {}).items():

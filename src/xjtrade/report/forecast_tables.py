@@ -188,7 +188,7 @@ def estimates_chart(est: pd.DataFrame, currency: str, title: str, source: str):
     from xjtrade.report import figures as xf
 
     fig, ax = plt.subplots()
-    ax.plot(est["year"], est["value"], color="#999999", lw=1, zorder=1)
+    ax.plot(est["year"], est["value"], color=xf.GREY, lw=1, zorder=1)
     styles = {"reported": ("o", xf.PALETTE[0]), "derived": ("s", xf.PALETTE[2]), "estimated": ("D", xf.PALETTE[3])}
     for origin, (marker, colour) in styles.items():
         g = est[est["origin"] == origin]
@@ -215,10 +215,12 @@ def outlook_chart(est: pd.DataFrame, annual: pd.DataFrame, currency: str, title:
     from xjtrade.report import figures as xf
 
     fig, ax = plt.subplots()
-    ax.plot(est["year"], est["value"], "o-", color=xf.PALETTE[0], label="reported, derived or estimated")
-    ax.fill_between(annual["year"], annual["lo95"], annual["hi95"], color=xf.PALETTE[1], alpha=0.2, label="95%")
-    ax.fill_between(annual["year"], annual["lo80"], annual["hi80"], color=xf.PALETTE[1], alpha=0.35, label="80%")
-    ax.plot(annual["year"], annual["point"], "o--", color=xf.PALETTE[1], label="outlook (median)")
+    ax.plot(est["year"], est["value"], "o-", color=xf.HISTORY, label="reported, derived or estimated")
+    ax.fill_between(annual["year"], annual["lo95"], annual["hi95"], color=xf.OUTLOOK, alpha=xf.BAND_ALPHA[95],
+                    label="95%")
+    ax.fill_between(annual["year"], annual["lo80"], annual["hi80"], color=xf.OUTLOOK, alpha=xf.BAND_ALPHA[80],
+                    label="80%")
+    ax.plot(annual["year"], annual["point"], "o--", color=xf.OUTLOOK, label="outlook (median)")
     # the axis is scaled to the data and the 80 % bands; a 95 % band beyond it is cut, its top written
     top = xf.HEADROOM * max([float(v) for v in est["value"]] + [float(v) for v in annual["hi80"]] + [0.0])
     if top > 0:

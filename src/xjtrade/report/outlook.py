@@ -47,7 +47,12 @@ def annual_with_estimates(ctx) -> pd.DataFrame:
     p = ctx.params
     t = annual_estimates(ctx.figures, p.entity, p.flow, p.partner, p.currency)
     t = t[(t["year"] >= p.start_year) & (t["year"] <= p.window_end())]
-    return t[["year", "value", "lo80", "hi80", "lo95", "hi95", "origin", "inputs"]].reset_index(drop=True)
+    # the word the release printed before a reported or derived year's figure ("about"); estimated years
+    # carry their intervals instead
+    said = dict(zip(ctx.figures["figure_id"], ctx.figures["qualifier"]))
+    t = t.assign(qualifier=[wording.qualifier_word(said.get(str(i))) if o != "estimated" else ""
+                            for i, o in zip(t["inputs"], t["origin"])])
+    return t[["year", "qualifier", "value", "lo80", "hi80", "lo95", "hi95", "origin", "inputs"]].reset_index(drop=True)
 
 
 def _raw_and_cache():

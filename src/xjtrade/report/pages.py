@@ -89,6 +89,21 @@ def _unit(currency: str) -> str:
     return CURRENCIES[currency].unit
 
 
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")   # a BCP 47 tag as the sources table holds it
+RIGHT_TO_LEFT = {"ar", "fa", "he", "ur", "ug", "ps", "sd", "yi", "dv"}
+PAGE_LANGUAGE = "en"
+
+
+def title_language(code) -> tuple[str | None, str | None]:
+    """(lang, dir) for a source's title in another language than the page's: the sources table's code
+    when it is a well-formed tag, and "rtl" for a language written right to left; (None, None) for
+    English or a code that is not a tag (never put into the page then)."""
+    code = str(code or "").strip()
+    if not LANGUAGE_TAG.match(code) or code.split("-")[0] == PAGE_LANGUAGE:
+        return None, None
+    return code, ("rtl" if code.split("-")[0] in RIGHT_TO_LEFT else None)
+
+
 def sources_page(sources: pd.DataFrame, as_of: str | None, used: set[str] | None = None, counts=None) -> str:
     """The sources chapter.  With `used` (the sources of this edition's figures), those are listed
     first and in both outputs; the rest of the dataset's sources follow on the site only, so the PDF of
@@ -98,7 +113,12 @@ def sources_page(sources: pd.DataFrame, as_of: str | None, used: set[str] | None
     rows = []
     for r in s.to_dict("records"):
         url = str(r["url"])
+        # a title in square brackets is the curators' English description of a page whose headline was
+        # not available: in the page's language, whatever the source's
+        described = str(r["title"]).strip().startswith("[") and str(r["title"]).strip().endswith("]")
+        lang, direction = (None, None) if described else title_language(r["language"])
         rows.append({**r, "url": url, "seed": url.split(":", 1)[1] if url.startswith("seed:") else None,
+                     "lang": lang, "dir": direction,
                      "language_name": LANGUAGES.get(str(r["language"]), str(r["language"])),
                      "figures": int(r.get("figures", 0) or 0)})
     mine = rows if used is None else [r for r in rows if r["source_id"] in used]

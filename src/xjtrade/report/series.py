@@ -23,7 +23,7 @@ from xjtrade.report.context import subject
 from xjtrade.report.results import AnnualSeries, LevelFacts, OutlookResults, SeriesPoint
 
 FLOWS = ("total", "exports", "imports")
-ORIGIN_STYLE = {"reported": ("circle", "#0173b2"), "derived": ("circle-open", "#0173b2")}
+ORIGIN_STYLE = {"reported": "circle", "derived": "circle-open"}   # colours: figures.HISTORY (one palette)
 SURGE_PCT = 20.0    # growth from one year to the next marked on the headline chart
 
 
@@ -138,6 +138,7 @@ def headline_chart(ctx, series: AnnualSeries, outlook: OutlookResults | None):
 def interactive_spec(ctx, outlook: OutlookResults | None) -> dict:
     """The data of the interactive headline chart (plotly traces as dicts, every currency and flow;
     `meta` = [currency, flow] for switching), its layout, the units and the edition's choice."""
+    from xjtrade.report import figures as xf   # the one palette (static and interactive charts alike)
     p = ctx.params
     traces: list[dict] = []
     for cur in CURRENCIES:
@@ -147,14 +148,14 @@ def interactive_spec(ctx, outlook: OutlookResults | None) -> dict:
             if h.empty:
                 continue
             shown = cur == p.currency and flow == p.flow
-            for origin, (symbol, colour) in ORIGIN_STYLE.items():
+            for origin, symbol in ORIGIN_STYLE.items():
                 part = h[h["origin"] == origin]
                 if part.empty:
                     continue
                 traces.append({
                     "type": "scatter", "mode": "markers", "name": f"{origin} value",
                     "x": [int(y) for y in part["year"]], "y": [round(float(v), 3) for v in part["value"]],
-                    "text": list(part["figure_id"]), "marker": {"symbol": symbol, "size": 9, "color": colour},
+                    "text": list(part["figure_id"]), "marker": {"symbol": symbol, "size": 9, "color": xf.HISTORY},
                     "hovertemplate": f"%{{x}}: %{{y:,.1f}} {unit}<br>{origin} figure %{{text}}<extra></extra>",
                     "meta": [cur, flow], "visible": shown})
             full = h.set_index(h["year"].astype(int))["value"].reindex(
@@ -163,7 +164,7 @@ def interactive_spec(ctx, outlook: OutlookResults | None) -> dict:
                 "type": "scatter", "mode": "lines", "name": "annual values", "showlegend": False,
                 "x": [int(y) for y in full.index],
                 "y": [None if pd.isna(v) else round(float(v), 3) for v in full.values],
-                "connectgaps": False, "line": {"color": "#0173b2", "width": 1.5}, "hoverinfo": "skip",
+                "connectgaps": False, "line": {"color": xf.HISTORY, "width": 1.5}, "hoverinfo": "skip",
                 "meta": [cur, flow], "visible": shown})
     out = outlook_series(outlook)
     if out:
@@ -172,12 +173,12 @@ def interactive_spec(ctx, outlook: OutlookResults | None) -> dict:
             iv = out["intervals"][lvl]
             traces.append({"type": "scatter", "mode": "lines", "x": years + years[::-1],
                            "y": [round(hi, 3) for _, hi in iv] + [round(lo, 3) for lo, _ in iv[::-1]],
-                           "fill": "toself", "fillcolor": "rgba(222,143,5,0.18)" if lvl == 95 else
-                           "rgba(222,143,5,0.32)", "line": {"width": 0}, "name": f"{lvl}% interval",
+                           "fill": "toself", "fillcolor": xf.rgba(xf.OUTLOOK, xf.BAND_ALPHA.get(int(lvl), xf.BAND_ALPHA[80])),
+                           "line": {"width": 0}, "name": f"{lvl}% interval",
                            "hoverinfo": "skip", "meta": [p.currency, p.flow], "visible": True})
         traces.append({"type": "scatter", "mode": "lines+markers", "name": "outlook (estimate)",
                        "x": years, "y": [round(v, 3) for v in out["point"]],
-                       "line": {"color": "#de8f05", "dash": "dash"}, "marker": {"symbol": "diamond"},
+                       "line": {"color": xf.OUTLOOK, "dash": "dash"}, "marker": {"symbol": "diamond", "color": xf.OUTLOOK},
                        "hovertemplate": f"%{{x}}: %{{y:,.1f}} {unit} (estimate)<extra></extra>",
                        "meta": [p.currency, p.flow], "visible": True})
     units = {c: CURRENCIES[c].unit for c in CURRENCIES}

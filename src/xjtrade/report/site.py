@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xjtrade.report import downloads, interactive, pages
+from xjtrade.report import downloads, interactive, pages, wording
 from xjtrade.report.html_tables import style_tables
 from xjtrade.report.results import Results
 from xjtrade.report.templating import html
@@ -24,8 +24,12 @@ from xjtrade.textsafe import write_csv
 READER_CSS = Path(__file__).resolve().parent / "reader.css"
 
 
-def _value_text(value, unit) -> str:
-    return "" if pd.isna(value) else f"{value:,.4g} {unit}"
+def _value_text(value, unit, qualifier=None) -> str:
+    """'about 20 USD bn': the value with the word the release printed before it (an exact figure has none)."""
+    if pd.isna(value):
+        return ""
+    word = wording.qualifier_word(qualifier)
+    return f"{word + ' ' if word else ''}{value:,.4g} {unit}"
 
 
 def _growth_text(yoy) -> str:
@@ -34,13 +38,26 @@ def _growth_text(yoy) -> str:
 
 def figures_page_html(index: pd.DataFrame, sources: pd.DataFrame, title: str) -> str:
     """figures.html from the run's figure index (:func:`xjtrade.report.catalogue.figure_index`)."""
-    rows = [{**r, "value_text": _value_text(r["value"], r["unit"]), "growth_text": _growth_text(r["yoy_pct"]),
+    rows = [{**r, "value_text": _value_text(r["value"], r["unit"], r.get("qualifier")), "growth_text": _growth_text(r["yoy_pct"]),
              "input_ids": [i for i in str(r["inputs"] or "").split(";") if i],
              "source_ids": [s for s in str(r["sources"] or "").split(";") if s],
              "description": "" if pd.isna(r["description"]) else r["description"]}
             for r in index.to_dict("records")]
     by_id = {r["source_id"]: r for r in sources.to_dict("records")}
     return html("figures.html.j2", rows=rows, sources=by_id, title=title)
+
+
+# the figures page's table as CSV (tables/figures_table.csv): its columns under the page's headings
+FIGURES_TABLE = {"figure_id": "figure", "entity": "entity", "flow": "flow", "partner": "partner",
+                 "indicator": "indicator", "period_label": "period", "qualifier": "qualifier", "value": "value",
+                 "unit": "unit", "yoy_pct": "growth (%)", "origin": "origin", "method": "method", "inputs": "inputs",
+                 "used": "used", "sources": "sources (primary first)", "description": "note"}
+
+
+def figures_table_frame(index: pd.DataFrame) -> pd.DataFrame:
+    """The figures page's table for download: the figure index's columns the page shows, named as there."""
+    cols = [c for c in FIGURES_TABLE if c in index.columns]
+    return index[cols].rename(columns=FIGURES_TABLE)
 
 
 def editions_for_csv(eds: list[dict]) -> list[dict]:
@@ -86,6 +103,7 @@ def finish_site(site: Path, run_dir: Path, results: Results, manifest: dict, edi
     index = pd.read_parquet(run_dir / "results" / "figure_index.parquet")
     sources = pd.read_parquet(run_dir / "data" / "sources.parquet")
     (site / "figures.html").write_text(figures_page_html(index, sources, p.title), encoding="utf-8")
+    write_csv(figures_table_frame(index), site / "tables" / "figures_table.csv")
     f = results.forecast
     if f is not None and f.interactive:
         interactive.write_assets(site, run_dir / f.interactive)

@@ -118,6 +118,15 @@ COLUMN_WORDS = {
 }
 
 
+QUALIFIER_WORDS = {"about": "about", "over": "over", "nearly": "nearly", "under": "under", "exact": ""}
+
+
+def qualifier_word(q) -> str:
+    """The word a release printed before a figure ("about 20 bn"), "" for an exact figure: carried
+    wherever the figure is shown."""
+    return QUALIFIER_WORDS.get(str(q), "") if isinstance(q, str) else ""
+
+
 def column_words(name: str) -> str:
     return COLUMN_WORDS.get(name, name.replace("_", " "))
 

@@ -384,6 +384,13 @@ class BreakResult:
     ssr_unrestricted: float = np.nan
 
 
+MIN_SIDE = 3   # years the trend-break test needs on each side of the break
+
+
+def _years(n: int) -> str:
+    return "no year" if n == 0 else ("only 1 year" if n == 1 else f"only {n} years")
+
+
 def structural_break(series: pd.Series, break_year: int) -> BreakResult:
     """Test whether the log-linear trend changes from ``break_year`` on.
 
@@ -399,9 +406,11 @@ def structural_break(series: pd.Series, break_year: int) -> BreakResult:
     correction: with so few points a robust F test is less reliable than the
     classical one.)
 
-    Needs at least 2 points before, at least 2 from ``break_year`` on, and
-    ``n > 4``. Otherwise returns ``testable=False`` with a ``reason`` instead
-    of raising. Non-positive values raise ``ValueError`` (log scale).
+    Needs at least ``MIN_SIDE`` (3) points before ``break_year`` and as many
+    from it on: with two points a side's slope is fitted exactly and the test
+    rests on the other side alone. Otherwise returns ``testable=False`` with a
+    ``reason`` in words (how many years each side has) instead of raising.
+    Non-positive values raise ``ValueError`` (log scale).
     """
     s = _positive_window(series, None, None, "structural_break")
     bk = int(break_year)
@@ -409,18 +418,14 @@ def structural_break(series: pd.Series, break_year: int) -> BreakResult:
     n = len(s)
     n_before = int((years < bk).sum())
     n_after = int((years >= bk).sum())
-    problems = []
-    if n_before < 2:
-        problems.append(f"{n_before} observation(s) before {bk} (need at least 2)")
-    if n_after < 2:
-        problems.append(f"{n_after} observation(s) from {bk} on (need at least 2)")
-    if n <= 4:
-        problems.append(f"{n} observations in total (need more than 4 for 4 parameters)")
-    if problems:
+    short = [f"{_years(k)} {where}" for k, where in ((n_before, f"before {bk}"), (n_after, f"from {bk} on"))
+             if k < MIN_SIDE]
+    if short:
         return BreakResult(
             break_year=bk,
             testable=False,
-            reason="not testable: " + "; ".join(problems),
+            reason=(f"the series has {' and '.join(short)}; the test needs at least {MIN_SIDE} years on each "
+                    f"side of the break"),
             n_before=n_before,
             n_after=n_after,
             df_denom=max(n - 4, 0),
