@@ -12,8 +12,19 @@ from xjtrade.report.params import RunParams
 
 @pytest.fixture(scope="module")
 def ctx(processed):
+    """A window fixed at 2011-2023 (the hand-computed values below are of those years)."""
     from xjtrade.report.context import load_context
-    return load_context(processed, RunParams())
+    return load_context(processed, RunParams(end_year=2023))
+
+
+def test_the_default_window_ends_with_the_latest_year_in_the_data(processed):
+    from xjtrade.report.context import load_context
+    from xjtrade.report.series import annual_series
+    default = load_context(processed, RunParams())
+    latest = int(default.series("year")["year"].max())
+    s = annual_series(default)
+    assert RunParams().end_year is None and latest >= 2025
+    assert (s.start_year, s.end_year) == (2011, latest) and max(p.year for p in s.points) == latest
 
 
 def test_annual_series_keeps_to_the_window(ctx):
@@ -31,7 +42,8 @@ def test_annual_series_keeps_to_the_window(ctx):
     assert lvl.ratio == pytest.approx(357.33 / lvl.first_value) and lvl.change_pct == pytest.approx(100 * (lvl.ratio - 1))
     latest = next(p for p in s.points if p.year == 2023)
     assert latest.figure_id == "R0339" and latest.sources[0].publisher
-    narrower = annual_series(ctx.__class__(**{**ctx.__dict__, "params": RunParams(start_year=2015, break_year=2022)}))
+    narrower = annual_series(ctx.__class__(**{**ctx.__dict__, "params": RunParams(start_year=2015, end_year=2023,
+                                                                                    break_year=2022)}))
     assert narrower.level.first_year == 2015 and narrower.n_years == s.n_years - 4
 
 
