@@ -97,7 +97,7 @@ class Store:
         return self.root / kind / f"{key}{SUFFIX}"
 
     def refreshing(self, kind: str) -> bool:
-        return bool(self.refresh) and ("*" in self.refresh or kind in self.refresh)
+        return self.refresh is not None and bool(self.refresh) and ("*" in self.refresh or kind in self.refresh)
 
     # -- reading
     def get(self, kind: str, key: str) -> bytes | None:

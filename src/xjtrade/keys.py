@@ -36,7 +36,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, cast
+
+if TYPE_CHECKING:
+    import email.message
 
 PKG = Path(__file__).resolve().parent
 ROOT_MODULE = "xjtrade"
@@ -196,7 +199,9 @@ def environment_map() -> dict:
     from importlib import metadata
     dists = {}
     for d in metadata.distributions():
-        name = d.metadata.get("Name")
+        # The metadata object is an email.message.Message subclass at run time; typeshed's PackageMetadata
+        # protocol lacks its .get (a missing Name gives None, skipped below).
+        name = cast("email.message.Message", d.metadata).get("Name")
         if name and normalise_dist(name) not in dists:
             dists[normalise_dist(name)] = [d.version, _requirement_names(d.requires)]
     top = {k: sorted({normalise_dist(v) for v in vs}) for k, vs in metadata.packages_distributions().items()}

@@ -43,13 +43,16 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from xjtrade.cache import REFRESH_ENV, Store, events_offset, relay
 from xjtrade.keys import PKG, Keyer, Step, digest
 from xjtrade.project import (LEFTOVER, SOURCE_DIR, Project, abandoned, inside, notebooks_in, recover,
                              write_text_atomic)
 from xjtrade.report.ledger import after_build
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 
 class StepRecordError(OSError):
@@ -316,8 +319,7 @@ def load_record(store: Store, key: str) -> dict:
 def _replacing(store: Store, records: list[str], folder: Path, recorded_outputs: dict | None, keyer: Keyer):
     """Forget the records while a step replaces `folder`; if the step fails and left `folder` as
     recorded (its writes are atomic), put the records back: a failed step changes nothing."""
-    kept = {k: store.get("records", k) for k in records}
-    kept = {k: v for k, v in kept.items() if v is not None}
+    kept = {k: v for k in records if (v := store.get("records", k)) is not None}
     for k in records:
         store.delete("records", k)
     try:
@@ -602,7 +604,7 @@ class _Lock:
     def __init__(self, path: Path):
         self.path = path
         self.fd: int | None = None
-        self.other = None
+        self.other: FileLock | None = None    # filelock's lock, only where fcntl is missing
 
     def acquire(self, block: bool) -> bool:
         try:

@@ -168,7 +168,7 @@ def marker_text(kind: str | None) -> str:
     """The marker of a folder of this kind: JSON naming the command and the kind of output (the same
     bytes for every folder of a kind: a rebuilt output is byte-identical)."""
     kind = _kind(kind)
-    return json.dumps({"made_by": OUTPUT_KINDS.get(kind, "xjtrade"), "kind": kind,
+    return json.dumps({"made_by": OUTPUT_KINDS.get(kind, "xjtrade") if kind else "xjtrade", "kind": kind,
                        "project": "Xinjiang Trade Monitor",
                        "note": "This folder is replaced as a whole by the next run of that command, and by no "
                                "other. Remove this file to keep xjtrade from replacing or deleting the folder."},

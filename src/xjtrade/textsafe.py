@@ -208,6 +208,7 @@ def hidden_character(text: str, name: bool = False) -> tuple[int, str] | None:
     "Horgos port" that looks like the first)."""
     if text.isascii() and text.isprintable():
         return None
+    found: tuple[int, str | None] | None
     if name:
         found = next(((i, why) for i, ch in enumerate(text, start=1) if (why := _hidden_why(ch, True))), None)
     else:

@@ -17,6 +17,7 @@ Kept free of heavy imports (PyYAML only).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -29,7 +30,14 @@ class YamlError(ValueError):
     """A YAML text that is not read: the message names the file (and line) and why."""
 
 
-class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+if TYPE_CHECKING:
+    # mypy cannot take a base class from getattr; both loaders share SafeLoader's constructor API.
+    from yaml import SafeLoader as _BaseLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Loader(_BaseLoader):
     """Safe YAML (libyaml's parser when PyYAML has it: fast, and with its own nesting limit; the pure
     Python one is quadratic in the nesting depth); a date-like scalar that is no real date stays a string."""
 

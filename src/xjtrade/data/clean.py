@@ -391,8 +391,8 @@ def derive_parts_and_totals(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
                                    description=f"{x['entity']} total {x['period_label']} = exports "
                                                f"{x['figure_id']} + imports {m['figure_id']}")
                 out.append(_with_money(row, x[col] + m[col], cur, fx))
-        if t is not None and (x is None) != (m is None):
-            part = x if x is not None else m
+        part = x if x is not None else m
+        if t is not None and part is not None and (x is None or m is None):   # exactly one part reported
             missing = "imports" if x is not None else "exports"
             cur = t["currency"]
             col = CURRENCIES[cur].column

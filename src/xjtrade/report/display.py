@@ -75,8 +75,8 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160
     # prose (notes, reasons) may take twice the width of a column of ids or numbers
     prose = [wording.is_prose(col) for col in texts]
     capped = []
-    for cell, width, long in zip(cells, visible, prose):
-        left, right = cell.strip().startswith(":"), cell.strip().endswith(":")
+    for rule, width, long in zip(cells, visible, prose):
+        left, right = rule.strip().startswith(":"), rule.strip().endswith(":")
         n = max(3, min(width, 48 if long else 24))
         capped.append((":" if left else "-") + "-" * (n - 2) + (":" if right else "-"))
     lines[1] = "|" + "|".join(capped) + "|"

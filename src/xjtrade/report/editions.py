@@ -21,7 +21,7 @@ LISTED = ("name", "title", "changes", "as_of", "build_date", "link")
 
 def editions(project: Project, name: str) -> list[dict]:
     """Scenario editions built beside this one (reports/<other>/manifest.json), with what they change."""
-    out = []
+    out: list[dict] = []
     if not project.reports.is_dir():
         return out
     for m in sorted(project.reports.glob("*/manifest.json")):

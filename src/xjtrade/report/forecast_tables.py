@@ -115,6 +115,8 @@ def coverage_table(track: pd.DataFrame) -> pd.DataFrame:
     t = track[track["target"].isin(["current year", "next year"])] if len(track) else track
     rows = []
     for c in coverage_rows(t):
+        if c.empirical80 is None or c.empirical95 is None:    # (coverage_rows always measures both)
+            raise ValueError(f"coverage of {c.use} at {c.horizon}: no empirical coverage")
         g = t[(t["use"] == c.use)]
         g = g[[(scoring.known_bucket(int(m)) if c.use == reg.WITHIN_YEAR else scoring.bucket(int(h))) == c.horizon
                for m, h in zip(g["months_known"], g["horizon"])]]

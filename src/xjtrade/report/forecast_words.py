@@ -212,6 +212,8 @@ def nowcast_sentence(o: OutlookResults, unit: str) -> str:
         return ("No month of the current year has been published yet, so there is nothing to nowcast: the current "
                 "year is forecast from the annual totals.")
     n = o.nowcast
+    if o.known_ytd is None:
+        raise ValueError(f"the outlook has a nowcast of {n.year} but no known year-to-date total")
     s = (f"Nowcast of {n.year} from {o.months_known} known months ({_num(o.known_ytd)} {unit}): "
          f"**{_num(n.point)} {unit}** (median; 80% interval {_num(n.lo80)} to {_num(n.hi80)}).")
     if o.within_weights:

@@ -146,7 +146,8 @@ def evaluation(ctx, raw=None, cache_dir=None) -> dict:
     frame = cached_frame(plan)
     if frame is not None:
         return {"frame": frame, "final": final, "as_of": as_of, "dates": dates, "cached": True}
-    vint = vintages.vintage_evidence(raw, dates, *plan["series"], cache_dir=cache_dir)
+    entity, flow, partner, currency = plan["series"]
+    vint = vintages.vintage_evidence(raw, dates, entity, flow, partner, currency, cache_dir=cache_dir)
     frame = prt.evaluate(vint, final, models=ctx.params.models, latent=latent_paths)
     frame = store_frame(frame, plan)
     return {"frame": frame, "final": final, "as_of": as_of, "dates": dates, "cached": False}
@@ -355,21 +356,28 @@ def _iv(t: Interval) -> str:
 
 def _text(ctx, r: OutlookResults) -> str:
     unit = ctx.unit
+    head = r.headline
+    if head is None:
+        raise ValueError("the outlook's text needs its headline (only an outlook that is not ok has none)")
     parts = [f"With the figures published up to {r.as_of}, the outlook for {ctx.subject} in "
-             f"**{r.headline.year} is {_fmt(r.headline.point)} {unit}** ({_iv(r.headline)})."]
+             f"**{head.year} is {_fmt(head.point)} {unit}** ({_iv(head)})."]
     wide = fw.headline_sentences(r, unit)
     if wide:
         parts.append(wide)
-    if r.nowcast is not None and r.nowcast.year != r.headline.year:
-        parts.append(f"The current year {r.nowcast.year}, of which {r.months_known} months are known "
-                     f"({_fmt(r.known_ytd)} {unit}), comes to about {_fmt(r.nowcast.point)} {unit} ({_iv(r.nowcast)}).")
-    elif r.nowcast is not None:
-        parts.append(f"This is a nowcast: {r.months_known} months of {r.nowcast.year} are known "
-                     f"({_fmt(r.known_ytd)} {unit}).")
-    later = [a for a in r.annual if a.year > r.headline.year]
+    if r.nowcast is not None:
+        if r.known_ytd is None:
+            raise ValueError(f"the outlook has a nowcast of {r.nowcast.year} but no known year-to-date total")
+        if r.nowcast.year != head.year:
+            parts.append(f"The current year {r.nowcast.year}, of which {r.months_known} months are known "
+                         f"({_fmt(r.known_ytd)} {unit}), comes to about {_fmt(r.nowcast.point)} {unit} "
+                         f"({_iv(r.nowcast)}).")
+        else:
+            parts.append(f"This is a nowcast: {r.months_known} months of {r.nowcast.year} are known "
+                         f"({_fmt(r.known_ytd)} {unit}).")
+    later = [a for a in r.annual if a.year > head.year]
     for a in later:
         parts.append(f"For {a.year}: {_fmt(a.point)} {unit} ({_iv(a)}).")
-    ch = {c.use: c for c in r.choices}
+    ch: dict[str, ModelChoice] = {c.use: c for c in r.choices}
     w, a = ch[reg.WITHIN_YEAR], ch[reg.YEARS_AHEAD]
     if r.months_known:
         members = wording.join_words(f"{model_label(m)} {100 * v:.0f}%" for m, v in r.within_weights.items())

@@ -205,7 +205,7 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
     try:
         return RunParams(**values)
     except ValidationError as exc:
-        lines = []
+        problems: list[str] = []
         for err in exc.errors():
             loc = shorten(".".join(str(x) for x in err["loc"]), 40) or "parameters"
             msg = shorten(err["msg"].removeprefix("Value error, "), 300)
@@ -213,7 +213,7 @@ def load_params(path: Path | None = None, overrides: dict | None = None) -> RunP
                 msg = f"unknown parameter (known: {', '.join(RunParams.model_fields)})"
             top = str(err["loc"][0]) if err["loc"] else ""
             at = f" (line {lines_of[top]})" if top in lines_of else ""
-            lines.append(f"  - {loc}{at}: {msg} (got {shorten(repr(err.get('input')))})")
-        raise ParameterError(f"{where}: invalid parameters\n" + "\n".join(lines),
+            problems.append(f"  - {loc}{at}: {msg} (got {shorten(repr(err.get('input')))})")
+        raise ParameterError(f"{where}: invalid parameters\n" + "\n".join(problems),
                              tuple(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))) from None
 

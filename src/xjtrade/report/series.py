@@ -96,7 +96,7 @@ def surge_year(history: pd.DataFrame) -> tuple[int, float] | None:
     g = {int(y): (h[y] / h[y - 1] - 1) * 100 for y in h.index if y - 1 in h.index and h[y - 1]}
     if not g:
         return None
-    year = max(g, key=g.get)
+    year = max(g, key=g.__getitem__)
     return (year, g[year]) if g[year] >= SURGE_PCT else None
 
 

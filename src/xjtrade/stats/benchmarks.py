@@ -204,7 +204,7 @@ def _checked(model, log_totals) -> np.ndarray:
 class AnnualFit:
     """An annual model fitted to a run of log totals; ``forecast(h)`` gives its LogForecast."""
 
-    model: object        # the registry's AnnualModel
+    model: reg.AnnualModel
     ly: np.ndarray
 
     @classmethod
@@ -232,7 +232,7 @@ class AnnualFit:
 class CombinationFit:
     """The equal-weight mixture of the members that can be fitted to the run."""
 
-    model: object
+    model: reg.Model     # the registry's Combination
     members: list
     ly: np.ndarray
 

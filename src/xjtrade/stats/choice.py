@@ -53,10 +53,17 @@ def _known(frame: pd.DataFrame, use: str, as_of: str | None) -> pd.DataFrame:
     return f
 
 
+def _within_fallback() -> reg.SkillWeighted:
+    model = reg.FALLBACK[reg.WITHIN_YEAR]
+    if not isinstance(model, reg.SkillWeighted):
+        raise TypeError(f"the within-year fallback {model.name} is not a skill-weighted combination")
+    return model
+
+
 def within_weights(frame: pd.DataFrame, months_known: int, as_of: str | None = None,
                    model: reg.SkillWeighted | None = None) -> tuple[dict, str]:
     """The skill-weighted combination's weights at `months_known`, from the forecasts scored by `as_of`."""
-    model = model or reg.FALLBACK[reg.WITHIN_YEAR]
+    model = model if model is not None else _within_fallback()
     f = _known(frame, reg.WITHIN_YEAR, as_of)
     f = f[f["model"].isin(model.members)]
     rows = f[["model", "target", "known_bucket", "year", "log_error"]].to_dict("records") if len(f) else []
@@ -64,7 +71,7 @@ def within_weights(frame: pd.DataFrame, months_known: int, as_of: str | None = N
 
 
 def _within(frame: pd.DataFrame, as_of: str | None, months_known: int | None) -> Choice:
-    model = reg.FALLBACK[reg.WITHIN_YEAR]
+    model = _within_fallback()
     if months_known is None or months_known == 0:
         return Choice(reg.WITHIN_YEAR, model.name, "the rule at every date; no month of the year is known yet", 0)
     weights, why = within_weights(frame, months_known, as_of, model)

@@ -130,6 +130,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -261,7 +262,7 @@ class LatentFit:
     _ytil: np.ndarray = field(default=None, repr=False)    # its pseudo-observations
     _r_var: np.ndarray = field(default=None, repr=False)   # and their error variances
     _zmode: np.ndarray = field(default=None, repr=False)
-    _s: object = field(default=None, repr=False)           # scale function for "scaled"
+    _s: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)           # scale function for "scaled"
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
@@ -299,6 +300,8 @@ class LatentFit:
         if self.scale == "log":
             return np.exp(Z)
         if self.scale == "scaled":
+            if self._s is None:
+                raise ValueError("a fit on the 'scaled' scale needs its scale function (_s)")
             return Z * self._s(np.arange(n))[:, None]
         return Z
 
@@ -407,7 +410,7 @@ class LatentFit:
             raise ValueError(f"window starts ({_period(a)}) before the first modelled month {self.first}")
         X = self.paths(_period(max(b, self.last.ordinal)), n_paths, seed)
         total = X.to_numpy()[:, a - self.first.ordinal:b - self.first.ordinal + 1].sum(axis=1)
-        out = {k: float(v[0]) for k, v in self._summary(total[:, None], levels).items()}
+        out: dict[str, object] = {k: float(v[0]) for k, v in self._summary(total[:, None], levels).items()}
         hit = self.obs[(self.obs.start == a) & (self.obs.end == b)]
         out.update(start=_period(a), end=_period(b), months=b - a + 1,
                    reported=float(hit.value.iloc[0]) if len(hit) else None)
@@ -491,7 +494,7 @@ def _fit(obs, *, first=None, last=None, trend="llt", rel_sd=5e-4, params=None,
     A = _window_matrix(table, f, n)
     free = list(_TREND[trend])
     y = table.value.to_numpy()
-    s_fun = None
+    s_fun: Callable[[np.ndarray], np.ndarray] | None = None
     if scale == "level":
         unit = float(np.sum(y) / np.sum(table.length))     # variances in (billions)^2
     else:
@@ -537,7 +540,7 @@ def _fit(obs, *, first=None, last=None, trend="llt", rel_sd=5e-4, params=None,
                     break
         J, ytil = _linearise(A, logy, z)
     else:
-        w = np.ones(n) if scale == "level" else s_fun(np.arange(n))
+        w = s_fun(np.arange(n)) if s_fun is not None else np.ones(n)     # (s_fun is set for "scaled" only)
         J, ytil, r_var = A * w, y.copy(), table.sd.to_numpy() ** 2
         if fixed is None:
             p, loglike = _mle(table, f, n, J, ytil, r_var, free, unit, kappa, None)

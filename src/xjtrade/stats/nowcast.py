@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xjtrade.stats import registry as reg
 from xjtrade.stats.benchmarks import ShareModel
 
 __all__ = ["YearForecast", "ShareNowcast", "GrowthNowcast", "split", "skill_weights", "KNOWN_BUCKETS",
@@ -102,11 +103,11 @@ def _before(ytd: dict, year: int) -> dict:
 class ShareNowcast:
     """A year-to-date share model fitted to the years before the current one."""
 
-    model: object
+    model: reg.YtdShare
     share: ShareModel
 
     @classmethod
-    def of(cls, model, annual: dict, ytd: dict, year: int) -> "ShareNowcast":
+    def of(cls, model: reg.YtdShare, annual: dict, ytd: dict, year: int) -> "ShareNowcast":
         share = ShareModel.fit(_before(ytd, year), annual, method=model.method, half_life=model.half_life)
         if not share.n_years:
             raise ValueError("no year shows both a year-to-date and an annual total, so the rest of the year "
@@ -123,7 +124,7 @@ class ShareNowcast:
 class GrowthNowcast:
     """The same months of the year before, grown at the shrunk year-to-date growth."""
 
-    model: object
+    model: reg.ShrunkGrowth
     year: int
     prev_total: float            # the year before's total (reported or estimated)
     prev_ytd: dict               # month -> the year before's year-to-date total (reported or derived)
@@ -133,7 +134,8 @@ class GrowthNowcast:
     df: float
 
     @classmethod
-    def of(cls, model, annual: dict, ytd: dict, year: int, ahead_growth: float | None) -> "GrowthNowcast":
+    def of(cls, model: reg.ShrunkGrowth, annual: dict, ytd: dict, year: int,
+           ahead_growth: float | None) -> "GrowthNowcast":
         from xjtrade.stats.paths import filled_history
 
         hist = _before(ytd, year)
@@ -155,7 +157,7 @@ class GrowthNowcast:
     def forecast(self, known: float, m: int) -> YearForecast:
         prev_m = self.prev_ytd.get(m)
         derived = prev_m is None
-        if derived:   # not published: the year before's total times the usual share of those months
+        if prev_m is None:   # not published: the year before's total times the usual share of those months
             prev_m = self.prev_total * self.share.share(m)
         rest_prev = self.prev_total - prev_m
         if not (rest_prev > 0 and prev_m > 0):

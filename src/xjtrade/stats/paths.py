@@ -186,7 +186,7 @@ def simulate(annual: dict, ytd: dict, until_year: int, growth="combination", wit
     # split each year into months: the current year only after its known months
     blocks = []
     for i in range(n_years):
-        if i == 0 and m0 > 0:
+        if i == 0 and year_fc is not None:      # (fitted exactly when m0 > 0)
             blocks.append(year_fc.months(totals[:, 0], rng))
         else:
             blocks.append(share.split(totals[:, i], 1, rng))

@@ -48,8 +48,8 @@ OUTLOOK = "outlook"        # the model name of the rows the choice rule would ha
 
 # --- targets and forecasts ---------------------------------------------------------------------
 
-def position(annual: dict, ytd: dict) -> tuple[int, int]:
-    """(current year, months of it known) given the evidence."""
+def position(annual: dict, ytd: dict) -> tuple[int | None, int]:
+    """(current year, months of it known) given the evidence; (None, 0) without any."""
     last = max(annual) if annual else None
     later = [(y, m) for (y, m) in ytd if last is None or y > last]
     if later:
@@ -207,9 +207,9 @@ def draw_vintage(vintage: str, ev_v, ev_f, latent=None, fit_cache: dict | None =
     drawn).  The seed depends on the vintage only, so vintages give the same draws in any order or
     process."""
     targets = _targets(ev_v, ev_f, vintage)
-    if not targets:
-        return None
     y0, m0 = position(ev_v.annual, ev_v.ytd)
+    if not targets or y0 is None:     # (no evidence at all gives no target either)
+        return None
     known = ev_v.ytd.get((y0, m0), 0.0) if m0 > 0 else 0.0
     until = max(t["year"] for t in targets)
     scale = _scale(ev_v.annual, ev_v.ytd, y0)
@@ -335,7 +335,7 @@ def _combined_items(drawn: Drawn, scored: list, model=None) -> tuple[list, dict]
     if drawn.m0 == 0:
         return [], {}
     weights, why = skill_weights(scored, model.members, known_bucket(drawn.m0))
-    by = {}
+    by: dict[tuple, dict] = {}      # (target, month) -> {model: (target row, draws)}
     for name, t, d, with_known in drawn.items:
         if name in model.members and t["use"] == reg.WITHIN_YEAR:
             by.setdefault((t["target"], t["month"]), {})[name] = (t, d)

@@ -55,7 +55,8 @@ def _summ(g: pd.DataFrame) -> pd.Series:
 
 def _order(out: pd.DataFrame) -> pd.DataFrame:
     order = {b[2]: i for i, b in enumerate(HORIZON_BUCKETS)} | {b[2]: 10 + i for i, b in enumerate(KNOWN_BUCKETS)}
-    keys, cols = [], []
+    keys: list[str] = []
+    cols: list[str] = []
     if "use" in out:
         cols.append("use")
     if "bucket" in out:

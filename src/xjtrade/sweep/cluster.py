@@ -53,7 +53,7 @@ class SchedulerError(ConnectionError):
 class TaskTimeout(TimeoutError):
     """No task finished within the idle timeout; `pending` holds the futures still waited for."""
 
-    def __init__(self, pending, seconds: float):
+    def __init__(self, pending, seconds: float | None):
         super().__init__(f"no task finished within {seconds:g} s: the workers did not answer (unresponsive, "
                          "or tasks slower than --task-timeout)")
         self.pending = pending

@@ -37,7 +37,7 @@ class EvaluationReport:
     seconds: float = 0.0
 
 
-def draw_task(date: str, *, raw, final, series: tuple, models: tuple, n: int, cache_dir: str | None):
+def draw_task(date: str, *, raw, final, series: tuple[str, str, str, str], models: tuple, n: int, cache_dir: str | None):
     """(evidence as known on `date`, its drawn forecasts): one vintage of one series (a task; no
     plotting imports, one BLAS thread)."""
     import os

@@ -248,7 +248,7 @@ def expand(spec: GridSpec, data=None, max_scenarios: int = MAX_SCENARIOS) -> Gri
         lists.append(v)
     _cap(spec, list(zip(keys, map(len, lists))), max_scenarios)
     scenarios = []
-    seen = {}
+    seen: dict[str, str] = {}   # parameters as JSON -> the first scenario with them
     for i, idx in enumerate(itertools.product(*[range(len(v)) for v in lists]) if keys else [()], start=1):
         combo = [lists[j][n] for j, n in enumerate(idx)]
         values = {**spec.base, **dict(zip(keys, combo))}

@@ -21,6 +21,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from xjtrade.cache import Store
 from xjtrade.keys import Keyer, Step
@@ -175,7 +176,7 @@ def _run_sweep(project: Project, spec, scheduler, n_workers, serial, publish, lo
         from xjtrade.sweep.cluster import TaskTimeout, checked_call, completed, connect, outcome
         with connect(scheduler, n_workers, log=log) as client:
             raw = client.scatter(latest.raw, broadcast=True)
-            vintage_of = {None: client.scatter((latest.figures, latest.issues, latest.raw.sources, latest.raw))}
+            vintage_of: dict[str | None, Any] = {None: client.scatter((latest.figures, latest.issues, latest.raw.sources, latest.raw))}
             for as_of in dict.fromkeys(_vintage(sc) for sc in pending if sc.params.as_of):
                 vintage_of[as_of] = client.submit(prepare_vintage, raw, as_of, key=f"vintage-{as_of or 'latest'}",
                                                   pure=False)

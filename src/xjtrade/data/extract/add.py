@@ -43,7 +43,7 @@ class Plan:
     new_sources: list[str] = field(default_factory=list)
 
     def diff(self, raw_dir: Path) -> str:
-        out = []
+        out: list[str] = []
         for name, old, new in (("sources.csv", self.old_sources, self.sources_text),
                                ("reports.csv", self.old_reports, self.reports_text)):
             out += difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
@@ -134,8 +134,9 @@ def plan_add(raw_dir: Path, cand_path: Path, accept_low: bool = False) -> Plan:
             problems.append(Problem(name, line, "confidence", f"must be one of {', '.join(CONFIDENCES)}"))
             continue
         remark = row.get("remark", "").strip()
-        if re.search(r"\bduplicate of R[0-9]{4,} \(same source\)", remark):
-            rid = re.search(r"R[0-9]{4,}", remark).group(0)
+        if re.search(r"\bduplicate of R[0-9]{4,} \(same source\)", remark) and \
+                (first_id := re.search(r"R[0-9]{4,}", remark)):     # (always found when the first search is)
+            rid = first_id.group(0)
             problems.append(Problem(name, line, "remark", f"duplicates {rid} of the record (same source); "
                                                           "delete the row from the candidate file"))
             continue
@@ -158,8 +159,8 @@ def plan_add(raw_dir: Path, cand_path: Path, accept_low: bool = False) -> Plan:
                                 src["source_url"], src["source_language"], "no"]
             line_of_row[-len(new_sources)] = line
         elif sid in new_sources:
-            src = [row.get(f, "").strip() for f in SOURCE_FIELDS]
-            if src != new_sources[sid][1:6]:
+            described = [row.get(f, "").strip() for f in SOURCE_FIELDS]
+            if described != new_sources[sid][1:6]:
                 problems.append(Problem(name, line, "source_title",
                                         f"describes source {sid!r} differently from an earlier row of the file"))
                 continue
@@ -181,8 +182,8 @@ def plan_add(raw_dir: Path, cand_path: Path, accept_low: bool = False) -> Plan:
 def _validate(raw_dir: Path, plan: Plan, current, name: str, line_of_row: dict, n_sources: int) -> list[Problem]:
     """The project's raw validation on the would-be tables; problems in appended lines are told
     by the candidate file's line."""
-    with tempfile.TemporaryDirectory(prefix="xjtrade-add-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="xjtrade-add-") as tmp_name:
+        tmp = Path(tmp_name)
         (tmp / "reports.csv").write_text(plan.reports_text, encoding="utf-8")
         (tmp / "sources.csv").write_text(plan.sources_text, encoding="utf-8")
         (tmp / "exchange_rates.csv").write_bytes((raw_dir / "exchange_rates.csv").read_bytes())

@@ -151,6 +151,8 @@ def _growth_against_previous(c: Candidate, by_key: dict) -> None:
     if rows is None:
         return
     mine = Amount.of(c.value, c.unit)
+    if mine is None:      # a value that is no number: nothing to check the growth against
+        return
     yoy = Decimal(c.yoy_pct)
     yoy_half = Decimal(5) * Decimal(10) ** (-decimals(Decimal(c.yoy_pct)) - 1)
     for r in rows.itertuples(index=False):

@@ -21,7 +21,7 @@ CHINESE_NUMERAL_CHARS = CHINESE_DIGITS + "十百千万亿点"
 # A numeral in Chinese characters (at least one digit character; 十 alone is ten)
 CHINESE_NUMERAL = f"[{CHINESE_DIGITS}十][{CHINESE_NUMERAL_CHARS}]*"
 
-_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９"}
+_FULLWIDTH: dict[int, int | str] = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９"}
 _FULLWIDTH.update({ord("％"): "%", ord("．"): ".", ord("\u00a0"): " ", ord("\u202f"): " ", ord("\u2009"): " "})
 
 

@@ -123,12 +123,13 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
             except PeriodUnresolved:
                 title_period = None
         t_tokens = lexer.tokens(title_norm)
-        ent = next((t.value for t in t_tokens if t.kind == "entity" and t.value), None)
+        ent = next((t.value for t in t_tokens if t.kind == "entity" and isinstance(t.value, str) and t.value), None)
         if ent:
             state.entity = ent
     else:
         for (_, tokens) in parsed[:3]:
-            ent = next((t.value for t in tokens if t.kind == "entity" and t.value), None)
+            ent = next((t.value for t in tokens if t.kind == "entity" and isinstance(t.value, str) and t.value),
+                       None)
             if ent:
                 state.entity = ent
                 break
@@ -154,7 +155,7 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
                 state.last.yoy_pct == "":
             # 'The figure registered a 9-percent year-on-year growth': the rate of the figure before
             rates = [f for f in figs if f.kind == "growth" and f.entity is None and f.partner is None]
-            if len(rates) == 1 and len(figs) == 1:
+            if len(rates) == 1 and len(figs) == 1 and rates[0].yoy is not None:
                 state.last.yoy_pct = format_decimal(rates[0].yoy)
                 state.last.evidence += f" … {sent.text}"
                 figs = []

@@ -212,6 +212,8 @@ def _render_quarto(project_dir: Path, output_dir: Path, config: BookConfig, meta
 
     t0 = time.perf_counter()
     quarto_bin = plan.quarto
+    if quarto_bin is None:
+        raise RenderError("the render plan chose quarto but names no quarto binary")
     log(f"render engine: quarto {plan.site['version']} ({quarto_bin}; found via {plan.how})")
     site = output_dir / "site"
     warnings = list(config.warnings)

@@ -34,6 +34,8 @@ def rewrite_links(blocks: list, source: str, page: str, pages: Mapping[str, str]
     chapter_dir = posixpath.dirname(source)
 
     def pdf_anchor(dest: str, frag: str) -> str:
+        if anchors is None:
+            raise ValueError("rewriting links for the PDF needs the chapter anchors (anchors=None)")
         if not frag:
             return "#" + anchors[dest]
         if frag.split("-", 1)[0] in FLOAT_NAMES:  # figure/table labels are global

@@ -28,12 +28,13 @@ IMAGE_EXT = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg", "i
 _OPTION_LINE = re.compile(r"^\s*#\|\s?(.*)$")
 
 
-def parse_cell_options(source: str | list[str]) -> tuple[dict, str, str | None]:
+def parse_cell_options(source: str | list[str] | None) -> tuple[dict, str, str | None]:
     """Split Quarto ``#|`` cell options off a code cell: ``(options, remaining code, error)``."""
     lines = join_source(source).splitlines()
     option_lines: list[str] = []
-    while lines and _OPTION_LINE.match(lines[0]):
-        option_lines.append(_OPTION_LINE.match(lines.pop(0)).group(1))
+    while lines and (option := _OPTION_LINE.match(lines[0])):
+        option_lines.append(option.group(1))
+        lines.pop(0)
     if not option_lines:
         return {}, "\n".join(lines), None
     try:

@@ -95,8 +95,9 @@ def quarto_command(quarto: str | os.PathLike, project_dir: str | os.PathLike, ou
                    fmt: str, metadata: Mapping[str, Any] | None = None) -> list[str]:
     """The ``quarto render`` command line (pure; metadata keys sorted for reproducibility)."""
     cmd = [str(quarto), "render", str(project_dir), "--to", fmt, "--output-dir", str(output_dir)]
-    for key in sorted(metadata or {}):
-        cmd += ["-M", f"{key}:{meta_arg(metadata[key])}"]
+    meta = metadata or {}
+    for key in sorted(meta):
+        cmd += ["-M", f"{key}:{meta_arg(meta[key])}"]
     return cmd
 
 

@@ -84,7 +84,7 @@ def _all_ids(blocks: list) -> set[str]:
     for node in elements(blocks):
         c = node.get("c")
         if node["t"] == "Header":
-            ids.add(c[1][0])
+            ids.add(node["c"][1][0])      # a Header always has its content: [level, attr, inlines]
         elif node["t"] in ("Figure", "Table", "Div", "Span", "CodeBlock", "Link", "Image"):
             if isinstance(c, list) and c and isinstance(c[0], list) and c[0] and isinstance(c[0][0], str):
                 ids.add(c[0][0])
