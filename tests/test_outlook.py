@@ -111,31 +111,33 @@ def default_outlook(processed, raw, vintage_cache):
     return ctx, xo.outlook(ctx, raw=raw, cache_dir=vintage_cache)
 
 
-def test_default_run_has_one_coherent_2024_outlook(default_outlook):
+def test_default_run_has_one_coherent_outlook_for_the_current_year(default_outlook):
+    """The default edition follows the record: data to the 2025 full year (published 2026-01-23..30), so
+    the outlook is for 2026 (no month known yet) and 2027, measured from the 2025 total."""
     ctx, o = default_outlook
     r = o["results"]
-    assert r.ok and r.headline.year == 2024 and r.as_of >= "2024-01-30"
+    assert r.ok and r.headline.year == 2026 and r.as_of >= "2026-01-30" and r.months_known == 0
     h = r.headline
     assert 0 < h.lo95 < h.lo80 < h.point < h.hi80 < h.hi95
-    assert h.lo95 > 357.33 * 0.4          # positive and not absurdly low
-    assert [a.year for a in r.annual] == [2024, 2025]
-    months = [m for m in r.monthly if m.year == 2024]
+    assert h.lo95 > 520.37 * 0.4          # positive and not absurdly low
+    assert [a.year for a in r.annual] == [2026, 2027]
+    months = [m for m in r.monthly if m.year == 2026]
     assert len(months) == 12
     # the central number is the median of the simulated annual totals; means add up, medians do not
     assert r.central == "median"
     paths = o["paths"]
-    assert h.point == pytest.approx(float(np.median(paths.annual_draws(2024))), rel=1e-12)
-    assert h.mean == pytest.approx(float(np.mean(paths.annual_draws(2024))), rel=1e-12)
+    assert h.point == pytest.approx(float(np.median(paths.annual_draws(2026))), rel=1e-12)
+    assert h.mean == pytest.approx(float(np.mean(paths.annual_draws(2026))), rel=1e-12)
     assert sum(m.mean for m in months) == pytest.approx(h.mean, rel=1e-9)
     assert h.point < h.mean                         # right-skewed totals
-    dec = next(t for t in r.ytd if t.year == 2024 and t.month == 12)
+    dec = next(t for t in r.ytd if t.year == 2026 and t.month == 12)
     assert dec.point == pytest.approx(h.point, rel=1e-9)
     assert r.vintages >= 20 and r.track_record_forecasts >= 20
     assert 0 <= r.coverage80 <= r.coverage95 <= 1
     assert {c.use for c in r.choices} == {"within year", "years ahead"}
     # the headline's width in words and the coverage at its horizon
-    assert r.base_year == 2023 and r.base_value == pytest.approx(357.33)
-    assert r.headline_growth80 == pytest.approx([100 * (h.lo80 / 357.33 - 1), 100 * (h.hi80 / 357.33 - 1)])
+    assert r.base_year == 2025 and r.base_value == pytest.approx(520.37)
+    assert r.headline_growth80 == pytest.approx([100 * (h.lo80 / 520.37 - 1), 100 * (h.hi80 / 520.37 - 1)])
     c = r.headline_coverage
     assert (c.use, c.horizon) == ("years ahead", "12-17 months") and c.n >= 8
     assert c in r.coverage_by_horizon
@@ -143,20 +145,25 @@ def test_default_run_has_one_coherent_2024_outlook(default_outlook):
     same = t[(t["use"] == "years ahead") & t["target"].isin(["current year", "next year"])
              & (t["horizon"] >= 12) & (t["horizon"] <= 17)]
     assert c.n == len(same) and c.empirical80 == pytest.approx(same["in80"].mean())
-    # the release calendar: January-February 2024, about three weeks after the end of February
+    # the release calendar: January-February 2026, about three weeks after the end of February
     cal = o["forecast"].calendar
-    assert cal.period == "January-February 2024" and "2024-03-10" <= cal.expected <= "2024-03-31"
+    assert cal.period == "January-February 2026" and "2026-03-10" <= cal.expected <= "2026-03-31"
     assert cal.earliest <= cal.expected <= cal.latest
-    # the ledger's recovered outlooks of 2024 (first and second editions), not yet scored
+    # the ledger's recovered outlooks of 2024 (first and second editions), now scored against the 2024
+    # total (derived from the 2025 release's growth: 520.37 / 1.199)
     ledger = o["forecast"].ledger
-    assert {round(x.point, 1) for x in ledger if x.target_year == 2024 and x.kind == "recovered"} >= {357.3, 396.0}
-    assert all(x.actual is None for x in ledger if x.target_year >= 2024)
+    early = [x for x in ledger if x.target_year == 2024 and x.kind == "recovered"]
+    assert {round(x.point, 1) for x in early} >= {357.3, 396.0}
+    assert all(x.actual == pytest.approx(520.37 / 1.199, rel=1e-3) for x in early)
+    assert all(x.actual is None for x in ledger if x.target_year >= 2026)
 
 
 def test_annual_series_with_estimates_has_no_gap(processed):
     from xjtrade.report import outlook as xo
     est = xo.annual_with_estimates(_ctx(processed)).set_index("year")
-    assert list(est.index) == list(range(2011, 2024))
+    assert list(est.index) == list(range(2011, 2026))      # the default window: to the latest year in the data
+    # 2024: derived from the 2025 release's growth (520.37 bn, +19.9 %)
+    assert est.loc[2024, "origin"] == "derived" and est.loc[2024, "value"] == pytest.approx(520.37 / 1.199, rel=1e-3)
     assert set(est["origin"]) <= {"reported", "derived", "estimated"}
     # 2019: estimated from its year-to-date releases, with an interval above Jan-Nov 2019 (149.17)
     y = 2019
