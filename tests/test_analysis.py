@@ -29,14 +29,14 @@ def test_windows():
 def test_growth_analysis_latest_year(tables):
     g = xa.growth_analysis(ctx_for(tables))
     res = g["results"]
-    assert res["latest_year"] == 2023
-    assert res["latest_value"] == pytest.approx(357.33)
-    assert res["latest_yoy_pct"] == pytest.approx(45.9)
-    full = [w for w in res["cagr"] if (w["start"], w["end"]) == (2011, 2023)][0]
+    assert res["latest_year"] == 2025                        # the 2025 full year, published 2026-01-23
+    assert res["latest_value"] == pytest.approx(520.37)
+    assert res["latest_yoy_pct"] == pytest.approx(19.9)
+    full = [w for w in res["cagr"] if (w["start"], w["end"]) == (2011, 2025)][0]
     # 2011 total reported as 22.82 bn USD, converted at the 2011 annual rate
     start = g["annual"].set_index("year").loc[2011, "value"]
-    assert full["cagr_pct"] == pytest.approx(((357.33 / start) ** (1 / 12) - 1) * 100, abs=1e-3)
-    assert "357.3 billion yuan" in g["markdown"]
+    assert full["cagr_pct"] == pytest.approx(((520.37 / start) ** (1 / 14) - 1) * 100, abs=1e-3)
+    assert "520.4 billion yuan" in g["markdown"]
 
 
 def test_contributions_hand_computed(tables):

@@ -286,7 +286,7 @@ def test_one_parameter_reruns_only_the_notebook_that_reads_it(seq):
     results = json.loads((root / "reports" / "runs" / "default" / "results.json").read_text())
     assert results["parameters"]["horizon"] == 3
     # the data run to January 2024: horizon 3 reaches 2027
-    assert [a["year"] for a in results["forecast"]["outlook"]["annual"]] == [2024, 2025, 2026, 2027]
+    assert [a["year"] for a in results["forecast"]["outlook"]["annual"]] == [2026, 2027, 2028, 2029]
     manifest = json.loads((root / "reports" / "default" / "manifest.json").read_text())
     assert manifest["parameters"]["horizon"] == 3
 
@@ -457,7 +457,7 @@ def test_render_refuses_a_run_made_with_other_parameters(seq):
     results = json.loads((root / "reports" / "runs" / "default" / "results.json").read_text())
     manifest = json.loads((root / "reports" / "default" / "manifest.json").read_text())
     assert manifest["parameters"]["horizon"] == results["parameters"]["horizon"] == 1
-    assert [a["year"] for a in results["forecast"]["outlook"]["annual"]] == [2024, 2025]
+    assert [a["year"] for a in results["forecast"]["outlook"]["annual"]] == [2026, 2027]
     again = xjtrade(root, "render")
     assert again.returncode == 0, again.stderr
 

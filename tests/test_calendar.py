@@ -58,13 +58,14 @@ def test_today_is_injectable(monkeypatch):
         calendar.today()
 
 
-def test_the_project_record_expects_the_next_release_in_march_2024():
+def test_the_project_record_expects_the_next_release_in_march_2026():
+    """The record ends with the 2025 full year (published 2026-01-23): January-February 2026 comes next."""
     from xjtrade.data.clean import clean
     from xjtrade.data.raw import load_raw
     figs = clean(load_raw(ROOT / "data" / "raw")).figures
     w = calendar.next_release(figs)
-    assert w["latest_period"] == "the year 2023" and w["period"] == "January-February 2024"
-    assert "2024-03-10" <= w["earliest"] <= w["expected"] <= w["latest"] <= "2024-03-31"
+    assert w["latest_period"] == "the year 2025" and w["period"] == "January-February 2026"
+    assert "2026-03-10" <= w["earliest"] <= w["expected"] <= w["latest"] <= "2026-03-31"
 
 
 WINDOW = ReleaseWindow(latest_period="the year 2023", latest_end="2023-12", latest_published="2024-01-23",
@@ -108,6 +109,6 @@ def test_front_page_warns_when_the_build_is_past_the_expected_release(monkeypatc
     assert on_time["warning"] == "" and on_time["calendar"].startswith("The next figures")
     assert "wide: anything from -35.6% to +64.6%" in on_time["outlook"]
     late = fw.front_page(f, "billion yuan", "2024-04-15")
-    assert late["warning"].startswith("The record may be out of date") and "26 days before 2024-04-15" in late["warning"]
+    assert late["warning"].startswith("The record may be out of date") and "more than 7 days before 2024-04-15" in late["warning"]
     monkeypatch.setenv("XJTRADE_TODAY", "2024-03-01")
     assert fw.front_page(f, "billion yuan", "2024-04-15")["warning"] == ""

@@ -1,7 +1,7 @@
 """One build and one sweep of a project whose data are hostile (issue 22, items 1 and 4).
 
 The raw data carry spreadsheet formulas where the trial found them (a source's title, a publisher, an
-entity name that becomes a column header of annual_cny.csv, a description, an exchange-rate note) and
+entity name (a cell of every processed table and of the data package), a description, an exchange-rate note) and
 matplotlib mathtext in the publishers every chart's source note names (`People's Daily
 $\\undefinedcmd{x}$ Online` made all three notebooks fail; `US$5 bn and US$6 bn` printed as
 "US5*bnand*US6 bn").  A sweep with a formula as its grid title runs, an entry of its cache is edited
@@ -114,7 +114,7 @@ def test_every_published_csv_is_neutralised_and_unsplit(built):
     project, *_ = built
     files, found = csvscan.scan(project.root)
     rel = {f.relative_to(project.root).as_posix() for f in files}
-    for expected in ("data/processed/figures.csv", "data/processed/annual_cny.csv", "data/processed/sources.csv",
+    for expected in ("data/processed/figures.csv", "data/processed/sources.csv",
                      "reports/runs/default/data/figures.csv", "reports/default/site/data/figures.csv",
                      "reports/default/site/data/sources.csv", "reports/default/site/tables/editions.csv",
                      "reports/sweeps/hostile/results.csv", "reports/sweeps/hostile/failures.csv",
@@ -135,8 +135,8 @@ def test_the_trials_cells_are_there_as_text(built):
     site = project.reports / "default" / "site"
     sources = pd.read_csv(site / "data" / "sources.csv", dtype=str, keep_default_na=False)
     assert "'" + FORMULA in set(sources["title"]) and "'@cmd" in set(sources["title"])
-    header = next(csv.reader(open(project.processed / "annual_cny.csv", newline="", encoding="utf-8")))
-    assert f"'{ENTITY} | total | {PARTNER}" in header
+    figures = pd.read_csv(project.processed / "figures.csv", dtype=str, keep_default_na=False)
+    assert "'" + ENTITY in set(figures["entity"]) and "'" + PARTNER in set(figures["partner"])
     editions = pd.read_csv(site / "tables" / "editions.csv", dtype=str, keep_default_na=False)
     assert "'" + GRID_TITLE in set(editions["title"])
     results = pd.read_csv(project.reports / "sweeps" / "hostile" / "results.csv", dtype=str, keep_default_na=False)

@@ -55,11 +55,11 @@ def test_run_folder_layout(horizon3):
 
 
 def test_outlook_reaches_horizon_years_after_the_current_one(horizon3):
-    """The data run to January 2024, so 2024 is the current year and horizon 3 reaches 2027."""
+    """The data run to January 2026 (the 2025 full year), so 2026 is the current year and horizon 3 reaches 2029."""
     _, res = horizon3
     assert res["parameters"]["horizon"] == 3
-    assert [a["year"] for a in res["forecast"]["outlook"]["annual"]] == [2024, 2025, 2026, 2027]
-    assert res["growth"]["latest_value"] == pytest.approx(357.33)
+    assert [a["year"] for a in res["forecast"]["outlook"]["annual"]] == [2026, 2027, 2028, 2029]
+    assert res["growth"]["latest_value"] == pytest.approx(520.37)
 
 
 def test_as_of_uses_only_the_data_known_then(vintage, horizon3):

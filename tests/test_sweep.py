@@ -113,13 +113,13 @@ print(json.dumps({{"rows": rows, "plotting": plotting, "g": g, "o": o.model_dump
     res = json.loads(out.stdout.strip().splitlines()[-1])
     assert res["plotting"] == []
     rows, g, o = res["rows"], res["g"], res["o"]
-    assert [r["period"] for r in rows] == [str(a["year"]) for a in o["annual"]] == ["2024", "2025"]
+    assert [r["period"] for r in rows] == [str(a["year"]) for a in o["annual"]] == ["2026", "2027"]
     chosen = {c["use"]: c["model"] for c in o["choices"]}
     for r, a in zip(rows, o["annual"]):
         assert r["model"] == chosen["years ahead"] and r["model"] in ("naive", "mean_growth", "combination")
         assert (r["forecast"], r["lower_80"], r["upper_95"]) == pytest.approx((a["point"], a["lo80"], a["hi95"]))
         assert r["lower_95"] < r["lower_80"] < r["forecast"] < r["upper_80"] < r["upper_95"]
-        assert r["latest_year"] == g["latest_year"] == 2023
+        assert r["latest_year"] == g["latest_year"] == 2025
         assert r["latest_value"] == pytest.approx(357.33)
         assert r["cagr_pct"] == pytest.approx(g["cagr"][0]["cagr_pct"], abs=1e-4)
 

@@ -20,6 +20,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from xjtrade.manifest import TODAY_VARIABLE, today  # noqa: F401  (re-exported: "today" is injectable)
+from xjtrade.manifest import today as today_date
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,3 +102,17 @@ def is_stale(window: dict, today: dt.date | str) -> dict:
     t = today if isinstance(today, dt.date) else dt.date.fromisoformat(str(today)[:10])
     late = (t - dt.date.fromisoformat(window["expected"])).days
     return {"today": str(t), "stale": late > GRACE_DAYS, "days_late": max(late, 0)}
+
+
+def stale_text(cal: dict, today=None) -> str:
+    """The stale-record warning for a release window (a dict of :class:`ReleaseWindow`'s fields), or ""
+    when `today` (default: :func:`xjtrade.manifest.today`) is not more than GRACE_DAYS past its expected
+    date.  Light (no pandas, no pydantic): the build log calls it after every build.  The dates only;
+    the build date is the manifest's, so no count of days is computed for the page."""
+    t = today_date(str(today) if today is not None else None)
+    st = is_stale({"expected": cal["expected"]}, t)
+    if not st["stale"]:
+        return ""
+    return (f"The record may be out of date: the figures for {cal['period']} were expected around "
+            f"{cal['expected']}, more than {GRACE_DAYS} days before {st['today']}; the latest period in the "
+            f"record is {cal['latest_period']}, published {cal['latest_published']}.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xjtrade.data.calendar import GRACE_DAYS, is_stale
+from xjtrade.data.calendar import GRACE_DAYS, is_stale, stale_text  # noqa: F401
 from xjtrade.report import wording
 from xjtrade.report.results import CoverageRow, OutlookResults, ReleaseWindow
 
@@ -82,19 +82,10 @@ def release_sentence(cal: ReleaseWindow | dict | None) -> str:
 
 def stale_warning(cal: ReleaseWindow | dict | None, today: dt.date | str | None = None) -> str:
     """A warning when `today` (default: :func:`xjtrade.manifest.today`) is more than a few days past the
-    expected date of the next release: the record may be missing figures."""
+    expected date of the next release: the record may be missing figures (:func:`calendar.stale_text`)."""
     if not cal:
         return ""
-    from xjtrade.manifest import today as _today
-    c = cal if isinstance(cal, ReleaseWindow) else ReleaseWindow(**cal)
-    t = _today(str(today) if today is not None else None)
-    st = is_stale({"expected": c.expected}, t)
-    if not st["stale"]:
-        return ""
-    # the dates only (the build date is the manifest's; a count of days would be computed here)
-    return (f"The record may be out of date: the figures for {c.period} were expected around {c.expected}, "
-            f"more than {GRACE_DAYS} days before {st['today']}; the latest period in the record is "
-            f"{c.latest_period}, published {c.latest_published}.")
+    return stale_text(cal.model_dump() if isinstance(cal, ReleaseWindow) else dict(cal), today)
 
 
 def headline_sentences(o: OutlookResults, unit: str) -> str:
@@ -160,7 +151,8 @@ def evaluation_sentences(o: OutlookResults) -> str:
         if per:
             parts[-1] += " (" + ", ".join(f"{y}: {v[1]:.1f}%" for y, v in per) + ")"
         parts[-1] += "."
-    cov = [s for s in rows if s.use == "within year" and s.years == "all" and s.coverage80 is not None]
+    cov = [s for s in rows if s.use == "within year" and s.years == "all" and s.coverage80 is not None
+           and s.horizon != MID]
     if cov:
         parts.append("The 80% intervals held the outcome in " + ", ".join(
             f"{100 * s.coverage80:.0f}% of {s.n} forecasts with {s.horizon}" for s in cov) + ".")

@@ -150,7 +150,7 @@ def after_build(project, params, log=print, ledger: bool = True) -> list[dict]:
     """After a successful build: warn in the log when the record looks stale (every edition without
     ``as_of``), and (with `ledger`: a build that ran a step) append the default edition's outlook to
     the ledger (see the module)."""
-    from xjtrade.report import forecast_words
+    from xjtrade.data.calendar import stale_text
 
     values = params.notebook_parameters()   # a RunParams or the build's plain Params
     if values.get("as_of"):
@@ -159,7 +159,8 @@ def after_build(project, params, log=print, ledger: bool = True) -> list[dict]:
     if not results_path.exists():
         return []
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    warning = forecast_words.stale_warning((results.get("forecast") or {}).get("calendar"), today=None)
+    cal = (results.get("forecast") or {}).get("calendar")
+    warning = stale_text(cal) if cal else ""
     if warning:
         log(f"warning: {warning}")
     if not ledger or params.name != DEFAULT_EDITION or not _is_default(values):

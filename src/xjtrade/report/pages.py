@@ -186,7 +186,11 @@ def _param_value(key: str, v):
 
 def about_tables(manifest: dict) -> dict[str, pd.DataFrame]:
     """The tables of the about page (also published as CSV)."""
-    p = manifest["parameters"]
+    # in the schema's order, whichever way the manifest's dict was made (a cached parameter set comes
+    # back with its keys sorted): the same run renders the same page
+    from xjtrade.report.params import RunParams
+    order = {k: i for i, k in enumerate(RunParams.model_fields)}
+    p = dict(sorted(manifest["parameters"].items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
     inputs, versions = manifest.get("inputs", {}), manifest.get("versions", {})
     return {
         "about_parameters": pd.DataFrame({"parameter": list(p), "value": [_param_value(k, v) for k, v in p.items()]}),

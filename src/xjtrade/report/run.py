@@ -225,8 +225,10 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
         (stage / "notebooks").mkdir(exist_ok=True)
         (stage / "params.yaml").write_text(yaml.safe_dump(params.notebook_parameters(), sort_keys=True),
                                            encoding="utf-8")
+        # paths relative to the run folder the notebooks run in (the same for every checkout: an executed
+        # notebook carries no machine path, and two builds of one checkout give the same bytes)
         nb_params = {**params.notebook_parameters(), "data_dir": "data", "out_dir": ".",
-                     "cache_dir": str(project.cache)}
+                     "cache_dir": os.path.relpath(project.cache, stage)}
         outputs = {src.name: stage / "notebooks" / src.name for src in sources}
         seconds: dict[str, float] = {}
         failures = []
