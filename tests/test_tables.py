@@ -166,3 +166,22 @@ def test_figures_page_table_downloads_under_the_page_headings():
                                "note"]
     assert t.iloc[0][["figure", "qualifier", "value", "sources (primary first)"]].tolist() == ["R0093", "about", 20.0,
                                                                                                "s1;s2"]
+
+
+def test_a_figure_cells_data_link_is_staged_apart_from_its_chart():
+    """Quarto makes a second output of a labelled figure cell a sub-figure ("(a)" chart, "(b)" link):
+    staging moves the link into a markdown cell right after the figure, for both engines."""
+    from xjtrade.report.staging import stage_notebook
+    link = '::: {.content-visible when-format="html"}\n[Chart data as CSV](../tables/x.csv){.csv-link}\n:::'
+    nb = {"cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": "#| label: fig-x\nshow()",
+                     "outputs": [{"output_type": "display_data", "data": {"image/svg+xml": "<svg/>"}, "metadata": {}},
+                                 {"output_type": "display_data", "data": {"text/markdown": link}, "metadata": {}}]},
+                    {"cell_type": "code", "id": "c2", "metadata": {}, "source": "#| label: tbl-y\nshow()",
+                     "outputs": [{"output_type": "display_data", "data": {"text/markdown": "| a |\n" + link},
+                                  "metadata": {}}]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    cells = stage_notebook(nb)["cells"]
+    assert [c["cell_type"] for c in cells] == ["code", "markdown", "code"]
+    assert [list(o["data"]) for o in cells[0]["outputs"]] == [["image/svg+xml"]]
+    assert cells[1]["source"] == link and cells[1]["id"] == "c1-data"
+    assert len(cells[2]["outputs"]) == 1          # a table's own link stays with its table

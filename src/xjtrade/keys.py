@@ -174,7 +174,7 @@ def _requirement_names(requires: list[str] | None) -> list[str]:
     try:
         from packaging.requirements import InvalidRequirement, Requirement
     except ImportError:  # pragma: no cover
-        Requirement = None
+        Requirement = None  # type: ignore[misc,assignment]  # no `packaging`: every requirement counts
     out = []
     for req in requires or []:
         if re.search(r"\bextra\s*==", req):

@@ -375,8 +375,8 @@ def _text(ctx, r: OutlookResults) -> str:
             parts.append(f"This is a nowcast: {r.months_known} months of {r.nowcast.year} are known "
                          f"({_fmt(r.known_ytd)} {unit}).")
     later = [a for a in r.annual if a.year > head.year]
-    for a in later:
-        parts.append(f"For {a.year}: {_fmt(a.point)} {unit} ({_iv(a)}).")
+    for t in later:
+        parts.append(f"For {t.year}: {_fmt(t.point)} {unit} ({_iv(t)}).")
     ch: dict[str, ModelChoice] = {c.use: c for c in r.choices}
     w, a = ch[reg.WITHIN_YEAR], ch[reg.YEARS_AHEAD]
     if r.months_known:

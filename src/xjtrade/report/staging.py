@@ -81,7 +81,9 @@ def stage_notebook(nb: dict) -> dict:
     * papermill's metadata (notebook and cells) and the cells' ``execution`` timestamps removed;
     * "Key results" cells (``save_results`` in the source, or tagged) get ``#| output: false`` and lose
       their outputs (the JSON they print is for nbval and results.json, not the page);
-    * a heading cell whose section then shows nothing is dropped (no empty "Key results" heading)."""
+    * a heading cell whose section then shows nothing is dropped (no empty "Key results" heading);
+    * the "Chart data as CSV" link a figure cell prints under its chart moves to a markdown cell of its own
+      right after it: a second output of a labelled figure cell is a sub-figure to Quarto ("(a)", "(b)")."""
     nb = json.loads(json.dumps(nb))
     nb.get("metadata", {}).pop("papermill", None)
     for cell in nb.get("cells", []):
@@ -108,8 +110,28 @@ def stage_notebook(nb: dict) -> dict:
             if not any(_visible(c) for c in section):
                 continue
         keep.append(cell)
-    nb["cells"] = keep
+    nb["cells"] = _figure_links_apart(keep)
     return nb
+
+
+def _text_output(out: dict) -> str:
+    md = (out.get("data") or {}).get("text/markdown")
+    return "".join(md) if isinstance(md, list) else (md or "")
+
+
+def _figure_links_apart(cells: list[dict]) -> list[dict]:
+    out = []
+    for cell in cells:
+        out.append(cell)
+        source = "".join(cell.get("source") or []) if isinstance(cell.get("source"), list) else str(cell.get("source", ""))
+        if cell.get("cell_type") != "code" or not re.search(r"^#\|\s*label:\s*fig-", source, re.M):
+            continue
+        links = [o for o in cell.get("outputs", []) if "{.csv-link}" in _text_output(o)]
+        if links:
+            cell["outputs"] = [o for o in cell["outputs"] if o not in links]
+            out.append({"cell_type": "markdown", "id": f"{cell.get('id', 'cell')}-data", "metadata": {},
+                        "source": "\n\n".join(_text_output(o) for o in links)})
+    return out
 
 
 def book_config(project: Project, results: Results, manifest: dict) -> dict:
