@@ -183,5 +183,5 @@ def test_a_figure_cells_data_link_is_staged_apart_from_its_chart():
     cells = stage_notebook(nb)["cells"]
     assert [c["cell_type"] for c in cells] == ["code", "markdown", "code"]
     assert [list(o["data"]) for o in cells[0]["outputs"]] == [["image/svg+xml"]]
-    assert cells[1]["source"] == link and cells[1]["id"] == "c1-data"
+    assert "".join(cells[1]["source"]) == link + "\n" and cells[1]["id"] == "c1-data"
     assert len(cells[2]["outputs"]) == 1          # a table's own link stays with its table

@@ -130,7 +130,8 @@ def _figure_links_apart(cells: list[dict]) -> list[dict]:
         if links:
             cell["outputs"] = [o for o in cell["outputs"] if o not in links]
             out.append({"cell_type": "markdown", "id": f"{cell.get('id', 'cell')}-data", "metadata": {},
-                        "source": "\n\n".join(_text_output(o) for o in links)})
+                        "source": ("\n\n".join(_text_output(o).strip("\n") for o in links) + "\n")
+                        .splitlines(keepends=True)})
     return out
 
 
