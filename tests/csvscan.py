@@ -15,10 +15,17 @@ NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|
 SKIP = ("data/raw/", ".git/", ".venv/")
 
 
+def _raw_copy(parts: tuple[str, ...]) -> bool:
+    """A byte-for-byte copy of the raw input kept with processed data (data/processed/raw/, a run's
+    data/raw/): the curators' tables as they are, not a table the project writes."""
+    return any(a in ("data", "processed") and b == "raw" for a, b in zip(parts, parts[1:]))
+
+
 def published_csvs(root: Path) -> list[Path]:
-    """Every CSV file under `root` the project wrote (its raw input excluded)."""
+    """Every CSV file under `root` the project wrote (its raw input and copies of it excluded)."""
     return sorted(p for p in Path(root).rglob("*.csv")
-                  if not any(p.relative_to(root).as_posix().startswith(s) for s in SKIP))
+                  if not any(p.relative_to(root).as_posix().startswith(s) for s in SKIP)
+                  and not _raw_copy(p.relative_to(root).parts))
 
 
 def problems(path: Path) -> list[str]:

@@ -397,8 +397,9 @@ def test_manifest_and_about_page(seq):
         assert f"{name} {digest[:16]}" in about, name
     for name, version in m["versions"].items():
         assert f"{name} {version}" in about, name
-    for name in ("entity", "horizon", "start_year", "end_year"):
+    for name in ("entity", "horizon", "start_year"):
         assert f"{name} {m['parameters'][name]}" in about, name
+    assert m["parameters"]["end_year"] is None and "end_year (none)" in about      # the latest year in the data
 
 
 def test_render_command_reproduces_the_built_report(seq):

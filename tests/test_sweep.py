@@ -120,7 +120,7 @@ print(json.dumps({{"rows": rows, "plotting": plotting, "g": g, "o": o.model_dump
         assert (r["forecast"], r["lower_80"], r["upper_95"]) == pytest.approx((a["point"], a["lo80"], a["hi95"]))
         assert r["lower_95"] < r["lower_80"] < r["forecast"] < r["upper_80"] < r["upper_95"]
         assert r["latest_year"] == g["latest_year"] == 2025
-        assert r["latest_value"] == pytest.approx(357.33)
+        assert r["latest_value"] == pytest.approx(520.37)
         assert r["cagr_pct"] == pytest.approx(g["cagr"][0]["cagr_pct"], abs=1e-4)
 
 

@@ -210,7 +210,7 @@ def nowcast_sentence(o: OutlookResults, unit: str) -> str:
          f"**{_num(n.point)} {unit}** (median; 80% interval {_num(n.lo80)} to {_num(n.hi80)}).")
     if o.within_weights:
         s += (" The rest of the year is a mixture of " + wording.join_words(
-            f"{wording.model_name(m)} ({100 * w:.0f}% of the paths)" for m, w in o.within_weights.items()) + ".")
+            f"{wording.model_name(m)} ({wording.pct(100 * w, sign=False)} of the paths)" for m, w in o.within_weights.items()) + ".")
     return s
 
 

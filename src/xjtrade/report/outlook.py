@@ -380,7 +380,7 @@ def _text(ctx, r: OutlookResults) -> str:
     ch: dict[str, ModelChoice] = {c.use: c for c in r.choices}
     w, a = ch[reg.WITHIN_YEAR], ch[reg.YEARS_AHEAD]
     if r.months_known:
-        members = wording.join_words(f"{model_label(m)} {100 * v:.0f}%" for m, v in r.within_weights.items())
+        members = wording.join_words(f"{model_label(m)} {wording.pct(100 * v, sign=False)}" for m, v in r.within_weights.items())
         parts.append(f"The rest of the current year is estimated with the {w.label}"
                      + (f" ({members}; {w.reason})" if r.within_weights else f" ({w.reason})") + ";")
         parts.append(f"the years ahead with the {a.label} model ({a.reason}).")
