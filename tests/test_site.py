@@ -94,7 +94,9 @@ def test_quarto_engine_when_installed(built, tmp_path, chromium_available):
     from test_quarto import assert_same_numbering
     project, out, _ = built
     from xjtrade.report.staging import stage_project
-    stage = stage_project(project, project.runs / "default", tmp_path / "stage", {"parameters": {}})
+    import json
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))   # what the about page states
+    stage = stage_project(project, project.runs / "default", tmp_path / "stage", manifest)
     logs: list[str] = []
     result = render_project(stage, tmp_path / "out", engine="quarto", log=logs.append)
     assert result.index_html.exists() and result.pdf and result.pdf.exists()
