@@ -25,14 +25,13 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xjtrade.report.params import RunParams
+from xjtrade.report.results_forecast import _Strict  # one strict base for the whole contract
 from xjtrade.report.results_forecast import (  # noqa: F401  (part of the contract, re-exported)
     Interval, Target, ModelChoice, CoverageRow, ScoreRow,
     ReleaseWindow, LedgerRow, OutlookResults, ModelRow, ScoreFacts,
     BucketFacts, ChoiceFacts, Outcome, CoverageFacts, EvaluationFacts)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # ---------------------------------------------------------------- counts and sources
