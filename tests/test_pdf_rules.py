@@ -260,9 +260,64 @@ def test_quarto_messages_are_parsed_and_grouped():
         "  - Typst compilation failed"]
 
 
+def test_quarto_validation_failure_names_the_field():
+    """Quarto 1.10's stderr for an invalid `_quarto.yml` (captured): the error names the project only;
+    the field, line and expected type follow it and must reach the user."""
+    stderr = ("\x1b[91mERROR: Project /tmp/stage/_quarto.yml validation failed.\n\nIn file _quarto.yml\n"
+              "(line 9, columns 9--15) Field \"\x1b[34mdate\x1b[91m\" has value \x1b[34m[1, 2]\x1b[91m, which must "
+              "instead be a string\n 9: \x1b[34m  date: [1, 2]\x1b[91m\n\n\nStack trace:\n    at readAndValidate"
+              "YamlFromFile (file:///q/validated-yaml.ts:51:11)\n")
+    detail = render.quarto.validation_detail(stderr)
+    assert detail.splitlines() == ["    In file _quarto.yml",
+                                   '    (line 9, columns 9--15) Field "date" has value [1, 2], which must instead '
+                                   "be a string",
+                                   "     9:   date: [1, 2]"]
+    assert render.quarto.validation_detail("ERROR: Typst compilation failed\n") == ""
+
+
 def test_describe_engine():
     assert render.describe_engine({"engine": "quarto", "version": "1.10.18"}) == "quarto 1.10.18"
     assert render.describe_engine({"engine": "portable", "version": "pandoc 3.9 + typst 0.15.2",
                                    "reason": "quarto 1.9.17 cannot render a book to typst (needs >= 1.9.18)"}) == (
         "portable renderer (pandoc 3.9 + typst 0.15.2): quarto 1.9.17 cannot render a book to typst (needs >= 1.9.18)")
     assert json.loads(render.engine_key("portable"))["pdf"]["engine"] == "portable"
+
+
+@pytest.mark.parametrize("manifest, date", [({"build_date": "2026-01-31"}, "2026-01-31"),
+                                            ({"build_date": None}, "absent"), ({}, "absent")])
+def test_book_config_never_gives_quarto_a_null_date(manifest, date):
+    """A build without a known date (no clock, no SOURCE_DATE_EPOCH) stages no `date` at all: Quarto
+    1.10 refuses `date: null` ("validation failed"), and `last-modified` would differ run to run."""
+    from types import SimpleNamespace
+    from xjtrade.project import Project
+    from xjtrade.report.params import RunParams
+    from xjtrade.report.staging import book_config
+    from conftest import ROOT
+    config = book_config(Project(ROOT), SimpleNamespace(parameters=RunParams()), manifest)
+    assert config["book"].get("date", "absent") == date
+    assert config["book"]["title"] == RunParams().title
+
+
+def test_a_font_the_project_does_not_ship_is_found_in_the_pdf(tmp_path):
+    """A typst that reads the machine's fonts (the recipe's typst shim ignored TYPST_IGNORE_SYSTEM_FONTS,
+    and installing Debian's fonts-noto-cjk put NotoSansCJKsc-Bold into Quarto's PDF): the check names the
+    font.  Here a font from matplotlib's folder that the project does not ship (STIX) stands for it."""
+    import typst
+    import matplotlib
+    stix = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "STIXGeneral.ttf"
+    folder = fonts.font_folder(tmp_path / "fonts")
+    (folder / stix.name).symlink_to(stix)
+    pdfs = {}
+    for name, font in (("shipped", "DejaVu Sans"), ("foreign", "STIXGeneral")):
+        source = tmp_path / f"{name}.typ"
+        source.write_text(f'#set text(font: "{font}", fallback: false)\nXinjiang 新疆\n', encoding="utf-8")
+        pdfs[name] = tmp_path / f"{name}.pdf"
+        typst.compile(str(source), output=str(pdfs[name]), font_paths=[str(folder)], ignore_system_fonts=True)
+    assert "DejaVuSans" in fonts.pdf_font_names(pdfs["shipped"])
+    assert fonts.foreign_fonts(pdfs["shipped"]) == []
+    assert fonts.foreign_fonts(pdfs["foreign"]) == ["STIXGeneral-Regular"]
+    text = tmp_path / "text.txt"
+    text.write_text("Xinjiang", encoding="utf-8")
+    with pytest.raises(RenderError, match="fonts the project does not ship: STIXGeneral-Regular"):
+        fonts.check_pdf(pdfs["foreign"], text, [], "quarto")
+    fonts.check_pdf(pdfs["shipped"], text, [], "quarto")

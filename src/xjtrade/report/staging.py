@@ -143,7 +143,10 @@ def book_config(project: Project, results: Results, manifest: dict) -> dict:
     cut = p.as_of.isoformat() if p.as_of else manifest.get("data_latest_source")
     if cut:
         config["book"]["subtitle"] = f"{config['book'].get('subtitle', '')} (data as of {cut})".strip()
-    config["book"]["date"] = manifest.get("build_date", config["book"].get("date"))
+    if manifest.get("build_date"):
+        config["book"]["date"] = manifest["build_date"]
+    else:  # no build date known (a build without a clock): no date, never a null Quarto refuses
+        config["book"].pop("date", None)
     if config["book"].get("site-url"):  # the PDF's links to the site: this edition's own address
         config["book"]["site-url"] = edition_site_url(config["book"]["site-url"], p.name)
     return config

@@ -147,6 +147,56 @@ def pdf_chars(pdf: Path) -> set[str]:
     return chars
 
 
+# The fonts compiled into typst itself (the same on every machine): PostScript name prefixes.
+TYPST_EMBEDDED = ("LibertinusSerif-", "NewCM", "DejaVuSansMono")
+_SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
+
+
+def shipped_postscript_names(files: Iterable[Path] | None = None) -> set[str]:
+    """The PostScript names of the font files the project ships (every face of a collection)."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    names: set[str] = set()
+    for path in font_files() if files is None else files:
+        faces = TTCollection(str(path), lazy=True).fonts if path.suffix.lower() in (".ttc", ".otc") \
+            else [TTFont(str(path), lazy=True)]
+        for face in faces:
+            name = face["name"].getDebugName(6)
+            if name:
+                names.add(name)
+    return names
+
+
+def pdf_font_names(pdf: Path) -> set[str]:
+    """The fonts a PDF embeds: their base names without the subset tag and CID encoding suffix."""
+    from pypdf import PdfReader
+
+    found: set[str] = set()
+    seen: set[int] = set()
+
+    def visit(resources) -> None:  # a page's resources, and those of its forms (charts drawn as vectors)
+        resources = resources.get_object() if resources is not None else None
+        if not resources or id(resources) in seen:
+            return
+        seen.add(id(resources))
+        for font in (resources.get("/Font") or {}).values():
+            base = str(font.get_object().get("/BaseFont", "")).lstrip("/")
+            found.add(re.sub(r"-Identity-[HV]$", "", _SUBSET_TAG.sub("", base)))
+        for xobject in (resources.get("/XObject") or {}).values():
+            visit(xobject.get_object().get("/Resources"))
+
+    for page in PdfReader(str(pdf)).pages:
+        visit(page.get("/Resources"))
+    return found - {""}
+
+
+def foreign_fonts(pdf: Path, shipped: set[str] | None = None) -> list[str]:
+    """The fonts in a PDF that are neither shipped by the project nor compiled into typst: the
+    machine's own fonts, which a typst that ignores ``TYPST_IGNORE_SYSTEM_FONTS`` picks up."""
+    allowed = shipped_postscript_names() if shipped is None else shipped
+    return sorted(n for n in pdf_font_names(pdf) if n not in allowed and not n.startswith(TYPST_EMBEDDED))
+
+
 def missing_glyphs(text_chars: str, pdf: Path) -> list[str]:
     """The characters of the book's text that no font of the PDF draws (no font had a glyph: typst
     printed an empty box or nothing).  ``text_chars``: the characters of the text."""
@@ -169,6 +219,11 @@ def check_pdf(pdf: Path, text_file: Path, warnings: list[str], engine: str) -> N
     if not text_file.is_file():
         raise RenderError(f"{engine}: the text of the book was not recorded ({text_file}): the pdf-text filter "
                           "did not run")
+    foreign = foreign_fonts(pdf)
+    if foreign:
+        raise RenderError(f"{engine}: the PDF embeds fonts the project does not ship: {', '.join(foreign)}; the "
+                          "typst it ran read this machine's fonts (it must honour TYPST_IGNORE_SYSTEM_FONTS), so "
+                          "the PDF would differ from machine to machine")
     missing = missing_glyphs(text_file.read_text(encoding="utf-8"), pdf)
     if missing:
         shown = describe(missing[:12]) + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")

@@ -145,6 +145,22 @@ def shorten(lines: list[str], limit: int = 8) -> str:
     return "\n".join(f"  - {line}" for line in out)
 
 
+def validation_detail(stderr: str, limit: int = 12) -> str:
+    """The lines Quarto prints under "validation failed" (the file, the line and column, what the
+    field must be), up to its stack trace: the message says nothing without them."""
+    lines = _ANSI.sub("", stderr or "").splitlines()
+    start = next((i for i, line in enumerate(lines) if "validation failed" in line), None)
+    if start is None:
+        return ""
+    detail = []
+    for line in lines[start + 1:]:
+        if line.strip().startswith("Stack trace:"):
+            break
+        if line.strip():
+            detail.append(f"    {line.rstrip()}")
+    return "\n".join(detail[:limit])
+
+
 def run_quarto(cmd: list[str], what: str, env: Mapping[str, str] | None = None) -> str:
     """Run a ``quarto render`` command; its stderr is returned.  A failure is a :class:`RenderError`
     with the errors counted and grouped (not thousands of lines of log)."""
@@ -154,6 +170,8 @@ def run_quarto(cmd: list[str], what: str, env: Mapping[str, str] | None = None) 
         _, errors = messages(proc.stderr)
         tail = "\n".join(_ANSI.sub("", proc.stderr or "").strip().splitlines()[-15:])
         summary = (f"{len(errors)} error(s):\n{shorten(errors)}" if errors else f"its last messages:\n{tail}")
+        if (detail := validation_detail(proc.stderr)):
+            summary += f"\n{detail}"
         raise RenderError(f"quarto failed rendering {what} (exit {proc.returncode}): {' '.join(cmd)}\n{summary}")
     return proc.stderr or ""
 
