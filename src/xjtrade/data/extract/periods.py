@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from xjtrade.data import periods as base
 from xjtrade.data.extract import lexicon as lx
@@ -24,6 +25,11 @@ from xjtrade.data.extract.numbers import parse_any
 
 _ZH_MONTH = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 _YEAR = r"((?:19|20)\d{2})"
+
+# A pattern's reader: (its groups, the language) -> what the phrase says (year, first and last month as
+# numbers or month names, quarter, relative year), as printed.
+Spec = dict[str, str | None]
+Reader = Callable[[list[str | None], str], Spec]
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def _number_word(language: str) -> str:
     return "(" + "|".join([r"\d{1,2}"] + [re.escape(w) for w in words]) + ")"
 
 
-def _zh_patterns() -> list[tuple[str, callable]]:
+def _zh_patterns() -> list[tuple[str, Reader]]:
     y = f"(?:{_YEAR}\\s*年\\s*(?:度)?)?"
     m = _ZH_MONTH
     return [
@@ -112,7 +118,7 @@ def _zh_patterns() -> list[tuple[str, callable]]:
     ]
 
 
-def _en_patterns(language: str) -> list[tuple[str, callable]]:
+def _en_patterns(language: str) -> list[tuple[str, Reader]]:
     mo = _month_regex(language)
     n = _number_word(language)
     of_year = rf"(?:\s+(?:of|in)\s+{_YEAR}|\s+of\s+(?:the|this|last)\s+year|\s+this\s+year|\s+last\s+year)?"
@@ -145,7 +151,7 @@ def _en_patterns(language: str) -> list[tuple[str, callable]]:
     ]
 
 
-def _de_patterns() -> list[tuple[str, callable]]:
+def _de_patterns() -> list[tuple[str, Reader]]:
     mo = _month_regex("de")
     n = _number_word("de")
     of_year = rf"(?:\s+(?:des\s+jahres\s+)?{_YEAR}|\s+(?:dieses|des\s+laufenden)\s+jahres|\s+des\s+jahres)?"
@@ -163,7 +169,7 @@ def _de_patterns() -> list[tuple[str, callable]]:
     ]
 
 
-def _ru_patterns() -> list[tuple[str, callable]]:
+def _ru_patterns() -> list[tuple[str, Reader]]:
     mo = _month_regex("ru")
     n = _number_word("ru")
     of_year = rf"(?:\s+{_YEAR}\s+года|\s+(?:этого|текущего|нынешнего)\s+года)?"
@@ -180,7 +186,7 @@ def _ru_patterns() -> list[tuple[str, callable]]:
     ]
 
 
-def _romance_patterns(language: str) -> list[tuple[str, callable]]:
+def _romance_patterns(language: str) -> list[tuple[str, Reader]]:
     mo = _month_regex(language)
     n = _number_word(language)
     words = {
@@ -205,7 +211,7 @@ def _romance_patterns(language: str) -> list[tuple[str, callable]]:
     ]
 
 
-def _patterns(language: str) -> list[tuple[re.Pattern, callable]]:
+def _patterns(language: str) -> list[tuple[re.Pattern[str], Reader]]:
     if language == "zh":
         raw = _zh_patterns()
     elif language == "de":
@@ -219,10 +225,10 @@ def _patterns(language: str) -> list[tuple[re.Pattern, callable]]:
     return [(re.compile(p, re.IGNORECASE), fn) for p, fn in raw]
 
 
-_CACHE: dict[str, list] = {}
+_CACHE: dict[str, list[tuple[re.Pattern[str], Reader]]] = {}
 
 
-def _compiled(language: str):
+def _compiled(language: str) -> list[tuple[re.Pattern[str], Reader]]:
     if language not in _CACHE:
         _CACHE[language] = _patterns(language)
     return _CACHE[language]
@@ -252,7 +258,7 @@ def _comparison_spans(text: str, language: str) -> list[tuple[int, int]]:
 def find_periods(text: str, language: str) -> list[PeriodPhrase]:
     """Every period phrase in `text` (normalised: simplified characters, ASCII digits), left to right,
     without overlaps (the longest phrase wins)."""
-    found: list[tuple[int, int, re.Match, callable]] = []
+    found: list[tuple[int, int, re.Match[str], Reader]] = []
     for rx, fn in _compiled(language):
         for m in rx.finditer(text):
             if m.end() > m.start():
@@ -264,7 +270,7 @@ def find_periods(text: str, language: str) -> list[PeriodPhrase]:
     for start, end, m, fn in found:
         if start < last_end:
             continue
-        groups = [g for g in m.groups()]
+        groups: list[str | None] = list(m.groups())
         try:
             spec = fn(groups, language)
             phrase = _phrase(start, end, m.group(0), spec, language)
@@ -304,16 +310,25 @@ def find_periods(text: str, language: str) -> list[PeriodPhrase]:
     return sorted(taken, key=lambda p: p.start)
 
 
-def _phrase(start: int, end: int, text: str, spec: dict, language: str) -> PeriodPhrase:
-    year = int(spec["year"]) if spec.get("year") else None
-    relative = int(spec["relative"]) if spec.get("relative") else None
+def _printed(spec: Spec, key: str) -> str:
+    """A part the phrase's pattern always matches when it names it (a ValueError otherwise: no phrase)."""
+    value = spec[key]
+    if value is None:
+        raise ValueError(f"the phrase has no {key}")
+    return value
+
+
+def _phrase(start: int, end: int, text: str, spec: Spec, language: str) -> PeriodPhrase:
+    year_text, relative_text = spec.get("year"), spec.get("relative")
+    year = int(year_text) if year_text else None
+    relative = int(relative_text) if relative_text else None
     if "quarter" in spec:
-        q = int(parse_any(spec["quarter"], language))
+        q = int(parse_any(_printed(spec, "quarter"), language))
         first, last = 3 * q - 2, 3 * q
     elif "first_name" in spec:
-        first, last = _which_month(spec["first_name"], language), _which_month(spec["last_name"], language)
+        first, last = _which_month(_printed(spec, "first_name"), language), _which_month(_printed(spec, "last_name"), language)
     elif "first" in spec:
-        first, last = _month_number(spec["first"], language), _month_number(spec["last"], language)
+        first, last = _month_number(_printed(spec, "first"), language), _month_number(_printed(spec, "last"), language)
     else:
         first, last = 1, 12
     if not (1 <= first <= last <= 12):
