@@ -151,38 +151,41 @@ def _en_patterns(language: str) -> list[tuple[str, Reader]]:
     ]
 
 
-def _de_patterns() -> list[tuple[str, Reader]]:
-    mo = _month_regex("de")
-    n = _number_word("de")
-    of_year = rf"(?:\s+(?:des\s+jahres\s+)?{_YEAR}|\s+(?:dieses|des\s+laufenden)\s+jahres|\s+des\s+jahres)?"
+# German and Russian print the same eight phrases (a range of months, the first N months, the first
+# three quarters, the first quarter, the first half, one month, a year, last year): their words.
+_INFLECTED = {
+    "de": dict(range=r"(?:von\s+|zwischen\s+|im\s+zeitraum\s+(?:von\s+)?)?", to=r"(?:bis|-|–|und)",
+               year_word="", first=r"ersten", months=r"monate?n?", three_quarters=r"ersten\s+drei\s+quartale?n?",
+               quarter=r"ersten\s+quartal", half=r"ersten\s+halbjahr", month=r"(?:im\s+)?(?:monat\s+)?",
+               year=r"(?:im\s+jahr(?:e)?|jahr)", year_after="",
+               last_year=r"im\s+vergangenen\s+jahr|im\s+letzten\s+jahr",
+               of_year=rf"(?:\s+(?:des\s+jahres\s+)?{_YEAR}|\s+(?:dieses|des\s+laufenden)\s+jahres|\s+des\s+jahres)?"),
+    "ru": dict(range=r"(?:в\s+)?", to=r"[-–—]",
+               year_word=r"\s+года", first=r"(?:за\s+)?первые", months=r"месяц\w*",
+               three_quarters=r"(?:за\s+)?(?:первые\s+)?три\s+квартала",
+               quarter=r"перв\w+\s+квартал\w*", half=r"перв\w+\s+полугоди\w*", month=r"в\s+",
+               year=r"(?:в|по итогам|за)", year_after=r"\s+год\w*",
+               last_year=r"в\s+прошлом\s+году",
+               of_year=rf"(?:\s+{_YEAR}\s+года|\s+(?:этого|текущего|нынешнего)\s+года)?"),
+}
+
+
+def _inflected_patterns(language: str) -> list[tuple[str, Reader]]:
+    mo = _month_regex(language)
+    n = _number_word(language)
+    w = _INFLECTED[language]
+    of_year = w["of_year"]
+    printed_year = rf"(?:\s+{_YEAR}{w['year_word']})?"
     return [
-        (rf"(?:von\s+|zwischen\s+|im\s+zeitraum\s+(?:von\s+)?)?{mo}\s*(?:bis|-|–|und)\s*{mo}(?:\s+{_YEAR})?",
+        (rf"{w['range']}{mo}\s*{w['to']}\s*{mo}{printed_year}",
          lambda g, lang: dict(first_name=g[0], last_name=g[1], year=g[2])),
-        (rf"ersten\s+{n}\s+monate?n?{of_year}", lambda g, lang: dict(first="1", last=g[0], year=g[1])),
-        (rf"ersten\s+drei\s+quartale?n?{of_year}", lambda g, lang: dict(first="1", last="9", year=g[0])),
-        (rf"ersten\s+quartal{of_year}", lambda g, lang: dict(quarter="1", year=g[0])),
-        (rf"ersten\s+halbjahr{of_year}", lambda g, lang: dict(first="1", last="6", year=g[0])),
-        (rf"(?:im\s+)?(?:monat\s+)?{mo}(?:\s+{_YEAR})?(?!\s*\d)", lambda g, lang: dict(first_name=g[0], last_name=g[0],
-                                                                                     year=g[1])),
-        (rf"(?:im\s+jahr(?:e)?|jahr)\s+{_YEAR}", lambda g, lang: dict(year=g[0])),
-        (r"im\s+vergangenen\s+jahr|im\s+letzten\s+jahr", lambda g, lang: dict(relative="-1")),
-    ]
-
-
-def _ru_patterns() -> list[tuple[str, Reader]]:
-    mo = _month_regex("ru")
-    n = _number_word("ru")
-    of_year = rf"(?:\s+{_YEAR}\s+года|\s+(?:этого|текущего|нынешнего)\s+года)?"
-    return [
-        (rf"(?:в\s+)?{mo}\s*[-–—]\s*{mo}(?:\s+{_YEAR}\s+года)?", lambda g, lang: dict(first_name=g[0], last_name=g[1],
-                                                                             year=g[2])),
-        (rf"(?:за\s+)?первые\s+{n}\s+месяц\w*{of_year}", lambda g, lang: dict(first="1", last=g[0], year=g[1])),
-        (rf"(?:за\s+)?(?:первые\s+)?три\s+квартала{of_year}", lambda g, lang: dict(first="1", last="9", year=g[0])),
-        (rf"перв\w+\s+квартал\w*{of_year}", lambda g, lang: dict(quarter="1", year=g[0])),
-        (rf"перв\w+\s+полугоди\w*{of_year}", lambda g, lang: dict(first="1", last="6", year=g[0])),
-        (rf"(?:в|по итогам|за)\s+{_YEAR}\s+год\w*", lambda g, lang: dict(year=g[0])),
-        (rf"в\s+{mo}(?:\s+{_YEAR}\s+года)?(?!\s*\d)", lambda g, lang: dict(first_name=g[0], last_name=g[0], year=g[1])),
-        (r"в\s+прошлом\s+году", lambda g, lang: dict(relative="-1")),
+        (rf"{w['first']}\s+{n}\s+{w['months']}{of_year}", lambda g, lang: dict(first="1", last=g[0], year=g[1])),
+        (rf"{w['three_quarters']}{of_year}", lambda g, lang: dict(first="1", last="9", year=g[0])),
+        (rf"{w['quarter']}{of_year}", lambda g, lang: dict(quarter="1", year=g[0])),
+        (rf"{w['half']}{of_year}", lambda g, lang: dict(first="1", last="6", year=g[0])),
+        (rf"{w['month']}{mo}{printed_year}(?!\s*\d)", lambda g, lang: dict(first_name=g[0], last_name=g[0], year=g[1])),
+        (rf"{w['year']}\s+{_YEAR}{w['year_after']}", lambda g, lang: dict(year=g[0])),
+        (w["last_year"], lambda g, lang: dict(relative="-1")),
     ]
 
 
@@ -214,10 +217,8 @@ def _romance_patterns(language: str) -> list[tuple[str, Reader]]:
 def _patterns(language: str) -> list[tuple[re.Pattern[str], Reader]]:
     if language == "zh":
         raw = _zh_patterns()
-    elif language == "de":
-        raw = _de_patterns()
-    elif language == "ru":
-        raw = _ru_patterns()
+    elif language in _INFLECTED:
+        raw = _inflected_patterns(language)
     elif language in ("fr", "es", "pt", "it"):
         raw = _romance_patterns(language)
     else:
