@@ -214,6 +214,7 @@ def data_extract(source: str | None, fetch_url: str | None, save: Path | None, u
             data, name = ex.fetch(fetch_url), fetch_url
             url = url or fetch_url
         else:
+            assert source is not None   # exactly one of SOURCE and --fetch: checked above
             data, name = ex.read_source(source)
         result = ex.extract(data, name, raw_dir=project.raw, url=url, published=published, title=title,
                             publisher=publisher, language=language)
@@ -396,14 +397,24 @@ def build_cmd(params_file: Path | None, overrides: tuple[str, ...], engine: str,
                    + (f"; unchanged: {', '.join(report.skipped)}" if report.skipped else ""))
         if report.cache:
             click.echo("recomputed and cached: " + ", ".join(f"{n} {k}" for k, n in sorted(report.cache.items())))
-        click.echo(f"report: {report.report_dir / 'site' / 'index.html'}")
+        click.echo(f"report: {_written(report.report_dir, 'the build') / 'site' / 'index.html'}")
 
 
-def _error_class(module: str, name: str) -> type:
+def _error_class(module: str, name: str) -> type[Exception]:
     """An exception class of a heavier module, imported only when an exception is being matched
     (an `except` clause's expression is evaluated then), so the happy path does not import it."""
     import importlib
-    return getattr(importlib.import_module(module), name)
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        raise TypeError(f"{module}.{name} is not an exception class")
+    return cls
+
+
+def _written(folder: Path | None, what: str) -> Path:
+    """The output folder a finished step reports (a step that returns without one is a bug)."""
+    if folder is None:
+        raise RuntimeError(f"{what} finished without naming its output folder")
+    return folder
 
 
 @main.command("sweep")
@@ -450,22 +461,23 @@ def sweep_cmd(grid_file: Path, scheduler: str | None, n_workers: int | None, max
     except OSError as exc:   # a full or read-only disk (cache, lock, reports/)
         raise click.ClickException(f"sweep failed: {_os_error(exc)}\nResults computed so far are kept in the cache; "
                                    "the previous results folder is unchanged.") from None
-    from xjtrade.sweep.evaluation import EvaluationReport
+    from xjtrade.sweep.reports import EvaluationReport
+    out_dir = _written(report.out_dir, f"the sweep of {report.grid!r}")
     if isinstance(report, EvaluationReport):
         click.echo(f"evaluation '{report.grid}': {report.series} series ({report.computed} computed from "
                    f"{report.tasks} vintage tasks, {report.cached} from the cache, {len(report.failed)} vintage(s) "
                    f"failed) in {report.seconds:.1f} s")
-        click.echo(f"results: {report.out_dir / 'evaluation.csv'}; scores: {report.out_dir / 'scores.csv'}; "
-                   f"page: {report.out_dir / 'index.html'}")
+        click.echo(f"results: {out_dir / 'evaluation.csv'}; scores: {out_dir / 'scores.csv'}; "
+                   f"page: {out_dir / 'index.html'}")
         what, noun = [f"{f['scenario']} {f['vintage']}" for f in report.failed], "vintage(s)"
     else:
         click.echo(f"sweep '{report.grid}': {report.scenarios} scenarios ({report.computed} computed, "
                    f"{report.cached} from the cache, {len(report.failed)} failed) in {report.seconds:.1f} s")
-        click.echo(f"results: {report.out_dir / 'results.csv'}; comparison: {report.out_dir / 'index.html'}")
+        click.echo(f"results: {out_dir / 'results.csv'}; comparison: {out_dir / 'index.html'}")
         what, noun = [f["scenario"] for f in report.failed], "scenario(s)"
     if report.failed:
         click.echo(f"{len(report.failed)} {noun} failed: " + ", ".join(what)
-                   + f" (see {report.out_dir / 'failures.csv'})", err=True)
+                   + f" (see {out_dir / 'failures.csv'})", err=True)
         sys.exit(1)
 
 

@@ -255,13 +255,14 @@ class LatentFit:
     seconds: float
     n_paths: int = 2000
     seed: int = 0
-    _q: np.ndarray = field(default=None, repr=False)
+    # the fitted state, set by `_fit` (keywords)
+    _q: np.ndarray = field(kw_only=True, repr=False)
     _kappa: float = field(default=1.0, repr=False)
-    _A: np.ndarray = field(default=None, repr=False)       # m x n window matrix (fit range)
-    _J: np.ndarray = field(default=None, repr=False)       # m x n design of the (linearised) model
-    _ytil: np.ndarray = field(default=None, repr=False)    # its pseudo-observations
-    _r_var: np.ndarray = field(default=None, repr=False)   # and their error variances
-    _zmode: np.ndarray = field(default=None, repr=False)
+    _A: np.ndarray = field(kw_only=True, repr=False)       # m x n window matrix (fit range)
+    _J: np.ndarray = field(kw_only=True, repr=False)       # m x n design of the (linearised) model
+    _ytil: np.ndarray = field(kw_only=True, repr=False)    # its pseudo-observations
+    _r_var: np.ndarray = field(kw_only=True, repr=False)   # and their error variances
+    _zmode: np.ndarray | None = field(default=None, repr=False)   # the posterior mode of the logs (scale "log")
     _s: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)           # scale function for "scaled"
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -342,6 +343,8 @@ class LatentFit:
         ``log sum exp z`` over each window equals that linearised value, so it keeps its
         error draw and loses only the second-order term.
         """
+        if self._zmode is None:
+            raise ValueError(f"draws are reprojected on the log scale only, not on scale {self.scale!r}")
         nf = self.n_months
         a = self.obs.start.to_numpy() - self.first.ordinal
         b = self.obs.end.to_numpy() - self.first.ordinal

@@ -17,24 +17,12 @@ in one process: each vintage's seed depends on its date only.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from xjtrade.cache import events_offset, relay
 from xjtrade.project import Project, staged_dir
+from xjtrade.sweep.reports import EvaluationReport
 from xjtrade.textsafe import write_csv
-
-
-@dataclass
-class EvaluationReport:
-    grid: str
-    series: int
-    computed: int = 0
-    cached: int = 0
-    tasks: int = 0
-    failed: list[dict] = field(default_factory=list)
-    out_dir: Path | None = None
-    seconds: float = 0.0
 
 
 def draw_task(date: str, *, raw, final, series: tuple[str, str, str, str], models: tuple, n: int, cache_dir: str | None):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,8 @@ from xjtrade.keys import Keyer, Step
 from xjtrade.project import Project, hold_lock, staged_dir
 from xjtrade.sweep.cluster import TASK_TIMEOUT
 from xjtrade.sweep.grid import MAX_SCENARIOS, Grid, GridError, expand, read_grid
+from xjtrade.sweep.reports import EvaluationReport, SweepReport
 from xjtrade.textsafe import write_csv
-
-
-@dataclass
-class SweepReport:
-    grid: str
-    scenarios: int
-    computed: int = 0
-    cached: int = 0
-    failed: list[dict] = field(default_factory=list)
-    out_dir: Path | None = None
-    seconds: float = 0.0
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -108,8 +97,9 @@ def sweep_lock(project: Project, name: str, wait: bool = True, log=print):
 
 def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n_workers: int | None = None,
               serial: bool = False, publish: bool = True, log=print, max_scenarios: int = MAX_SCENARIOS,
-              wait: bool = True, task_timeout: float | None = TASK_TIMEOUT) -> SweepReport:
-    """Run a grid; see the module docstring. `serial` computes in this process (benchmarks)."""
+              wait: bool = True, task_timeout: float | None = TASK_TIMEOUT) -> SweepReport | EvaluationReport:
+    """Run a grid; see the module docstring. `serial` computes in this process (benchmarks).  A grid of
+    kind `evaluation` is run by :func:`xjtrade.sweep.evaluation.run_evaluation` (its report)."""
     spec = read_grid(grid_path, max_scenarios)   # limits checked before the data is read or a scenario is made
     with sweep_lock(project, spec.name, wait=wait, log=log):
         if scheduler:   # a wrong address or a server that is not dask: said before the data is prepared
@@ -119,7 +109,7 @@ def run_sweep(project: Project, grid_path: Path, scheduler: str | None = None, n
 
 
 def _run_sweep(project: Project, spec, scheduler, n_workers, serial, publish, log, max_scenarios,
-               task_timeout) -> SweepReport:
+               task_timeout) -> SweepReport | EvaluationReport:
     t0 = time.perf_counter()
     from xjtrade.data.processed import prepare
     latest = prepare(project.raw)

@@ -11,8 +11,12 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xjtrade.data.extract.text import Page
+
+if TYPE_CHECKING:   # imported where it is used (extract): it loads the raw tables' schema
+    from xjtrade.data.extract.candidates import Source
 
 FETCH_TIMEOUT = 20.0          # seconds
 FETCH_LIMIT = 5 * 1024 * 1024  # bytes
@@ -27,7 +31,7 @@ class Result:
     csv: str
     n: int
     by_confidence: dict
-    source: object
+    source: Source
     saved: Path | None = None
 
 

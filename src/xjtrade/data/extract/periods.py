@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from xjtrade.data import periods as base
 from xjtrade.data.extract import lexicon as lx
@@ -24,6 +25,11 @@ from xjtrade.data.extract.numbers import parse_any
 
 _ZH_MONTH = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 _YEAR = r"((?:19|20)\d{2})"
+
+# A pattern's reader: (its groups, the language) -> what the phrase says (year, first and last month as
+# numbers or month names, quarter, relative year), as printed.
+Spec = dict[str, str | None]
+Reader = Callable[[list[str | None], str], Spec]
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def _number_word(language: str) -> str:
     return "(" + "|".join([r"\d{1,2}"] + [re.escape(w) for w in words]) + ")"
 
 
-def _zh_patterns() -> list[tuple[str, callable]]:
+def _zh_patterns() -> list[tuple[str, Reader]]:
     y = f"(?:{_YEAR}\\s*年\\s*(?:度)?)?"
     m = _ZH_MONTH
     return [
@@ -112,7 +118,7 @@ def _zh_patterns() -> list[tuple[str, callable]]:
     ]
 
 
-def _en_patterns(language: str) -> list[tuple[str, callable]]:
+def _en_patterns(language: str) -> list[tuple[str, Reader]]:
     mo = _month_regex(language)
     n = _number_word(language)
     of_year = rf"(?:\s+(?:of|in)\s+{_YEAR}|\s+of\s+(?:the|this|last)\s+year|\s+this\s+year|\s+last\s+year)?"
@@ -145,42 +151,45 @@ def _en_patterns(language: str) -> list[tuple[str, callable]]:
     ]
 
 
-def _de_patterns() -> list[tuple[str, callable]]:
-    mo = _month_regex("de")
-    n = _number_word("de")
-    of_year = rf"(?:\s+(?:des\s+jahres\s+)?{_YEAR}|\s+(?:dieses|des\s+laufenden)\s+jahres|\s+des\s+jahres)?"
+# German and Russian print the same eight phrases (a range of months, the first N months, the first
+# three quarters, the first quarter, the first half, one month, a year, last year): their words.
+_INFLECTED = {
+    "de": dict(range=r"(?:von\s+|zwischen\s+|im\s+zeitraum\s+(?:von\s+)?)?", to=r"(?:bis|-|–|und)",
+               year_word="", first=r"ersten", months=r"monate?n?", three_quarters=r"ersten\s+drei\s+quartale?n?",
+               quarter=r"ersten\s+quartal", half=r"ersten\s+halbjahr", month=r"(?:im\s+)?(?:monat\s+)?",
+               year=r"(?:im\s+jahr(?:e)?|jahr)", year_after="",
+               last_year=r"im\s+vergangenen\s+jahr|im\s+letzten\s+jahr",
+               of_year=rf"(?:\s+(?:des\s+jahres\s+)?{_YEAR}|\s+(?:dieses|des\s+laufenden)\s+jahres|\s+des\s+jahres)?"),
+    "ru": dict(range=r"(?:в\s+)?", to=r"[-–—]",
+               year_word=r"\s+года", first=r"(?:за\s+)?первые", months=r"месяц\w*",
+               three_quarters=r"(?:за\s+)?(?:первые\s+)?три\s+квартала",
+               quarter=r"перв\w+\s+квартал\w*", half=r"перв\w+\s+полугоди\w*", month=r"в\s+",
+               year=r"(?:в|по итогам|за)", year_after=r"\s+год\w*",
+               last_year=r"в\s+прошлом\s+году",
+               of_year=rf"(?:\s+{_YEAR}\s+года|\s+(?:этого|текущего|нынешнего)\s+года)?"),
+}
+
+
+def _inflected_patterns(language: str) -> list[tuple[str, Reader]]:
+    mo = _month_regex(language)
+    n = _number_word(language)
+    w = _INFLECTED[language]
+    of_year = w["of_year"]
+    printed_year = rf"(?:\s+{_YEAR}{w['year_word']})?"
     return [
-        (rf"(?:von\s+|zwischen\s+|im\s+zeitraum\s+(?:von\s+)?)?{mo}\s*(?:bis|-|–|und)\s*{mo}(?:\s+{_YEAR})?",
+        (rf"{w['range']}{mo}\s*{w['to']}\s*{mo}{printed_year}",
          lambda g, lang: dict(first_name=g[0], last_name=g[1], year=g[2])),
-        (rf"ersten\s+{n}\s+monate?n?{of_year}", lambda g, lang: dict(first="1", last=g[0], year=g[1])),
-        (rf"ersten\s+drei\s+quartale?n?{of_year}", lambda g, lang: dict(first="1", last="9", year=g[0])),
-        (rf"ersten\s+quartal{of_year}", lambda g, lang: dict(quarter="1", year=g[0])),
-        (rf"ersten\s+halbjahr{of_year}", lambda g, lang: dict(first="1", last="6", year=g[0])),
-        (rf"(?:im\s+)?(?:monat\s+)?{mo}(?:\s+{_YEAR})?(?!\s*\d)", lambda g, lang: dict(first_name=g[0], last_name=g[0],
-                                                                                     year=g[1])),
-        (rf"(?:im\s+jahr(?:e)?|jahr)\s+{_YEAR}", lambda g, lang: dict(year=g[0])),
-        (r"im\s+vergangenen\s+jahr|im\s+letzten\s+jahr", lambda g, lang: dict(relative="-1")),
+        (rf"{w['first']}\s+{n}\s+{w['months']}{of_year}", lambda g, lang: dict(first="1", last=g[0], year=g[1])),
+        (rf"{w['three_quarters']}{of_year}", lambda g, lang: dict(first="1", last="9", year=g[0])),
+        (rf"{w['quarter']}{of_year}", lambda g, lang: dict(quarter="1", year=g[0])),
+        (rf"{w['half']}{of_year}", lambda g, lang: dict(first="1", last="6", year=g[0])),
+        (rf"{w['month']}{mo}{printed_year}(?!\s*\d)", lambda g, lang: dict(first_name=g[0], last_name=g[0], year=g[1])),
+        (rf"{w['year']}\s+{_YEAR}{w['year_after']}", lambda g, lang: dict(year=g[0])),
+        (w["last_year"], lambda g, lang: dict(relative="-1")),
     ]
 
 
-def _ru_patterns() -> list[tuple[str, callable]]:
-    mo = _month_regex("ru")
-    n = _number_word("ru")
-    of_year = rf"(?:\s+{_YEAR}\s+года|\s+(?:этого|текущего|нынешнего)\s+года)?"
-    return [
-        (rf"(?:в\s+)?{mo}\s*[-–—]\s*{mo}(?:\s+{_YEAR}\s+года)?", lambda g, lang: dict(first_name=g[0], last_name=g[1],
-                                                                             year=g[2])),
-        (rf"(?:за\s+)?первые\s+{n}\s+месяц\w*{of_year}", lambda g, lang: dict(first="1", last=g[0], year=g[1])),
-        (rf"(?:за\s+)?(?:первые\s+)?три\s+квартала{of_year}", lambda g, lang: dict(first="1", last="9", year=g[0])),
-        (rf"перв\w+\s+квартал\w*{of_year}", lambda g, lang: dict(quarter="1", year=g[0])),
-        (rf"перв\w+\s+полугоди\w*{of_year}", lambda g, lang: dict(first="1", last="6", year=g[0])),
-        (rf"(?:в|по итогам|за)\s+{_YEAR}\s+год\w*", lambda g, lang: dict(year=g[0])),
-        (rf"в\s+{mo}(?:\s+{_YEAR}\s+года)?(?!\s*\d)", lambda g, lang: dict(first_name=g[0], last_name=g[0], year=g[1])),
-        (r"в\s+прошлом\s+году", lambda g, lang: dict(relative="-1")),
-    ]
-
-
-def _romance_patterns(language: str) -> list[tuple[str, callable]]:
+def _romance_patterns(language: str) -> list[tuple[str, Reader]]:
     mo = _month_regex(language)
     n = _number_word(language)
     words = {
@@ -205,13 +214,11 @@ def _romance_patterns(language: str) -> list[tuple[str, callable]]:
     ]
 
 
-def _patterns(language: str) -> list[tuple[re.Pattern, callable]]:
+def _patterns(language: str) -> list[tuple[re.Pattern[str], Reader]]:
     if language == "zh":
         raw = _zh_patterns()
-    elif language == "de":
-        raw = _de_patterns()
-    elif language == "ru":
-        raw = _ru_patterns()
+    elif language in _INFLECTED:
+        raw = _inflected_patterns(language)
     elif language in ("fr", "es", "pt", "it"):
         raw = _romance_patterns(language)
     else:
@@ -219,10 +226,10 @@ def _patterns(language: str) -> list[tuple[re.Pattern, callable]]:
     return [(re.compile(p, re.IGNORECASE), fn) for p, fn in raw]
 
 
-_CACHE: dict[str, list] = {}
+_CACHE: dict[str, list[tuple[re.Pattern[str], Reader]]] = {}
 
 
-def _compiled(language: str):
+def _compiled(language: str) -> list[tuple[re.Pattern[str], Reader]]:
     if language not in _CACHE:
         _CACHE[language] = _patterns(language)
     return _CACHE[language]
@@ -252,7 +259,7 @@ def _comparison_spans(text: str, language: str) -> list[tuple[int, int]]:
 def find_periods(text: str, language: str) -> list[PeriodPhrase]:
     """Every period phrase in `text` (normalised: simplified characters, ASCII digits), left to right,
     without overlaps (the longest phrase wins)."""
-    found: list[tuple[int, int, re.Match, callable]] = []
+    found: list[tuple[int, int, re.Match[str], Reader]] = []
     for rx, fn in _compiled(language):
         for m in rx.finditer(text):
             if m.end() > m.start():
@@ -264,7 +271,7 @@ def find_periods(text: str, language: str) -> list[PeriodPhrase]:
     for start, end, m, fn in found:
         if start < last_end:
             continue
-        groups = [g for g in m.groups()]
+        groups: list[str | None] = list(m.groups())
         try:
             spec = fn(groups, language)
             phrase = _phrase(start, end, m.group(0), spec, language)
@@ -304,16 +311,25 @@ def find_periods(text: str, language: str) -> list[PeriodPhrase]:
     return sorted(taken, key=lambda p: p.start)
 
 
-def _phrase(start: int, end: int, text: str, spec: dict, language: str) -> PeriodPhrase:
-    year = int(spec["year"]) if spec.get("year") else None
-    relative = int(spec["relative"]) if spec.get("relative") else None
+def _printed(spec: Spec, key: str) -> str:
+    """A part the phrase's pattern always matches when it names it (a ValueError otherwise: no phrase)."""
+    value = spec[key]
+    if value is None:
+        raise ValueError(f"the phrase has no {key}")
+    return value
+
+
+def _phrase(start: int, end: int, text: str, spec: Spec, language: str) -> PeriodPhrase:
+    year_text, relative_text = spec.get("year"), spec.get("relative")
+    year = int(year_text) if year_text else None
+    relative = int(relative_text) if relative_text else None
     if "quarter" in spec:
-        q = int(parse_any(spec["quarter"], language))
+        q = int(parse_any(_printed(spec, "quarter"), language))
         first, last = 3 * q - 2, 3 * q
     elif "first_name" in spec:
-        first, last = _which_month(spec["first_name"], language), _which_month(spec["last_name"], language)
+        first, last = _which_month(_printed(spec, "first_name"), language), _which_month(_printed(spec, "last_name"), language)
     elif "first" in spec:
-        first, last = _month_number(spec["first"], language), _month_number(spec["last"], language)
+        first, last = _month_number(_printed(spec, "first"), language), _month_number(_printed(spec, "last"), language)
     else:
         first, last = 1, 12
     if not (1 <= first <= last <= 12):

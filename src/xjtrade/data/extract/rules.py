@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Required, TypedDict
 
 from xjtrade.data.extract import lexicon as lx
 from xjtrade.data.extract.numbers import (CHINESE_NUMERAL, arabic_pattern, chinese_scale,
@@ -33,6 +34,22 @@ from xjtrade.data.extract.sentences import clause_bounds, semicolon_bounds
 FLAGS = re.IGNORECASE
 
 
+class Number(TypedDict, total=False):
+    """What a number token printed: its numeral and, for an amount, the words around it (the groups
+    of `Lexer.amount`, None where absent)."""
+
+    num: Required[str]
+    pre: str | None       # a currency before the number ("US$")
+    scale: str | None     # 亿, billion
+    more: str | None      # 多 / 余 after it
+    cur: str | None       # a currency after it
+    weight: str | None
+    count: str | None
+    other: str | None
+    tenths: bool          # 三成: tenths, not percent
+    zh: bool              # 增长1.2倍: the growth in multiples, not the multiple
+
+
 @dataclass(frozen=True)
 class Token:
     kind: str          # amount, pct, pp, times, entity, partner, segment, flow, product, qualifier, up, down,
@@ -40,7 +57,15 @@ class Token:
     start: int
     end: int
     text: str
-    value: object = None     # name for words; dict for numbers
+    value: str | None = None       # words: the name they stand for ("" for a blocked subject)
+    number: Number | None = None   # numbers (amount, pct, pp, times): what they printed
+
+    @property
+    def parts(self) -> Number:
+        """The printed parts of a number token."""
+        if self.number is None:
+            raise TypeError(f"a {self.kind} token is not a number: {self.text!r}")
+        return self.number
 
 
 @dataclass
@@ -109,7 +134,7 @@ class Lexer:
         self.times = re.compile(
             rf"(?:(?:增长|增加|扩大)\s*(?P<zh>{num})\s*倍)|(?P<en>{num})\s*-?\s*(?:fold|-fache|fache)\b|"
             rf"в\s+(?P<ru>{num})\s+раза?|(?P<en2>{num})\s+times\b", FLAGS)
-        self.words = []
+        self.words: list[tuple[str, re.Pattern[str], str | None]] = []
         for kind, table in (("entity", lx.ENTITIES), ("partner", lx.PARTNERS), ("segment", lx.SEGMENTS),
                             ("flow", lx.FLOWS), ("qualifier", lx.QUALIFIERS)):
             for p, name in table:
@@ -149,29 +174,39 @@ class Lexer:
         for m in self.pct.finditer(s):
             unit = m.group("unit")
             kind = "pp" if re.fullmatch(lx.PERCENTAGE_POINTS, unit, FLAGS) else "pct"
-            found.append(Token(kind, m.start(), m.end(), m.group(0), {"num": m.group("num")}))
+            found.append(Token(kind, m.start(), m.end(), m.group(0), number={"num": m.group("num")}))
         for m in self.pct_zh.finditer(s):
-            found.append(Token("pct", m.start(), m.end(), m.group(0), {"num": m.group("num")}))
+            found.append(Token("pct", m.start(), m.end(), m.group(0), number={"num": m.group("num")}))
         if self.language == "zh":
             for m in self.tenths.finditer(s):
-                found.append(Token("pct", m.start(), m.end(), m.group(0), {"num": m.group("num"), "tenths": True}))
+                found.append(Token("pct", m.start(), m.end(), m.group(0),
+                                   number={"num": m.group("num"), "tenths": True}))
         for m in self.times.finditer(s):
             key = next(k for k in ("zh", "en", "ru", "en2") if m.group(k))
-            found.append(Token("times", m.start(), m.end(), m.group(0), {"num": m.group(key), "zh": key == "zh"}))
+            found.append(Token("times", m.start(), m.end(), m.group(0),
+                               number={"num": m.group(key), "zh": key == "zh"}))
         for m in self.amount.finditer(s):
             if not m.group("num"):
                 continue
-            found.append(Token("amount", m.start(), m.end(), m.group(0), m.groupdict()))
+            found.append(Token("amount", m.start(), m.end(), m.group(0), number=_amount_number(m)))
         found = _no_overlaps(found, by_kind=False, prefer=("pct", "pp", "times"))
-        m = re.search(r"\bnumber of\b[^.;]*?\btrains?\b|(?:gesamt)?zahl der güterzug\w*|numero di treni", s, FLAGS)
-        if m:
+        trains = re.search(r"\bnumber of\b[^.;]*?\btrains?\b|(?:gesamt)?zahl der güterzug\w*|numero di treni", s, FLAGS)
+        if trains:
             for i, t in enumerate(found):
-                g = t.value if t.kind == "amount" else {}
-                if t.kind == "amount" and t.start > m.end() and not any(g.get(k) for k in
+                if t.kind != "amount":
+                    continue
+                g = t.parts
+                if t.start > trains.end() and not any(g.get(k) for k in
                         ("scale", "cur", "pre", "weight", "count", "other")) and \
                         re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d{3,}", g["num"]) and not re.fullmatch(r"(?:19|20)\d{2}", g["num"]):
-                    found[i] = Token("amount", t.start, t.end, t.text, {**g, "count": "trains"})
+                    found[i] = Token("amount", t.start, t.end, t.text, number={**g, "count": "trains"})
         return [t for t in found if not _is_date_or_year(t, s)]
+
+
+def _amount_number(m: re.Match[str]) -> Number:
+    """The parts of an amount matched by `Lexer.amount`."""
+    return {"pre": m.group("pre"), "num": m.group("num"), "scale": m.group("scale"), "more": m.group("more"),
+            "cur": m.group("cur"), "weight": m.group("weight"), "count": m.group("count"), "other": m.group("other")}
 
 
 def _drop_appositions(words: list[Token], s: str) -> list[Token]:
@@ -219,7 +254,7 @@ def _is_date_or_year(t: Token, s: str) -> bool:
     """A bare year ('2023', '2023年'), a day ('23日', 'Dec. 20') or an ordinal is no figure."""
     if t.kind != "amount":
         return False
-    g = t.value
+    g = t.parts
     if g.get("scale") or g.get("cur") or g.get("pre") or g.get("weight") or g.get("count") or g.get("other"):
         return False
     return True
@@ -230,12 +265,12 @@ def _is_date_or_year(t: Token, s: str) -> bool:
 def amount_value(t: Token, language: str, lexer: Lexer) -> tuple[str, Decimal, str, str, list[str]]:
     """(kind, value, unit, indicator, facts) of an amount token: kind is money, count, weight,
     unknown (a scale without a currency: the unit is not known) or other (a count of other things)."""
-    g = t.value
+    g = t.parts
     num = g["num"]
     facts: list[str] = []
     if re.search(r"[一二三四五六七八九十百千万亿零〇两]", num) and not re.search(r"\d", num):
-        value, power = chinese_scale(num)
-        power = {Decimal("1e12"): 12, Decimal("1e8"): 8, Decimal("1e4"): 4}.get(power, 0)
+        value, scale = chinese_scale(num)
+        power = {Decimal("1e12"): 12, Decimal("1e8"): 8, Decimal("1e4"): 4}.get(scale, 0)
     else:
         value = parse_any(num, language)
         power = 0
@@ -247,23 +282,23 @@ def amount_value(t: Token, language: str, lexer: Lexer) -> tuple[str, Decimal, s
                 break
     if g.get("other"):
         return "other", value, "", "", facts
-    if g.get("count"):
-        indicator = next((ind for p, ind in lx.COUNTS if re.fullmatch(p, g["count"], FLAGS)), "China-Europe freight trains")
-        if indicator == "China-Europe freight trains" and not re.search(r"china-europe", g["count"], FLAGS):
+    if count := g.get("count"):
+        indicator = next((ind for p, ind in lx.COUNTS if re.fullmatch(p, count, FLAGS)), "China-Europe freight trains")
+        if indicator == "China-Europe freight trains" and not re.search(r"china-europe", count, FLAGS):
             indicator = "trains"   # generic: named from the sentence (train_indicator)
         return "count", normalise(value * (Decimal(10) ** power)) if power else value, "count", indicator, facts
-    if g.get("weight"):
-        shift = next((f for p, f in lx.WEIGHTS if re.fullmatch(p, g["weight"], FLAGS)), 0)
+    if weight := g.get("weight"):
+        shift = next((f for p, f in lx.WEIGHTS if re.fullmatch(p, weight, FLAGS)), 0)
         # 万吨 is the unit of data/raw; 3933.8 万吨 = 39.338 million tons = 39,338,000 tons
         if power + shift == 0:
             return "weight", value, "10k tons", "cargo weight", facts
         facts.append(f"converted from {t.text.strip()} to ten-thousand tons")
         return "weight", normalise(value * (Decimal(10) ** (power + shift))), "10k tons", "cargo weight", facts
     currency = None
-    if g.get("cur"):
-        currency = next((c for p, c in lx.CURRENCIES if re.fullmatch(p, g["cur"].strip(), FLAGS)), None)
-    if g.get("pre"):
-        currency = next((c for p, c in lx.CURRENCY_PREFIXES if re.fullmatch(p, g["pre"].strip(), FLAGS)), currency)
+    if cur := g.get("cur"):
+        currency = next((c for p, c in lx.CURRENCIES if re.fullmatch(p, cur.strip(), FLAGS)), None)
+    if pre := g.get("pre"):
+        currency = next((c for p, c in lx.CURRENCY_PREFIXES if re.fullmatch(p, pre.strip(), FLAGS)), currency)
     if currency is None:
         return "unknown", value, "", "trade value", facts
     unit = lx.MONEY_UNITS.get((power, currency))
@@ -276,7 +311,7 @@ def amount_value(t: Token, language: str, lexer: Lexer) -> tuple[str, Decimal, s
 
 
 def pct_value(t: Token, language: str) -> Decimal:
-    g = t.value
+    g = t.parts
     word = lx.NUMBER_WORDS.get(language, {}).get(g["num"].lower())
     v = Decimal(word) if word is not None else parse_any(g["num"], language)
     if g.get("tenths"):
@@ -287,8 +322,9 @@ def pct_value(t: Token, language: str) -> Decimal:
 def times_value(t: Token, language: str) -> Decimal:
     """Growth in percent of an 'N-fold' statement: 增长1.2倍 is +120 %; '11.6-fold', 'в 11,6 раза'
     and 'um das 3,26-Fache' are N times the base, +(N-1)*100 %."""
-    v = parse_any(t.value["num"], language)
-    return normalise(v * 100) if t.value["zh"] else normalise((v - 1) * 100)
+    g = t.parts
+    v = parse_any(g["num"], language)
+    return normalise(v * 100) if g["zh"] else normalise((v - 1) * 100)
 
 
 # ---------------------------------------------------------------- sentence -> figures
@@ -409,7 +445,7 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
         q = _qualifier(tokens, t, s)
         if q:
             fig.qualifier = q
-        elif t.value.get("more"):
+        elif t.parts.get("more"):
             fig.qualifier = "over"      # 一百零八万多吨, 八十六亿多美元
         clause = _clause_of(t.start, clauses)
         if any(clause[0] <= x.start < clause[1] for x in series):
@@ -472,7 +508,7 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
             if t.kind == "times":
                 amounts[idx].facts.append(f"growth printed as {t.text.strip()}")
                 amounts[idx].medium.append(f"growth printed as {t.text.strip()}")
-            if t.kind == "pct" and t.value.get("tenths"):
+            if t.kind == "pct" and t.parts.get("tenths"):
                 amounts[idx].medium.append(f"growth printed as {t.text.strip()}")
             qual = _qualifier(tokens, t, s)
             if qual:
@@ -519,9 +555,9 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
             setattr(sub, listed[0], listed[1])
         if sub.partner is None and sub.segment is None and sub.entity is None and part[0] > 0:
             # a part without a subject of its own continues the one before ('民营企业达4252家；进出口值…')
-            prev = subject_before(tokens, part[0], 0, excluded)
-            sub.partner, sub.segment = prev.partner, prev.segment
-            sub.entity = prev.entity if prev.entity else None
+            earlier = subject_before(tokens, part[0], 0, excluded)
+            sub.partner, sub.segment = earlier.partner, earlier.segment
+            sub.entity = earlier.entity if earlier.entity else None
         if sub.entity is None and f.kind in ("count", "weight"):
             # '4,691 trains passed through the Alashankou and Khorgos ports': the place after the count
             after = [t for t in tokens if t.kind == "entity" and f.pos < t.start < part[1] and t.value
@@ -614,7 +650,7 @@ def _share_whole(tokens: list[Token], t: Token, s: str) -> str:
     partner's trade: not a share of the world total), or '' when the sentence does not say."""
     share_tok = [x for x in tokens if x.kind == "share" and x.end <= t.start and t.start - x.end <= 40]
     lo = share_tok[-1].end if share_tok else t.start
-    tail = re.match(r"[^,，;；.。]*", s[t.end:]).group(0)
+    tail = re.split(r"[,，;；.。]", s[t.end:], maxsplit=1)[0]   # up to the end of the clause
     if re.search(r"[\u4e00-\u9fff]", s[lo:t.start]):
         window = s[lo:t.start]      # 占 … 的 55%: the whole is named between
     else:                           # accounting for 55 percent of …: the whole is named after
