@@ -72,9 +72,14 @@ def summary_page(results: Results, editions: list[dict] | None = None, manifest:
     data = results.data
     unit = series.unit if series else _unit(p.currency)
     words = forecast_words.front_page(f, unit, manifest.get("build_date"))
+    level_q = wording.qualifier_word(latest.qualifier) + " " if latest and wording.qualifier_word(latest.qualifier) else ""
+    level_note = " ".join(t for t in (
+        wording.capitalised(wording.printed_in_note(latest.printed_in, p.currency)) + " at the year's average rate."
+        if latest and wording.printed_in_note(latest.printed_in, p.currency) else "",
+        wording.later_years_note(series, unit) if series else "") if t)
     return markdown(
         "index.qmd.j2", p=p, g=g, series=series, latest=latest, subject=wording.subject(p.entity, p.flow, p.partner),
-        unit=unit, words=words,
+        unit=unit, words=words, level_q=level_q, level_note=level_note,
         cagr=next((w for w in (g.cagr if g else []) if w.cagr_pct is not None), None),
         outlooks=outlooks(results), outlook=f.outlook if f else None, outlook_reason=outlook_reason(results),
         latest_source=manifest.get("data_latest_source") or (data.last_published if data else None),
