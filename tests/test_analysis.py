@@ -100,7 +100,14 @@ def test_growth_table_compares_growth_in_the_currency_it_was_reported_in(tables)
     # 2018: "about 20 bn USD" (R0093) keeps its qualifier and has no reported rate
     assert t.loc[2018, "qualifier"] == "about" and t.loc[2018, "reported in"] == ""
     note = xa.currency_note(ctx_for(tables))
-    assert "2011, 2012 and 2014-2018 were printed in US dollars" in note and "unrounded" not in note
+    assert "from values printed in US dollars (2011, 2012 and 2014-2018)" in note and "unrounded" not in note
+    # every chart or table note over these values says which were converted (2016: implied by 2017's
+    # dollar rate, so a dollar figure too)
+    ctx = ctx_for(tables)
+    assert ctx.source_note(xa.annual(ctx)["figure_id"]).endswith(
+        "Values of 2011, 2012 and 2014-2018 were printed in US dollars and are converted at each year's "
+        "average rate.")
+    assert "converted" not in ctx.source_note(["R0526", "R0339"])     # 2025 and 2023, printed in yuan
 
 
 def test_contributions_in_the_currency_the_figures_were_printed_in(tables):

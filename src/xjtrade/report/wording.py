@@ -144,6 +144,17 @@ def printed_in_note(printed_in, currency: str) -> str:
     return f"converted from {CURRENCY_WORDS.get(printed_in, printed_in)}"
 
 
+def converted_note(years: Iterable[int], currency: str) -> str:
+    """'Values of 2011, 2012 and 2014-2018 were printed in US dollars and are converted at each year's
+    average rate.' ('' without such years): a chart's or table's note where it shows converted values."""
+    ys = sorted({int(y) for y in years})
+    if not ys:
+        return ""
+    other = "yuan" if currency == "USD" else "US dollars"
+    return (f"Values of {years_text(ys)} were printed in {other} and are converted at each year's average "
+            f"rate.")
+
+
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                "October", "November", "December")
 
@@ -214,9 +225,8 @@ def currency_note(currency: str, converted_years: Iterable[int] = ()) -> str:
     if not years:
         return (text + "; growth rates computed here can differ slightly from the reported ones, which customs "
                 "compute on unrounded and revised figures of the year before.")
-    return (text + f". The values of {years_text(years)} were printed in {other} and are converted at each "
-            f"year's average rate, so growth computed from them in {own} includes the change of the exchange rate "
-            f"between the two years. A reported growth rate is in the currency its figure was printed in "
+    return (text + f". Growth computed in {own} from values printed in {other} ({years_text(years)}) includes "
+            f"the change of the exchange rate between the two years. A reported growth rate is in the currency its figure was printed in "
             f"(column 'reported in'); it is compared with growth computed from both years' values in that "
             f"currency (column 'growth in that currency'). What differences remain come from rounding in print, "
             f"from customs' revised figures of the year before, and where the year before was printed in the "
