@@ -52,7 +52,19 @@ def annual_with_estimates(ctx) -> pd.DataFrame:
     said = dict(zip(ctx.figures["figure_id"], ctx.figures["qualifier"]))
     t = t.assign(qualifier=[wording.qualifier_word(said.get(str(i))) if o != "estimated" else ""
                             for i, o in zip(t["inputs"], t["origin"])])
-    return t[["year", "qualifier", "value", "lo80", "hi80", "lo95", "hi95", "origin", "inputs"]].reset_index(drop=True)
+    # the currency the year's figures were printed in: a dollar figure in a yuan series is converted
+    printed = dict(zip(ctx.figures["figure_id"], ctx.figures["currency"]))
+
+    def printed_in(inputs) -> str:
+        curs = {printed.get(i) for i in str(inputs).split(";") if i} - {None}
+        curs = {c for c in curs if isinstance(c, str)}
+        other = sorted(c for c in curs if c != p.currency)
+        words = [wording.CURRENCY_WORDS.get(c, c) for c in sorted(curs - set(other))]
+        words += [f"{wording.CURRENCY_WORDS.get(c, c)} (converted)" for c in other]
+        return wording.join_words(words)
+    t = t.assign(**{"printed in": t["inputs"].map(printed_in)})
+    return t[["year", "qualifier", "value", "printed in", "lo80", "hi80", "lo95", "hi95", "origin",
+              "inputs"]].reset_index(drop=True)
 
 
 def _raw_and_cache():
