@@ -166,7 +166,7 @@ def months_words(m: int | None) -> str:
     return MONTH_NAMES[0] if m == 1 else f"{MONTH_NAMES[0]}-{MONTH_NAMES[int(m) - 1]}"
 
 
-def later_years_note(series, unit: str) -> str:
+def later_years_note(series, unit: str, outlook_year: int | None = None) -> str:
     """The years after the latest calendar-year figure of `series` (an AnnualSeries) that have only
     part-year figures, with the latest one's estimate: so that the level stated from the last full-year
     figure and the outlook, which starts from the latest figure, speak of the same years ("" if none)."""
@@ -177,6 +177,10 @@ def later_years_note(series, unit: str) -> str:
     pt = later[-1]
     years = years_text(p.year for p in later)
     src = f" from its {months_words(pt.months_known)} figure" if pt.months_known else ""
+    if pt.year == outlook_year:   # one number per question: the outlook's nowcast of that year
+        known = f" ({months_words(pt.months_known)})" if pt.months_known else ""
+        return (f"{'Later years have' if len(later) > 1 else 'The year after has'} only part-year figures "
+                f"({years}); the nowcast of {pt.year} from its published months{known} is in the outlook below.")
     head = (f"Later years have only part-year figures ({years}); the latest, {pt.year}," if len(later) > 1
             else f"{pt.year} has only part-year figures and")
     return (f"{head} is estimated at {num(pt.value)} {unit}{src} (80% interval {num(pt.lo80)} to "
