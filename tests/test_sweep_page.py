@@ -75,3 +75,10 @@ def test_edition_changes_in_words_against_the_default_parameters():
     assert changes_words({"entity": "Xinjiang", "start_year": 2011, "end_year": None, "horizon": 1}) == ""
     assert changes_words({"currency": "USD", "end_year": 2018, "as_of": "2022-12-31"}) == \
         "currency US dollars; to 2018; data as of 2022-12-31"
+
+
+def test_the_outlook_reason_names_the_latest_figure_as_the_level_does():
+    from xjtrade.report.outlook import _latest_words
+    assert _latest_words(2022, 11) == "covers January-November 2022"     # Horgos: R0235, Jan-Nov 2022
+    assert _latest_words(2019, 0) == "is for 2018"                       # Alashankou: the year 2018, nothing after
+    assert _latest_words(2017, 1) == "covers January 2017"
