@@ -56,8 +56,7 @@ def annual_with_estimates(ctx) -> pd.DataFrame:
     printed = dict(zip(ctx.figures["figure_id"], ctx.figures["currency"]))
 
     def printed_in(inputs) -> str:
-        curs = {printed.get(i) for i in str(inputs).split(";") if i} - {None}
-        curs = {c for c in curs if isinstance(c, str)}
+        curs = {c for c in (printed.get(i) for i in str(inputs).split(";") if i) if isinstance(c, str)}
         other = sorted(c for c in curs if c != p.currency)
         words = [wording.CURRENCY_WORDS.get(c, c) for c in sorted(curs - set(other))]
         words += [f"{wording.CURRENCY_WORDS.get(c, c)} (converted)" for c in other]

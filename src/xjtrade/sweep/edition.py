@@ -234,9 +234,9 @@ def write_edition(out: Path, grid, df: pd.DataFrame, failures: pd.DataFrame) -> 
              f"failed." + (f" Every scenario shares: {_esc(_constants(df, grid.varying))}."
                            if len(df) and _constants(df, grid.varying) else "")
              + " Downloads: <a href='results.csv'>results.csv</a> (one row per scenario and target), "
-             f"<a href='results.parquet'>results.parquet</a>, <a href='failures.csv'>failures.csv</a>, "
-             f"<a href='tables/growth.csv'>growth.csv</a>, <a href='tables/outlook.csv'>outlook.csv</a>, "
-             f"<a href='tables/accuracy.csv'>accuracy.csv</a>.</p>"]
+             "<a href='results.parquet'>results.parquet</a>, <a href='failures.csv'>failures.csv</a>, "
+             "<a href='tables/growth.csv'>growth.csv</a>, <a href='tables/outlook.csv'>outlook.csv</a>, "
+             "<a href='tables/accuracy.csv'>accuracy.csv</a>.</p>"]
     if n and not ok:
         parts.append(f"<p><strong>Nothing to compare.</strong> None of the {n} scenarios could be estimated, so "
                      f"this page is not a comparison and the editions list does not offer it; each scenario's reason "
