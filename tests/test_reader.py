@@ -415,7 +415,6 @@ def test_vintage_front_page_gives_one_number_for_the_nowcast_year_and_reads_late
     res = _results(out, calendar=cal, growth={"latest_year": 2018, "latest_value": 135.2, "series": series})
     res = res.model_copy(update={"parameters": res.parameters.model_copy(update={"as_of": "2022-12-31"})})
     page = summary_page(res, [], {"build_date": "2026-12-07"})
-    assert ("only part-year figures (2022); the nowcast of 2022 from its published months (January-November) is "
-            "in the outlook below") in page
+    assert "2022 has only part-year figures (January-November); its nowcast is in the outlook below." in page
     assert "246.0" not in page
     assert "**Warning.**" not in page and "expected around 2023-01-24" in page

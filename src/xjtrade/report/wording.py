@@ -179,8 +179,10 @@ def later_years_note(series, unit: str, outlook_year: int | None = None) -> str:
     src = f" from its {months_words(pt.months_known)} figure" if pt.months_known else ""
     if pt.year == outlook_year:   # one number per question: the outlook's nowcast of that year
         known = f" ({months_words(pt.months_known)})" if pt.months_known else ""
-        return (f"{'Later years have' if len(later) > 1 else 'The year after has'} only part-year figures "
-                f"({years}); the nowcast of {pt.year} from its published months{known} is in the outlook below.")
+        if len(later) == 1:
+            return f"{pt.year} has only part-year figures{known}; its nowcast is in the outlook below."
+        return (f"Later years have only part-year figures ({years}); the nowcast of {pt.year} from its published "
+                f"months{known} is in the outlook below.")
     head = (f"Later years have only part-year figures ({years}); the latest, {pt.year}," if len(later) > 1
             else f"{pt.year} has only part-year figures and")
     return (f"{head} is estimated at {num(pt.value)} {unit}{src} (80% interval {num(pt.lo80)} to "
