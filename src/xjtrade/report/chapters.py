@@ -227,15 +227,14 @@ def _converted(df: pd.DataFrame, currency: str) -> pd.Series:
 
 
 def growth_table(df: pd.DataFrame, currency: str, unit: str) -> pd.DataFrame:
-    """Table 2.2: the annual values with their growth, comparing like with like.  Growth "from these
-    values" is computed in the edition's currency; a reported growth rate is in the currency its figure
-    was printed in, so it is set beside growth computed from the values of both years in that currency
-    (a dollar figure converted to yuan grows in yuan by its dollar growth plus the change of the exchange
-    rate).  `df`: the annual series' rows (:func:`xjtrade.report.series.annual`)."""
+    """Table 2.2: the annual values with their growth, comparing like with like.  Growth in the edition's
+    currency is computed from the values shown; a reported growth rate is in the currency its figure was
+    printed in (column "printed in"), so it is set beside growth computed from the values of both years in
+    that currency (a dollar figure converted to yuan grows in yuan by its dollar growth plus the change of
+    the exchange rate).  `df`: the annual series' rows (:func:`xjtrade.report.series.annual`)."""
     y = as_series(df)
     yo = growth.yoy(y)
     rows = df.set_index(df["year"].astype(int))
-    printed = rows["printed_in"].map(lambda c: wording.CURRENCY_WORDS.get(c, "") if isinstance(c, str) else "")
     rate_cur = rows["printed_in"].where(rows["yoy_pct"].notna())
     same: list[float] = []
     for year, cur in rate_cur.items():
@@ -246,15 +245,15 @@ def growth_table(df: pd.DataFrame, currency: str, unit: str) -> pd.DataFrame:
         v0, v1 = float(rows.loc[year - 1, col]), float(rows.loc[year, col])
         same.append((v1 / v0 - 1) * 100 if v0 else np.nan)
     converted = _converted(df, currency).to_numpy()
+    words = [wording.CURRENCY_WORDS.get(c, "") if isinstance(c, str) else "" for c in rows["printed_in"]]
+    own = wording.CURRENCY_WORDS.get(currency, currency)
     return pd.DataFrame({
         "year": y.index, "qualifier": df["qualifier"].map(wording.qualifier_word).to_numpy(),
         f"value ({unit})": y.values,
-        "printed in": [f"{w} (converted)" if c else w for w, c in zip(printed.to_numpy(), converted)],
-        "growth from these values %": yo.values,
+        "printed in": [f"{w}, converted" if c else w for w, c in zip(words, converted)],
+        f"growth in {own} %": yo.values,
         "growth as reported %": rows["yoy_pct"].to_numpy(),
-        "reported in": rate_cur.map(lambda c: wording.CURRENCY_WORDS.get(c, "") if isinstance(c, str) else "")
-                               .to_numpy(),
-        "growth in that currency %": same,
+        "growth in the printed currency %": same,
         "origin": df["origin"].values, "figure": df["figure_id"].values})
 
 

@@ -59,7 +59,7 @@ def annual_with_estimates(ctx) -> pd.DataFrame:
         curs = {c for c in (printed.get(i) for i in str(inputs).split(";") if i) if isinstance(c, str)}
         other = sorted(c for c in curs if c != p.currency)
         words = [wording.CURRENCY_WORDS.get(c, c) for c in sorted(curs - set(other))]
-        words += [f"{wording.CURRENCY_WORDS.get(c, c)} (converted)" for c in other]
+        words += [f"{wording.CURRENCY_WORDS.get(c, c)}, converted" for c in other]
         return wording.join_words(words)
     t = t.assign(**{"printed in": t["inputs"].map(printed_in)})
     return t[["year", "qualifier", "value", "printed in", "lo80", "hi80", "lo95", "hi95", "origin",

@@ -232,9 +232,9 @@ def currency_note(currency: str, converted_years: Iterable[int] = ()) -> str:
         return (text + "; growth rates computed here can differ slightly from the reported ones, which customs "
                 "compute on unrounded and revised figures of the year before.")
     return (text + f". Growth computed in {own} from values printed in {other} ({years_text(years)}) includes "
-            f"the change of the exchange rate between the two years. A reported growth rate is in the currency its figure was printed in "
-            f"(column 'reported in'); it is compared with growth computed from both years' values in that "
-            f"currency (column 'growth in that currency'). What differences remain come from rounding in print, "
+            f"the change of the exchange rate between the two years. A reported growth rate is in the currency "
+            f"its figure was printed in, so it is compared with growth computed from both years' values in that "
+            f"currency ('growth in the printed currency'). What differences remain come from rounding in print, "
             f"from customs' revised figures of the year before, and where the year before was printed in the "
             f"other currency, from its conversion.")
 
