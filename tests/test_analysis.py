@@ -63,9 +63,84 @@ def test_partner_share_belt_and_road(tables):
 def test_national_comparison_2023(tables):
     n = xa.national_comparison(ctx_for(tables))
     row = n[n["period"] == "2023"].iloc[0]
-    assert row["region %"] == pytest.approx(45.9)
-    assert row["China %"] == pytest.approx(0.2)
+    assert row["Xinjiang growth %"] == pytest.approx(45.9)
+    assert row["China growth %"] == pytest.approx(0.2)
     assert row["gap pp"] == pytest.approx(45.7)
+    assert (row["China's rate"], row["gap"]) == ("reported", "computed here")   # R0399 gives China's rate
+    # Jan-Nov 2022: China's rate is Xinjiang's +59.8 % (R0225) less the 51.2 points reported (R0374)
+    nov = n[n["period"] == "Jan-Nov 2022"].iloc[0]
+    assert nov["China growth %"] == pytest.approx(59.8 - 51.2)
+    assert (nov["China's rate"], nov["gap"]) == ("implied by a gap reported for Xinjiang", "reported")
+
+
+def test_port_growth_is_not_set_against_a_gap_a_release_reported(tables):
+    """Horgos's Jan-Nov 2022 growth (+5.8 %, R0235) beside China's rate implied by Xinjiang's gap: the
+    table says that this gap is computed here and where China's rate comes from."""
+    n = xa.national_comparison(ctx_for(tables, entity="Horgos port", start_year=2017))
+    row = n[n["period"] == "Jan-Nov 2022"].iloc[0]
+    assert row["Horgos port growth %"] == pytest.approx(5.8)
+    assert row["gap pp"] == pytest.approx(5.8 - (59.8 - 51.2))
+    assert (row["China's rate"], row["gap"]) == ("implied by a gap reported for Xinjiang", "computed here")
+
+
+def test_growth_table_compares_growth_in_the_currency_it_was_reported_in(tables):
+    """2012: 25.17 bn USD (R0016, +10.3 % as reported, in dollars) on 22.82 bn USD in 2011 (R0012).
+    Converted to yuan at 6.3123 and 6.4615 the values grow 7.75 %; in dollars, as reported, 10.30 %."""
+    t = xa.growth_table(xa.annual(ctx_for(tables)), "CNY", "billion yuan").set_index("year")
+    row = t.loc[2012]
+    assert row["growth in the printed currency %"] == pytest.approx((25.17 / 22.82 - 1) * 100, abs=1e-6)  # 10.298
+    assert row["growth in yuan %"] == pytest.approx(
+        (25.17 * 6.3123 / (22.82 * 6.4615) - 1) * 100, abs=1e-6)                                     # 7.751
+    assert row["growth as reported %"] == pytest.approx(10.3)
+    assert row["printed in"] == "US dollars, converted"
+    # 2023: printed in yuan, reported +45.9 % in yuan; computed on 2022's 246.36 it is 45.04 %
+    y23 = t.loc[2023]
+    assert y23["printed in"] == "yuan"
+    assert y23["growth in the printed currency %"] == pytest.approx((357.33 / 246.36 - 1) * 100, abs=1e-6)
+    # 2018: "about 20 bn USD" (R0093) keeps its qualifier and has no reported rate
+    assert t.loc[2018, "qualifier"] == "about" and np.isnan(t.loc[2018, "growth in the printed currency %"])
+    note = xa.currency_note(ctx_for(tables))
+    assert "from values printed in US dollars (2011, 2012 and 2014-2018)" in note and "unrounded" not in note
+    # every chart or table note over these values says which were converted (2016: implied by 2017's
+    # dollar rate, so a dollar figure too)
+    ctx = ctx_for(tables)
+    assert ctx.source_note(xa.annual(ctx)["figure_id"]).endswith(
+        "Values of 2011, 2012 and 2014-2018 were printed in US dollars and are converted at each year's "
+        "average rate.")
+    assert "converted" not in ctx.source_note(["R0526", "R0339"])     # 2025 and 2023, printed in yuan
+
+
+def test_contributions_in_the_currency_the_figures_were_printed_in(tables):
+    """Jan-Jul 2008: 11.58 bn USD "described as doubled" (R0005, +100 %), exports 9.89 and imports 1.69
+    bn USD; every figure in dollars, so growth is computed in dollars: 100 %, as the release said, not the
+    82.68 % the yuan conversions at the 2007 and 2008 rates give."""
+    c = xa.contributions_by_period(ctx_for(tables)).set_index("period")
+    row = c.loc["Jan-Jul 2008"]
+    assert row["computed in"] == "US dollars"
+    assert row["total growth %"] == pytest.approx((11.58 / (11.58 / 2) - 1) * 100)
+    assert row["imports pp"] == pytest.approx((1.69 - 1.69 / 1.8) / (11.58 / 2) * 100)
+    assert c.loc["2012", "total growth %"] == pytest.approx((25.17 / 22.82 - 1) * 100, abs=1e-6)
+
+
+def test_latest_growth_of_a_dollar_edition_is_not_the_yuan_rate(tables):
+    """2025: 520.37 bn yuan, +19.9 % in yuan (R0526; 2024 implied by that rate). In dollars at 7.1428
+    (2025) and 7.1215 (2024) it grew 1.199 x 7.1215 / 7.1428 - 1 = 19.54 %, which the USD edition states."""
+    res = xa.growth_analysis(ctx_for(tables, currency="USD"))["results"]
+    assert res["latest_year"] == 2025
+    assert res["latest_yoy_pct"] == pytest.approx((1.199 * 7.1215 / 7.1428 - 1) * 100, abs=0.01)
+    assert 2025 in res["converted_years"] and 2012 not in res["converted_years"]
+
+
+def test_port_growth_text_names_the_latest_year_it_has(tables):
+    """Horgos: full-year figures for 2017 (implied) and 2018 (R0068, 135.2 bn yuan); 2019, 2021 and 2022
+    only year-to-date, the latest Jan-Nov 2022 (R0235, 271.94 bn yuan)."""
+    g = xa.growth_analysis(ctx_for(tables, entity="Horgos port", start_year=2017))
+    text = g["markdown"]
+    assert "In 2018 it reached **135.2 billion yuan**" in text
+    assert "Later years have only part-year figures (2019, 2021 and 2022); the latest, 2022," in text
+    assert "from its January-November figure" in text
+    est = next(pt for pt in g["annual_series"].points if pt.year == 2022)
+    assert est.origin == "estimated" and est.months_known == 11 and est.value > 271.94
 
 
 def test_markdown_table_caps_widths_and_shows_missing_as_dash():

@@ -416,3 +416,12 @@ def test_cagr_of_geometric_series_is_its_ratio(base, ratio, n, start):
     assert cagr(s, start, start + n - 1) == pytest.approx(100 * (ratio - 1), abs=1e-8)
     if n >= 3:  # the log-linear trend of an exact geometric series is its ratio too
         assert trend_growth(s).growth_pct == pytest.approx(100 * (ratio - 1), abs=1e-6)
+
+
+def test_trend_note_names_the_missing_years_in_words():
+    """The asof-2022 edition's series has no 2019 figure: the note says so in words, not as a list."""
+    s = pd.Series([147.45, 158.88, 170.76, 169.99, 122.54, 117.56, 139.91, 132.35, 148.30, 156.90],
+                  index=[2011, 2012, 2013, 2014, 2015, 2016, 2017, 2018, 2020, 2021])
+    assert trend_growth(s).note == "year 2019 is missing; HAC lags are counted in observations, not years"
+    two = trend_growth(s.drop(2018))
+    assert two.note.startswith("years 2018 and 2019 are missing;")

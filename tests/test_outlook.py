@@ -180,6 +180,9 @@ def test_annual_series_with_estimates_has_no_gap(processed):
     assert est.loc[2023, "value"] == pytest.approx(357.33) and est.loc[2023, "origin"] == "reported"
     # 2018 was reported as "about 20 bn USD" (R0093): the word stays with the value; estimated years have none
     assert est.loc[2018, "qualifier"] == "about" and est.loc[2017, "qualifier"] == "" and est.loc[2019, "qualifier"] == ""
+    # 2018 (R0093) and 2012 (R0016) were printed in dollars, 2021 (R0443) in yuan: the table says which
+    assert est.loc[2018, "printed in"] == "US dollars, converted" and est.loc[2012, "printed in"] == "US dollars, converted"
+    assert est.loc[2021, "printed in"] == "yuan"
 
 
 @pytest.mark.parametrize("as_of, current, known", [("2022-06-30", 2022, 6), ("2023-06-30", 2023, 5),

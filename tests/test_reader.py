@@ -346,3 +346,75 @@ def test_quality_table_names_the_segment():
     t = quality_table(ctx)
     assert list(t.columns[:6]) == ["issue", "severity", "what", "flow", "partner", "segment"]
     assert t.set_index("issue")["segment"].to_dict() == {"Q001": "border trade", "Q002": "all trade"}
+
+
+# --- every edition consistent; qualifiers and currency on the front page (issue 21, items 4 and 6) ----
+
+def test_front_page_level_carries_the_qualifier_and_the_conversion():
+    """2018 was reported as "about 20 bn USD" (R0093): a yuan edition ending in 2018 says "about" and
+    that the figure was converted from dollars."""
+    from xjtrade.report.pages import summary_page
+    pt = {"year": 2018, "value": 132.348, "origin": "reported", "figure_id": "R0093", "qualifier": "about",
+          "printed_in": "USD"}
+    series = {**SERIES, "end_year": 2018, "points": [SERIES["points"][0], pt],
+              "level": {"first_year": 2011, "first_value": 147.5, "last_year": 2018, "last_value": 132.348,
+                        "ratio": 0.8973, "change_pct": -10.27, "last_qualifier": "about"}}
+    res = _results({"ok": False, "reason": "r"}, growth={"latest_year": 2018, "latest_value": 132.348,
+                                                         "series": series})
+    res = res.model_copy(update={"forecast": res.forecast.model_copy(update={"headline_figure": "figures/h.svg"})})
+    page = summary_page(res, [], {"build_date": "2026-01-01"})
+    assert "came to **about 132.3 billion yuan** in 2018" in page
+    assert "Converted from US dollars at the year's average rate." in page
+    assert "reached about 132.3 billion yuan in 2018" in page.replace("\\", "")   # the chart title too
+
+
+HORGOS = {"entity": "Horgos port", "flow": "total", "partner": "World", "currency": "CNY", "unit": "billion yuan",
+          "subject": "Horgos port total trade", "start_year": 2017, "end_year": 2022, "n_years": 2,
+          # R0068: 135.2 bn yuan in 2018 at +22.2 %; 2022 only to November (R0235, 271.94 bn yuan)
+          "points": [{"year": 2017, "value": 110.64, "origin": "derived", "figure_id": "DPY-541bdaa3"},
+                     {"year": 2018, "value": 135.2, "origin": "reported", "figure_id": "R0068"},
+                     {"year": 2019, "value": 119.71, "origin": "estimated", "lo80": 112.25, "hi80": 127.66,
+                      "months_known": 11},
+                     {"year": 2022, "value": 298.94, "origin": "estimated", "lo80": 280.32, "hi80": 318.8,
+                      "months_known": 11}],
+          "level": {"first_year": 2017, "first_value": 110.64, "last_year": 2018, "last_value": 135.2,
+                    "ratio": 1.222, "change_pct": 22.2}}
+
+
+def test_port_front_page_names_the_latest_year_the_outlook_speaks_of():
+    """The level is the last full year (2018); the outlook's reason speaks of January-November 2022: the
+    level point says that later years have only part-year figures and what 2022 is estimated at."""
+    from xjtrade.report.pages import summary_page
+    reason = ("no outlook can be given for Horgos port total trade: its latest figure covers January-November "
+              "2022, too long before 2026 to say anything about the coming year")
+    page = summary_page(_results({"ok": False, "reason": reason},
+                                 growth={"latest_year": 2018, "latest_value": 135.2, "latest_yoy_pct": 22.2,
+                                         "series": HORGOS}), [], {"build_date": "2026-12-07"})
+    assert "came to **135.2 billion yuan** in 2018" in page
+    assert ("Later years have only part-year figures (2019 and 2022); the latest, 2022, is estimated at 298.9 "
+            "billion yuan from its January-November figure (80% interval 280.3 to 318.8).") in page
+    # each point on its own line: the outlook's reason is not run into the next point
+    assert "\n- **Outlook.** No outlook can be given for Horgos port total trade" in page
+    assert "January\\-November 2022, too long before 2026" in page          # markdown-escaped data text
+    assert "year.-" not in page and page.count("**Outlook.**") == 1
+
+
+def test_vintage_front_page_gives_one_number_for_the_nowcast_year_and_reads_lateness_at_its_date():
+    """An edition as of 2022-12-31: 2022 is known to November; the outlook nowcasts it, so the level point
+    refers to the outlook instead of giving a second estimate of 2022; the next release (expected
+    2023-01-24) is not late on 2022-12-31, whenever the edition is built."""
+    from xjtrade.report.pages import summary_page
+    series = {**HORGOS, "entity": "Xinjiang", "subject": "Xinjiang total trade",
+              "points": [HORGOS["points"][1], {**HORGOS["points"][3], "value": 246.0}],
+              "level": {**HORGOS["level"], "last_year": 2018}}
+    out = {**OUTLOOK, "as_of": "2022-12-31", "current_year": 2022, "months_known": 11,
+           "nowcast": _target(2022, 247.2, 236.9, 253.6, 232.2, 259.8)}
+    cal = {**CALENDAR, "latest_period": "January-November 2022", "latest_end": "2022-11",
+           "latest_published": "2022-12-16", "period": "the year 2022", "end": "2022-12", "expected": "2023-01-24",
+           "earliest": "2023-01-17", "latest": "2023-02-01"}
+    res = _results(out, calendar=cal, growth={"latest_year": 2018, "latest_value": 135.2, "series": series})
+    res = res.model_copy(update={"parameters": res.parameters.model_copy(update={"as_of": "2022-12-31"})})
+    page = summary_page(res, [], {"build_date": "2026-12-07"})
+    assert "2022 has only part-year figures (January-November); its nowcast is in the outlook below." in page
+    assert "246.0" not in page
+    assert "**Warning.**" not in page and "expected around 2023-01-24" in page

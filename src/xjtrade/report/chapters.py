@@ -200,7 +200,8 @@ def shares_title(ctx: Context, shares: pd.DataFrame) -> str:
 
 
 def currency_note(ctx: Context) -> str:
-    return wording.currency_note(ctx.params.currency)
+    df = annual(ctx)
+    return wording.currency_note(ctx.params.currency, df.loc[_converted(df, ctx.params.currency), "year"])
 
 
 # --- 02 growth ------------------------------------------------------------------------------
@@ -219,6 +220,43 @@ def windows(years: list[int], break_year: int) -> list[tuple[int, int]]:
     return list(dict.fromkeys(out))
 
 
+def _converted(df: pd.DataFrame, currency: str) -> pd.Series:
+    """Rows of an annual series printed in another currency than `currency` (converted at the year's
+    average rate)."""
+    return df["printed_in"].notna() & (df["printed_in"] != currency)
+
+
+def growth_table(df: pd.DataFrame, currency: str, unit: str) -> pd.DataFrame:
+    """Table 2.2: the annual values with their growth, comparing like with like.  Growth in the edition's
+    currency is computed from the values shown; a reported growth rate is in the currency its figure was
+    printed in (column "printed in"), so it is set beside growth computed from the values of both years in
+    that currency (a dollar figure converted to yuan grows in yuan by its dollar growth plus the change of
+    the exchange rate).  `df`: the annual series' rows (:func:`xjtrade.report.series.annual`)."""
+    y = as_series(df)
+    yo = growth.yoy(y)
+    rows = df.set_index(df["year"].astype(int))
+    rate_cur = rows["printed_in"].where(rows["yoy_pct"].notna())
+    same: list[float] = []
+    for year, cur in rate_cur.items():
+        col = CURRENCIES[cur].column if isinstance(cur, str) and cur in CURRENCIES else None
+        if col is None or year - 1 not in rows.index:
+            same.append(np.nan)
+            continue
+        v0, v1 = float(rows.loc[year - 1, col]), float(rows.loc[year, col])
+        same.append((v1 / v0 - 1) * 100 if v0 else np.nan)
+    converted = _converted(df, currency).to_numpy()
+    words = [wording.CURRENCY_WORDS.get(c, "") if isinstance(c, str) else "" for c in rows["printed_in"]]
+    own = wording.CURRENCY_WORDS.get(currency, currency)
+    return pd.DataFrame({
+        "year": y.index, "qualifier": df["qualifier"].map(wording.qualifier_word).to_numpy(),
+        f"value ({unit})": y.values,
+        "printed in": [f"{w}, converted" if c else w for w, c in zip(words, converted)],
+        f"growth in {own} %": yo.values,
+        "growth as reported %": rows["yoy_pct"].to_numpy(),
+        "growth in the printed currency %": same,
+        "origin": df["origin"].values, "figure": df["figure_id"].values})
+
+
 def growth_analysis(ctx: Context) -> dict:
     p = ctx.params
     df = annual(ctx)
@@ -228,18 +266,15 @@ def growth_analysis(ctx: Context) -> dict:
                  "figures": {str(int(yr)): fid for yr, fid in zip(df["year"], df["figure_id"])}}
     out: dict = {"annual": df, "series": y, "annual_series": series}
     yo = growth.yoy(y)
-    reported_yoy = df.set_index("year")["yoy_pct"]
-    out["yoy_table"] = pd.DataFrame({
-        "year": y.index, "qualifier": df["qualifier"].map(wording.qualifier_word).to_numpy(),
-        f"value ({ctx.unit})": y.values,
-        "growth from these values %": yo.values, "growth as reported %": reported_yoy.reindex(y.index).values,
-        "origin": df["origin"].values, "figure": df["figure_id"].values})
+    out["yoy_table"] = growth_table(df, p.currency, ctx.unit)
+    res["converted_years"] = [int(v) for v in df.loc[_converted(df, p.currency), "year"]]
     latest = df.iloc[-1] if len(df) else None
     if latest is not None:
         res["latest_year"] = int(latest["year"])
         res["latest_value"] = _r(latest["value"])
-        g = latest["yoy_pct"] if not pd.isna(latest["yoy_pct"]) else yo.iloc[-1]
-        res["latest_yoy_pct"] = _r(g)
+        # a growth rate reported in the other currency is not this series' growth: computed from the values
+        same = latest["printed_in"] == p.currency and not pd.isna(latest["yoy_pct"])
+        res["latest_yoy_pct"] = _r(latest["yoy_pct"] if same else yo.iloc[-1])
     out["cagr"] = growth.cagr_table(y, windows(list(y.index), p.break_year)) if len(y) >= 2 else pd.DataFrame()
     res["cagr"] = [{k: _r(v) for k, v in row.items()} for row in out["cagr"].to_dict("records")]
     try:
@@ -258,11 +293,11 @@ def growth_analysis(ctx: Context) -> dict:
                     "p_value": _r(br.p_value), "growth_before_pct": _r(br.growth_before_pct),
                     "growth_after_pct": _r(br.growth_after_pct), "n_before": br.n_before, "n_after": br.n_after}
     out["results"] = res
-    out["markdown"] = _growth_text(ctx, res)
+    out["markdown"] = _growth_text(ctx, res, series)
     return out
 
 
-def _growth_text(ctx: Context, res: dict) -> str:
+def _growth_text(ctx: Context, res: dict, series=None) -> str:
     p = ctx.params
     if res["n_years"] < 2:
         return (f"Only {res['n_years']} calendar-year figure(s) of {ctx.subject} fall in {p.start_year}-"
@@ -270,9 +305,17 @@ def _growth_text(ctx: Context, res: dict) -> str:
     parts = [f"The annual series of {ctx.subject} has {res['n_years']} calendar years in the window "
              f"({wording.years_text(res['years'])})."]
     if "latest_year" in res:
-        parts.append(f"In {res['latest_year']} it reached **{money(res['latest_value'], p.currency)}**"
+        last = series.level if series is not None else None
+        q = wording.qualifier_word(last.last_qualifier) + " " if last and wording.qualifier_word(
+            last.last_qualifier) else ""
+        other = "USD" if p.currency == "CNY" else "CNY"
+        conv = (f" ({wording.printed_in_note(other, p.currency)})"
+                if res["latest_year"] in res.get("converted_years", []) else "")
+        parts.append(f"In {res['latest_year']} it reached **{q}{money(res['latest_value'], p.currency)}**{conv}"
                      + (f", {pct(res['latest_yoy_pct'])} on the year before." if res["latest_yoy_pct"] is not None
                         else "."))
+        if series is not None and wording.later_years_note(series, ctx.unit):
+            parts.append(wording.later_years_note(series, ctx.unit))
     for w in res["cagr"]:
         if w.get("cagr_pct") is not None:
             parts.append(f"Compound annual growth {w['start']}-{w['end']}: **{pct(w['cagr_pct'])}** a year.")
@@ -304,12 +347,21 @@ def contributions_by_period(ctx: Context) -> pd.DataFrame:
     col = CURRENCIES[p.currency].column
     sel = f[main_rows(f, entity=p.entity, partner=p.partner) & f[col].notna()]
     wide = sel.pivot_table(index=["start", "end"], columns="flow", values=col, aggfunc="first")
+    # the same periods in the currency the figures were printed in: where all six figures of a period
+    # (three flows, this year and the year before) were printed in one currency, growth is computed in
+    # it, as the releases did (dollar figures converted to yuan would add the exchange rate's change)
+    printed = {c.code: sel.pivot_table(index=["start", "end"], columns="flow", values=c.column, aggfunc="first")
+               for c in CURRENCIES.values()}
+    cur = sel.pivot_table(index=["start", "end"], columns="flow", values="currency", aggfunc="first")
     labels = sel.drop_duplicates(["start", "end"]).set_index(["start", "end"])["period_label"]
     rows = []
     for (s, e), r in wide.iterrows():
         if (s - 12, e - 12) not in wide.index:
             continue
-        prev = wide.loc[(s - 12, e - 12)]
+        used = {cur.loc[k].get(fl) for k in ((s, e), (s - 12, e - 12)) for fl in ("total", "exports", "imports")}
+        code = next(iter(used)) if len(used) == 1 and next(iter(used)) in printed else p.currency
+        r = printed[code].loc[(s, e)] if code != p.currency else r
+        prev = (printed[code] if code != p.currency else wide).loc[(s - 12, e - 12)]
         if any(pd.isna(v) for v in (r.get("total"), r.get("exports"), r.get("imports"),
                                     prev.get("total"), prev.get("exports"), prev.get("imports"))):
             continue
@@ -317,6 +369,7 @@ def contributions_by_period(ctx: Context) -> pd.DataFrame:
                                  pd.Series([prev["exports"], r["exports"]], index=[0, 1]),
                                  pd.Series([prev["imports"], r["imports"]], index=[0, 1])).iloc[-1]
         rows.append({"period": labels.loc[(s, e)], "start": s, "end": e, "year": e // 12,
+                     "computed in": wording.CURRENCY_WORDS.get(code, code),
                      "total growth %": t["total_yoy"], "exports pp": t["contrib_x"],
                      "imports pp": t["contrib_m"], "residual pp": t["residual"]})
     return pd.DataFrame(rows)
@@ -342,9 +395,27 @@ def national_comparison(ctx: Context) -> pd.DataFrame:
             & f["yoy_pct"].notna() & (f["indicator"] == "trade value")]
     reg = f[main_rows(f, entity=p.entity, partner="World", flow="total") & f["yoy_pct"].notna()]
     m = reg.merge(nat, on=["start", "end"], suffixes=("_reg", "_nat"))
+    own = f"{p.entity} growth %"
     if m.empty:
-        return pd.DataFrame(columns=["period", "region %", "China %", "gap pp", "figure"])
+        return pd.DataFrame(columns=["period", own, "China growth %", "China's rate", "gap pp", "gap", "figure"])
     gap = growth.growth_gap(pd.Series(m["yoy_pct_reg"].to_numpy()), pd.Series(m["yoy_pct_nat"].to_numpy()))
-    return pd.DataFrame({"period": m["period_label_reg"], "region %": m["yoy_pct_reg"],
-                         "China %": m["yoy_pct_nat"], "gap pp": gap.iloc[:, -1].to_numpy(),
+    # China's rate is reported, or implied by a gap a release reported for Xinjiang (its growth less the
+    # gap); the gap itself was reported only when that rate is implied by this entity's own gap
+    implied = (m["origin_nat"] == "derived").to_numpy()
+    own_gap = np.array([_implied_by(f, fid, p.entity) for fid in m["figure_id_nat"]])
+    return pd.DataFrame({"period": m["period_label_reg"], own: m["yoy_pct_reg"],
+                         "China growth %": m["yoy_pct_nat"],
+                         "China's rate": np.where(implied, "implied by a gap reported for Xinjiang", "reported"),
+                         "gap pp": gap.iloc[:, -1].to_numpy(),
+                         "gap": np.where(implied & own_gap, "reported", "computed here"),
                          "figure": m["figure_id_nat"], "end": m["end"]}).sort_values("end").drop(columns="end")
+
+
+def _implied_by(f: pd.DataFrame, figure_id: str, entity: str) -> bool:
+    """Whether a derived national rate was implied by a gap reported for `entity` (its inputs)."""
+    row = f[f["figure_id"] == figure_id]
+    if row.empty or row["origin"].iloc[0] != "derived":
+        return False
+    inputs = str(row["inputs"].iloc[0]).split(";")
+    return bool(((f["figure_id"].isin(inputs)) & (f["entity"] == entity)
+                 & (f["indicator"] == "growth gap to national rate")).any())

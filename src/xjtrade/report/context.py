@@ -114,7 +114,18 @@ class Context:
         the main publishers.  Plain text (publishers come from the data): `show_table` escapes it for
         markdown.  With `name`, the count is kept for the results under that name."""
         c = self.scope(name, figure_ids) if name else self.count(figure_ids)
-        return source_note(c, self.params.as_of.isoformat() if self.params.as_of else None)
+        note = source_note(c, self.params.as_of.isoformat() if self.params.as_of else None)
+        return " ".join(t for t in (note, wording.converted_note(self.converted_years(figure_ids),
+                                                                 self.params.currency)) if t)
+
+    def converted_years(self, figure_ids) -> list[int]:
+        """The years of the money figures among `figure_ids` printed in another currency than the
+        edition's (their values are converted at the year's average rate)."""
+        ids = set(unique_ids([figure_ids] if isinstance(figure_ids, str) else figure_ids))
+        f = self.figures
+        rows = f[f["figure_id"].isin(ids) & (f["measure"] == "money") & f["currency"].notna()
+                 & (f["currency"] != self.params.currency)]
+        return sorted({int(y) for y in rows["year"].dropna()})
 
     def source_refs(self, figure_id: str, limit: int = 3) -> tuple[list[SourceRef], bool]:
         """The sources behind one figure (traced back to the reported figures), with their publishers."""

@@ -19,8 +19,49 @@ from xjtrade.report import wording
 LISTED = ("name", "title", "changes", "as_of", "build_date", "link")
 
 
+# the parameters an edition's "what changes" column names, in this order, with reader words
+CHANGED = {"entity": "entity", "flow": "flow", "partner": "partner", "currency": "currency",
+           "start_year": "from", "end_year": "to", "as_of": "data as of", "horizon": "years ahead"}
+
+
+def _defaults() -> dict:
+    from xjtrade.report.params import RunParams
+    return {k: RunParams.model_fields[k].default for k in CHANGED}
+
+
+def _value_words(key: str, v) -> str:
+    if isinstance(v, list):
+        return wording.join_words(v)
+    if key == "currency":
+        return wording.CURRENCY_WORDS.get(str(v), str(v))
+    if key == "flow":
+        return wording.FLOW_WORDS.get(str(v), str(v))
+    if key == "end_year" and v is None:
+        return "the latest year"
+    if key == "as_of" and v is None:
+        return "all data"
+    return str(v)
+
+
+def changes_words(par: dict) -> str:
+    """What an edition changes against the default parameters, in words: 'entity Horgos port; from
+    2017' ('' for the default choice)."""
+    base = _defaults()
+    return "; ".join(f"{CHANGED[k]} {_value_words(k, par[k])}" for k in CHANGED
+                     if k in par and par[k] != base[k])
+
+
+def _estimable(man: dict) -> bool:
+    """Whether a sweep comparison has anything to compare: edition.json's `estimable` (scenarios with an
+    estimate), when the sweep recorded it."""
+    n = man.get("estimable")
+    return not isinstance(n, int) or n > 0
+
+
 def editions(project: Project, name: str) -> list[dict]:
-    """Scenario editions built beside this one (reports/<other>/manifest.json), with what they change."""
+    """Scenario editions built beside this one (reports/<other>/manifest.json), with what they change,
+    and the sweep comparisons that compare something (one where no scenario could be estimated is not
+    listed: its own page says why)."""
     out: list[dict] = []
     if not project.reports.is_dir():
         return out
@@ -33,17 +74,16 @@ def editions(project: Project, name: str) -> list[dict]:
         except (OSError, ValueError):
             continue
         par = man.get("parameters") or {}
-        base = {"entity": "Xinjiang", "flow": "total", "partner": "World", "currency": "CNY", "as_of": None}
-        changes = [f"{k} {wording.join_words(v) if isinstance(v, list) else v}" for k, v in par.items()
-                   if k in ("entity", "flow", "partner", "currency", "start_year", "end_year", "as_of", "horizon")
-                   and (k not in base or v != base[k])]
-        out.append({"name": other, "title": par.get("title") or other, "changes": "; ".join(changes),
+        out.append({"name": other, "title": par.get("title") or other,
+                    "changes": changes_words(par) or "nothing (the default series)",
                     "as_of": par.get("as_of"), "build_date": man.get("build_date"),
                     "parameters": par, "link": f"../../{other}/site/index.html"})
     for m in sorted((project.reports / "sweeps").glob("*/edition.json")):
         try:   # comparison editions of `xjtrade sweep` (reports/sweeps/<grid>/)
             man = json.loads(m.read_text(encoding="utf-8"))
         except (OSError, ValueError):
+            continue
+        if not _estimable(man):
             continue
         kind = "models evaluated" if man.get("kind") == "evaluation" else "scenarios compared"
         out.append({"name": f"sweeps/{m.parent.name}", "title": str(man.get("title") or m.parent.name),

@@ -52,7 +52,18 @@ def annual_with_estimates(ctx) -> pd.DataFrame:
     said = dict(zip(ctx.figures["figure_id"], ctx.figures["qualifier"]))
     t = t.assign(qualifier=[wording.qualifier_word(said.get(str(i))) if o != "estimated" else ""
                             for i, o in zip(t["inputs"], t["origin"])])
-    return t[["year", "qualifier", "value", "lo80", "hi80", "lo95", "hi95", "origin", "inputs"]].reset_index(drop=True)
+    # the currency the year's figures were printed in: a dollar figure in a yuan series is converted
+    printed = dict(zip(ctx.figures["figure_id"], ctx.figures["currency"]))
+
+    def printed_in(inputs) -> str:
+        curs = {c for c in (printed.get(i) for i in str(inputs).split(";") if i) if isinstance(c, str)}
+        other = sorted(c for c in curs if c != p.currency)
+        words = [wording.CURRENCY_WORDS.get(c, c) for c in sorted(curs - set(other))]
+        words += [f"{wording.CURRENCY_WORDS.get(c, c)}, converted" for c in other]
+        return wording.join_words(words)
+    t = t.assign(**{"printed in": t["inputs"].map(printed_in)})
+    return t[["year", "qualifier", "value", "printed in", "lo80", "hi80", "lo95", "hi95", "origin",
+              "inputs"]].reset_index(drop=True)
 
 
 def _raw_and_cache():
@@ -168,6 +179,15 @@ def _base(final, year: int, annual_targets: list[Target]) -> float | None:
     return float(np.exp(logs[-1])) if years and years[-1] == year else None
 
 
+def _latest_words(y_last: int, m_last: int) -> str:
+    """'is for 2018' (a full year: `y_last` is the year after it, none of its months known) or 'covers
+    January-November 2022' (the latest year-to-date figure): the same year the front page's level
+    sentence names as the latest."""
+    if not m_last:
+        return f"is for {y_last - 1}"
+    return f"covers {wording.months_words(m_last)} {y_last}" if m_last < 12 else f"is for {y_last}"
+
+
 def _horizon_of(year: int, y0: int, m0: int) -> tuple[str, str]:
     """(use, horizon class) of an annual target of `year` from a date with `m0` months of `y0` known."""
     if year == y0 and m0 > 0:
@@ -190,7 +210,7 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
            "calendar": release_window(ctx), "ledger": ledger_rows(ctx, final)}
     if y_last is None or int(as_of[:4]) - y_last > 1:
         why = ("no annual or year-to-date figure of this series was published" if y_last is None else
-               f"its latest figure is for {y_last - 1 if not final.ytd or max(final.ytd)[0] < y_last else y_last}, "
+               f"its latest figure {_latest_words(y_last, m_last)}, "
                f"too long before {as_of[:4]} to say anything about the coming year")
         res = OutlookResults(ok=False, as_of=as_of, reason=f"no outlook can be given for {ctx.subject}: {why}")
         return _finish(out, ctx, res, ok=False)

@@ -71,10 +71,18 @@ def summary_page(results: Results, editions: list[dict] | None = None, manifest:
     f = results.forecast
     data = results.data
     unit = series.unit if series else _unit(p.currency)
-    words = forecast_words.front_page(f, unit, manifest.get("build_date"))
+    # a vintage edition is read as of its date: the next release is late only against that date
+    words = forecast_words.front_page(f, unit, str(p.as_of) if p.as_of else manifest.get("build_date"))
+    o = f.outlook if f else None
+    nowcast_year = o.nowcast.year if o is not None and o.ok and o.nowcast is not None else None
+    level_q = wording.qualifier_word(latest.qualifier) + " " if latest and wording.qualifier_word(latest.qualifier) else ""
+    level_note = " ".join(t for t in (
+        wording.capitalised(wording.printed_in_note(latest.printed_in, p.currency)) + " at the year's average rate."
+        if latest and wording.printed_in_note(latest.printed_in, p.currency) else "",
+        wording.later_years_note(series, unit, nowcast_year) if series else "") if t)
     return markdown(
         "index.qmd.j2", p=p, g=g, series=series, latest=latest, subject=wording.subject(p.entity, p.flow, p.partner),
-        unit=unit, words=words,
+        unit=unit, words=words, level_q=level_q, level_note=level_note,
         cagr=next((w for w in (g.cagr if g else []) if w.cagr_pct is not None), None),
         outlooks=outlooks(results), outlook=f.outlook if f else None, outlook_reason=outlook_reason(results),
         latest_source=manifest.get("data_latest_source") or (data.last_published if data else None),

@@ -131,6 +131,10 @@ class SeriesPoint(_Strict):
     lo95: float | None = None
     hi95: float | None = None
     inputs: list[str] = []              # the figures an estimated year was estimated from
+    qualifier: str = "exact"            # as printed before the figure ("about", "over"): shown with it
+    printed_in: str | None = None       # currency the figure was printed in (a USD figure in a CNY series
+                                        # is converted at the annual average rate)
+    months_known: int | None = None     # an estimated year: months of its latest year-to-date figure
 
 
 class LevelFacts(_Strict):
@@ -141,6 +145,7 @@ class LevelFacts(_Strict):
     last_value: float
     ratio: float | None = None          # last over first
     change_pct: float | None = None     # (ratio - 1) x 100
+    last_qualifier: str = "exact"       # the word printed before the last figure ("about")
 
 
 class AnnualSeries(_Strict):
@@ -168,6 +173,7 @@ class GrowthResults(_Strict):
     latest_year: int | None = None
     latest_value: float | None = None
     latest_yoy_pct: float | None = None
+    converted_years: list[int] = []    # years whose figure was printed in the other currency (converted)
     n_years: int = 0
     cagr: list[CagrWindow] = []
     trend: TrendSummary = TrendSummary()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from xjtrade.data.currency import CURRENCIES
-from xjtrade.data.estimates import annual_estimates
+from xjtrade.data.estimates import annual_estimates, evidence
 from xjtrade.report import wording
 from xjtrade.report.context import subject
 from xjtrade.report.results import AnnualSeries, LevelFacts, OutlookResults, SeriesPoint
@@ -25,6 +25,11 @@ from xjtrade.report.results import AnnualSeries, LevelFacts, OutlookResults, Ser
 FLOWS = ("total", "exports", "imports")
 ORIGIN_STYLE = {"reported": "circle", "derived": "circle-open"}   # colours: figures.HISTORY (one palette)
 SURGE_PCT = 20.0    # growth from one year to the next marked on the headline chart
+
+
+def _qualifier(q) -> str:
+    """The qualifier of a processed figure ("exact" when missing)."""
+    return str(q) if isinstance(q, str) and q else "exact"
 
 
 def annual(ctx, flow: str | None = None, partner: str | None = None, currency: str | None = None) -> pd.DataFrame:
@@ -47,7 +52,8 @@ def level_facts(df: pd.DataFrame) -> LevelFacts | None:
     ratio = float(last["value"]) / float(first["value"]) if float(first["value"]) else None
     return LevelFacts(first_year=int(first["year"]), first_value=float(first["value"]), last_year=int(last["year"]),
                       last_value=float(last["value"]), ratio=ratio,
-                      change_pct=None if ratio is None else (ratio - 1) * 100)
+                      change_pct=None if ratio is None else (ratio - 1) * 100,
+                      last_qualifier=_qualifier(last["qualifier"]) if "qualifier" in df else "exact")
 
 
 def annual_series(ctx, flow: str | None = None, currency: str | None = None) -> AnnualSeries:
@@ -60,14 +66,17 @@ def annual_series(ctx, flow: str | None = None, currency: str | None = None) -> 
     for r in df.itertuples(index=False):
         refs, more = ctx.source_refs(r.figure_id)
         points.append(SeriesPoint(year=int(r.year), value=float(r.value), origin=r.origin, figure_id=r.figure_id,
-                                  sources=refs, more_sources=more))
+                                  sources=refs, more_sources=more, qualifier=_qualifier(r.qualifier),
+                                  printed_in=r.printed_in if isinstance(r.printed_in, str) else None))
     est = annual_estimates(ctx.figures, p.entity, flow, p.partner, currency)
     est = est[(est["origin"] == "estimated") & est["year"].between(p.start_year, p.window_end())
               & ~est["year"].isin(df["year"])]
+    known = evidence(ctx.figures, p.entity, flow, p.partner, currency).ytd if len(est) else {}
     for r in est.itertuples(index=False):
         points.append(SeriesPoint(year=int(r.year), value=float(r.value), origin="estimated", lo80=float(r.lo80),
                                   hi80=float(r.hi80), lo95=float(r.lo95), hi95=float(r.hi95),
-                                  inputs=[i for i in str(r.inputs).split(";") if i]))
+                                  inputs=[i for i in str(r.inputs).split(";") if i],
+                                  months_known=max((m for (y, m) in known if y == int(r.year)), default=None)))
     return AnnualSeries(entity=p.entity, flow=flow, partner=p.partner, currency=currency,
                         unit=CURRENCIES[currency].unit, subject=subject(p.entity, flow, p.partner),
                         start_year=p.start_year, end_year=p.end_year or max((pt.year for pt in points), default=p.start_year), points=sorted(points, key=lambda pt: pt.year),

@@ -127,6 +127,68 @@ def qualifier_word(q) -> str:
     return QUALIFIER_WORDS.get(str(q), "") if isinstance(q, str) else ""
 
 
+def qualified(v, q=None, digits: int = 1) -> str:
+    """A number with the word printed before it: 'about 20.0'; '20.0' for an exact figure."""
+    w = qualifier_word(q)
+    return f"{w} {num(v, digits)}" if w else num(v, digits)
+
+
+CURRENCY_WORDS = {"CNY": "yuan", "USD": "US dollars"}
+
+
+def printed_in_note(printed_in, currency: str) -> str:
+    """'converted from US dollars' for a figure printed in another currency than the series' one
+    (converted at the annual average rate), else ''."""
+    if not isinstance(printed_in, str) or not printed_in or printed_in == currency:
+        return ""
+    return f"converted from {CURRENCY_WORDS.get(printed_in, printed_in)}"
+
+
+def converted_note(years: Iterable[int], currency: str) -> str:
+    """'Values of 2011, 2012 and 2014-2018 were printed in US dollars and are converted at each year's
+    average rate.' ('' without such years): a chart's or table's note where it shows converted values."""
+    ys = sorted({int(y) for y in years})
+    if not ys:
+        return ""
+    other = "yuan" if currency == "USD" else "US dollars"
+    return (f"Values of {years_text(ys)} were printed in {other} and are converted at each year's average "
+            f"rate.")
+
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
+
+
+def months_words(m: int | None) -> str:
+    """The months of a year-to-date figure ending in month `m`: 'January-November', 'January'."""
+    if not m:
+        return ""
+    return MONTH_NAMES[0] if m == 1 else f"{MONTH_NAMES[0]}-{MONTH_NAMES[int(m) - 1]}"
+
+
+def later_years_note(series, unit: str, outlook_year: int | None = None) -> str:
+    """The years after the latest calendar-year figure of `series` (an AnnualSeries) that have only
+    part-year figures, with the latest one's estimate: so that the level stated from the last full-year
+    figure and the outlook, which starts from the latest figure, speak of the same years ("" if none)."""
+    last = series.level.last_year if series.level else None
+    later = [pt for pt in series.points if pt.origin == "estimated" and (last is None or pt.year > last)]
+    if not later:
+        return ""
+    pt = later[-1]
+    years = years_text(p.year for p in later)
+    src = f" from its {months_words(pt.months_known)} figure" if pt.months_known else ""
+    if pt.year == outlook_year:   # one number per question: the outlook's nowcast of that year
+        known = f" ({months_words(pt.months_known)})" if pt.months_known else ""
+        if len(later) == 1:
+            return f"{pt.year} has only part-year figures{known}; its nowcast is in the outlook below."
+        return (f"Later years have only part-year figures ({years}); the nowcast of {pt.year} from its published "
+                f"months{known} is in the outlook below.")
+    head = (f"Later years have only part-year figures ({years}); the latest, {pt.year}," if len(later) > 1
+            else f"{pt.year} has only part-year figures and")
+    return (f"{head} is estimated at {num(pt.value)} {unit}{src} (80% interval {num(pt.lo80)} to "
+            f"{num(pt.hi80)}).")
+
+
 def column_words(name: str) -> str:
     return COLUMN_WORDS.get(name, name.replace("_", " "))
 
@@ -158,13 +220,23 @@ def glossary_markdown(terms: Iterable[str] | None = None) -> str:
 
 # --- sentences used on several pages ----------------------------------------------------------
 
-def currency_note(currency: str) -> str:
-    if currency == "USD":
-        return ("Values are in US dollars, converted from yuan at the annual average rate where a source "
-                "gave yuan; growth rates computed from dollar values differ from the official rates, "
-                "which customs compute in yuan.")
-    return ("Values are in yuan, the currency in which customs publish; growth rates computed here can "
-            "differ slightly from the reported ones, which customs compute on unrounded figures.")
+def currency_note(currency: str, converted_years: Iterable[int] = ()) -> str:
+    """What the growth table's currencies mean (`converted_years`: the years whose figure was printed in
+    the other currency and converted at that year's average rate)."""
+    own, other = CURRENCY_WORDS.get(currency, currency), "yuan" if currency == "USD" else "US dollars"
+    years = sorted({int(y) for y in converted_years})
+    text = f"Values are in {own}"
+    if currency == "CNY":
+        text += ", the currency in which customs publish"
+    if not years:
+        return (text + "; growth rates computed here can differ slightly from the reported ones, which customs "
+                "compute on unrounded and revised figures of the year before.")
+    return (text + f". Growth computed in {own} from values printed in {other} ({years_text(years)}) includes "
+            f"the change of the exchange rate between the two years. A reported growth rate is in the currency "
+            f"its figure was printed in, so it is compared with growth computed from both years' values in that "
+            f"currency ('growth in the printed currency'). What differences remain come from rounding in print, "
+            f"from customs' revised figures of the year before, and where the year before was printed in the "
+            f"other currency, from its conversion.")
 
 
 def figure_link(figure_id: str, page_prefix: str = "") -> str:
@@ -177,7 +249,8 @@ def level_title(level, subject: str, unit: str) -> str:
     series' :class:`~xjtrade.report.results.LevelFacts`, None without a calendar-year figure)."""
     if level is None:
         return f"No calendar-year figures of {subject}"
-    text = f"{capitalised(subject)} reached {num(level.last_value)} {unit} in {level.last_year}"
+    text = (f"{capitalised(subject)} reached {qualified(level.last_value, level.last_qualifier)} {unit} in "
+            f"{level.last_year}")
     if level.ratio is not None and level.last_year > level.first_year:
         if level.ratio >= 1.5:
             text += f", {level.ratio:.1f} times its {level.first_year} level"

@@ -322,8 +322,10 @@ def trend_growth(
         notes.append(f"only {n} observations: the confidence interval is unreliable")
     gaps = sorted(set(range(int(years[0]), int(years[-1]) + 1)) - set(s.index.tolist()))
     if gaps:
+        listed = ", ".join(str(g) for g in gaps[:-1]) + (" and " if len(gaps) > 1 else "") + str(gaps[-1])
         notes.append(
-            f"years {gaps} are missing; HAC lags are counted in observations, not years"
+            f"{'year' if len(gaps) == 1 else 'years'} {listed} {'is' if len(gaps) == 1 else 'are'} missing; "
+            "HAC lags are counted in observations, not years"
         )
     fitted = pd.Series(np.exp(res.fittedvalues), index=s.index, name="trend")
     return TrendResult(

@@ -21,20 +21,56 @@ def _esc(v) -> str:
     return html.escape("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v), quote=True)
 
 
+# reader labels of the machine columns the pages show (the CSV files keep the machine names)
+LABELS = {
+    "scenario": "scenario", "label": "scenario", "entity": "entity", "partner": "partner", "flow": "flow",
+    "currency": "currency", "as_of": "data as of", "models": "models", "n_years": "full years",
+    "latest_year": "latest full year", "latest_value": "latest value, bn", "latest_yoy_pct": "growth on the year before, %",
+    "cagr_start": "compound growth from", "cagr_end": "to", "cagr_pct": "compound growth, % a year",
+    "trend_growth_pct": "trend growth, % a year", "trend_ci_low": "trend 95% interval: low",
+    "trend_ci_high": "high", "target": "what", "period": "year", "status": "status", "model": "model",
+    "forecast": "central, bn", "lower_80": "80% low", "upper_80": "80% high", "lower_95": "95% low",
+    "upper_95": "95% high", "reason": "why not estimable", "error": "error", "actual": "outcome, bn",
+    "error_pct": "error, %", "backtest_n": "forecasts scored", "backtest_MASE": "MASE", "backtest_MAPE": "MAPE, %",
+    "backtest_coverage_80": "in 80% interval", "backtest_coverage_95": "in 95% interval",
+    "forecasts": "forecasts", "coverage80": "in 80% interval, %", "coverage95": "in 95% interval, %",
+    "series": "series", "use": "used for", "horizon": "horizon", "vintage": "data as of",
+}
+# columns holding whole numbers (years, counts): printed without decimals or thousands separators
+WHOLE = {"n_years", "latest_year", "cagr_start", "cagr_end", "backtest_n", "forecasts", "months_known", "track_n",
+         "scenarios", "n", "outcome_years"}
+
+
+def _cell(col: str, v) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return '<td class="num"></td>'
+    if col in WHOLE and isinstance(v, (int, float)):
+        return f'<td class="num">{int(v)}</td>'
+    if isinstance(v, float):
+        return f'<td class="num">{v:,.1f}</td>'
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f'<td class="num">{v}</td>'
+    return f"<td>{_esc(v)}</td>"
+
+
 def _html_table(df: pd.DataFrame, max_rows: int = 60) -> str:
+    """A table for readers: labelled columns, years as years, one decimal, in a box that scrolls on its
+    own if it is wider than the page (the page itself never is)."""
     shown = df.head(max_rows)
-    head = "".join(f"<th>{_esc(c)}</th>" for c in shown.columns)
+    head = "".join(f"<th>{_esc(LABELS.get(str(c), str(c).replace('_', ' ')))}</th>" for c in shown.columns)
     body = []
     for row in shown.itertuples(index=False):
-        cells = []
-        for v in row:
-            if isinstance(v, float):
-                cells.append(f'<td class="num">{"" if pd.isna(v) else f"{v:,.2f}"}</td>')
-            else:
-                cells.append(f"<td>{_esc(v)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        body.append("<tr>" + "".join(_cell(str(c), v) for c, v in zip(shown.columns, row)) + "</tr>")
     more = f"<p class='note'>{len(df) - max_rows} more rows in the CSV.</p>" if len(df) > max_rows else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+    return (f"<div class='table-box'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"</div>{more}")
+
+
+def _shown(df: pd.DataFrame, varying=(), drop=("scenario",)) -> pd.DataFrame:
+    """The columns a page shows: without the machine ids and without the scenarios' settings that the
+    grid does not vary (said once above the tables)."""
+    keep = [c for c in df.columns if c not in drop and not (c in DIMS + ("as_of",) and c not in varying)]
+    return df[keep]
 
 
 def _by(df: pd.DataFrame) -> list[str]:
@@ -146,23 +182,65 @@ def _save(fig, out: Path, name: str) -> str:
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+.table-box{max-width:100%;overflow-x:auto}
 table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}th,td{border:1px solid #ccc;padding:.2rem .4rem}
+th{font-weight:600;text-align:left;vertical-align:bottom}
 td.num{text-align:right}figure{margin:1.5rem 0}img{max-width:100%}.note{color:#555;font-size:.85rem}
 .failed{color:#a00}"""
+
+
+def _reason_words(reason: str) -> str:
+    """A "not estimable" reason without the series' name it starts with ("no outlook can be given for
+    Horgos port total trade: its latest ..." -> "its latest ..."): the row's label names the series."""
+    head, sep, rest = str(reason).partition(": ")
+    return rest if sep and head.startswith("no outlook can be") else str(reason)
+
+
+def estimable(df: pd.DataFrame) -> int:
+    """Scenarios with at least one estimate (a row with status ok)."""
+    return int(df.loc[df["status"] == "ok", "scenario"].nunique()) if len(df) and "status" in df else 0
+
+
+def _setting_words(col: str, v) -> str:
+    from xjtrade.report import wording
+    if col == "currency":
+        return wording.CURRENCY_WORDS.get(str(v), str(v))
+    if col == "models":
+        return wording.models_text(m for m in str(v).split(",") if m)
+    if col == "as_of":
+        return str(v) if v not in ("", None) and not (isinstance(v, float) and pd.isna(v)) else "every release"
+    return str(v)
+
+
+def _constants(df: pd.DataFrame, varying=()) -> str:
+    """What every scenario shares, in words ('partner World; currency yuan; data as of every release')."""
+    words = []
+    for c in DIMS + ("as_of",):
+        if c in df.columns and c not in varying and df[c].nunique(dropna=False) == 1:
+            words.append(f"{LABELS.get(c, c)} {_setting_words(c, df[c].iloc[0])}")
+    return "; ".join(words)
 
 
 def write_edition(out: Path, grid, df: pd.DataFrame, failures: pd.DataFrame) -> Path:
     charts = _charts(out, df) if len(df) else []
     n = df["scenario"].nunique() if len(df) else 0
     ne = df[df["status"] != "ok"] if len(df) else df
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_esc(grid.title)}</title>",
+    ok = estimable(df)
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_esc(grid.title)}</title>",
              f"<style>{CSS}</style></head><body><h1>{_esc(grid.title)}</h1>",
              f"<p>Grid <code>{_esc(grid.path.name)}</code>: {len(grid.scenarios)} scenarios varying "
-             f"{_esc(', '.join(grid.varying) or 'nothing')}; {n} computed, {len(failures)} failed. "
-             f"Downloads: <a href='results.csv'>results.csv</a> (one row per scenario and target), "
-             f"<a href='results.parquet'>results.parquet</a>, <a href='failures.csv'>failures.csv</a>, "
-             f"<a href='tables/growth.csv'>growth.csv</a>, <a href='tables/outlook.csv'>outlook.csv</a>, "
-             f"<a href='tables/accuracy.csv'>accuracy.csv</a>.</p>"]
+             f"{_esc(', '.join(grid.varying) or 'nothing')}; {n} computed, {ok} with an estimate, {len(failures)} "
+             f"failed." + (f" Every scenario shares: {_esc(_constants(df, grid.varying))}."
+                           if len(df) and _constants(df, grid.varying) else "")
+             + " Downloads: <a href='results.csv'>results.csv</a> (one row per scenario and target), "
+             "<a href='results.parquet'>results.parquet</a>, <a href='failures.csv'>failures.csv</a>, "
+             "<a href='tables/growth.csv'>growth.csv</a>, <a href='tables/outlook.csv'>outlook.csv</a>, "
+             "<a href='tables/accuracy.csv'>accuracy.csv</a>.</p>"]
+    if n and not ok:
+        parts.append(f"<p><strong>Nothing to compare.</strong> None of the {n} scenarios could be estimated, so "
+                     f"this page is not a comparison and the editions list does not offer it; each scenario's reason "
+                     f"is given once below.</p>")
     if len(failures):
         parts.append(f"<h2 class='failed'>Failed scenarios ({len(failures)})</h2>"
                      + _html_table(failures[["scenario", "label", "error"]]))
@@ -170,10 +248,19 @@ def write_edition(out: Path, grid, df: pd.DataFrame, failures: pd.DataFrame) -> 
         parts.append(f"<figure><img src='{_esc(svg)}' alt='{_esc(title)}'><figcaption>{_esc(title)} "
                      f"(<a href='{_esc(table)}'>data, CSV</a>)</figcaption></figure>")
     if len(df):
-        parts.append("<h2>Growth</h2>" + _html_table(growth_table(df).drop(columns=["scenario"])))
-        parts.append("<h2>Outlook</h2>" + _html_table(outlook_table(df[df["status"] == "ok"]).drop(columns=["reason"])))
+        g = growth_table(df)
+        g = g[g["n_years"].fillna(0) > 0] if "n_years" in g else g
+        if len(g):
+            parts.append("<h2>Growth</h2><p class='note'>From the full-year figures of each series in the "
+                         "window.</p>" + _html_table(_shown(g, grid.varying)))
+        if ok:
+            parts.append("<h2>Outlook</h2>"
+                         + _html_table(_shown(outlook_table(df[df["status"] == "ok"]).drop(columns=["reason", "status"]),
+                                              grid.varying)))
         if len(ne):
-            parts.append("<h2>Not estimable</h2>" + _html_table(ne[["scenario", "label", "target", "reason"]]))
+            why = ne.drop_duplicates("scenario").assign(reason=lambda d: d["reason"].map(_reason_words))
+            dims = [d for d in grid.varying if d in why.columns] or ["label"]
+            parts.append("<h2>Not estimable</h2>" + _html_table(why[dims + ["reason"]]))
     parts.append("</body></html>\n")
     path = out / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -215,13 +302,14 @@ def write_evaluation_page(out: Path, grid, tabs: dict, failed: list) -> Path:
     return path
 
 
-def write_meta(out: Path, grid, root: Path) -> Path:
+def write_meta(out: Path, grid, root: Path, df: pd.DataFrame | None = None) -> Path:
     """edition.json: what the main site's list of editions shows of this comparison (title, kind,
     number of scenarios, what varies, build date as the manifests give it)."""
     import json
     from xjtrade.manifest import build_date, build_time
     path = out / "edition.json"
     path.write_text(json.dumps({"title": grid.title, "kind": grid.kind, "scenarios": len(grid.scenarios),
-                                "varying": list(grid.varying), "build_date": build_date(build_time(root))},
+                                "varying": list(grid.varying), "build_date": build_date(build_time(root)),
+                                **({} if df is None else {"estimable": estimable(df)})},
                                indent=1) + "\n", encoding="utf-8")
     return path

@@ -255,7 +255,7 @@ def write_results(project: Project, grid: Grid, keys: dict, report: SweepReport,
         write_csv(df, out / "results.csv", float_format="%.6g")
         write_csv(failures, out / "failures.csv")
         edition.write_edition(out, grid, df, failures)
-        edition.write_meta(out, grid, project.root)
+        edition.write_meta(out, grid, project.root, df)
     return final
 
 
