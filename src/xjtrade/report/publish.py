@@ -15,6 +15,8 @@ import json
 import shutil
 from pathlib import Path
 
+import yaml
+
 from xjtrade.project import Project, scratch_dir, staged_dir
 from xjtrade.report.editions import editions
 from xjtrade.report.site import finish_site
@@ -37,7 +39,7 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
         with staged_dir(final, "report") as out:
             result = render_project(src, out, metadata={"run": name}, log=log, plan=plan)
             finish_site(out / "site", Path(run_dir), run_results(run_dir, manifest), manifest,
-                        editions(project, name))
+                        editions(project, name), yaml.safe_load((src / "_quarto.yml").read_text(encoding="utf-8")))
             (out / "manifest.json").write_text(json.dumps({**manifest, "render_engine": result.engine,
                                                            "render": result.engines},
                                                           indent=1, sort_keys=True) + "\n", encoding="utf-8")
