@@ -129,16 +129,17 @@ def test_things_to_know_states_the_results():
     for topic in ("Not official statistics", "Ports and zones are not parts of the region", "Converted figures",
                   "Rounded figures", "How sources were chosen", "Revisions", "Release dates"):
         assert f"**{topic}.**" in box, topic
-    assert "published only in US dollars, it is converted to yuan" in text
+    assert "published only in US dollars are converted to yuan" in text
     assert "107 sources supply this edition's figures" in text
-    assert "For this series 2 earlier figures differ by more than 0.1% from what a later release implies (2 downward)" in text
-    assert ("the largest: Jan-Apr 2023, first printed as 94.95 billion yuan ([R0285](figures.html#R0285)), implied "
-            "as 92.24 by the release of 2024-05-21 (-2.85%)") in text
+    assert ("2 earlier figures of this series differ by more than 0.1% from what a later release implies, "
+            "2 of them downward") in text
+    assert ("the largest: Jan-Apr 2023, first printed as 94.95 billion yuan ([R0285](figures.html#R0285)), 92.24 "
+            "implied by the release of 2024-05-21 (-2.85%)") in text
     assert ("The latest figures (the year 2025) were published on 2026-01-23; the next (January-February 2026) "
             "are expected around 2026-03-21") in text
     # in dollars the conversion goes the other way; without revisions or a calendar those lines say so or go
     usd = bulletin.things_to_know(_results(currency="USD", revisions_={"threshold_pct": 0.1}, calendar=None))
-    assert "published only in yuan, it is converted to US dollars" in usd
+    assert "published only in yuan are converted to US dollars" in usd
     assert "No earlier figure of this series differs by more than 0.1%" in usd and "Release dates" not in usd
 
 

@@ -108,6 +108,11 @@ def licence_text() -> str:
             f"cited public sources, which keep their own rights. Code: {code_licence()}.")
 
 
+def pdf_footer(results: Results, manifest: dict, config: dict | None = None) -> str:
+    """The PDF's page footer (plain text): how to cite the edition, and its licence."""
+    return f"Cite as: {citation(results, manifest, config)} Licence: {LICENSE['name']}."
+
+
 # ------------------------------------------------------------------------------ the site footer
 
 def footer_html(results: Results, manifest: dict, config: dict | None = None) -> str:
