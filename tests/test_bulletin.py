@@ -84,6 +84,8 @@ def test_contact_setting_is_read_and_checked():
         bulletin.contact({"xjtrade": {"contact": {"name": "x", "url": "javascript:alert(1)"}}})
     with pytest.raises(bulletin.SettingsError, match=r"xjtrade\.contact\.phone"):
         bulletin.contact({"xjtrade": {"contact": {"name": "x", "phone": "1"}}})
+    from xjtrade.report.render import RenderError          # the CLI reports it as any bad key of _quarto.yml
+    assert issubclass(bulletin.SettingsError, RenderError)
     with pytest.raises(bulletin.SettingsError, match="needs a 'name'"):
         bulletin.contact({"xjtrade": {"contact": {"email": "a@b.org"}}})
 

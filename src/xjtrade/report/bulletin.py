@@ -26,6 +26,7 @@ from typing import Any
 
 from xjtrade.report import ledger, wording
 from xjtrade.report.downloads import LICENSE
+from xjtrade.report.render.base import RenderError
 from xjtrade.report.results import Results
 from xjtrade.report.templating import markdown
 
@@ -34,8 +35,9 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 WEB = re.compile(r"https?://[^\s<>\"']+")
 
 
-class SettingsError(ValueError):
-    """A bad reader setting in _quarto.yml (the message names the key)."""
+class SettingsError(RenderError):
+    """A bad reader setting in _quarto.yml (the message names the key): the render stops, as for any
+    other bad key of _quarto.yml, and the previous report stays."""
 
 
 @dataclass(frozen=True)
