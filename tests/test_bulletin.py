@@ -139,6 +139,9 @@ def test_things_to_know_states_the_results():
             "implied by the release of 2024-05-21 (-2.85%)") in text
     assert ("The latest figures (the year 2025) were published on 2026-01-23; the next (January-February 2026) "
             "are expected around 2026-03-21") in text
+    one = bulletin.things_to_know(_results(revisions_={**REV_FACTS, "n": 1, "downward": 1, "rows": [REVISION]}))
+    assert ("1 earlier figure of this series differs by more than 0.1% from what a later release implies: "
+            "Jan-Apr 2023, first printed") in one.replace("\\", "")
     # in dollars the conversion goes the other way; without revisions or a calendar those lines say so or go
     usd = bulletin.things_to_know(_results(currency="USD", revisions_={"threshold_pct": 0.1}, calendar=None))
     assert "published only in yuan are converted to US dollars" in usd
