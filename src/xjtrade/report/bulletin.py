@@ -79,7 +79,7 @@ def code_licence() -> str:
         meta = importlib.metadata.metadata("xjtrade")
     except importlib.metadata.PackageNotFoundError:   # pragma: no cover (always installed)
         return "MIT"
-    return str(meta.get("License-Expression") or meta.get("License") or "MIT")
+    return str(meta["License-Expression"] or meta["License"] or "MIT")   # a missing field reads as None
 
 
 def data_date(results: Results, manifest: dict) -> str | None:
