@@ -46,7 +46,8 @@ def test_layout_check_would_catch_a_wrong_import(tmp_path):
 # The publish step formats the run's results; it computes nothing: neither it nor the renderer
 # imports the analysis, directly or through the modules it uses (issue 19).
 PUBLISH = ["report/publish.py", "report/staging.py", "report/pages.py", "report/site.py", "report/downloads.py",
-           "report/interactive.py", "report/templating.py", "report/html_tables.py", "report/editions.py"]
+           "report/interactive.py", "report/templating.py", "report/html_tables.py", "report/editions.py",
+           "report/bulletin.py"]
 ANALYSIS = ("xjtrade.stats", "xjtrade.data.estimates", "xjtrade.data.selector")
 # the parameter schema (RunParams, in the results contract) checks model names against the registry, and
 # the pages name models by their labels: the registry's module is a list of model objects (names, labels,

@@ -351,3 +351,67 @@ def test_tables_fit_their_box_where_they_can_and_prose_wraps_readably(built, chr
                 assert b["narrowest_prose"] is None or b["narrowest_prose"] >= 160 - 1, (name, b)
     # the data chapter's issues table has prose (its notes), so it is marked
     assert any(b["narrowest_prose"] for b in desk["notebooks/01-data.html"] if b["id"] == "tbl-quality")
+
+
+# ---------------------------------------------------------------- reader notes of a bulletin (issue 21 items 7, 8)
+
+def _pdf_pages(out) -> list[str]:
+    return [p.extract_text() for p in PdfReader(str(out / "xinjiang-trade-monitor.pdf")).pages]
+
+
+def test_every_page_cites_the_edition_with_its_licence_and_contact(built):
+    """The footer of every site page and of every PDF body page: how to cite the edition (its name and
+    data date), the licence, the contact of _quarto.yml."""
+    project, out, results = built
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    cite = f"Xinjiang Trade Monitor, edition “default”, data as of {manifest['data_latest_source']}"
+    site = out / "site"
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) == 8
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert html.count('id="reader-notes"') == 1, page
+        notes = html[html.index('id="reader-notes"'):]
+        assert cite in notes and 'href="https://creativecommons.org/licenses/by/4.0/" rel="license"' in notes, page
+        assert "<strong>Contact:</strong> Xinjiang Trade Monitor contributors" in notes, page
+    texts = _pdf_pages(out)
+    footed = [i for i, t in enumerate(texts) if "Cite as:" in t and "Licence: CC-BY-4.0" in t]
+    assert footed == list(range(2, len(texts)))          # every page but the title page and the contents
+    whole = " ".join(" ".join(texts).split())
+    assert cite in whole
+
+
+def test_things_to_know_box_on_the_front_page_and_in_the_pdf(built):
+    _, out, results = built
+    rev, cal = results["data"]["revisions"], results["forecast"]["calendar"]
+    index = (out / "site" / "index.html").read_text(encoding="utf-8")
+    box = index[index.index('class="things-to-know"'):]
+    box = box[:box.index("</div>")]
+    assert "Things you need to know" in box and "Ports and zones are not parts of the region" in box
+    assert f"{rev['n']} earlier figures of this series differ by more than 0.1%" in box and rev["n"] >= 1
+    assert f"were published on {cal['latest_published']}" in box and f"expected around {cal['expected']}" in box
+    assert f"{results['data']['sources_cited']} sources supply this edition" in box
+    # below the headline chart, before the data section
+    assert index.index("fig-headline") < index.index('class="things-to-know"') < index.index('id="the-data"')
+    pdf = " ".join(" ".join(_pdf_pages(out)).split())
+    assert "Things you need to know" in pdf and f"{rev['n']} earlier figures of this series" in pdf
+    about = (out / "site" / "about.html").read_text(encoding="utf-8")
+    largest = rev["largest"]
+    assert f"{largest['first_id']}" in about and f"{largest['change_pct']:+.2f}%" in about
+
+
+def test_sources_chapter_counts_the_sources_it_lists(built):
+    """Site and PDF state the count of the entries they list (the review found "159 sources are listed"
+    over 107 entries)."""
+    _, out, results = built
+    n, total = results["data"]["sources_cited"], results["data"]["counts"]["dataset"]["sources_listed"]
+    html = (out / "site" / "sources.html").read_text(encoding="utf-8")
+    assert f"The {n} sources of this edition’s figures are listed first" in html
+    assert html.count('id="src-') == total and f"({total} sources in all;" in html
+    texts = _pdf_pages(out)
+    start = next(i for i, t in enumerate(texts) if "sources of this edition’s figures are listed first" in t)
+    end = next(i for i, t in enumerate(texts) if i > start and "About this build" in t)
+    chapter = " ".join(texts[start:end])
+    assert f"The {n} sources of this edition’s figures" in chapter
+    assert len(re.findall(r"\(id\s", chapter)) == n
+

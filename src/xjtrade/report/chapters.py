@@ -24,6 +24,7 @@ from xjtrade.report import wording
 from xjtrade.report.context import Context, context_from_namespace, load_context  # noqa: F401 (notebooks)
 from xjtrade.report.counts import counts
 from xjtrade.report.display import _r  # rounding of the values kept in the results
+from xjtrade.report.revisions import facts as revision_facts
 from xjtrade.report.display import (  # noqa: F401 (the notebooks' namespace)
     csv_link, link_ids, markdown_table, save_frame, save_results, save_table, show_figure, show_markdown,
     show_table)
@@ -73,7 +74,11 @@ def coverage(ctx: Context) -> dict:
                         "first_year": first, "last_year": last, "first_published": str(pub.min()),
                         "last_published": str(pub.max()), "undated": undated,
                         "counts": {"dataset": whole.model_dump(), "entity": n.model_dump()},
-                        "sources_used": sources_used(ctx), "tolerances": tolerance_rows()}}
+                        "sources_used": sources_used(ctx), "tolerances": tolerance_rows(),
+                        # the sources page lists these first (both outputs); the bulletin's revisions note
+                        "sources_cited": len(set(sources_used(ctx)) & set(ctx.sources["source_id"])),
+                        "revisions": revision_facts(ctx.figures, p.entity, p.flow, p.partner, p.currency,
+                                                    p.as_of.isoformat() if p.as_of else None)}}
 
 
 def _month(m: int) -> str:

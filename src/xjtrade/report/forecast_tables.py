@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from xjtrade.report import ledger
 from xjtrade.report.results import CoverageRow, LedgerRow, OutlookResults, ScoreRow
 from xjtrade.stats import pseudo_real_time as prt
 from xjtrade.stats import registry as reg
@@ -152,7 +153,8 @@ def ledger_table(rows: list[LedgerRow]) -> pd.DataFrame:
             "central": f"{r.central}", "forecast": r.point, "lower 80%": r.lo80, "upper 80%": r.hi80,
             "lower 95%": r.lo95, "upper 95%": r.hi95, "actual": r.actual, "error %": r.error_pct,
             "in 80%": None if r.in80 is None else ("yes" if r.in80 else "no"),
-            "in 95%": None if r.in95 is None else ("yes" if r.in95 else "no"), "method": r.method} for r in rows]
+            "in 95%": None if r.in95 is None else ("yes" if r.in95 else "no"),
+            "method": ledger.method_label(r.method)} for r in rows]     # the ledger's CSV keeps the ids
     return pd.DataFrame(out, columns=["vintage", "kind", "code version", "year", "central", "forecast", "lower 80%",
                                       "upper 80%", "lower 95%", "upper 95%", "actual", "error %", "in 80%", "in 95%",
                                       "method"])

@@ -30,7 +30,7 @@ from pathlib import Path
 from xjtrade.textsafe import csv_records
 
 __all__ = ["COLUMNS", "LEDGER", "read", "entries_from_results", "append", "after_build", "scored", "code_version",
-           "LedgerError"]
+           "LedgerError", "method_label"]
 
 LEDGER = Path("ledger") / "forecasts.csv"
 COLUMNS = ["vintage", "written", "code_version", "kind", "series", "target_year", "target", "point", "central",
@@ -86,6 +86,20 @@ def entries_from_results(results: dict, written: str, code: str, kind: str = "pu
                      "lo95": _fmt(a["lo95"]), "hi95": _fmt(a["hi95"]), "method": method,
                      "note": (f"nowcast with {o.get('months_known')} months known" if within else "")})
     return rows
+
+
+def method_label(method: str) -> str:
+    """The ledger's method (``"years ahead: mean_growth"``: the use and the registry's id, as the CSV
+    keeps it) for readers: the model's label from the registry (``"years ahead: mean growth"``).  A
+    method that is not a registry id (a recovered entry's description) stays as it is."""
+    from xjtrade.stats.registry import MODELS   # the registry's module: names and labels only
+    use, sep, name = str(method or "").partition(": ")
+    if not sep:
+        use, name = "", use
+    m = MODELS.get(name.strip())
+    if m is None:
+        return str(method or "")
+    return f"{use}: {m.label}" if sep else m.label
 
 
 def _same_numbers(a: dict, b: dict) -> bool:

@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from xjtrade.report import forecast_words
+from xjtrade.report import bulletin, forecast_words
 from xjtrade.report.render import describe_engine
 from xjtrade.report import interactive, wording
 from xjtrade.report.results import Results
@@ -89,7 +89,8 @@ def summary_page(results: Results, editions: list[dict] | None = None, manifest:
         build_date=manifest.get("build_date"), headline_figure=f.headline_figure if f else None,
         interactive=interactive.headline_html(p) if f and f.interactive else None, chart_title=chart_title(results),
         dataset=data.counts.get("dataset") if data else None, entity=data.counts.get("entity") if data else None,
-        editions=editions or [], glossary=wording.glossary_markdown(GLOSSARY_TERMS))
+        editions=editions or [], glossary=wording.glossary_markdown(GLOSSARY_TERMS),
+        things=bulletin.things_to_know(results), cited=data.sources_cited if data else 0)
 
 
 def _unit(currency: str) -> str:
@@ -218,7 +219,10 @@ def _code(v) -> object:
     return Md(f"`{v}`") if isinstance(v, str) and HEX.fullmatch(v) else v
 
 
-def about_page(manifest: dict) -> str:
+def about_page(manifest: dict, results: Results | None = None, config: dict | None = None) -> str:
+    """The about page: the reader sections (how to cite, licence, contact, changes between editions,
+    revisions: `bulletin.about_sections`, given the results and the staged _quarto.yml), then how the
+    edition was built."""
     t = about_tables(manifest)
     rows = {
         "about_parameters": list(zip(t["about_parameters"]["parameter"], t["about_parameters"]["value"])),
@@ -228,4 +232,5 @@ def about_page(manifest: dict) -> str:
                          for k, v in zip(t["about_inputs"]["input"], t["about_inputs"]["sha256"])],
         "about_versions": list(zip(t["about_versions"]["package"], t["about_versions"]["version"])),
     }
-    return markdown("about.qmd.j2", p=manifest["parameters"], manifest=manifest, tables=rows)
+    return markdown("about.qmd.j2", p=manifest["parameters"], manifest=manifest, tables=rows,
+                    bulletin=bulletin.about_sections(results, manifest, config))

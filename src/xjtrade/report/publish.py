@@ -15,7 +15,10 @@ import json
 import shutil
 from pathlib import Path
 
+import yaml
+
 from xjtrade.project import Project, scratch_dir, staged_dir
+from xjtrade.report.bulletin import pdf_footer
 from xjtrade.report.editions import editions
 from xjtrade.report.site import finish_site
 from xjtrade.report.staging import run_results, stage_project
@@ -34,10 +37,16 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
     src = scratch_dir(project.reports, name)
     try:
         stage_project(project, run_dir, src, manifest)
+        results = run_results(run_dir, manifest)
+        config = yaml.safe_load((src / "_quarto.yml").read_text(encoding="utf-8"))
         with staged_dir(final, "report") as out:
-            result = render_project(src, out, metadata={"run": name}, log=log, plan=plan)
-            finish_site(out / "site", Path(run_dir), run_results(run_dir, manifest), manifest,
-                        editions(project, name))
+            metadata = {"run": name}
+            if plan.site.get("engine") == plan.pdf.get("engine") == "portable":
+                # the PDF's page footer: how to cite the edition, its licence (the portable engine's template;
+                # Quarto is not given the key: its typst template has no such footer)
+                metadata["xj-page-footer"] = pdf_footer(results, manifest, config)
+            result = render_project(src, out, metadata=metadata, log=log, plan=plan)
+            finish_site(out / "site", Path(run_dir), results, manifest, editions(project, name), config)
             (out / "manifest.json").write_text(json.dumps({**manifest, "render_engine": result.engine,
                                                            "render": result.engines},
                                                           indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -63,6 +63,30 @@ class ToleranceRow(_Strict):     # the methods chapter's table of tolerances
     points: bool = False
 
 
+class Revision(_Strict):
+    """An earlier figure of the edition's series and the figure a later release implies for the same
+    period (the later release's growth rate applied backwards: customs compute growth against revised
+    figures of the year before), in the series' unit (bulletin.revisions)."""
+    period: str
+    first_id: str                  # the figure first printed (the one the selection rule uses)
+    first_value: float
+    first_published: str
+    later_id: str                  # the derived figure: the later release's total over its growth rate
+    later_value: float
+    later_published: str
+    change_pct: float              # later over first, minus one, in %
+
+
+class RevisionFacts(_Strict):
+    """The revisions of the edition's series (report/revisions.py): every pair, how many, how many
+    downward, and the largest (in absolute terms)."""
+    threshold_pct: float           # smaller differences are taken as the rounding of the growth rate
+    n: int = 0
+    downward: int = 0
+    largest: Revision | None = None
+    rows: list[Revision] = []
+
+
 # ---------------------------------------------------------------- data chapter
 class DataResults(_Strict):
     reported_figures: int
@@ -79,6 +103,8 @@ class DataResults(_Strict):
     sources_used: list[str] = []        # sources of the reported figures of the entity (and of China)
     tolerances: list[ToleranceRow] = []
     scopes: dict[str, ScopeCounts] = {}     # what each chart or table of the chapter rests on
+    sources_cited: int = 0              # sources_used found in the sources table: those the sources page lists first
+    revisions: RevisionFacts | None = None   # earlier figures of the series revised by a later release
 
 
 # ---------------------------------------------------------------- growth chapter

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xjtrade.report import downloads, interactive, pages, wording
+from xjtrade.report import bulletin, downloads, interactive, pages, wording
 from xjtrade.report.html_tables import style_tables
 from xjtrade.report.results import Results
 from xjtrade.report.templating import html
@@ -92,8 +92,17 @@ def style_pages(site: Path) -> None:
         page.write_text(style_tables(text), encoding="utf-8")
 
 
-def finish_site(site: Path, run_dir: Path, results: Results, manifest: dict, editions: list[dict]) -> None:
-    """Write what the renderer does not (see the module docstring) into the rendered `site`."""
+def add_reader_notes(site: Path, notes: str) -> None:
+    """The reader notes (licence, citation, contact: `bulletin.footer_html`) in the footer of every page."""
+    for page in Path(site).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        page.write_text(bulletin.add_footer(text, notes), encoding="utf-8")
+
+
+def finish_site(site: Path, run_dir: Path, results: Results, manifest: dict, editions: list[dict],
+                config: dict | None = None) -> None:
+    """Write what the renderer does not (see the module docstring) into the rendered `site`; `config` is
+    the staged _quarto.yml (the contact and the site's address of the reader notes)."""
     site, run_dir = Path(site), Path(run_dir)
     p = results.parameters
     style_pages(site)
@@ -107,3 +116,4 @@ def finish_site(site: Path, run_dir: Path, results: Results, manifest: dict, edi
     f = results.forecast
     if f is not None and f.interactive:
         interactive.write_assets(site, run_dir / f.interactive)
+    add_reader_notes(site, bulletin.footer_html(results, manifest, config))

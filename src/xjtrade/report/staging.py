@@ -159,8 +159,8 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     results = run_results(run_dir, manifest)
     p = results.parameters
     stage.mkdir(parents=True, exist_ok=True)
-    (stage / "_quarto.yml").write_text(yaml.safe_dump(book_config(project, results, manifest), sort_keys=False,
-                                                      allow_unicode=True), encoding="utf-8")
+    config = book_config(project, results, manifest)
+    (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (stage / "notebooks").mkdir(exist_ok=True)
     for path in sorted((run_dir / "notebooks").glob("*.ipynb")):
         nb = stage_notebook(json.loads(path.read_text(encoding="utf-8")))
@@ -178,5 +178,5 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     whole = results.data.counts.get("dataset") if results.data else None
     (stage / "sources.qmd").write_text(pages.sources_page(sources, p.as_of.isoformat() if p.as_of else None, used,
                                                           whole), encoding="utf-8")
-    (stage / "about.qmd").write_text(pages.about_page(manifest), encoding="utf-8")
+    (stage / "about.qmd").write_text(pages.about_page(manifest, results, config), encoding="utf-8")
     return stage
