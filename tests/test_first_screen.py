@@ -343,3 +343,34 @@ def test_a_series_ending_before_the_editions_gets_a_note_and_no_outlook():
     assert "CNY|total" not in spec["notes"]
     outlook = [tr for tr in spec["traces"] if tr["name"] == "outlook (estimate)"]
     assert len(outlook) == 1 and outlook[0]["meta"] == ["CNY", "total"] and outlook[0]["x"] == [2023, 2024]
+
+
+@pytest.mark.slow
+def test_a_tap_on_a_phone_shows_a_points_value(default_edition, chromium_available):
+    """On a touch screen a tap on a point shows its value (plotly's hover label), and the chart does not
+    take the page's scrolling (no drag mode)."""
+    from playwright.sync_api import sync_playwright
+    _, out, results = default_edition
+    est = next(p for p in results["growth"]["series"]["points"] if p["origin"] == "estimated")
+    with serve_directory(out / "site") as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+        page = ctx.new_page()
+        page.goto(url + "index.html", wait_until="load")
+        page.wait_for_selector("#headline-chart .main-svg")
+        dragmode = page.evaluate("document.getElementById('headline-chart')._fullLayout.dragmode")
+        # the estimated year's marker: the trace of that name, its only point
+        names = page.evaluate("document.getElementById('headline-chart')._fullData.filter(t => t.visible === true)"
+                              ".map(t => t.name)")
+        marker = page.locator("#headline-chart .scatterlayer .trace").nth(
+            names.index("estimated from part-year figures (80% interval)")).locator(".point").first
+        marker.scroll_into_view_if_needed()
+        box = marker.bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(300)
+        label = " ".join(page.evaluate(
+            "Array.from(document.querySelectorAll('#headline-chart .hoverlayer text')).map(t => t.textContent)"))
+        browser.close()
+    assert dragmode is False
+    assert f"{est['year']}: {est['value']:,.1f} billion yuan (estimated from part-year figures)" in label, label
+    assert f"80% interval {est['lo80']:,.1f} to {est['hi80']:,.1f}" in label
