@@ -39,11 +39,11 @@ def test_answer_is_one_sentence_with_level_growth_outlook_and_dates():
                     "{.answer-level}; [from 2011 to 2023 it grew by **7.7% a year** on average]{.answer-growth}; "
                     "[the outlook for 2024 is **396.2 billion yuan**, with a 4 in 5 chance (80% interval) of lying "
                     "between 282.7 and 521.8 (-20.9% to +46.0% on 2023)]{.answer-outlook}; "
-                    "[figures published up to 2024-01-30, the next (January\\-February 2024) are expected around "
-                    "2024-03-20]{.answer-dates}.")
+                    "[figures published up to [2024-01-30]{.date}, the next (January\\-February 2024) are expected "
+                    "around [2024-03-20]{.date}]{.answer-dates}.")
     assert text.count(". ") == 0 and text.endswith(".")            # one sentence
     stale = answer(res, "billion yuan", "Xinjiang total trade", "2024-01-30", stale=True)
-    assert "expected around 2024-03-20, are not in the record yet" in stale
+    assert "expected around [2024-03-20]{.date}, are not in the record yet" in stale
 
 
 def test_answer_names_a_nowcast_a_shrinking_series_and_a_missing_outlook():
@@ -55,6 +55,9 @@ def test_answer_names_a_nowcast_a_shrinking_series_and_a_missing_outlook():
     assert "the nowcast for 2024, from 11 published months, is **396.2 billion yuan**" in text
     assert "it shrank by **2.2% a year** on average" in text or "it shrank by **2.3% a year** on average" in text
     assert ".answer-dates" not in text                              # no date, no calendar: nothing invented
+    # growth over a single year is the change on the year before, already stated: not repeated
+    one = _results(OUTLOOK, growth={**GROWTH, "cagr": [{"start": 2022, "end": 2023, "cagr_pct": 45.9}]})
+    assert ".answer-growth" not in answer(one, "billion yuan", "X", None, stale=False)
     none = _results({"ok": False, "reason": "no outlook can be given for X: its latest figure is for 2022"},
                     growth=GROWTH)
     assert "[no outlook can be given for X: its latest figure is for 2022]{.answer-outlook}" in answer(

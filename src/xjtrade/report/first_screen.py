@@ -21,6 +21,11 @@ ORIGIN_WORDS = {"reported": "reported", "derived": "derived from reported figure
                 "estimated": "estimated from part-year figures"}
 
 
+def _date(d) -> str:
+    """A date that does not break at its hyphens (the reader.css class)."""
+    return f"[{d}]{{.date}}"
+
+
 def _num(v) -> str:
     return wording.num(v)
 
@@ -58,7 +63,7 @@ def answer(results: Results, unit: str, subject: str, latest_source: str | None,
              + ("" if g.latest_yoy_pct is None else f", {wording.pct(g.latest_yoy_pct)} on the year before"))
     parts = [f"[{level}]{{.answer-level}}"]
     cagr = next((w for w in g.cagr if w.cagr_pct is not None), None)
-    if cagr:
+    if cagr and cagr.end - cagr.start > 1:   # over one year it is the change already given
         verb = "grew" if cagr.cagr_pct >= 0 else "shrank"
         parts.append(f"[from {cagr.start} to {cagr.end} it {verb} by **{wording.pct(abs(cagr.cagr_pct), sign=False)} "
                      f"a year** on average]{{.answer-growth}}")
@@ -68,12 +73,12 @@ def answer(results: Results, unit: str, subject: str, latest_source: str | None,
         parts.append(f"[{out}]{{.answer-outlook}}")
     elif o is not None and o.reason:
         parts.append(f"[{md_escape(o.reason)}]{{.answer-outlook}}")
-    data = (f"data as known on {p.as_of.isoformat()}" if p.as_of else
-            f"figures published up to {latest_source}" if latest_source else "")
+    data = (f"data as known on {_date(p.as_of.isoformat())}" if p.as_of else
+            f"figures published up to {_date(latest_source)}" if latest_source else "")
     cal = results.forecast.calendar if results.forecast else None
     if cal is not None:
-        nxt = (f"the next ({md_escape(cal.period)}), expected around {cal.expected}, are not in the record yet"
-               if stale else f"the next ({md_escape(cal.period)}) are expected around {cal.expected}")
+        nxt = (f"the next ({md_escape(cal.period)}), expected around {_date(cal.expected)}, are not in the record yet"
+               if stale else f"the next ({md_escape(cal.period)}) are expected around {_date(cal.expected)}")
         data = f"{data}, {nxt}" if data else nxt
     if data:
         parts.append(f"[{data}]{{.answer-dates}}")

@@ -84,7 +84,7 @@ def summary_page(results: Results, editions: list[dict] | None = None, manifest:
         build_date=manifest.get("build_date"), headline_figure=f.headline_figure if f else None,
         interactive=(interactive.headline_html(p, alt=alt, rows=first_screen.chart_rows(results), unit=unit)
                      if f and f.interactive else None), chart_title=chart_title(results),
-        answer=Md(first_screen.answer(results, unit, subj, latest_source, stale=bool(words["warning"]))),
+        answer=Md(first_screen.answer(results, unit, subj, latest_source, stale=bool(words["warning"]) and not p.as_of)),
         chart_alt=Md(first_screen.attribute(alt)),
         dataset=data.counts.get("dataset") if data else None, entity=data.counts.get("entity") if data else None,
         editions=editions or [], glossary=wording.glossary_markdown(GLOSSARY_TERMS))
