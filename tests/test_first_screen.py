@@ -37,7 +37,7 @@ def test_answer_is_one_sentence_with_level_growth_outlook_and_dates():
     text = answer(res, "billion yuan", "Xinjiang total trade", "2024-01-30", stale=False)
     assert text == ("[Xinjiang total trade came to **357.3 billion yuan** in 2023, +45.9% on the year before]"
                     "{.answer-level}; [from 2011 to 2023 it grew by **7.7% a year** on average]{.answer-growth}; "
-                    "[the outlook for 2024 is **396.2 billion yuan**, with a 4 in 5 chance (80% interval) of lying "
+                    "[the outlook for 2024 is **396.2 billion yuan**, with an 80% chance of lying "
                     "between 282.7 and 521.8 (-20.9% to +46.0% on 2023)]{.answer-outlook}; "
                     "[figures published up to [2024-01-30]{.date}, the next (January\\-February 2024) are expected "
                     "around [2024-03-20]{.date}]{.answer-dates}.")
@@ -308,7 +308,7 @@ def test_built_front_page_states_the_results_in_its_answer_and_table(default_edi
         browser.close()
     assert f"came to {g['latest_value']:,.1f} billion yuan in {g['latest_year']}" in answer
     h = o["headline"]
-    assert f"{h['point']:,.1f} billion yuan, with a 4 in 5 chance" in answer
+    assert f"{h['point']:,.1f} billion yuan, with an 80% chance" in answer
     assert f"between {h['lo80']:,.1f} and {h['hi80']:,.1f}" in answer
     assert f"expected around {results['forecast']['calendar']['expected']}" in answer
     rows = {line.split("\t")[0]: line for line in table.splitlines()[1:]}

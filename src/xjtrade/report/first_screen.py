@@ -37,7 +37,7 @@ def _headline(results: Results):
 
 
 def outlook_words(results: Results, unit: str) -> str:
-    """'the outlook for 2026 is 564.7 billion yuan, with a 4 in 5 chance (80% interval) of lying between
+    """'the outlook for 2026 is 564.7 billion yuan, with an 80% chance of lying between
     405.8 and 793.7 (-22.0% to +52.5% on 2025)'; '' without an outlook."""
     o, h = _headline(results)
     if h is None:
@@ -45,7 +45,7 @@ def outlook_words(results: Results, unit: str) -> str:
     nowcast = bool(o.months_known) and h.year == o.current_year
     what = (f"the nowcast for {h.year}, from {wording.count(o.months_known, 'published month')}, is"
             if nowcast else f"the outlook for {h.year} is")
-    text = (f"{what} **{_num(h.point)} {unit}**, with a 4 in 5 chance (80% interval) of lying between "
+    text = (f"{what} **{_num(h.point)} {unit}**, with an 80% chance of lying between "
             f"{_num(h.lo80)} and {_num(h.hi80)}")
     g = o.headline_growth80
     if g and o.base_year is not None:
