@@ -65,6 +65,29 @@ def warm_cache(tmp_path_factory, processed) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def default_edition(tmp_path_factory, warm_cache):
+    """The default edition built once (portable engine) in a copy of the project, for the tests that only
+    read it (the site in the browser, the first screen): (project, report folder, results as a dict).
+    Under pytest-xdist, built once for all workers (a file lock on their shared base folder, as
+    `warm_cache`).  Tests must not change it."""
+    import json
+    from filelock import FileLock
+    from xjtrade.pipeline import build
+    from xjtrade.project import Project
+    from xjtrade.report.params import load_params
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "default-edition"
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / "done").is_file():
+            project = Project(copy_project(folder / "project", warm=warm_cache))
+            build(project, load_params(project.params / "default.yaml"), engine="portable", log=lambda m: None)
+            (folder / "done").write_text("ok\n")
+    project = Project(folder / "project")
+    results = json.loads((project.runs / "default" / "results.json").read_text())
+    return project, project.reports / "default", results
+
+
 def run_cli(root: Path, *args: str, timeout: float = 900, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
     """`xjtrade ARGS` in a subprocess on the project at `root`, with a fixed SOURCE_DATE_EPOCH (and
     `pythonpath` first on the path: a copy of the package to import instead of the installed one)."""

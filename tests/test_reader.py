@@ -225,8 +225,9 @@ def test_summary_page_formats_the_results(tmp_path):
     assert "reached 357.3 billion yuan in 2023, 2.4 times its 2011 level" in page.replace("\\", "")
     assert ("The annual series charted above (2011-2023, 12 calendar years with a published or derived total) "
             "rests on 10 reported figures from 8 sources; 2 of its values are derived") in page
-    # the chart is a figure of its own (a paragraph after the list), not an image inside the last point
-    assert "\n\n![" in page and "](figures/headline.svg){#fig-headline}" in page
+    # the chart is a figure of its own (a paragraph of its own), not an image inside a list item; its alt text
+    # is generated (tests/test_first_screen.py)
+    assert "\n\n![" in page and '](figures/headline.svg){#fig-headline fig-alt="Chart of ' in page
     assert "**Next release.**" not in page and "**Warning.**" not in page
 
 

@@ -19,16 +19,9 @@ CHAPTERS = ["Data: coverage, quality and lineage", "Growth", "Forecasts", "Metho
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, warm_cache):
-    from conftest import copy_project
-    from xjtrade.report.params import load_params
-    from xjtrade.project import Project
-    from xjtrade.pipeline import build
-    project = Project(copy_project(tmp_path_factory.mktemp("site") / "project", warm=warm_cache))
-    params = load_params(project.params / "default.yaml")
-    report = build(project, params, engine="portable", log=lambda m: None)
-    results = json.loads((project.runs / "default" / "results.json").read_text())
-    return project, report.report_dir, results
+def built(default_edition):
+    """The default edition the suite builds once (conftest.default_edition)."""
+    return default_edition
 
 
 def test_layout(built):

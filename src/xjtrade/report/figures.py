@@ -3,7 +3,9 @@
 One look for all charts: colour-blind-safe palette, integer years on time axes,
 units and currency in axis labels, thousands separators, a title and a source note
 under every figure, one size.  Saved as SVG and PNG with no timestamps inside, so
-the same data always give the same bytes.
+the same data always give the same bytes.  In the SVG, text stays text (`svg.fonttype: none`): a
+reader can select, search and zoom it, a screen reader can read it; browsers and typst draw it in
+DejaVu Sans (the PDF's fonts include matplotlib's DejaVu files).
 
 Text is text: titles, source notes (publishers), legend entries, labels and annotations are drawn
 as typed (`finish` escapes every `$` of every text of the figure but the tick labels, whose formatters
@@ -71,12 +73,12 @@ def setup_style() -> None:
         "figure.dpi": 110,
         "savefig.dpi": 150,
         "svg.hashsalt": "xjtrade",       # fixed ids inside SVG files
-        "svg.fonttype": "path",          # text as paths: same look in browsers and in the PDF
+        "svg.fonttype": "none",          # text as text (selectable, searchable, read by screen readers); the site and typst both have DejaVu Sans
         "axes.titleweight": "bold",
         "axes.titlesize": 11,
         "axes.spines.top": False,
         "axes.spines.right": False,
-        "font.family": "DejaVu Sans",
+        "font.family": ["DejaVu Sans", "sans-serif"],   # SVG text: a browser without DejaVu Sans falls back
         "text.usetex": False,            # never hand text to LaTeX
     })
 

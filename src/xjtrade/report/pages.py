@@ -14,7 +14,7 @@ import pandas as pd
 
 from xjtrade.report import bulletin, forecast_words
 from xjtrade.report.render import describe_engine
-from xjtrade.report import interactive, wording
+from xjtrade.report import first_screen, interactive, wording
 from xjtrade.report.results import Results
 from xjtrade.report.templating import MARKDOWN, Md, markdown
 from xjtrade.textsafe import md_escape
@@ -80,14 +80,20 @@ def summary_page(results: Results, editions: list[dict] | None = None, manifest:
         wording.capitalised(wording.printed_in_note(latest.printed_in, p.currency)) + " at the year's average rate."
         if latest and wording.printed_in_note(latest.printed_in, p.currency) else "",
         wording.later_years_note(series, unit, nowcast_year) if series else "") if t)
+    subj = wording.subject(p.entity, p.flow, p.partner)
+    latest_source = manifest.get("data_latest_source") or (data.last_published if data else None)
+    alt = first_screen.alt_text(results)
     return markdown(
-        "index.qmd.j2", p=p, g=g, series=series, latest=latest, subject=wording.subject(p.entity, p.flow, p.partner),
+        "index.qmd.j2", p=p, g=g, series=series, latest=latest, subject=subj,
         unit=unit, words=words, level_q=level_q, level_note=level_note,
         cagr=next((w for w in (g.cagr if g else []) if w.cagr_pct is not None), None),
         outlooks=outlooks(results), outlook=f.outlook if f else None, outlook_reason=outlook_reason(results),
-        latest_source=manifest.get("data_latest_source") or (data.last_published if data else None),
+        latest_source=latest_source,
         build_date=manifest.get("build_date"), headline_figure=f.headline_figure if f else None,
-        interactive=interactive.headline_html(p) if f and f.interactive else None, chart_title=chart_title(results),
+        interactive=(interactive.headline_html(p, alt=alt, rows=first_screen.chart_rows(results), unit=unit)
+                     if f and f.interactive else None), chart_title=chart_title(results),
+        answer=Md(first_screen.answer(results, unit, subj, latest_source, stale=bool(words["warning"]) and not p.as_of)),
+        chart_alt=Md(first_screen.attribute(alt)),
         dataset=data.counts.get("dataset") if data else None, entity=data.counts.get("entity") if data else None,
         editions=editions or [], glossary=wording.glossary_markdown(GLOSSARY_TERMS),
         things=bulletin.things_to_know(results), cited=data.sources_cited if data else 0)

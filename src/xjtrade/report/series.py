@@ -18,12 +18,12 @@ import pandas as pd
 
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.estimates import annual_estimates, evidence
-from xjtrade.report import wording
+from xjtrade.report import headline, wording
 from xjtrade.report.context import subject
 from xjtrade.report.results import AnnualSeries, LevelFacts, OutlookResults, SeriesPoint
 
-FLOWS = ("total", "exports", "imports")
-ORIGIN_STYLE = {"reported": "circle", "derived": "circle-open"}   # colours: figures.HISTORY (one palette)
+FLOWS = headline.FLOWS
+outlook_series = headline.outlook_series   # the outlook's targets as chart series (one definition)
 SURGE_PCT = 20.0    # growth from one year to the next marked on the headline chart
 
 
@@ -109,15 +109,6 @@ def surge_year(history: pd.DataFrame) -> tuple[int, float] | None:
     return (year, g[year]) if g[year] >= SURGE_PCT else None
 
 
-def outlook_series(outlook: OutlookResults | None) -> dict | None:
-    """The outlook's annual targets as chart series: {"years", "point", "intervals": {80, 95}}."""
-    if outlook is None or not outlook.ok or not outlook.annual:
-        return None
-    return {"years": [a.year for a in outlook.annual], "point": [a.point for a in outlook.annual],
-            "intervals": {lvl: [(getattr(a, f"lo{lvl}"), getattr(a, f"hi{lvl}")) for a in outlook.annual]
-                          for lvl in (80, 95)}}
-
-
 def headline_table(series: AnnualSeries, outlook: OutlookResults | None) -> pd.DataFrame:
     """What the headline chart draws, as a table (tables/headline.csv)."""
     out = outlook_series(outlook)
@@ -132,70 +123,24 @@ def headline_table(series: AnnualSeries, outlook: OutlookResults | None) -> pd.D
 
 def headline_chart(ctx, series: AnnualSeries, outlook: OutlookResults | None):
     """The front page's chart: the annual series of the window, estimated years with their 80 %
-    interval, the outlook with its intervals (None without a calendar-year figure)."""
+    interval, the outlook with its intervals (None without a calendar-year figure), drawn from
+    :func:`xjtrade.report.headline.chart_data`, as the interactive chart is."""
     from xjtrade.report import figures as xf
-    history = calendar_years(series)
-    if history.empty:
+    data = headline.chart_data(series, outlook)
+    if data is None:
         return None
-    out = outlook_series(outlook)
-    est = estimated_years(series, min(out["years"]) if out else None)
+    history = pd.DataFrame(data["history"], columns=["year", "value", "origin", "figure_id"])
+    est = pd.DataFrame(data["estimated"], columns=["year", "value", "lo80", "hi80", "lo95", "hi95", "inputs"])
     note = ctx.source_note(history["figure_id"])
     return xf.headline(history, series.currency, wording.level_title(series.level, series.subject, series.unit), note,
-                       out, events=xf.EVENTS, surge=surge_year(history), estimated=est)
+                       outlook_series(outlook), events=xf.EVENTS, surge=surge_year(history), estimated=est)
 
 
-def interactive_spec(ctx, outlook: OutlookResults | None) -> dict:
-    """The data of the interactive headline chart (plotly traces as dicts, every currency and flow;
-    `meta` = [currency, flow] for switching), its layout, the units and the edition's choice."""
-    from xjtrade.report import figures as xf   # the one palette (static and interactive charts alike)
-    p = ctx.params
-    traces: list[dict] = []
-    for cur in CURRENCIES:
-        unit = CURRENCIES[cur].unit
-        for flow in FLOWS:
-            h = calendar_years(annual_series(ctx, flow=flow, currency=cur))
-            if h.empty:
-                continue
-            shown = cur == p.currency and flow == p.flow
-            for origin, symbol in ORIGIN_STYLE.items():
-                part = h[h["origin"] == origin]
-                if part.empty:
-                    continue
-                traces.append({
-                    "type": "scatter", "mode": "markers", "name": f"{origin} value",
-                    "x": [int(y) for y in part["year"]], "y": [round(float(v), 3) for v in part["value"]],
-                    "text": list(part["figure_id"]), "marker": {"symbol": symbol, "size": 9, "color": xf.HISTORY},
-                    "hovertemplate": f"%{{x}}: %{{y:,.1f}} {unit}<br>{origin} figure %{{text}}<extra></extra>",
-                    "meta": [cur, flow], "visible": shown})
-            full = h.set_index(h["year"].astype(int))["value"].reindex(
-                range(int(h["year"].min()), int(h["year"].max()) + 1))
-            traces.append({
-                "type": "scatter", "mode": "lines", "name": "annual values", "showlegend": False,
-                "x": [int(y) for y in full.index],
-                "y": [None if pd.isna(v) else round(float(v), 3) for v in full.values],
-                "connectgaps": False, "line": {"color": xf.HISTORY, "width": 1.5}, "hoverinfo": "skip",
-                "meta": [cur, flow], "visible": shown})
-    out = outlook_series(outlook)
-    if out:
-        years, unit = out["years"], CURRENCIES[p.currency].unit
-        for lvl in sorted(out["intervals"], reverse=True):
-            iv = out["intervals"][lvl]
-            traces.append({"type": "scatter", "mode": "lines", "x": years + years[::-1],
-                           "y": [round(hi, 3) for _, hi in iv] + [round(lo, 3) for lo, _ in iv[::-1]],
-                           "fill": "toself", "fillcolor": xf.rgba(xf.OUTLOOK, xf.BAND_ALPHA.get(int(lvl), xf.BAND_ALPHA[80])),
-                           "line": {"width": 0}, "name": f"{lvl}% interval",
-                           "hoverinfo": "skip", "meta": [p.currency, p.flow], "visible": True})
-        traces.append({"type": "scatter", "mode": "lines+markers", "name": "outlook (estimate)",
-                       "x": years, "y": [round(v, 3) for v in out["point"]],
-                       "line": {"color": xf.OUTLOOK, "dash": "dash"}, "marker": {"symbol": "diamond", "color": xf.OUTLOOK},
-                       "hovertemplate": f"%{{x}}: %{{y:,.1f}} {unit} (estimate)<extra></extra>",
-                       "meta": [p.currency, p.flow], "visible": True})
-    units = {c: CURRENCIES[c].unit for c in CURRENCIES}
-    layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 40}, "hovermode": "closest", "height": 360,
-              "xaxis": {"title": {"text": "year"}, "dtick": 2},
-              "yaxis": {"title": {"text": units[p.currency]}, "rangemode": "tozero"},
-              "legend": {"orientation": "h", "y": -0.2}, "paper_bgcolor": "white", "plot_bgcolor": "white"}
-    return {"traces": traces, "layout": layout, "units": units, "state": [p.currency, p.flow]}
+def interactive_spec(ctx, outlook: OutlookResults | None, series: AnnualSeries | None = None) -> dict:
+    """The data of the interactive headline chart (every currency and flow of the edition's entity and
+    partner), from the same chart data as the static chart (:func:`xjtrade.report.headline.interactive_spec`)."""
+    return headline.interactive_spec(lambda flow, cur: annual_series(ctx, flow=flow, currency=cur),
+                                     series or annual_series(ctx), outlook)
 
 
 def save_headline(ctx, series: AnnualSeries, outlook: OutlookResults | None) -> dict:
@@ -214,7 +159,7 @@ def save_headline(ctx, series: AnnualSeries, outlook: OutlookResults | None) -> 
         return {"headline_figure": None, "interactive": None}
     xf.save(fig, ctx.out_dir / "figures", "headline")
     (ctx.out_dir / "figures" / "headline.json").write_text(
-        json.dumps(interactive_spec(ctx, outlook), separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
+        json.dumps(interactive_spec(ctx, outlook, series), separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
     plt.close(fig)
     save_table(ctx, headline_table(series, outlook), "headline")
     return {"headline_figure": "figures/headline.svg", "interactive": "figures/headline.json"}
