@@ -62,7 +62,8 @@ PAGE_CHECK = """() => {
     const x = Math.max(r.left, b.left) + Math.min(r.width, b.width) / 2, y = r.top + Math.min(r.height, 20) / 2;
     const hit = document.elementFromPoint(x, y);
     const seen = r.left >= b.left - 1 && r.right <= b.right + 1 && hit !== null && cell.contains(hit);
-    tables.push({table: t.id || name(t.closest('[id]') || t), box: Math.round(b.width), width: Math.round(t.scrollWidth),
+    const labelled = t.id ? t : (t.parentElement.closest('[id]') || t);
+    tables.push({table: labelled.id || name(t), box: Math.round(b.width), width: Math.round(t.scrollWidth),
                  key: cell.textContent.trim().slice(0, 30), seen});
     box.scrollLeft = 0;
   }
