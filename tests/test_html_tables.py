@@ -100,3 +100,15 @@ def test_a_table_of_few_columns_keeps_its_prose_column():
     from xjtrade.report.html_tables import detail_columns
     assert detail_columns(t) == set()
     assert "details-line" not in mark_table(t) and mark_table(t).count('<td class="prose"') == 2
+
+
+def test_a_pandas_index_counts_as_a_column():
+    """pandas writes the index as a <th> in each body row: it is the key column, and the prose column
+    after it is found at its own position."""
+    t = ('<table border="1" class="dataframe"><thead><tr><th></th><th>port</th><th>note</th></tr></thead><tbody>'
+         '<tr><th>0</th><td>Khorgos</td><td>the largest land port on the border with Kazakhstan</td></tr>'
+         '<tr><th>1</th><td>Alashankou</td><td>rail</td></tr></tbody></table>')
+    assert prose_columns(t) == {2}
+    out = mark_table(t)
+    assert '<tr><th class="key">0</th><td>Khorgos</td><td class="prose">the largest' in out
+    assert '<td class="prose">rail</td>' in out and '<th class="key"></th>' in out

@@ -25,7 +25,6 @@ MIN_COLUMNS_LEFT = 3     # ... when the table keeps at least this many columns
 
 _TABLE = re.compile(r"<table\b(?![^>]*id=\"figures-table\")[^>]*>.*?</table>", re.S)
 _ROW = re.compile(r"<tr\b[^>]*>.*?</tr>", re.S)
-_CELL = re.compile(r"<td\b([^>]*)>(.*?)</td>", re.S)
 _ANY_CELL = re.compile(r"<(t[dh])\b([^>]*)>(.*?)</\1>", re.S)
 _COLGROUP = re.compile(r"<colgroup\b[^>]*>.*?</colgroup>", re.S)
 _COL = re.compile(r"<col\b[^>]*/?>(?:</col>)?", re.S)
@@ -38,10 +37,14 @@ def cell_text(fragment: str) -> str:
 
 
 def _body_columns(table: str) -> dict[int, list[str]]:
+    """The texts of the body rows (rows with a ``<td>``), by position (a row's ``<th>``, such as
+    pandas' index, counts as a column)."""
     columns: dict[int, list[str]] = {}
     for row in _ROW.findall(table):
-        for j, cell in enumerate(_CELL.finditer(row)):
-            columns.setdefault(j, []).append(cell_text(cell.group(2)))
+        cells = list(_ANY_CELL.finditer(row))
+        if any(c.group(1) == "td" for c in cells):
+            for j, cell in enumerate(cells):
+                columns.setdefault(j, []).append(cell_text(cell.group(3)))
     return columns
 
 
