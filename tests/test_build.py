@@ -43,6 +43,7 @@ import pytest
 
 from xjtrade.cache import Store
 
+from browser import chromium_available  # noqa: F401
 from conftest import EPOCH, copy_project, tree
 from conftest import run_cli as xjtrade
 
@@ -350,6 +351,14 @@ def test_scenario_publishes_beside_the_default_report(seq):
     assert "Other editions" in index and "asof-2022/site/index.html" in index
     third = xjtrade(root, "build")
     assert third.returncode == 0 and third.stdout.startswith("nothing to do"), third.stdout + third.stderr
+
+
+def test_every_page_of_the_scenario_edition_fits_the_window(seq, chromium_available):
+    """Issue 21: the asof-2022 edition's pages at 1366 and 390 px (the rule: test_page_widths.py; the
+    default edition's pages: test_site.py)."""
+    from test_page_widths import assert_pages_fit
+    seq["scenario"]
+    assert_pages_fit(seq.root / "reports" / "asof-2022" / "site", min_pages=8)
 
 
 

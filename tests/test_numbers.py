@@ -14,6 +14,7 @@ import shutil
 import pytest
 from pypdf import PdfReader
 
+from browser import chromium_available  # noqa: F401
 from tracing import Pool, check_site, numbers, prose, results_pool, untraced  # tests/tracing.py
 
 pytestmark = pytest.mark.slow
@@ -52,6 +53,14 @@ def test_every_number_in_every_page_traces_to_the_results(editions, name):
         assert len(numbers(prose((site / page).read_text(encoding="utf-8")))) >= 5, page
     bad = {page: [(n.text, n.context) for n in ns] for page, ns in found.items() if ns}
     assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_every_page_of_every_edition_fits_the_window(editions, name, chromium_available):
+    """Issue 21: every page of the four editions at 1366 and 390 px: no page wider than the window, no
+    wide table whose key column scrolls out of view (the rule and its check: test_page_widths.py)."""
+    from test_page_widths import assert_pages_fit
+    assert_pages_fit(_site(editions, name), min_pages=8)
 
 
 OLD_PARAGRAPH = ("For the years ahead the evidence is thin: the 14 years-ahead forecasts since 2019 concern only two "

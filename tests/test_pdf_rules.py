@@ -113,10 +113,17 @@ def test_table_columns_from_the_content():
     share = 34.25 / 79.05
     widths = [14.8] + [13.65 + (40 - 13.65) * share] * 3
     assert percents(to_typst(LONG)) == pytest.approx([100 * w / 90 for w in widths], abs=0.006)
-    # the line's capacity is a setting (Quarto's book has a narrower text block): 60 - 10 = 50
-    # (less room than the columns' least: every column at its least)
-    assert percents(to_typst(LONG, {"xj-table-line-chars": "60"})) == pytest.approx(
-        [100 * w / 55.75 for w in (14.8, 13.65, 13.65, 13.65)], abs=0.006)
+    # (each prose column's least, a quarter of the 90 characters, 22.5, is under what it gets: 25.07)
+    # the line's capacity is a setting (Quarto's book has a narrower text block): 60 - 10 = 50, less
+    # than the columns' least (14.8 + 3 * 13.65); the text is set smaller, in steps of 1 %, until a line
+    # of 50 / scale characters holds the id (14.8) and three prose columns of a quarter of it each:
+    # at 0.85, 58.82 < 14.8 + 3 * 14.71; at 0.84, 59.52 >= 14.8 + 3 * 14.88 = 59.44; the 0.08 left is
+    # shared in proportion to what each wants beyond its least (0, 25.12 each)
+    narrow = to_typst(LONG, {"xj-table-line-chars": "60"})
+    room = 50 / 0.84
+    prose = room / 4 + (40 - room / 4) * (room - 14.8 - 3 * room / 4) / (14.8 + 120 - 14.8 - 3 * room / 4)
+    assert percents(narrow) == pytest.approx([100 * w / room for w in (14.8, prose, prose, prose)], abs=0.006)
+    assert narrow.count("#set text(size: 0.84em)") == 4 * 4          # every cell of the header and 3 rows
 
 
 def test_text_filter_records_the_characters_of_the_text(tmp_path):

@@ -161,8 +161,8 @@ def test_figures_page_table_downloads_under_the_page_headings():
     index = pd.DataFrame([dict(zip(COLUMNS, ["R0093", "Xinjiang", "total", "World", "trade value", "2018", "about",
                                              20.0, "USD bn", None, "reported", "", "", "yes", "s1;s2", "note"]))])
     t = figures_table_frame(index)
-    assert list(t.columns) == ["figure", "entity", "flow", "partner", "indicator", "period", "qualifier", "value",
-                               "unit", "growth (%)", "origin", "method", "inputs", "used", "sources (primary first)",
+    assert list(t.columns) == ["figure", "period", "qualifier", "value", "unit", "growth (%)", "entity", "flow",
+                               "partner", "indicator", "origin", "method", "inputs", "used", "sources (primary first)",
                                "note"]
     assert t.iloc[0][["figure", "qualifier", "value", "sources (primary first)"]].tolist() == ["R0093", "about", 20.0,
                                                                                                "s1;s2"]

@@ -43,14 +43,19 @@ def figures_page_html(index: pd.DataFrame, sources: pd.DataFrame, title: str) ->
              "source_ids": [s for s in str(r["sources"] or "").split(";") if s],
              "description": "" if pd.isna(r["description"]) else r["description"]}
             for r in index.to_dict("records")]
-    by_id = {r["source_id"]: r for r in sources.to_dict("records")}
-    return html("figures.html.j2", rows=rows, sources=by_id, title=title)
+    by_id = {r["source_id"]: {k: None if wording.is_missing(v) else v for k, v in r.items()}   # no "nan" date
+             for r in sources.to_dict("records")}
+    return html("figures.html.j2", rows=rows, sources=by_id, title=title, page_size=FIGURES_PAGE_SIZE)
+
+
+FIGURES_PAGE_SIZE = 50    # figures on one page of the figures table (with JS; without, all are shown)
 
 
 # the figures page's table as CSV (tables/figures_table.csv): its columns under the page's headings
-FIGURES_TABLE = {"figure_id": "figure", "entity": "entity", "flow": "flow", "partner": "partner",
-                 "indicator": "indicator", "period_label": "period", "qualifier": "qualifier", "value": "value",
-                 "unit": "unit", "yoy_pct": "growth (%)", "origin": "origin", "method": "method", "inputs": "inputs",
+# (key columns first, as on the page)
+FIGURES_TABLE = {"figure_id": "figure", "period_label": "period", "qualifier": "qualifier", "value": "value",
+                 "unit": "unit", "yoy_pct": "growth (%)", "entity": "entity", "flow": "flow", "partner": "partner",
+                 "indicator": "indicator", "origin": "origin", "method": "method", "inputs": "inputs",
                  "used": "used", "sources": "sources (primary first)", "description": "note"}
 
 
