@@ -108,6 +108,8 @@ def test_growth_table_compares_growth_in_the_currency_it_was_reported_in(tables)
         "Values of 2011, 2012 and 2014-2018 were printed in US dollars and are converted at each year's "
         "average rate.")
     assert "converted" not in ctx.source_note(["R0526", "R0339"])     # 2025 and 2023, printed in yuan
+    # a chart that draws no money values (the coverage timeline, partner shares) converts nothing
+    assert "converted" not in ctx.source_note(xa.annual(ctx)["figure_id"], values=False)
 
 
 def test_contributions_in_the_currency_the_figures_were_printed_in(tables):

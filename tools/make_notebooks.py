@@ -59,7 +59,7 @@ DATA = notebook(
         code('#| label: fig-coverage\n#| fig-cap: "Figures by the months they cover and kind of period"\n'
              'fig = xf.coverage_timeline(cov["figures"], f"What is known about {ctx.params.entity}",\n'
              '                           ctx.source_note(cov["figures"].query("origin == \'reported\'")["figure_id"],\n'
-             '                                           "fig-coverage"))\n'
+             '                                           "fig-coverage", values=False))\n'
              'xa.save_table(ctx, cov["chart"], "coverage_figures")\n'
              'xa.show_figure(ctx, fig, "coverage", data="coverage_figures")'),
         code('#| label: tbl-coverage\n#| tbl-cap: "Figures by kind of period"\n'
@@ -134,7 +134,8 @@ GROWTH = notebook(
              '                 f"No partner shares of {ctx.subject} are reported, so there is no partner chart.")'),
         code('#| label: fig-shares\n#| fig-cap: "Partner shares of the total"\n'
              'if len(main):\n'
-             '    fig = xf.shares_chart(main, xa.shares_title(ctx, main), ctx.source_note(main["figure_id"], "fig-shares"))\n'
+             '    fig = xf.shares_chart(main, xa.shares_title(ctx, main), ctx.source_note(main["figure_id"], "fig-shares",\n'
+             '                                                                  values=False))\n'
              '    xa.show_figure(ctx, fig, "shares", data="partner_shares")'),
         new_markdown_cell("## Against China as a whole\n\nReleases often say how far regional growth beat the "
                           "national rate; @tbl-national turns those gaps into China's rate."),

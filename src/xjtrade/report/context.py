@@ -109,14 +109,15 @@ class Context:
         self.scopes[name] = self.count(figure_ids, scope=name)
         return self.scopes[name]
 
-    def source_note(self, figure_ids, name: str | None = None) -> str:
+    def source_note(self, figure_ids, name: str | None = None, values: bool = True) -> str:
         """'Source: ...' naming how many reported figures and sources stand behind the figures, and
         the main publishers.  Plain text (publishers come from the data): `show_table` escapes it for
-        markdown.  With `name`, the count is kept for the results under that name."""
+        markdown.  With `name`, the count is kept for the results under that name.  `values=False`
+        for a chart that draws no money values (periods covered, shares): no conversion note."""
         c = self.scope(name, figure_ids) if name else self.count(figure_ids)
         note = source_note(c, self.params.as_of.isoformat() if self.params.as_of else None)
-        return " ".join(t for t in (note, wording.converted_note(self.converted_years(figure_ids),
-                                                                 self.params.currency)) if t)
+        converted = wording.converted_note(self.converted_years(figure_ids), self.params.currency) if values else ""
+        return " ".join(t for t in (note, converted) if t)
 
     def converted_years(self, figure_ids) -> list[int]:
         """The years of the money figures among `figure_ids` printed in another currency than the
