@@ -40,7 +40,7 @@ def test_a_release_extracted_and_added_is_published_with_its_source(tmp_path, wa
     r = run_cli(root, "build")
     assert r.returncode == 0, r.stderr
     page = (root / "reports" / "default" / "site" / "figures.html").read_text(encoding="utf-8")
-    row = re.search(rf'<tr id="{new_id}">.*?</tr>', page, re.S)
+    row = re.search(rf'<tbody[^>]*\bid="{new_id}"[^>]*>.*?</tbody>', page, re.S)   # a figure: its row and details
     assert row, "the new figure is not in the published figures table"
     text = row.group(0)
     assert "13.3 billion USD" in text and "Jan-Apr 2023" in text

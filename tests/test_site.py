@@ -348,7 +348,9 @@ def test_tables_fit_their_box_where_they_can_and_prose_wraps_readably(built, chr
     boxes = {b["id"]: b for b in desk["notebooks/03-forecast.html"]}
     assert boxes["tbl-outlook"]["columns"] == 7 and not boxes["tbl-outlook"]["scrolls"]   # median and mean
     growth = {b["id"]: b for b in desk["notebooks/02-growth.html"]}
-    assert not growth["tbl-growth"]["scrolls"] and not growth["tbl-estimates"]["scrolls"]
+    # Table 2.2 gained the growth in the printed currency and that currency (issue 21, item 4): it may
+    # scroll inside its box at 1366 (its key column stays in view: test_every_page_fits_the_window)
+    assert not growth["tbl-estimates"]["scrolls"], growth["tbl-estimates"]
     for shown in (desk, phone):
         for name, tables in shown.items():
             for b in tables:
@@ -397,7 +399,7 @@ def test_things_to_know_box_on_the_front_page_and_in_the_pdf(built):
     assert f"were published on {cal['latest_published']}" in box and f"expected around {cal['expected']}" in box
     assert f"{results['data']['sources_cited']} sources supply this edition" in box
     # below the headline chart, before the data section
-    assert index.index("fig-headline") < index.index('class="things-to-know"') < index.index('id="the-data"')
+    assert index.index("headline-interactive") < index.index('class="things-to-know"') < index.index('id="the-data"')
     pdf = " ".join(" ".join(_pdf_pages(out)).split())
     assert "Things you need to know" in pdf and f"{rev['n']} earlier figures of this series" in pdf
     about = (out / "site" / "about.html").read_text(encoding="utf-8")

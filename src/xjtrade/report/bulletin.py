@@ -215,3 +215,26 @@ def _subject(results: Results) -> str:
     p = results.parameters
     return wording.subject(p.entity, p.flow, p.partner)
 
+
+REVISION_COLUMNS = {"period": "period", "first_value": "first printed", "first_id": "first figure",
+                    "first_published": "first published", "later_value": "implied later",
+                    "later_id": "later figure", "later_published": "later published", "change_pct": "change %"}
+CHANGE_COLUMNS = {"written": "written", "vintage": "data to", "kind": "kind", "code": "code",
+                  "outlooks": "outlooks", "changes": "changes"}
+
+
+def revisions_frame(results: Results):
+    """The about page's revisions table as the CSV beside it (tables/revisions.csv): the results' rows,
+    every column the page shows."""
+    import pandas as pd
+    d = results.data
+    rows = [r.model_dump() for r in d.revisions.rows] if d is not None and d.revisions is not None else []
+    return pd.DataFrame(rows, columns=list(REVISION_COLUMNS)).rename(columns=REVISION_COLUMNS)
+
+
+def changes_frame(results: Results):
+    """The about page's table of changes between editions (tables/edition_changes.csv)."""
+    import pandas as pd
+    rows = [{k: g[k] for k in CHANGE_COLUMNS} for g in changelog(results)]
+    return pd.DataFrame(rows, columns=list(CHANGE_COLUMNS)).rename(columns=CHANGE_COLUMNS)
+

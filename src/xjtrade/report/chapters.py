@@ -402,7 +402,7 @@ def national_comparison(ctx: Context) -> pd.DataFrame:
     m = reg.merge(nat, on=["start", "end"], suffixes=("_reg", "_nat"))
     own = f"{p.entity} growth %"
     if m.empty:
-        return pd.DataFrame(columns=["period", own, "China growth %", "China's rate", "gap pp", "gap", "figure"])
+        return pd.DataFrame(columns=["period", own, "China growth %", "China rate from", "gap pp", "gap", "figure"])
     gap = growth.growth_gap(pd.Series(m["yoy_pct_reg"].to_numpy()), pd.Series(m["yoy_pct_nat"].to_numpy()))
     # China's rate is reported, or implied by a gap a release reported for Xinjiang (its growth less the
     # gap); the gap itself was reported only when that rate is implied by this entity's own gap
@@ -410,7 +410,7 @@ def national_comparison(ctx: Context) -> pd.DataFrame:
     own_gap = np.array([_implied_by(f, fid, p.entity) for fid in m["figure_id_nat"]])
     return pd.DataFrame({"period": m["period_label_reg"], own: m["yoy_pct_reg"],
                          "China growth %": m["yoy_pct_nat"],
-                         "China's rate": np.where(implied, "implied by a gap reported for Xinjiang", "reported"),
+                         "China rate from": np.where(implied, "implied by a gap reported for Xinjiang", "reported"),
                          "gap pp": gap.iloc[:, -1].to_numpy(),
                          "gap": np.where(implied & own_gap, "reported", "computed here"),
                          "figure": m["figure_id_nat"], "end": m["end"]}).sort_values("end").drop(columns="end")

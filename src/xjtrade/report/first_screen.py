@@ -77,7 +77,7 @@ def answer(results: Results, unit: str, subject: str, latest_source: str | None,
         parts.append(f"[{out}]{{.answer-outlook}}")
     elif o is not None and o.reason:
         parts.append(f"[{md_escape(o.reason)}]{{.answer-outlook}}")
-    data = (f"data as known on {_date(p.as_of.isoformat())}" if p.as_of else
+    data = (f"data as known on {_date(str(p.as_of))}" if p.as_of else
             f"figures published up to {_date(latest_source)}" if latest_source else "")
     cal = results.forecast.calendar if results.forecast else None
     if cal is not None:

@@ -24,12 +24,13 @@ CAPTION = "The outlook is drawn for the currency and flow of this edition only."
 
 
 def headline_html(params, alt: str = "", rows: list[dict] | None = None, unit: str = "",
-                  static: str | None = "figures/headline.svg", div_id: str = DIV_ID) -> str:
+                  static: str | None = "figures/headline.svg", div_id: str = DIV_ID, title: str = "") -> str:
     """The raw HTML block placed on the front page (site only); `params` are the run's RunParams, `alt`
     the chart's text alternative, `rows` its numbers for the text table (report/first_screen.py),
-    `static` the static chart shown until the script draws the interactive one (and without scripts)."""
+    `static` the static chart shown until the script draws the interactive one (and without scripts),
+    `title` the chart's message (the static chart's caption: what the chart shows, in words)."""
     return html("headline.html.j2", p=params, div_id=div_id, currencies=CURRENCY_BUTTONS, flows=FLOW_BUTTONS,
-                alt=alt, rows=rows or [], unit=unit, static=static, caption=CAPTION).strip("\n")
+                alt=alt, rows=rows or [], unit=unit, static=static, caption=CAPTION, title=title).strip("\n")
 
 
 def headline_script(spec: dict, div_id: str = DIV_ID) -> str:

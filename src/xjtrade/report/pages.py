@@ -90,7 +90,8 @@ def summary_page(results: Results, editions: list[dict] | None = None, manifest:
         outlooks=outlooks(results), outlook=f.outlook if f else None, outlook_reason=outlook_reason(results),
         latest_source=latest_source,
         build_date=manifest.get("build_date"), headline_figure=f.headline_figure if f else None,
-        interactive=(interactive.headline_html(p, alt=alt, rows=first_screen.chart_rows(results), unit=unit)
+        interactive=(interactive.headline_html(p, alt=alt, rows=first_screen.chart_rows(results), unit=unit,
+                                               title=chart_title(results))
                      if f and f.interactive else None), chart_title=chart_title(results),
         answer=Md(first_screen.answer(results, unit, subj, latest_source, stale=bool(words["warning"]) and not p.as_of)),
         chart_alt=Md(first_screen.attribute(alt)),

@@ -118,6 +118,8 @@ def finish_site(site: Path, run_dir: Path, results: Results, manifest: dict, edi
     sources = pd.read_parquet(run_dir / "data" / "sources.parquet")
     (site / "figures.html").write_text(figures_page_html(index, sources, p.title), encoding="utf-8")
     write_csv(figures_table_frame(index), site / "tables" / "figures_table.csv")
+    write_csv(bulletin.revisions_frame(results), site / "tables" / "revisions.csv")       # the about page's tables
+    write_csv(bulletin.changes_frame(results), site / "tables" / "edition_changes.csv")
     f = results.forecast
     if f is not None and f.interactive:
         interactive.write_assets(site, run_dir / f.interactive)
