@@ -123,27 +123,32 @@ def cmap_chars(cmap: bytes) -> set[str]:
     return chars
 
 
-def pdf_chars(pdf: Path) -> set[str]:
-    """Every character the PDF's fonts draw (from their ToUnicode maps), pages and forms alike."""
+def pdf_fonts(pdf: Path):
+    """Every font dictionary of the PDF, pages and forms (charts drawn as vectors) alike, once each."""
     from pypdf import PdfReader
 
-    chars: set[str] = set()
     seen: set[int] = set()
 
-    def visit(resources) -> None:
+    def visit(resources):
         resources = resources.get_object() if resources is not None else None
         if not resources or id(resources) in seen:
             return
         seen.add(id(resources))
         for font in (resources.get("/Font") or {}).values():
-            font = font.get_object()
-            if "/ToUnicode" in font:
-                chars.update(cmap_chars(font["/ToUnicode"].get_object().get_data()))
+            yield font.get_object()
         for xobject in (resources.get("/XObject") or {}).values():
-            visit(xobject.get_object().get("/Resources"))
+            yield from visit(xobject.get_object().get("/Resources"))
 
     for page in PdfReader(str(pdf)).pages:
-        visit(page.get("/Resources"))
+        yield from visit(page.get("/Resources"))
+
+
+def pdf_chars(pdf: Path) -> set[str]:
+    """Every character the PDF's fonts draw (from their ToUnicode maps), pages and forms alike."""
+    chars: set[str] = set()
+    for font in pdf_fonts(pdf):
+        if "/ToUnicode" in font:
+            chars.update(cmap_chars(font["/ToUnicode"].get_object().get_data()))
     return chars
 
 
@@ -169,25 +174,8 @@ def shipped_postscript_names(files: Iterable[Path] | None = None) -> set[str]:
 
 def pdf_font_names(pdf: Path) -> set[str]:
     """The fonts a PDF embeds: their base names without the subset tag and CID encoding suffix."""
-    from pypdf import PdfReader
-
-    found: set[str] = set()
-    seen: set[int] = set()
-
-    def visit(resources) -> None:  # a page's resources, and those of its forms (charts drawn as vectors)
-        resources = resources.get_object() if resources is not None else None
-        if not resources or id(resources) in seen:
-            return
-        seen.add(id(resources))
-        for font in (resources.get("/Font") or {}).values():
-            base = str(font.get_object().get("/BaseFont", "")).lstrip("/")
-            found.add(re.sub(r"-Identity-[HV]$", "", _SUBSET_TAG.sub("", base)))
-        for xobject in (resources.get("/XObject") or {}).values():
-            visit(xobject.get_object().get("/Resources"))
-
-    for page in PdfReader(str(pdf)).pages:
-        visit(page.get("/Resources"))
-    return found - {""}
+    names = {str(font.get("/BaseFont", "")).lstrip("/") for font in pdf_fonts(pdf)}
+    return {re.sub(r"-Identity-[HV]$", "", _SUBSET_TAG.sub("", n)) for n in names} - {""}
 
 
 def foreign_fonts(pdf: Path, shipped: set[str] | None = None) -> list[str]:
