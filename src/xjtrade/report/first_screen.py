@@ -53,14 +53,21 @@ def outlook_words(results: Results, unit: str) -> str:
     return text
 
 
+def latest_point(results: Results):
+    """The series point of the latest year with a figure (its id, sources, qualifier), or None."""
+    g = results.growth
+    if g is None or g.series is None or not g.latest_year:
+        return None
+    return next((pt for pt in g.series.points if pt.year == g.latest_year and pt.figure_id), None)
+
+
 def answer(results: Results, unit: str, subject: str, latest_source: str | None, stale: bool) -> str:
     """The one-sentence answer (markdown): level, growth, outlook, the date of the data and of the next
     release; '' when the series has no calendar-year figure."""
     g, p = results.growth, results.parameters
     if g is None or not g.latest_year:
         return ""
-    latest = next((pt for pt in g.series.points if pt.year == g.latest_year and pt.figure_id), None) \
-        if g.series else None
+    latest = latest_point(results)
     word = wording.qualifier_word(latest.qualifier) if latest else ""   # "about 20.0": as the release printed it
     level = (f"{md_escape(wording.capitalised(subject))} came to **{word + ' ' if word else ''}{_num(g.latest_value)} "
              f"{unit}** in {g.latest_year}"

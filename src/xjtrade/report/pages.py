@@ -65,9 +65,7 @@ def summary_page(results: Results, editions: list[dict] | None = None, manifest:
     p, manifest = results.parameters, manifest or {}
     g = results.growth
     series = g.series if g else None
-    latest = None
-    if g and series and g.latest_year:
-        latest = next((pt for pt in series.points if pt.year == g.latest_year and pt.figure_id), None)
+    latest = first_screen.latest_point(results)
     f = results.forecast
     data = results.data
     unit = series.unit if series else _unit(p.currency)
