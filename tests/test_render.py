@@ -49,6 +49,16 @@ A broken reference: @fig-missing.
 : Ports in the index {#tbl-index}
 
 Read the [methods](methods.qmd) and [the table](notebooks/01-data.ipynb#tbl-demo).
+
+::: {.content-visible when-format="html"}
+```{=html}
+<figure class="raw-chart"><img src="figures/raw-only.svg" alt="a chart drawn by raw HTML"></figure>
+```
+:::
+
+::: {.content-hidden when-format="html"}
+![The same chart in the PDF](figures/raw-only.svg)
+:::
 """
 
 METHODS_QMD = """---
@@ -146,6 +156,7 @@ def make_project(root: Path, chapters: list[str] | None = None) -> Path:
     (stage / "index.qmd").write_text(INDEX_QMD, encoding="utf-8")
     (stage / "methods.qmd").write_text(METHODS_QMD, encoding="utf-8")
     (stage / "figures" / "local.svg").write_text(LOCAL_SVG, encoding="utf-8")
+    (stage / "figures" / "raw-only.svg").write_text(LOCAL_SVG, encoding="utf-8")
     nbformat.write(make_notebook(), stage / "notebooks" / "01-data.ipynb")
     return stage
 
@@ -163,6 +174,18 @@ def visible(html: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # Pure helpers
 # --------------------------------------------------------------------------------------------------
+
+
+def test_raw_html_sources_names_local_files_only():
+    from xjtrade.report.render.links import raw_html_sources
+    blocks = [{"t": "RawBlock", "c": ["html", '<img src="figures/a.svg"><img src="../b.png">'
+                                              '<script src="https://cdn.example/x.js"></script>'
+                                              '<img src="data:image/png;base64,AAAA">']},
+              {"t": "Para", "c": [{"t": "RawInline", "c": ["html", '<img src="c.svg">']}]},
+              {"t": "RawBlock", "c": ["typst", '#image("figures/t.svg")']}]
+    assert raw_html_sources(blocks, "index.qmd") == ["figures/a.svg", "c.svg"]   # ../b.png is outside
+    assert raw_html_sources(blocks, "notebooks/01.ipynb") == ["notebooks/figures/a.svg", "b.png",
+                                                                "notebooks/c.svg"]
 
 
 def test_slugify_and_page_names():
@@ -403,6 +426,9 @@ def test_portable_assets_notebook_link_and_offline(built):
     assert 'src="../figures/01-data-1.svg"' in nb
     assert (site / "figures" / "local.svg").is_file()
     assert 'src="figures/local.svg"' in (site / "index.html").read_text()
+    # an image only raw HTML names on the site (the front page's chart fallback) is copied too
+    assert 'src="figures/raw-only.svg"' in (site / "index.html").read_text()
+    assert (site / "figures" / "raw-only.svg").read_text() == LOCAL_SVG
     assert '<a href="01-data.ipynb" download>Download notebook (.ipynb)</a>' in nb
     assert (site / "notebooks" / "01-data.ipynb").read_bytes() == (stage / "notebooks" / "01-data.ipynb").read_bytes()
     pdf_name = "synthetic-trade-monitor.pdf"

@@ -440,7 +440,9 @@ def run_step(project: Project, params, keys: Keys, notebooks: list[Path], force:
         with _replacing(store, [rkey, record_key("render", params.name)], run_dir, rec.get("outputs"), keyer), \
                 _refreshing(force):
             result = run_notebooks(project, as_model(params), log=log, jobs=jobs, only=stale if reuse else None,
-                                   base=reuse, notebooks=notebooks, log_dir=project.cache / "logs" / params.name)
+                                   base=reuse, notebooks=notebooks, log_dir=project.cache / "logs" / params.name,
+                                   recorded={k: v["seconds"] for k, v in rec.get("timings", {}).items()
+                                             if isinstance(v, dict) and "seconds" in v})
     finally:
         _relay_events(project, offset, log, report)
     timings = {**(rec.get("timings", {}) if reuse else {}), **result.timings}

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Mapping
 
 import yaml
 
@@ -140,11 +141,17 @@ def normalise(path: Path) -> None:
 
 
 
-def expected_seconds(notebook: Path) -> float:
-    """How long the notebook took when its stored outputs were made (papermill metadata); 0 if unknown."""
+def expected_seconds(notebook: Path, recorded: Mapping[str, float] | None = None) -> float:
+    """How long the notebook is expected to take, to start the slowest first: its time in the last run of
+    these parameters (`recorded`, from the run step's record), else the cost the notebook declares in its
+    metadata (``xjtrade.expected_seconds``: the executed notebooks keep no durations, so that their bytes
+    depend on their inputs only), else 0."""
+    name = Path(notebook).name
+    if recorded and name in recorded:
+        return float(recorded[name])
     try:
         meta = json.loads(Path(notebook).read_text(encoding="utf-8")).get("metadata", {})
-        return float(meta.get("papermill", {}).get("duration") or 0.0)
+        return float(meta.get("xjtrade", {}).get("expected_seconds") or 0.0)
     except (OSError, ValueError, TypeError, AttributeError):
         return 0.0
 
@@ -203,11 +210,13 @@ def merge_results(folder: Path, params: RunParams) -> str:
 
 def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
                   notebooks: list[Path] | None = None, only: list[Path] | None = None,
-                  base: Path | None = None, log_dir: Path | None = None) -> RunResult:
+                  base: Path | None = None, log_dir: Path | None = None,
+                  recorded: Mapping[str, float] | None = None) -> RunResult:
     """Execute the notebooks for `params` into reports/runs/<name>/ (atomically).
 
     `only` + `base`: re-execute just these notebooks, starting from a copy of the previous run
-    folder `base` (whose other notebooks and outputs are still valid).
+    folder `base` (whose other notebooks and outputs are still valid).  `recorded`: each notebook's
+    seconds in the last run, to start the slowest first (see `expected_seconds`).
     """
     all_notebooks = notebooks or notebooks_in(project.notebooks)
     sources = only or all_notebooks
@@ -240,7 +249,7 @@ def run_notebooks(project: Project, params: RunParams, log=print, jobs: int = 2,
                 # longest first, so that the slowest notebook does not start last (notebooks are independent)
                 futures = {pool.submit(execute_one, str(src), str(outputs[src.name]), nb_params, str(stage),
                                        str(log_dir) if log_dir else None): src
-                           for src in sorted(sources, key=lambda nb: -expected_seconds(nb))}
+                           for src in sorted(sources, key=lambda nb: -expected_seconds(nb, recorded))}
                 for fut in as_completed(futures):
                     r = fut.result()
                     seconds[r["notebook"]] = round(r["seconds"], 2)

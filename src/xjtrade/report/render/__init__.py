@@ -36,6 +36,7 @@ import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -167,19 +168,31 @@ def _read_book(project_dir: Path, config: BookConfig, metadata: Mapping[str, Any
         config.date = date
     if date_warning:
         warnings.append(date_warning)
-    chapters = [read_chapter(project_dir, path, pandoc, warnings) for path in config.chapters]
+    def read(path: str) -> tuple[Chapter, list[str]]:   # one pandoc process per chapter, two at a time
+        own: list[str] = []
+        return read_chapter(project_dir, path, pandoc, own), own
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        read_all = list(pool.map(read, config.chapters))
+    chapters = [ch for ch, _ in read_all]
+    warnings += [w for _, own in read_all for w in own]   # in the chapters' order, as before
     assign_numbers(chapters)
     xrefs, xref_warnings = collect_xrefs(chapters)
     return _Book(config, chapters, xrefs, pandoc, warnings + xref_warnings)
 
 
-def _portable_pdf(project_dir: Path, book: _Book, root: Path, pdf: Path, metadata: Mapping[str, Any] | None) -> None:
-    """The PDF from the portable typst path; ``root`` holds the notebook figures."""
+def _write_assets(book: _Book, root: Path) -> None:
+    """The notebooks' figures (and the front page's chart, which the site's raw HTML names) into ``root``."""
     for ch in book.chapters:
         for asset in ch.assets:
             if not (root / asset.path).exists():
                 (root / asset.path).parent.mkdir(parents=True, exist_ok=True)
                 (root / asset.path).write_bytes(asset.data)
+
+
+def _portable_pdf(project_dir: Path, book: _Book, root: Path, pdf: Path, metadata: Mapping[str, Any] | None) -> None:
+    """The PDF from the portable typst path; ``root`` holds the notebook figures."""
+    _write_assets(book, root)
     render_pdf(project_dir, root, pdf, book.config, book.chapters, book.xrefs, metadata,
                creation_timestamp(book.config.date), book.pandoc, book.warnings)
 
@@ -192,10 +205,22 @@ def _render_portable(project_dir: Path, output_dir: Path, config: BookConfig,
     if site.exists():
         shutil.rmtree(site)
     site.mkdir(parents=True)
-    render_site(project_dir, site, book.config, book.chapters, book.xrefs, book.pdf_name, metadata, book.pandoc,
-                book.warnings)
     pdf = output_dir / book.pdf_name
-    _portable_pdf(project_dir, book, site, pdf, metadata)
+    # The site and the PDF are independent (the PDF reads its figures from its own folder): typst compiles on one
+    # core while pandoc and the site's pages use the other.  Each keeps its own warnings, joined in a fixed order.
+    site_warnings: list[str] = []
+    pdf_book = copy.copy(book)
+    pdf_book.warnings = []
+    root = Path(tempfile.mkdtemp(prefix=".typst-root-", dir=output_dir))
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pdf_job = pool.submit(_portable_pdf, project_dir, pdf_book, root, pdf, metadata)
+            render_site(project_dir, site, book.config, book.chapters, book.xrefs, book.pdf_name, metadata,
+                        book.pandoc, site_warnings)
+            pdf_job.result()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    book.warnings += site_warnings + pdf_book.warnings
     shutil.copyfile(pdf, site / book.pdf_name)
     return RenderResult(
         engine="portable", html_dir=site, index_html=site / book.chapters[0].page, pdf=pdf,

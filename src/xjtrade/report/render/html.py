@@ -13,7 +13,7 @@ from .base import attr, meta, relurl, run_pandoc, str_
 from .book import Chapter
 from .config import BookConfig
 from .crossref import Xref
-from .links import chapter_blocks, copy_images
+from .links import chapter_blocks, copy_images, raw_html_sources
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 HTML_TEMPLATE = TEMPLATE_DIR / "site.html"
@@ -122,6 +122,9 @@ def render_site(project_dir: Path, site: Path, config: BookConfig, chapters: lis
         blocks, used, warn = chapter_blocks(ch, xrefs, pages, "html")
         warnings += warn
         used_images += [(ch.source, p) for p in used]
+        # a file the page's raw HTML names (not those the site adds later, e.g. the chart's script)
+        used_images += [(ch.source, p) for p in raw_html_sources(blocks, ch.source)
+                        if p not in generated and (project_dir / p).is_file()]
         blocks = wrap_tables(number_sections(blocks, ch.number))
         doc = {"pandoc-api-version": ch.api_version, "meta": page_meta(config, chapters, i, pdf_name, metadata),
                "blocks": blocks}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -92,6 +93,28 @@ def rewrite_images(blocks: list, source: str, page: str, fmt: str) -> tuple[list
         return {"t": "Image", "c": [a, alt, [relurl(page, path) if fmt == "html" else "/" + path, title]]}
 
     return walk(blocks, fix), used, warnings
+
+
+RAW_SRC = re.compile(r'\bsrc="([^"]+)"')
+
+
+def raw_html_sources(blocks: list, source: str) -> list[str]:
+    """The site paths that raw HTML blocks name in ``src`` attributes (pure): the front page's chart block
+    names its static fallback image, which no Image element carries on the site."""
+    chapter_dir = posixpath.dirname(source)
+    found: list[str] = []
+
+    def look(el: dict) -> None:
+        if el["t"] in ("RawBlock", "RawInline") and el["c"][0] == "html":
+            for src in RAW_SRC.findall(el["c"][1]):
+                if not (src.startswith("data:") or is_external(src)):
+                    path = _site_path(src, chapter_dir)
+                    if path is not None:
+                        found.append(path)
+        return None
+
+    walk(blocks, look)
+    return found
 
 
 def chapter_blocks(ch: Chapter, xrefs: Mapping[str, Xref], pages: Mapping[str, str], fmt: str,
