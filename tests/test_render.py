@@ -794,7 +794,8 @@ def papermill_notebook() -> dict:
         new_markdown_cell("# Growth\n\nIntro."),
         new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
         new_markdown_cell("## Trend"),
-        new_code_cell("show()", outputs=[new_output("display_data", data={"text/markdown": "Trend **up**."})]),
+        new_code_cell("show()", metadata={"tags": []},
+                      outputs=[new_output("display_data", data={"text/markdown": "Trend **up**."})]),
         new_markdown_cell("## Key results"),
         new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, 'growth', {}))",
                       outputs=[new_output("stream", name="stdout", text='{"cagr": 7.7}\n')]),
@@ -817,6 +818,10 @@ def test_stage_notebook_hides_key_results_and_strips_papermill():
     assert "papermill" in original["metadata"]  # the input is not modified
     assert "papermill" not in staged["metadata"]
     assert not any({"papermill", "execution"} & set(c["metadata"]) for c in staged["cells"])
+    # an empty tag list is dropped (Quarto writes data-tags and data-execution_count in either order); tags stay
+    assert any(c["metadata"].get("tags") == [] for c in original["cells"])
+    assert not any(c["metadata"].get("tags") == [] for c in staged["cells"])
+    assert any(c["metadata"].get("tags") for c in staged["cells"])
     sources = ["".join(c["source"]) for c in staged["cells"]]
     # Empty sections are dropped; the Trend section (visible output) and the chapter title stay.
     assert sources[0].startswith("# Growth") and "## Trend" in sources

@@ -78,7 +78,8 @@ def _heading_level(cell: dict) -> int | None:
 def stage_notebook(nb: dict) -> dict:
     """A notebook as the book shows it, identical for identical inputs under both engines:
 
-    * papermill's metadata (notebook and cells) and the cells' ``execution`` timestamps removed;
+    * papermill's metadata (notebook and cells), the cells' ``execution`` timestamps and empty ``tags``
+      removed (Quarto 1.10 writes a cell div's ``data-tags`` and ``data-execution_count`` in either order);
     * "Key results" cells (``save_results`` in the source, or tagged) get ``#| output: false`` and lose
       their outputs (the JSON they print is for nbval and results.json, not the page);
     * a heading cell whose section then shows nothing is dropped (no empty "Key results" heading);
@@ -90,6 +91,8 @@ def stage_notebook(nb: dict) -> dict:
         meta = cell.get("metadata") or {}
         meta.pop("papermill", None)
         meta.pop("execution", None)
+        if meta.get("tags") == []:   # Quarto writes a cell's data-* attributes in no fixed order: keep one
+            meta.pop("tags")
         if _is_key_results(cell):
             source = "".join(cell.get("source") or [])
             if not re.search(r"^#\|\s*output:\s*false\s*$", source, re.M):
