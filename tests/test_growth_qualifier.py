@@ -299,9 +299,12 @@ def test_regional_and_national_growth_table_shows_doubled_as_about(ctx):
     assert (y23["Xinjiang growth qualifier"], y23["China growth qualifier"]) == ("", "")
     cols = list(n.columns)
     assert cols.index("Xinjiang growth qualifier") == cols.index("Xinjiang growth %") - 1
-    # Jan-May 2025: China's rate implied by a gap of "more than 20 points" (R0461) is under the one shown
-    may = n[n["period"] == "Jan-May 2025"]
-    assert list(may["China growth qualifier"]) == ["under"]
+    assert row["gap qualifier"] == "about" and row["gap pp"] == pytest.approx(100 - 26.4)
+    # Jan-May 2025: China's rate implied by a gap of "more than 20 points" (R0461) is under the one shown, and
+    # the gap, as reported, over the one shown
+    may = n[n["period"] == "Jan-May 2025"].iloc[0]
+    assert (may["China growth qualifier"], may["gap qualifier"], may["gap pp"]) == ("under", "over", pytest.approx(20))
+    assert y23["gap qualifier"] == ""
 
 
 def test_contributions_say_the_growth_from_a_doubled_total_is_about(ctx):

@@ -435,13 +435,16 @@ def national_comparison(ctx: Context) -> pd.DataFrame:
     # than" some points is under the one shown), shown beside them as the values' qualifiers are
     own_q, nat_q = f"{p.entity} growth qualifier", "China growth qualifier"
     if m.empty:
-        return pd.DataFrame(columns=["period", own_q, own, nat_q, "China growth %", "China rate from", "gap pp",
-                                     "gap", "figure"])
+        return pd.DataFrame(columns=["period", own_q, own, nat_q, "China growth %", "China rate from",
+                                     "gap qualifier", "gap pp", "gap", "figure"])
     gap = growth.growth_gap(pd.Series(m["yoy_pct_reg"].to_numpy()), pd.Series(m["yoy_pct_nat"].to_numpy()))
     # China's rate is reported, or implied by a gap a release reported for Xinjiang (its growth less the
     # gap); the gap itself was reported only when that rate is implied by this entity's own gap
     implied = (m["origin_nat"] == "derived").to_numpy()
     own_gap = np.array([_implied_by(f, fid, p.entity) for fid in m["figure_id_nat"]])
+    # the gap is the region's rate less China's: a national rate under the one shown leaves a gap over it
+    gap_q = [wording.qualifier_word(qualifiers.combined(a, qualifiers.turned(b)))
+             for a, b in zip(m["yoy_qualifier_reg"], m["yoy_qualifier_nat"])]
     return pd.DataFrame({"period": m["period_label_reg"],
                          own_q: _rate_words(m.rename(columns={"yoy_qualifier_reg": "yoy_qualifier",
                                                               "yoy_pct_reg": "yoy_pct"})),
@@ -450,7 +453,7 @@ def national_comparison(ctx: Context) -> pd.DataFrame:
                                                               "yoy_pct_nat": "yoy_pct"})),
                          "China growth %": m["yoy_pct_nat"],
                          "China rate from": np.where(implied, "implied by a gap reported for Xinjiang", "reported"),
-                         "gap pp": gap.iloc[:, -1].to_numpy(),
+                         "gap qualifier": gap_q, "gap pp": gap.iloc[:, -1].to_numpy(),
                          "gap": np.where(implied & own_gap, "reported", "computed here"),
                          "figure": m["figure_id_nat"], "end": m["end"]}).sort_values("end").drop(columns="end")
 
