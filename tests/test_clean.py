@@ -373,7 +373,7 @@ def write_raw(folder: Path, rows: list[dict]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     defaults = {"entity": "Xinjiang", "flow": "total", "partner": "World", "product": "all", "segment": "all",
                 "indicator": "trade value", "unit": "billion yuan", "qualifier": "exact", "yoy_pct": "",
-                "source_id": "s1", "description": "synthetic", "check": "verified"}
+                "yoy_qualifier": "", "source_id": "s1", "description": "synthetic", "check": "verified"}
     with (folder / "reports.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(REPORT_COLUMNS)

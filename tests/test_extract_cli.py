@@ -113,7 +113,7 @@ def test_extract_add_check_round_trip_with_dry_run_first(project, tmp_path):
     assert f"added 1 row(s) ({first}-{first})" in done.stdout
     text = (raw / "reports.csv").read_text(encoding="utf-8")
     last = text.splitlines()[-1]
-    assert last.startswith(f"{first},Xinjiang,total,World,all,all,trade value,2023-01,2023-04,ytd,13.3,billion USD,about,,"
+    assert last.startswith(f"{first},Xinjiang,total,World,all,all,trade value,2023-01,2023-04,ytd,13.3,billion USD,about,,,"
                            "people-2023-06-09,Jan-Apr 2023 total trade; extracted from the release (")
     assert "conversion printed beside the figure" in last and last.endswith(",verified") and text.endswith("\n")
     assert (raw / "sources.csv").read_bytes() == (Path(__file__).resolve().parents[1] / "data/raw/sources.csv").read_bytes()

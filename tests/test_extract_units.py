@@ -293,7 +293,7 @@ def _cand(value="320.53", unit="billion yuan", yoy="47.4", start="2023-01", end=
 
 def test_check_names_duplicates_and_conflicts():
     rec = _record(("R0336", "Xinjiang", "total", "World", "all", "all", "trade value", "2023-01", "2023-11", "ytd",
-                   "320.53", "billion yuan", "exact", "47.4", "people-2023-12-18", "d", "verified"))
+                   "320.53", "billion yuan", "exact", "47.4", "", "people-2023-12-18", "d", "verified"))
     same_source, other_source, conflict = _cand(), _cand(value="3205.3", unit="100 million yuan"), _cand(value="330.1")
     check([same_source], rec, "people-2023-12-18")
     check([other_source], rec, "xinhua-2023-12-18")
@@ -306,7 +306,7 @@ def test_check_names_duplicates_and_conflicts():
 
 def test_check_growth_against_the_previous_year_within_rounding():
     rec = _record(("R0100", "Xinjiang", "total", "World", "all", "all", "trade value", "2022-01", "2022-11", "ytd",
-                   "2194", "100 million yuan", "exact", "", "s", "d", "verified"))
+                   "2194", "100 million yuan", "exact", "", "", "s", "d", "verified"))
     # 2194 -> 3205.3: +46.1 % (the printed 47.4 % is outside the rounding of both values)
     off = _cand(value="3205.3", unit="100 million yuan", yoy="47.4")
     ok = _cand(value="3205.3", unit="100 million yuan", yoy="46.1")
@@ -318,7 +318,7 @@ def test_check_growth_against_the_previous_year_within_rounding():
 
 def test_check_year_to_date_must_grow():
     rec = _record(("R0200", "Xinjiang", "total", "World", "all", "all", "trade value", "2023-01", "2023-10", "ytd",
-                   "330", "billion yuan", "exact", "", "s", "d", "verified"))
+                   "330", "billion yuan", "exact", "", "", "s", "d", "verified"))
     c = _cand(value="320.53", yoy="")
     check([c], rec, "x")
     assert c.confidence == "low" and "year-to-date falls: R0200" in c.remark

@@ -171,10 +171,11 @@ def _figures_index(n: int):
     rows = []
     for i in range(n):
         rows.append(dict(zip(COLUMNS, [f"R{i:04d}", "Xinjiang", "total", "World", "trade value", f"{2000 + i % 25}",
-                                       "about" if i == 93 else None, 100.0 + i, "CNY bn", 5.0, "reported", "", "",
+                                       "about" if i == 93 else None, 100.0 + i, "CNY bn", None, 5.0, "reported", "", "",
                                        "yes", "s1;s2", f"note {i}: " + "a curator's long explanation " * 4])))
     rows.append(dict(zip(COLUMNS, ["DPY-47a474d", "Xinjiang", "total", "World", "trade value", "2024 December", None,
-                                   1.5, "CNY bn", None, "derived", "difference", "R0001;R0002", "yes", "s1", None])))
+                                   1.5, "CNY bn", None, None, "derived", "difference", "R0001;R0002", "yes", "s1",
+                                   None])))
     return pd.DataFrame(rows)
 
 

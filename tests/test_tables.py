@@ -159,9 +159,11 @@ def test_figures_page_table_downloads_under_the_page_headings():
     from xjtrade.report.catalogue import COLUMNS
     from xjtrade.report.site import figures_table_frame
     index = pd.DataFrame([dict(zip(COLUMNS, ["R0093", "Xinjiang", "total", "World", "trade value", "2018", "about",
-                                             20.0, "USD bn", None, "reported", "", "", "yes", "s1;s2", "note"]))])
+                                             20.0, "USD bn", None, None, "reported", "", "", "yes", "s1;s2",
+                                             "note"]))])
     t = figures_table_frame(index)
-    assert list(t.columns) == ["figure", "period", "qualifier", "value", "unit", "growth (%)", "entity", "flow",
+    assert list(t.columns) == ["figure", "period", "qualifier", "value", "unit", "growth qualifier", "growth (%)",
+                               "entity", "flow",
                                "partner", "indicator", "origin", "method", "inputs", "used", "sources (primary first)",
                                "note"]
     assert t.iloc[0][["figure", "qualifier", "value", "sources (primary first)"]].tolist() == ["R0093", "about", 20.0,

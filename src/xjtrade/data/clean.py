@@ -11,7 +11,8 @@ the selected one is the first by
   1. usable (rows checked as `mismatch` or `implausible` are never selected),
   2. with a value before growth rate only,
   3. reported before derived (and fewer derivation steps before more),
-  4. exact before approximate (`about`), then bounds (`nearly`, `over`),
+  4. exact before approximate (`about`), then bounds (`nearly`, `over`): the value's qualifier, then
+     its growth rate's (`yoy_qualifier`),
   5. reported in yuan before US dollars (customs publish in yuan; dollars are conversions),
   6. more significant digits in the figure as printed,
   7. the value given by more sources,
@@ -32,14 +33,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from xjtrade.data import periods
+from xjtrade.data import periods, qualifiers
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.selector import main_rows, split_ids, unique_ids
 from xjtrade.data.raw import CURRENCY_UNITS, RawData
 
 KEY = ["entity", "flow", "partner", "product", "segment", "indicator", "measure", "start", "end"]
 SERIES_KEY = ["entity", "flow", "partner", "product", "segment", "indicator", "measure"]
-QUALIFIER_RANK = {"exact": 0, "about": 1, "nearly": 2, "under": 3, "over": 3}
+QUALIFIER_RANK = qualifiers.RANK
 ADDITIVE_INDICATORS = {"trade value", "cargo weight"}
 
 
@@ -58,7 +59,7 @@ FIGURE_COLUMNS = [
     "figure_id", "origin", "method", "steps", "inputs", "source_ids", "published",
     "entity", "flow", "partner", "product", "segment", "indicator", "measure",
     "period_start", "period_end", "period_kind", "period_label", "year", "months", "start", "end",
-    "value", "unit", "qualifier", "yoy_pct", "currency", "value_cny_bn", "value_usd_bn",
+    "value", "unit", "qualifier", "yoy_pct", "yoy_qualifier", "currency", "value_cny_bn", "value_usd_bn",
     "check", "usable", "description", "source_rank",
 ]
 
@@ -133,6 +134,8 @@ def normalise(raw: RawData, as_of: str | None = None) -> pd.DataFrame:
             "months": per.months if per else 0, "start": start, "end": end,
             "value": value, "unit": r.unit, "qualifier": r.qualifier,
             "yoy_pct": float(r.yoy_pct) if r.yoy_pct != "" else np.nan,
+            # the word printed before the growth rate; empty where the row gives no rate
+            "yoy_qualifier": qualifiers.of(getattr(r, "yoy_qualifier", "")) if r.yoy_pct != "" else None,
             "currency": currency, "value_cny_bn": cny, "value_usd_bn": usd,
             "check": r.check, "usable": r.check not in ("mismatch", "implausible"),
             "description": r.description, "source_rank": ranks.get(r.source_id, 2),
@@ -154,11 +157,12 @@ def _ranked(figures: pd.DataFrame) -> pd.DataFrame:
     g["_r_origin"] = (g["origin"] != "reported").astype(int)
     g["_r_has_value"] = g["value"].isna().astype(int)
     g["_r_qual"] = g["qualifier"].map(QUALIFIER_RANK).fillna(9)
+    g["_r_yoy_qual"] = g["yoy_qualifier"].map(QUALIFIER_RANK).fillna(0) if "yoy_qualifier" in g else 0
     g["_r_cur"] = (g["currency"] == "USD").astype(int)
     g["_r_digits"] = -g["value"].map(lambda v: significant_digits(repr(v)) if not pd.isna(v) else 0)
     g["_r_freq"] = -freq.where(comp.notna(), 0)
     g["_r_source"] = g["source_rank"].fillna(0) if "source_rank" in g else 0
-    order = KEY + ["_r_usable", "_r_has_value", "_r_origin", "steps", "_r_qual", "_r_cur",
+    order = KEY + ["_r_usable", "_r_has_value", "_r_origin", "steps", "_r_qual", "_r_yoy_qual", "_r_cur",
                    "_r_digits", "_r_freq", "_r_source", "published", "figure_id"]
     return g.sort_values(order, kind="mergesort")
 
@@ -234,13 +238,43 @@ def _compare_pair(sel: pd.Series, other: pd.Series, tol: Tolerance) -> list[dict
         if bad:
             issues.append(_issue(kind, "warning" if derived or cross else "conflict", sel, other, round(diff, 3), note))
     ya, yb = sel["yoy_pct"], other["yoy_pct"]
-    if not (pd.isna(ya) or pd.isna(yb)) and abs(ya - yb) > tol.yoy_points:
+    if not (pd.isna(ya) or pd.isna(yb)) and not rates_agree(ya, sel.get("yoy_qualifier"), yb,
+                                                            other.get("yoy_qualifier"), tol):
         s, o = sel.copy(), other.copy()
         s["_cmp"], o["_cmp"] = ya, yb
         issues.append(_issue("growth rates disagree", "conflict", s, o, round(yb - ya, 3),
-                             f"year-on-year {ya:+.1f}% (selected) against {yb:+.1f}% in {other['figure_id']}",
+                             f"year-on-year {_rate_text(ya, sel.get('yoy_qualifier'))} (selected) against "
+                             f"{_rate_text(yb, other.get('yoy_qualifier'))} in {other['figure_id']}",
                              unit="percent"))
     return issues
+
+
+def _rate_words(q) -> str:
+    """The words before a qualified rate in a note ('more than '), '' for an exact one."""
+    return {"about": "about ", "nearly": "nearly ", "over": "more than ", "under": "less than "}.get(
+        qualifiers.of(q), "")
+
+
+def _rate_text(rate: float, q) -> str:
+    return f"{_rate_words(q)}{rate:+.1f}%"
+
+
+def rates_agree(a: float, qa, b: float, qb, tol: Tolerance = Tolerance()) -> bool:
+    """Whether two growth rates of one quantity can be the same rate, each read with its qualifier.
+    Two exact rates agree within `tol.yoy_points`; otherwise each rate stands for a range and the
+    ranges must meet: an exact rate itself, "more than x" from x on, "less than x" up to x, "nearly
+    x" a tenth below x up to x (as for values), "about x" (a rate printed as "doubled") a tenth
+    either way; a qualified rate's range is widened by the points a printed rate is rounded to."""
+    if qualifiers.of(qa) == qualifiers.of(qb) == "exact":
+        return abs(a - b) <= tol.yoy_points
+    (lo_a, hi_a), (lo_b, hi_b) = _rate_range(a, qa, tol), _rate_range(b, qb, tol)
+    return lo_a <= hi_b and lo_b <= hi_a
+
+
+def _rate_range(x: float, q, tol: Tolerance) -> tuple[float, float]:
+    pts, tenth = tol.yoy_points, 0.1 * abs(x)
+    return {"exact": (x, x), "over": (x - pts, math.inf), "under": (-math.inf, x + pts),
+            "nearly": (x - tenth - pts, x + pts), "about": (x - tenth - pts, x + tenth + pts)}[qualifiers.of(q)]
 
 
 def flagged_rows(figures: pd.DataFrame) -> list[dict]:
@@ -288,7 +322,7 @@ def _derived_row(template: pd.Series, method: str, inputs: list[pd.Series], **ch
         "inputs": ";".join(ids), "source_ids": ";".join(srcs),
         "published": max(str(i["published"]) for i in inputs),
         "qualifier": max((str(i["qualifier"]) for i in inputs), key=lambda q: QUALIFIER_RANK.get(q, 9)),
-        "check": "derived", "usable": True, "yoy_pct": np.nan,
+        "check": "derived", "usable": True, "yoy_pct": np.nan, "yoy_qualifier": None,
     })
     row.update(changes)
     if "start" in changes:
@@ -326,9 +360,13 @@ def derive_prior_year(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
     for _, r in base.iterrows():
         factor = 1 + r["yoy_pct"] / 100
         start, end = r["start"] - 12, r["end"] - 12
+        # the value over its rate: a rate printed as "more than" gives an earlier value under the one
+        # computed, "doubled" (about 100 %) an approximate one (data.qualifiers)
+        q = qualifiers.combined(r["qualifier"], qualifiers.turned(r.get("yoy_qualifier")))
         desc = (f"{r['entity']} {r['flow']} {periods.Period(start, end).label()} implied by "
-                f"{r['figure_id']} ({r['value']:g} {r['unit']} at {r['yoy_pct']:+g}% year on year)")
-        row = _derived_row(r, "prior year from yoy", [r], start=start, end=end, description=desc)
+                f"{r['figure_id']} ({r['value']:g} {r['unit']} at {_rate_words(r.get('yoy_qualifier'))}"
+                f"{r['yoy_pct']:+g}% year on year)")
+        row = _derived_row(r, "prior year from yoy", [r], start=start, end=end, description=desc, qualifier=q)
         if r["measure"] == "money":
             cur, mult = CURRENCY_UNITS[r["unit"]]
             _with_money(row, r["value"] * mult / factor, cur, fx)
@@ -351,8 +389,12 @@ def derive_national_growth(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
             continue
         t = match.iloc[0]
         yoy = t["yoy_pct"] - g["value"]
+        # the region's rate less the gap: a gap of "more than 20 points" leaves a national rate under the one
+        # computed (data.qualifiers)
+        yq = qualifiers.combined(t.get("yoy_qualifier"), qualifiers.turned(g["qualifier"]))
         row = _derived_row(t, "national rate from gap", [t, g], entity="China", value=np.nan, unit="percent",
                            currency=None, value_cny_bn=np.nan, value_usd_bn=np.nan, yoy_pct=round(yoy, 3),
+                           yoy_qualifier=yq,
                            description=(f"China's trade growth {g['period_label']} = {t['entity']} "
                                         f"{t['yoy_pct']:+g}% less the reported gap of {g['value']:g} points"))
         out.append(row)
@@ -397,8 +439,11 @@ def derive_parts_and_totals(selected: pd.DataFrame, env: DeriveEnv) -> Derived:
             cur = t["currency"]
             col = CURRENCIES[cur].column
             rest = t[col] - part[col]
+            # the total less a part: a part under the one shown (implied by a rate of "more than") leaves
+            # more for the other part (data.qualifiers)
+            q = qualifiers.combined(t["qualifier"], qualifiers.turned(part["qualifier"]))
             if rest > 0:
-                row = _derived_row(t, "part from total", [t, part], flow=missing,
+                row = _derived_row(t, "part from total", [t, part], flow=missing, qualifier=q,
                                    description=f"{t['entity']} {missing} {t['period_label']} = total "
                                                f"{t['figure_id']} - {part['flow']} {part['figure_id']}")
                 out.append(_with_money(row, rest, cur, fx))

@@ -20,20 +20,23 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from xjtrade.data import periods
+from xjtrade.data import periods, qualifiers
 from xjtrade.errors import DataValidationError, Problem  # noqa: F401  (re-exported)
 from xjtrade.textsafe import hidden_character, printable, shorten, url_problem
 
 REPORT_COLUMNS = [
     "row_id", "entity", "flow", "partner", "product", "segment", "indicator",
     "period_start", "period_end", "period_kind", "value", "unit", "qualifier",
-    "yoy_pct", "source_id", "description", "check",
+    "yoy_pct", "yoy_qualifier", "source_id", "description", "check",
 ]
+# Columns a reports.csv written before they existed may lack, with the value every row then takes:
+# a table without `yoy_qualifier` is read as printing every growth rate exactly.
+OPTIONAL_REPORT_COLUMNS = {"yoy_qualifier": ""}
 SOURCE_COLUMNS = ["source_id", "title", "publisher", "published", "url", "language", "date_inferred"]
 RATE_COLUMNS = ["year", "cny_per_usd", "source_id", "note"]
 
 FLOWS = ("total", "exports", "imports", "n/a")
-QUALIFIERS = ("exact", "over", "nearly", "about", "under")
+QUALIFIERS = qualifiers.QUALIFIERS
 CHECKS = ("verified", "seed", "unchecked", "doubt", "mismatch", "implausible")
 
 # unit as reported -> (currency, factor to billions of that currency); None = not money
@@ -130,6 +133,8 @@ REPORTS_SCHEMA = pa.DataFrameSchema(
         "unit": _col([_check(lambda x: x in UNITS, "is not a known unit (see data/README.md)")]),
         "qualifier": _col([_check(lambda x: x in QUALIFIERS, f"must be one of {', '.join(QUALIFIERS)}")]),
         "yoy_pct": _col([_check(_is_number, "is not a number")]),
+        "yoy_qualifier": _col([_check(lambda x: x == "" or x in QUALIFIERS,
+                                      f"must be one of {', '.join(QUALIFIERS)}, or empty (exact)")]),
         "source_id": _col([_check(_matches(_ID), "must be an id (letters, digits, . _ -)")]),
         "description": _col([_check(_nonblank, "must not be blank")]),
         "check": _col([_check(lambda x: x in CHECKS, f"must be one of {', '.join(CHECKS)}")]),
@@ -167,9 +172,12 @@ RATES_SCHEMA = pa.DataFrameSchema(
 )
 
 
-def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read a CSV as text; every row keeps its line number in column `line_no`."""
+def read_table(path: Path, columns: list[str],
+               optional: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read a CSV as text; every row keeps its line number in column `line_no`.  A header without the
+    `optional` columns (name -> the value every row takes) is read too, those columns filled in."""
     name = str(path)
+    optional = optional or {}
     if not path.exists():
         return pd.DataFrame(), [Problem(name, None, None, "file not found")]
     raw = path.read_bytes()
@@ -188,7 +196,10 @@ def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Probl
         header = next(reader)
     except csv.Error as exc:
         return pd.DataFrame(), [Problem(name, reader.line_num or 1, None, _csv_problem(exc))]
-    if header != columns:
+    filled: dict[str, str] = {}
+    if header != columns and optional and header == [c for c in columns if c not in optional]:
+        filled = optional       # an older table without the optional columns: read, columns filled in
+    elif header != columns:
         missing = [c for c in columns if c not in header]
         extra = [c for c in header if c not in columns]
         detail = []
@@ -216,10 +227,13 @@ def read_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[Probl
         line = reader.line_num
         if not rec or rec == [""]:  # a blank line (spreadsheets and editors leave them): skipped
             continue
-        if len(rec) != len(columns):
-            problems.append(Problem(name, start, None, f"has {len(rec)} fields, expected {len(columns)} "
+        if len(rec) != len(header):
+            problems.append(Problem(name, start, None, f"has {len(rec)} fields, expected {len(header)} "
                                                        "(truncated or mis-quoted line?)"))
             continue
+        if filled:
+            got = dict(zip(header, rec))
+            rec = [got[c] if c in got else filled[c] for c in columns]
         records.append(rec)
         lines.append(start)
     if not text.endswith("\n"):
@@ -244,7 +258,7 @@ MAX_FIELD = 10_000
 # Columns holding ids and names: besides the rules for any text, no invisible character and no space
 # but the plain one (two names that look the same must be the same name).
 NAME_COLUMNS = {"reports": ("row_id", "entity", "flow", "partner", "product", "segment", "indicator", "unit",
-                            "qualifier", "source_id", "check"),
+                            "qualifier", "yoy_qualifier", "source_id", "check"),
                 "sources": ("source_id", "publisher", "language", "date_inferred"),
                 "rates": ("year", "source_id")}
 
@@ -329,6 +343,9 @@ def _report_rule_problems(df: pd.DataFrame, name: str) -> list[Problem]:
             if not math.isfinite(billions) or billions > MAX_BILLIONS:
                 out.append(Problem(name, line, "value", f"{shorten(row.value)} {row.unit} is too large: in billions of "
                                                         f"yuan or dollars it exceeds {MAX_BILLIONS:.0e} (a typo?)"))
+        if row.yoy_qualifier != "" and row.yoy_pct == "":
+            out.append(Problem(name, line, "yoy_qualifier", f"{shorten(repr(row.yoy_qualifier))} qualifies a growth "
+                                                            "rate, but the row has none (yoy_pct is empty)"))
         if row.yoy_pct != "" and _is_number(row.yoy_pct) and float(row.yoy_pct) <= -100:
             out.append(Problem(name, line, "yoy_pct", f"{row.yoy_pct}% would mean the figure vanished or "
                                                       "turned negative"))
@@ -390,7 +407,7 @@ def load_raw(raw_dir: Path) -> RawData:
     files = {"reports": raw_dir / "reports.csv", "sources": raw_dir / "sources.csv",
              "rates": raw_dir / "exchange_rates.csv"}
     problems: list[Problem] = []
-    reports, p = read_table(files["reports"], REPORT_COLUMNS)
+    reports, p = read_table(files["reports"], REPORT_COLUMNS, OPTIONAL_REPORT_COLUMNS)
     problems += p
     sources, p = read_table(files["sources"], SOURCE_COLUMNS)
     problems += p

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xjtrade.data.qualifiers import QUALIFIERS
+
 TYPES = ("string", "integer", "number", "boolean")
 
 
@@ -48,7 +50,6 @@ class Table:
 
 
 PERIOD_KINDS = ("year", "half", "quarter", "ytd", "month", "other", "undated")
-QUALIFIERS = ("exact", "about", "nearly", "over", "under")
 
 FIGURES = Table("figures", "Every figure, reported and derived, with its lineage and selection",
                 "One row per figure: the raw columns plus the lineage, the conversions and the selection.", (
@@ -80,9 +81,15 @@ FIGURES = Table("figures", "Every figure, reported and derived, with its lineage
     Column("months", "integer", "Number of months covered", unit="months"),
     Column("value", "number", "Value as printed, in `unit`", required=False),
     Column("unit", "string", "Unit of `value` as printed"),
-    Column("qualifier", "string", "exact, about, nearly, over or under, as printed", enum=QUALIFIERS),
+    Column("qualifier", "string", "The word printed before `value`: exact, about, nearly, over or under; for a "
+                                  "derived figure, carried from its inputs (a value implied by a rate printed "
+                                  "as 'more than' is under the one computed)", enum=QUALIFIERS),
     Column("yoy_pct", "number", "Growth on the same period a year earlier, as reported", unit="percent",
            required=False),
+    Column("yoy_qualifier", "string", "The word printed before `yoy_pct`: exact, about (a rate printed as "
+                                      "'doubled' is about 100), nearly, over or under; for a derived rate, "
+                                      "carried from its inputs. Missing when there is no rate",
+           required=False, enum=QUALIFIERS),
     Column("currency", "string", "Currency of `value` (CNY or USD), empty for figures that are not money",
            required=False, enum=("CNY", "USD")),
     Column("value_cny_bn", "number", "Value in billion yuan (converted at the annual average rate if printed in "

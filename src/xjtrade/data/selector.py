@@ -64,8 +64,10 @@ def series(figures: pd.DataFrame, entity: str = "Xinjiang", flow: str = "total",
         raise ValueError(f"kind must be year, ytd or block, not {kind!r}")
     # printed_in: the currency the figure was printed in (its value in the other one is converted at
     # the year's average rate); value_cny_bn / value_usd_bn: the value in each currency
+    if "yoy_qualifier" not in f:     # figures cleaned before growth rates had qualifiers: printed exactly
+        f = f.assign(yoy_qualifier=f["yoy_pct"].map(lambda v: None if pd.isna(v) else "exact"))
     out = f.assign(value=f[col], printed_in=f["currency"])[[
         "figure_id", "origin", "method", "period_label", "period_start", "period_end", "start", "end", "months",
-        "year", "value", "yoy_pct", "qualifier", "source_ids", "published", "inputs", "printed_in",
+        "year", "value", "yoy_pct", "yoy_qualifier", "qualifier", "source_ids", "published", "inputs", "printed_in",
         "value_cny_bn", "value_usd_bn"]]
     return out.sort_values(["start", "end"]).reset_index(drop=True)

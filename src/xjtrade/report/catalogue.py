@@ -14,8 +14,8 @@ import pandas as pd
 from xjtrade.data.clean import KEY, source_rank
 from xjtrade.data.selector import split_ids, unique_ids
 
-COLUMNS = ["figure_id", "entity", "flow", "partner", "indicator", "period_label", "qualifier", "value", "unit", "yoy_pct",
-           "origin", "method", "inputs", "used", "sources", "description"]
+COLUMNS = ["figure_id", "entity", "flow", "partner", "indicator", "period_label", "qualifier", "value", "unit",
+           "yoy_qualifier", "yoy_pct", "origin", "method", "inputs", "used", "sources", "description"]
 
 
 def ranked(ids, rank: dict[str, int]) -> list[str]:
@@ -44,7 +44,7 @@ def figure_index(ctx) -> pd.DataFrame:
             ids = unique_ids(f.loc[f["figure_id"].isin(leaves), "source_ids"])
         rows.append({"figure_id": r.figure_id, "entity": r.entity, "flow": r.flow, "partner": r.partner,
                      "indicator": r.indicator, "period_label": r.period_label, "qualifier": r.qualifier, "value": r.value, "unit": r.unit,
-                     "yoy_pct": r.yoy_pct, "origin": r.origin, "method": r.method, "inputs": r.inputs,
+                     "yoy_qualifier": getattr(r, "yoy_qualifier", None), "yoy_pct": r.yoy_pct, "origin": r.origin, "method": r.method, "inputs": r.inputs,
                      "used": "yes" if r.selected else ("set aside" if not r.usable else "no"),
                      "sources": ";".join(ranked(ids, rank)), "description": r.description})
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -16,7 +16,7 @@ from dataclasses import fields
 import numpy as np
 import pandas as pd
 
-from xjtrade.data import clean
+from xjtrade.data import clean, qualifiers
 from xjtrade.data.clean import Tolerance
 from xjtrade.data.currency import CURRENCIES
 from xjtrade.data.selector import main_rows, unique_ids
@@ -257,9 +257,17 @@ def growth_table(df: pd.DataFrame, currency: str, unit: str) -> pd.DataFrame:
         f"value ({unit})": y.values,
         "printed in": [f"{w}, converted" if c else w for w, c in zip(words, converted)],
         f"growth in {own} %": yo.values,
+        # the word printed before the reported rate ("about" for "doubled"), as the value's qualifier is shown
+        "growth qualifier": _rate_words(rows),
         "growth as reported %": rows["yoy_pct"].to_numpy(),
         "growth in the printed currency %": same,
         "origin": df["origin"].values, "figure": df["figure_id"].values})
+
+
+def _rate_words(rows: pd.DataFrame) -> list[str]:
+    """The word printed before each row's growth rate ("about", "over"; "" for an exact rate or none)."""
+    qs = rows["yoy_qualifier"] if "yoy_qualifier" in rows else pd.Series([None] * len(rows), index=rows.index)
+    return [wording.qualifier_word(q) if not pd.isna(y) else "" for q, y in zip(qs, rows["yoy_pct"])]
 
 
 def growth_analysis(ctx: Context) -> dict:
@@ -280,6 +288,10 @@ def growth_analysis(ctx: Context) -> dict:
         # a growth rate reported in the other currency is not this series' growth: computed from the values
         same = latest["printed_in"] == p.currency and not pd.isna(latest["yoy_pct"])
         res["latest_yoy_pct"] = _r(latest["yoy_pct"] if same else yo.iloc[-1])
+        # a reported rate keeps the word printed before it ("about" for "doubled"); a computed one takes the
+        # qualifiers of the two values it is computed from
+        res["latest_yoy_qualifier"] = (qualifiers.of(latest.get("yoy_qualifier")) if same else
+                                       _computed_growth_qualifier(df))
     out["cagr"] = growth.cagr_table(y, windows(list(y.index), p.break_year)) if len(y) >= 2 else pd.DataFrame()
     res["cagr"] = [{k: _r(v) for k, v in row.items()} for row in out["cagr"].to_dict("records")]
     try:
@@ -302,6 +314,21 @@ def growth_analysis(ctx: Context) -> dict:
     return out
 
 
+def _computed_growth_qualifier(df: pd.DataFrame) -> str:
+    """The qualifier of the growth computed from the last two years of an annual series (the later value
+    over the earlier one: an earlier value "about" makes the growth about; an earlier lower bound makes it
+    an upper bound); "exact" when the years are not consecutive (no growth is computed then)."""
+    if len(df) < 2 or int(df["year"].iloc[-1]) - int(df["year"].iloc[-2]) != 1:
+        return "exact"
+    return growth_qualifier(df["qualifier"].iloc[-1], df["qualifier"].iloc[-2])
+
+
+def growth_qualifier(q_now, q_before) -> str:
+    """The qualifier of growth computed as now / before - 1 from values with these qualifiers (two bounds
+    pulling opposite ways: "about")."""
+    return qualifiers.combined(q_now, qualifiers.turned(q_before))
+
+
 def _growth_text(ctx: Context, res: dict, series=None) -> str:
     p = ctx.params
     if res["n_years"] < 2:
@@ -316,9 +343,9 @@ def _growth_text(ctx: Context, res: dict, series=None) -> str:
         other = "USD" if p.currency == "CNY" else "CNY"
         conv = (f" ({wording.printed_in_note(other, p.currency)})"
                 if res["latest_year"] in res.get("converted_years", []) else "")
+        growth_words = wording.qualified_pct(res["latest_yoy_pct"], res.get("latest_yoy_qualifier"))
         parts.append(f"In {res['latest_year']} it reached **{q}{money(res['latest_value'], p.currency)}**{conv}"
-                     + (f", {pct(res['latest_yoy_pct'])} on the year before." if res["latest_yoy_pct"] is not None
-                        else "."))
+                     + (f", {growth_words} on the year before." if res["latest_yoy_pct"] is not None else "."))
         if series is not None and wording.later_years_note(series, ctx.unit):
             parts.append(wording.later_years_note(series, ctx.unit))
     for w in res["cagr"]:
@@ -358,6 +385,7 @@ def contributions_by_period(ctx: Context) -> pd.DataFrame:
     printed = {c.code: sel.pivot_table(index=["start", "end"], columns="flow", values=c.column, aggfunc="first")
                for c in CURRENCIES.values()}
     cur = sel.pivot_table(index=["start", "end"], columns="flow", values="currency", aggfunc="first")
+    quals = sel.pivot_table(index=["start", "end"], columns="flow", values="qualifier", aggfunc="first")
     labels = sel.drop_duplicates(["start", "end"]).set_index(["start", "end"])["period_label"]
     rows = []
     for (s, e), r in wide.iterrows():
@@ -373,10 +401,12 @@ def contributions_by_period(ctx: Context) -> pd.DataFrame:
         t = growth.contributions(pd.Series([prev["total"], r["total"]], index=[0, 1]),
                                  pd.Series([prev["exports"], r["exports"]], index=[0, 1]),
                                  pd.Series([prev["imports"], r["imports"]], index=[0, 1])).iloc[-1]
+        # growth from a total implied by a rate printed as "doubled" is about that rate, not exactly it
+        q = growth_qualifier(quals.loc[(s, e)].get("total"), quals.loc[(s - 12, e - 12)].get("total"))
         rows.append({"period": labels.loc[(s, e)], "start": s, "end": e, "year": e // 12,
                      "computed in": wording.CURRENCY_WORDS.get(code, code),
-                     "total growth %": t["total_yoy"], "exports pp": t["contrib_x"],
-                     "imports pp": t["contrib_m"], "residual pp": t["residual"]})
+                     "growth qualifier": wording.qualifier_word(q), "total growth %": t["total_yoy"],
+                     "exports pp": t["contrib_x"], "imports pp": t["contrib_m"], "residual pp": t["residual"]})
     return pd.DataFrame(rows)
 
 
@@ -401,17 +431,29 @@ def national_comparison(ctx: Context) -> pd.DataFrame:
     reg = f[main_rows(f, entity=p.entity, partner="World", flow="total") & f["yoy_pct"].notna()]
     m = reg.merge(nat, on=["start", "end"], suffixes=("_reg", "_nat"))
     own = f"{p.entity} growth %"
+    # the words printed before the rates ("about" for "doubled"; a national rate implied by a gap of "more
+    # than" some points is under the one shown), shown beside them as the values' qualifiers are
+    own_q, nat_q = f"{p.entity} growth qualifier", "China growth qualifier"
     if m.empty:
-        return pd.DataFrame(columns=["period", own, "China growth %", "China rate from", "gap pp", "gap", "figure"])
+        return pd.DataFrame(columns=["period", own_q, own, nat_q, "China growth %", "China rate from",
+                                     "gap qualifier", "gap pp", "gap", "figure"])
     gap = growth.growth_gap(pd.Series(m["yoy_pct_reg"].to_numpy()), pd.Series(m["yoy_pct_nat"].to_numpy()))
     # China's rate is reported, or implied by a gap a release reported for Xinjiang (its growth less the
     # gap); the gap itself was reported only when that rate is implied by this entity's own gap
     implied = (m["origin_nat"] == "derived").to_numpy()
     own_gap = np.array([_implied_by(f, fid, p.entity) for fid in m["figure_id_nat"]])
-    return pd.DataFrame({"period": m["period_label_reg"], own: m["yoy_pct_reg"],
+    # the gap is the region's rate less China's: a national rate under the one shown leaves a gap over it
+    gap_q = [wording.qualifier_word(qualifiers.combined(a, qualifiers.turned(b)))
+             for a, b in zip(m["yoy_qualifier_reg"], m["yoy_qualifier_nat"])]
+    return pd.DataFrame({"period": m["period_label_reg"],
+                         own_q: _rate_words(m.rename(columns={"yoy_qualifier_reg": "yoy_qualifier",
+                                                              "yoy_pct_reg": "yoy_pct"})),
+                         own: m["yoy_pct_reg"],
+                         nat_q: _rate_words(m.rename(columns={"yoy_qualifier_nat": "yoy_qualifier",
+                                                              "yoy_pct_nat": "yoy_pct"})),
                          "China growth %": m["yoy_pct_nat"],
                          "China rate from": np.where(implied, "implied by a gap reported for Xinjiang", "reported"),
-                         "gap pp": gap.iloc[:, -1].to_numpy(),
+                         "gap qualifier": gap_q, "gap pp": gap.iloc[:, -1].to_numpy(),
                          "gap": np.where(implied & own_gap, "reported", "computed here"),
                          "figure": m["figure_id_nat"], "end": m["end"]}).sort_values("end").drop(columns="end")
 

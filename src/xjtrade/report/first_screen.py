@@ -71,7 +71,8 @@ def answer(results: Results, unit: str, subject: str, latest_source: str | None,
     word = wording.qualifier_word(latest.qualifier) if latest else ""   # "about 20.0": as the release printed it
     level = (f"{md_escape(wording.capitalised(subject))} came to **{word + ' ' if word else ''}{_num(g.latest_value)} "
              f"{unit}** in {g.latest_year}"
-             + ("" if g.latest_yoy_pct is None else f", {wording.pct(g.latest_yoy_pct)} on the year before"))
+             + ("" if g.latest_yoy_pct is None else
+                f", {wording.qualified_pct(g.latest_yoy_pct, g.latest_yoy_qualifier)} on the year before"))
     parts = [f"[{level}]{{.answer-level}}"]
     cagr = next((w for w in g.cagr if w.cagr_pct is not None), None)
     if cagr and cagr.cagr_pct is not None and cagr.end - cagr.start > 1:   # over one year: the change already given

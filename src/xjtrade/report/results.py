@@ -199,6 +199,7 @@ class GrowthResults(_Strict):
     latest_year: int | None = None
     latest_value: float | None = None
     latest_yoy_pct: float | None = None
+    latest_yoy_qualifier: str = "exact"  # the word before that rate ("about" for a rate printed as "doubled")
     converted_years: list[int] = []    # years whose figure was printed in the other currency (converted)
     n_years: int = 0
     cagr: list[CagrWindow] = []

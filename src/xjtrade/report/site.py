@@ -32,13 +32,18 @@ def _value_text(value, unit, qualifier=None) -> str:
     return f"{word + ' ' if word else ''}{value:,.4g} {unit}"
 
 
-def _growth_text(yoy) -> str:
-    return "" if pd.isna(yoy) else f"{yoy:+.1f}%"
+def _growth_text(yoy, qualifier=None) -> str:
+    """'about +100.0%': the growth rate with the word the release printed before it (a rate printed as
+    "doubled" is about 100 %), as values carry theirs."""
+    if pd.isna(yoy):
+        return ""
+    word = wording.qualifier_word(qualifier)
+    return f"{word + ' ' if word else ''}{yoy:+.1f}%"
 
 
 def figures_page_html(index: pd.DataFrame, sources: pd.DataFrame, title: str) -> str:
     """figures.html from the run's figure index (:func:`xjtrade.report.catalogue.figure_index`)."""
-    rows = [{**r, "value_text": _value_text(r["value"], r["unit"], r.get("qualifier")), "growth_text": _growth_text(r["yoy_pct"]),
+    rows = [{**r, "value_text": _value_text(r["value"], r["unit"], r.get("qualifier")), "growth_text": _growth_text(r["yoy_pct"], r.get("yoy_qualifier")),
              "input_ids": [i for i in str(r["inputs"] or "").split(";") if i],
              "source_ids": [s for s in str(r["sources"] or "").split(";") if s],
              "description": "" if pd.isna(r["description"]) else r["description"]}
@@ -54,7 +59,8 @@ FIGURES_PAGE_SIZE = 50    # figures on one page of the figures table (with JS; w
 # the figures page's table as CSV (tables/figures_table.csv): its columns under the page's headings
 # (key columns first, as on the page)
 FIGURES_TABLE = {"figure_id": "figure", "period_label": "period", "qualifier": "qualifier", "value": "value",
-                 "unit": "unit", "yoy_pct": "growth (%)", "entity": "entity", "flow": "flow", "partner": "partner",
+                 "unit": "unit", "yoy_qualifier": "growth qualifier",
+                 "yoy_pct": "growth (%)", "entity": "entity", "flow": "flow", "partner": "partner",
                  "indicator": "indicator", "origin": "origin", "method": "method", "inputs": "inputs",
                  "used": "used", "sources": "sources (primary first)", "description": "note"}
 

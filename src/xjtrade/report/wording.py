@@ -133,6 +133,13 @@ def qualified(v, q=None, digits: int = 1) -> str:
     return f"{w} {num(v, digits)}" if w else num(v, digits)
 
 
+def qualified_pct(v, q=None, digits: int = 1) -> str:
+    """A growth rate with the word printed before it: 'about +100.0%' (a rate printed as "doubled");
+    '+19.9%' for an exact one."""
+    w = qualifier_word(q)
+    return f"{w} {pct(v, digits)}" if w else pct(v, digits)
+
+
 CURRENCY_WORDS = {"CNY": "yuan", "USD": "US dollars"}
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xjtrade.data.extract.candidates import (CANDIDATE_COLUMNS, CONFIDENCES, SOURCE_FIELDS, unneutralise)
-from xjtrade.data.raw import REPORT_COLUMNS, load_raw
+from xjtrade.data.raw import OPTIONAL_REPORT_COLUMNS, REPORT_COLUMNS, load_raw
 from xjtrade.errors import DataValidationError, Problem
 from xjtrade.project import write_text_atomic
 from xjtrade.textsafe import csv_records, shorten
@@ -66,7 +66,9 @@ def read_candidates(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
     header = next(reader, None)
     if not header:
         return [], [Problem(name, None, None, "is empty (expected the header of a candidate file)")]
-    missing = [c for c in REPORT_COLUMNS + ["confidence", "remark"] if c not in header]
+    # a candidate file written before a column was optional-added (yoy_qualifier) still reads: empty = exact
+    missing = [c for c in REPORT_COLUMNS + ["confidence", "remark"] if c not in header
+               and c not in OPTIONAL_REPORT_COLUMNS]
     if missing:
         return [], [Problem(name, 1, None, f"not a candidate file: missing column(s) {', '.join(missing)} "
                                            f"(expected: {', '.join(CANDIDATE_COLUMNS)})")]
@@ -118,6 +120,9 @@ def plan_add(raw_dir: Path, cand_path: Path, accept_low: bool = False) -> Plan:
     old_reports = (raw_dir / "reports.csv").read_bytes().decode("utf-8")
     old_sources = (raw_dir / "sources.csv").read_bytes().decode("utf-8")
     known_sources = {r.source_id: r for r in current.sources.itertuples(index=False)}
+    # the columns of reports.csv as it is: a table from before `yoy_qualifier` gets rows without it
+    file_columns = next(csv.reader(io.StringIO(old_reports.lstrip("\ufeff"))), REPORT_COLUMNS)
+    lacking = [c for c in OPTIONAL_REPORT_COLUMNS if c not in file_columns]
     next_id = _next_id(current.reports, raw_dir)
     new_reports: list[list[str]] = []
     new_sources: dict[str, list[str]] = {}
@@ -164,9 +169,15 @@ def plan_add(raw_dir: Path, cand_path: Path, accept_low: bool = False) -> Plan:
                 problems.append(Problem(name, line, "source_title",
                                         f"describes source {sid!r} differently from an earlier row of the file"))
                 continue
+        held = [c for c in lacking if row.get(c, "").strip() not in ("", OPTIONAL_REPORT_COLUMNS[c])]
+        if held:
+            problems.append(Problem(name, line, held[0],
+                                    f"{shorten(repr(row[held[0]]))} cannot be recorded: {raw_dir / 'reports.csv'} has "
+                                    f"no {held[0]} column (add it to its header after yoy_pct, with empty cells)"))
+            continue
         rid = f"R{next_id:04d}"
         next_id += 1
-        record = [rid] + [row.get(c, "") for c in REPORT_COLUMNS[1:]]
+        record = [rid] + [row.get(c, "") for c in REPORT_COLUMNS[1:] if c not in lacking]
         line_of_row[len(new_reports)] = line
         new_reports.append(record)
         ids.append(rid)

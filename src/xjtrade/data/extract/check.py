@@ -4,7 +4,9 @@
   value (within the rounding of the digits printed) and growth is a duplicate: the remark names
   the row; from the same source it is refused by `data add`;
 * a different value or growth for the same quantity is a conflict naming the row: low confidence;
-* a value with a growth rate is checked against the previous year's value of the same quantity in
+* growth rates are read with their qualifiers (`yoy_qualifier`: "about 100 %" for "doubled", a
+  bound for "more than 42 %"), as the cleaning step reads them (`clean.rates_agree`);
+* a value with an exact growth rate is checked against the previous year's value of the same quantity in
   the record: the growth implied by the two printed values (each within its rounding) must include
   the printed rate (within its rounding); when it does not, the remark says so (medium
   confidence: customs compute growth on revised figures, so a small gap can be right);
@@ -22,6 +24,8 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 
 from xjtrade.data import periods as base
+from xjtrade.data import qualifiers
+from xjtrade.data.clean import rates_agree
 from xjtrade.data.extract.numbers import decimals, format_decimal
 from xjtrade.data.extract.release import Candidate
 from xjtrade.data.raw import CURRENCY_UNITS
@@ -57,7 +61,8 @@ class Amount:
 def _fmt_row(r) -> str:
     value = f"{r.value} {r.unit}" if r.value else f"growth only, {r.unit}"
     q = f" ({r.qualifier})" if r.qualifier != "exact" else ""
-    yoy = f", {r.yoy_pct}%" if r.yoy_pct else ""
+    yq = qualifiers.of(getattr(r, "yoy_qualifier", ""))
+    yoy = f", {'' if yq == 'exact' else yq + ' '}{r.yoy_pct}%" if r.yoy_pct else ""
     return f"{value}{q}{yoy} from {r.source_id}"
 
 
@@ -102,7 +107,7 @@ def _against_same(c: Candidate, rows: pd.DataFrame | None, source_id: str) -> No
         fam_r = theirs.family if theirs else (CURRENCY_UNITS[r.unit][0] if r.unit in CURRENCY_UNITS else r.unit)
         if fam_c != fam_r:
             continue
-        yoy_same = _yoy_close(c.yoy_pct, r.yoy_pct)
+        yoy_same = _yoy_close(c.yoy_pct, c.yoy_qualifier, r.yoy_pct, getattr(r, "yoy_qualifier", ""))
         yoy_conflict = c.yoy_pct and r.yoy_pct and not yoy_same
         if mine and theirs:
             if not _same_value(mine, c.qualifier, theirs, r.qualifier):
@@ -120,7 +125,8 @@ def _against_same(c: Candidate, rows: pd.DataFrame | None, source_id: str) -> No
             c.low.append(f"growth {c.yoy_pct}% conflicts with {r.row_id}: {_fmt_row(r)}")
             continue
         exact_same = (c.value == r.value and c.unit == r.unit and c.qualifier == r.qualifier
-                      and (c.yoy_pct == r.yoy_pct))
+                      and (c.yoy_pct == r.yoy_pct)
+                      and qualifiers.of(c.yoy_qualifier) == qualifiers.of(getattr(r, "yoy_qualifier", "")))
         if r.source_id == source_id and (exact_same or (c.unit == r.unit)):
             c.existing = r.row_id
             c.same_source = True
@@ -130,17 +136,21 @@ def _against_same(c: Candidate, rows: pd.DataFrame | None, source_id: str) -> No
             c.notes.append(f"same figure as {r.row_id}: {_fmt_row(r)}")
 
 
-def _yoy_close(a: str, b: str) -> bool:
+def _yoy_close(a: str, qa: str, b: str, qb: str) -> bool:
+    """Whether two printed rates can be one rate, each read with its qualifier (exact ones within the
+    0.15 points of the cleaning step's tolerance)."""
     if not a or not b:
         return False
     try:
-        return abs(Decimal(a) - Decimal(b)) <= Decimal("0.15")
+        if qualifiers.of(qa) == qualifiers.of(qb) == "exact":
+            return abs(Decimal(a) - Decimal(b)) <= Decimal("0.15")
+        return rates_agree(float(Decimal(a)), qa, float(Decimal(b)), qb)
     except InvalidOperation:
         return False
 
 
 def _growth_against_previous(c: Candidate, by_key: dict) -> None:
-    if not (c.value and c.yoy_pct) or c.qualifier != "exact":
+    if not (c.value and c.yoy_pct) or c.qualifier != "exact" or qualifiers.of(c.yoy_qualifier) != "exact":
         return
     try:
         start, end = base.parse_month(c.period_start), base.parse_month(c.period_end)

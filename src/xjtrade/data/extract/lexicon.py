@@ -349,6 +349,18 @@ QUALIFIERS: list[tuple[str, str]] = [
     (r"environ|alrededor de|cerca de|aproximadamente|circa", "about"),
 ]
 
+# Growth printed in words, without a number: (regex, the multiple of the base it states).  "Doubled"
+# is +100 % with the qualifier "about" (a release rounds to it), unless a qualifier stands before it
+# ("nearly doubled": nearly; "more than doubled": over) or 多 after it (翻了一番多: over).  Not
+# "double-digit" (a range of rates) nor "double" alone.
+DOUBLING: list[tuple[str, int]] = [
+    (r"翻了?两番", 4),
+    (r"翻了?一番|翻番|(?:增长|增加)了?一倍", 2),
+    (r"\bdoubl(?:ed|ing|es)\b", 2),
+    (r"verdoppel\w*", 2), (r"удвои\w*|вдвое", 2), (r"raddoppi\w*", 2), (r"(?:a|ont) doublé", 2),
+    (r"(?:se )?duplic(?:ó|aron|ou|aram)", 2),
+]
+
 # Growth: words before or after a percentage that make it a year-on-year change
 GROWTH_UP = [
     r"同比增长|同比增加|同比上升|较上年同期增长|比上年同期增长|比上年增长|较上年增长|增长|增加|上升|增",

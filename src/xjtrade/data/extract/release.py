@@ -43,6 +43,7 @@ class Candidate:
     qualifier: str
     yoy_pct: str
     evidence: str
+    yoy_qualifier: str = ""     # the word before the growth rate, as in data/raw ("" = exact or no rate)
     description: str = ""
     facts: list[str] = field(default_factory=list)
     low: list[str] = field(default_factory=list)
@@ -157,6 +158,7 @@ def extract_release(page: Page, published: dt.date, language: str | None = None)
             rates = [f for f in figs if f.kind == "growth" and f.entity is None and f.partner is None]
             if len(rates) == 1 and len(figs) == 1 and rates[0].yoy is not None:
                 state.last.yoy_pct = format_decimal(rates[0].yoy)
+                state.last.yoy_qualifier = rates[0].yoy_qualifier if rates[0].yoy_qualifier != "exact" else ""
                 state.last.evidence += f" … {sent.text}"
                 figs = []
         for fig in sorted(figs, key=lambda f: (f.pos, f.conversion_of is not None)):
@@ -364,7 +366,9 @@ def _candidate(fig: Figure, sent: Sentence, norm: str, tokens, phrases, clauses,
                      period_start=resolved.period_start if resolved else "",
                      period_end=resolved.period_end if resolved else "",
                      period_kind=resolved.period_kind if resolved else "",
-                     value=value, unit=unit, qualifier=fig.qualifier, yoy_pct=yoy, evidence=sent.text,
+                     value=value, unit=unit, qualifier=fig.qualifier, yoy_pct=yoy,
+                     yoy_qualifier=fig.yoy_qualifier if yoy and fig.yoy_qualifier != "exact" else "",
+                     evidence=sent.text,
                      facts=facts, low=low, medium=medium, notes=notes)
     return cand
 
@@ -432,12 +436,12 @@ def merge(cands: list[Candidate]) -> list[Candidate]:
         if c.value == "" or target.value == "":
             keep, other = (target, c) if target.value != "" else (c, target)
             if keep.yoy_pct == "" and other.yoy_pct != "":
-                keep.yoy_pct = other.yoy_pct
+                keep.yoy_pct, keep.yoy_qualifier = other.yoy_pct, other.yoy_qualifier
                 if other.evidence not in keep.evidence:
                     keep.evidence = f"{keep.evidence} … {other.evidence}"
                 for sibling in out:     # the bracketed conversion of the value takes the growth too
                     if sibling.group == keep.group and sibling is not keep and sibling.yoy_pct == "":
-                        sibling.yoy_pct = other.yoy_pct
+                        sibling.yoy_pct, sibling.yoy_qualifier = other.yoy_pct, other.yoy_qualifier
             elif other.yoy_pct not in ("", keep.yoy_pct):
                 keep.low.append(f"the release also gives {other.yoy_pct}% for this quantity")
             if keep is c:
@@ -445,17 +449,17 @@ def merge(cands: list[Candidate]) -> list[Candidate]:
             continue
         if target.value == c.value and target.qualifier == c.qualifier and target.unit == c.unit:
             if target.yoy_pct == "":
-                target.yoy_pct = c.yoy_pct
+                target.yoy_pct, target.yoy_qualifier = c.yoy_pct, c.yoy_qualifier
             continue
         exact, bound = (target, c) if _QUAL_ORDER[target.qualifier] <= _QUAL_ORDER[c.qualifier] else (c, target)
         if exact.qualifier == "exact" and bound.qualifier != "exact" and _agrees(exact, bound):
             if bound is target:
                 out[out.index(target)] = exact
             if exact.yoy_pct == "" and bound.yoy_pct != "":
-                exact.yoy_pct = bound.yoy_pct
+                exact.yoy_pct, exact.yoy_qualifier = bound.yoy_pct, bound.yoy_qualifier
                 for sibling in out:
                     if sibling.group == exact.group and sibling is not exact and sibling.yoy_pct == "":
-                        sibling.yoy_pct = bound.yoy_pct
+                        sibling.yoy_pct, sibling.yoy_qualifier = bound.yoy_pct, bound.yoy_qualifier
             continue
         c.low.append(f"the release gives {target.value} {target.unit} ({target.qualifier}) for the same quantity "
                      "elsewhere")
@@ -463,8 +467,9 @@ def merge(cands: list[Candidate]) -> list[Candidate]:
     # a bracketed conversion takes the growth its figure got from another sentence
     for c in out:
         if c.yoy_pct == "":
-            rate = next((o.yoy_pct for o in out if o.group == c.group and o is not c and o.yoy_pct), "")
-            c.yoy_pct = rate
+            rated = next((o for o in out if o.group == c.group and o is not c and o.yoy_pct), None)
+            if rated is not None:
+                c.yoy_pct, c.yoy_qualifier = rated.yoy_pct, rated.yoy_qualifier
     return out
 
 

@@ -48,6 +48,7 @@ class Number(TypedDict, total=False):
     other: str | None
     tenths: bool          # 三成: tenths, not percent
     zh: bool              # 增长1.2倍: the growth in multiples, not the multiple
+    words: bool           # 翻番, "doubled": a multiple printed as a word (num is the multiple)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Figure:
     unit: str = ""
     qualifier: str = "exact"
     yoy: Decimal | None = None
+    yoy_qualifier: str = "exact"       # the word printed before the rate ("doubled": about)
     indicator: str = "trade value"
     entity: str | None = None
     partner: str | None = None
@@ -131,6 +133,7 @@ class Lexer:
         self.pct = re.compile(rf"(?P<num>{pct_num})\s*-?\s*(?P<unit>{lx.PERCENTAGE_POINTS}|{lx.PERCENT})", FLAGS)
         self.pct_zh = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百点]+)")
         self.tenths = re.compile(r"(?P<num>[一二三四五六七八九]|\d)成")
+        self.doubling = [(re.compile(p, FLAGS), n) for p, n in lx.DOUBLING]
         self.times = re.compile(
             rf"(?:(?:增长|增加|扩大)\s*(?P<zh>{num})\s*倍)|(?P<en>{num})\s*-?\s*(?:fold|-fache|fache)\b|"
             rf"в\s+(?P<ru>{num})\s+раза?|(?P<en2>{num})\s+times\b", FLAGS)
@@ -181,6 +184,11 @@ class Lexer:
             for m in self.tenths.finditer(s):
                 found.append(Token("pct", m.start(), m.end(), m.group(0),
                                    number={"num": m.group("num"), "tenths": True}))
+        for rx, multiple in self.doubling:     # before the numbered multiples: 增长一倍 is read as a word
+            for m in rx.finditer(s):
+                more = "多" if s[m.end():m.end() + 1] == "多" else None
+                found.append(Token("times", m.start(), m.end() + (1 if more else 0), m.group(0) + (more or ""),
+                                   number={"num": str(multiple), "zh": False, "words": True, "more": more}))
         for m in self.times.finditer(s):
             key = next(k for k in ("zh", "en", "ru", "en2") if m.group(k))
             found.append(Token("times", m.start(), m.end(), m.group(0),
@@ -514,6 +522,7 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
             if qual:
                 amounts[idx].facts.append(f"growth printed as {qual} {t.text.strip()}")
                 amounts[idx].medium.append(f"growth is a bound ({qual} {t.text.strip()})")
+            amounts[idx].yoy_qualifier = _rate_qualifier(t, qual)
         else:
             fig = Figure(kind="growth", pos=t.start, yoy=v)
             if by:
@@ -524,6 +533,7 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
             if qual:
                 fig.facts.append(f"growth printed as {qual} {t.text.strip()}")
                 fig.medium.append(f"growth is a bound ({qual} {t.text.strip()})")
+            fig.yoy_qualifier = _rate_qualifier(t, qual)
             figs.append(fig)
     for t, kind, v in rates:
         if id(t) in paired:
@@ -578,6 +588,7 @@ def figures_in(s: str, language: str, lexer: Lexer) -> tuple[list[Figure], list[
                 setattr(f, attr, getattr(src, attr))
             f.pos = src.pos
             f.yoy = src.yoy
+            f.yoy_qualifier = src.yoy_qualifier
             f.__dict__["_converts"] = src
     for f in amounts:
         if f.indicator == "trains":
@@ -613,6 +624,17 @@ def _qualifier(tokens: list[Token], t: Token, s: str) -> str | None:
     if after:
         return after[0].value
     return None
+
+
+def _rate_qualifier(t: Token, printed: str | None) -> str:
+    """The qualifier of a growth rate: the word printed before it ("more than 42 percent": over;
+    "nearly doubled": nearly), else over for 翻了一番多, about for a multiple printed as a word
+    ("doubled", 翻番: about 100 %), else exact."""
+    if printed:
+        return printed
+    if t.kind == "times" and t.parts.get("words"):
+        return "over" if t.parts.get("more") else "about"
+    return "exact"
 
 
 def _attach(t: Token, part, amounts, amount_tokens, tokens, taken, excluded) -> int | None:
