@@ -91,8 +91,8 @@ def no_date_sentence(gap: NoReleaseDate | dict | None) -> str:
     escaped; '' when a date can be given): 'No date can be given for this series' next figures: the
     record holds 5 releases of it; only 1 of them came out in the twelve months up to the latest and
     within 90 days of its period's end, fewer than the 3 a release calendar is learned from; the
-    latest, for January-November 2022, was published on 2022-12-23, more than a year before this
-    edition's date (2026-01-30).'"""
+    latest, for January-November 2022, was published on 2022-12-23, more than a year before the
+    latest release in this edition's data.'"""
     g = _gap(gap)
     if g is None:
         return ""
@@ -107,7 +107,7 @@ def no_date_sentence(gap: NoReleaseDate | dict | None) -> str:
                      f"period's end, fewer than the {g.min_releases} a release calendar is learned from")
     if "stopped" in g.reasons and g.latest_published:
         parts.append(f"the latest, for {md_escape(g.latest_period)}, was published on {md_escape(g.latest_published)}, "
-                     f"more than a year before this edition's date ({md_escape(g.as_of)})")
+                     "more than a year before the latest release in this edition's data")
     return "No date can be given for this series' next figures: " + "; ".join(parts) + "."
 
 

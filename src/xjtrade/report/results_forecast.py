@@ -91,7 +91,7 @@ class NoReleaseDate(_Strict):
     recent: int                                # timely ones of periods in the twelve months up to the latest
     latest_period: Optional[str] = None
     latest_published: Optional[str] = None
-    as_of: Optional[str] = None                # the edition's date the latest release is compared with
+    as_of: Optional[str] = None                # the date of the edition's data the latest release is compared with
     min_releases: int                          # recent timely releases needed for a calendar
     max_lag_days: int
 
