@@ -148,8 +148,8 @@ def test_a_monthly_series_whose_releases_stopped_years_ago_gets_no_date():
     assert gap["reasons"] == ["stopped"] and gap["as_of"] == "2026-01-30" and gap["recent"] == 3
     assert fw.no_date_sentence(gap).replace("\\", "") == (
         "No date can be given for this series' next figures: the record holds 3 releases of it; the latest, for "
-        "January-November 2022, was published on 2022-12-20, more than a year before the latest release in this "
-        "edition's data.")
+        "January-November 2022, was published on 2022-12-20, more than a year before the latest release in the "
+        "record.")
     assert fw.no_date_words(gap) == ("the latest release of this series is more than a year old, so no date can "
                                      "be given for its next figures")
 
@@ -161,10 +161,9 @@ def test_too_few_timely_releases_and_none_at_all():
     one = calendar.no_date(_figures([("2023-02", "2023-09-30")]), "2026-01-30")
     assert one["reasons"] == ["few", "stopped"] and one["recent"] == 0
     assert fw.no_date_sentence(one).replace("\\", "") == (
-        "No date can be given for this series' next figures: the record holds 1 release of it; it did not come out "
-        "in the twelve months up to the latest and within 90 days of its period's end, fewer than the 3 a release "
-        "calendar is learned from; the latest, for January-February 2023, was published on 2023-09-30, more than "
-        "a year before the latest release in this edition's data.")
+        "No date can be given for this series' next figures: the record holds only 1 release of it, fewer than the "
+        "3 a release calendar is learned from; the latest, for January-February 2023, was published on 2023-09-30, "
+        "more than a year before the latest release in the record.")
     columns = list(_figures([("2023-02", "2023-03-20")]).columns)
     none = calendar.no_date(pd.DataFrame(columns=columns))
     assert none["reasons"] == ["few"] and none["releases"] == 0 and none["latest_period"] is None
@@ -197,6 +196,6 @@ def test_front_page_and_chapter_say_why_there_is_no_date():
     assert words["warning"] == ""                                      # no stale warning without a calendar
     assert words["calendar"] == fw.next_release_sentence(f) == fw.no_date_sentence(gap)
     assert "fewer than the 3 a release calendar is learned from; the latest, for the year 2021" in words["calendar"]
-    assert words["calendar"].endswith("2022\\-01\\-20, more than a year before the latest release in this edition's data.")
+    assert words["calendar"].endswith("2022\\-01\\-20, more than a year before the latest release in the record.")
     assert fw.next_release_sentence(ForecastResults(outlook=_outlook(), calendar=WINDOW)).startswith(
         "The next figures (January-February 2024) are expected around 2024-03-20")

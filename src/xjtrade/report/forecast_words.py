@@ -92,22 +92,24 @@ def no_date_sentence(gap: NoReleaseDate | dict | None) -> str:
     record holds 5 releases of it; only 1 of them came out in the twelve months up to the latest and
     within 90 days of its period's end, fewer than the 3 a release calendar is learned from; the
     latest, for January-November 2022, was published on 2022-12-23, more than a year before the
-    latest release in this edition's data.'"""
+    latest release in the record.'"""
     g = _gap(gap)
     if g is None:
         return ""
     if not g.releases:
         return ("No date can be given for this series' next figures: the record holds no year-to-date or annual "
                 "release of it.")
-    parts = [f"the record holds {wording.count(g.releases, 'release')} of it"]
-    if "few" in g.reasons:
-        came = (f"only {g.recent} of them came" if g.recent and g.releases > 1 else
-                "it came" if g.recent else "none came" if g.releases > 1 else "it did not come")
-        parts.append(f"{came} out in the twelve months up to the latest and within {g.max_lag_days} days of its "
-                     f"period's end, fewer than the {g.min_releases} a release calendar is learned from")
+    fewer = f"fewer than the {g.min_releases} a release calendar is learned from"
+    if "few" in g.reasons and g.releases < g.min_releases:
+        parts = [f"the record holds only {wording.count(g.releases, 'release')} of it, {fewer}"]
+    else:
+        parts = [f"the record holds {wording.count(g.releases, 'release')} of it"]
+        if "few" in g.reasons:
+            parts.append(f"{f'only {g.recent}' if g.recent else 'none'} of them came out in the twelve months up to "
+                         f"the latest and within {g.max_lag_days} days of its period's end, {fewer}")
     if "stopped" in g.reasons and g.latest_published:
         parts.append(f"the latest, for {md_escape(g.latest_period)}, was published on {md_escape(g.latest_published)}, "
-                     "more than a year before the latest release in this edition's data")
+                     "more than a year before the latest release in the record")
     return "No date can be given for this series' next figures: " + "; ".join(parts) + "."
 
 
