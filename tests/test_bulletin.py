@@ -148,6 +148,28 @@ def test_things_to_know_states_the_results():
     assert "No earlier figure of this series differs by more than 0.1%" in usd and "Release dates" not in usd
 
 
+
+def test_box_counts_and_lists_the_converted_years_and_says_why_no_release_date():
+    """The conversion line gives how many years of the series were converted and which (from the growth
+    results); a series with no regular releases says why no date is given (issue 21, items 6 and 8)."""
+    raw = json.loads(_results().model_dump_json(by_alias=True))
+    raw["growth"] = {"converted_years": [2011, 2012, 2014, 2015, 2016, 2017, 2018]}
+    text = bulletin.things_to_know(load_results(json.dumps(raw))).replace("\\", "")
+    assert ("In this edition's annual series, 7 years were converted: 2011, 2012 and 2014-2018.") in text
+    raw["growth"] = {"converted_years": [2018]}
+    assert "1 year was converted: 2018." in bulletin.things_to_know(load_results(json.dumps(raw)))
+    raw["growth"] = {"converted_years": []}
+    raw["forecast"]["calendar"] = None
+    raw["forecast"]["no_release_date"] = {"reasons": ["few"], "releases": 4, "timely": 4, "recent": 1,
+                                          "latest_period": "the year 2021", "latest_published": "2022-01-20",
+                                          "min_releases": 3, "max_lag_days": 90}
+    box = bulletin.things_to_know(load_results(json.dumps(raw))).replace("\\", "")
+    assert "No year of this edition's annual series was converted." in box
+    assert ("- **Release dates.** The latest figures of this series (the year 2021) were published on 2022-01-20; "
+            "no date can be given for the next (the main points say why).") in box
+    assert "expected around" not in box
+
+
 # ---------------------------------------------------------------- the about page
 
 def test_about_page_has_citation_licence_contact_changes_and_revisions():

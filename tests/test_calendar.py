@@ -112,3 +112,90 @@ def test_front_page_warns_when_the_build_is_past_the_expected_release(monkeypatc
     assert late["warning"].startswith("The record may be out of date") and "more than 7 days before 2024-04-15" in late["warning"]
     monkeypatch.setenv("XJTRADE_TODAY", "2024-03-01")
     assert fw.front_page(f, "billion yuan", "2024-04-15")["warning"] == ""
+
+
+# ---------------------------------------------------------------- a series with no regular release (issue 21, item 6)
+
+def test_three_irregular_releases_give_no_date_and_say_why():
+    """A port printed now and then: 3 timely releases (2019-03, 2019-11, 2021-12), of which only the
+    latest falls in the twelve months up to it: the record does not follow it release by release."""
+    figs = _figures([("2019-03", "2019-04-20"), ("2019-11", "2019-12-20"), ("2021-12", "2022-01-20")])
+    assert list(calendar.lags(figs)["used"]) == [True, True, True]     # all timely: not the reason
+    assert calendar.next_release(figs) is None
+    gap = calendar.no_date(figs)
+    assert gap["reasons"] == ["few"] and (gap["releases"], gap["timely"], gap["recent"]) == (3, 3, 1)
+    assert (gap["latest_period"], gap["latest_published"]) == ("the year 2021", "2022-01-20")
+    assert fw.no_date_sentence(gap).replace("\\", "") == (
+        "No date can be given for this series' next figures: the record holds 3 releases of it; only 1 of them came "
+        "out in the twelve months up to the latest and within 90 days of its period's end, fewer than the 3 a "
+        "release calendar is learned from.")
+    assert fw.no_date_words(gap) == ("the record has too few recent releases of this series, so no date can be "
+                                     "given for its next figures")
+    # the same three releases within a year are a calendar (2021-02 to 2021-12: 10 months apart at most)
+    year = _figures([("2021-02", "2021-03-20"), ("2021-07", "2021-08-20"), ("2021-12", "2022-01-20")])
+    assert calendar.no_date(year) is None and calendar.next_release(year)["period"] == "January-February 2022"
+    # one more release a year before the first does not help: it is outside the twelve months
+    assert calendar.no_date(_figures([("2020-12", "2021-01-20"), ("2021-07", "2021-08-20"),
+                                      ("2021-12", "2022-01-20")]))["recent"] == 2
+
+
+def test_a_monthly_series_whose_releases_stopped_years_ago_gets_no_date():
+    figs = _figures([("2022-09", "2022-10-20"), ("2022-10", "2022-11-20"), ("2022-11", "2022-12-20")])
+    assert calendar.next_release(figs)["expected"] == "2023-01-20"            # no edition date: a date
+    assert calendar.next_release(figs, as_of="2023-06-30")["expected"] == "2023-01-20"   # late, not stopped
+    assert calendar.next_release(figs, as_of="2026-01-30") is None
+    gap = calendar.no_date(figs, "2026-01-30")
+    assert gap["reasons"] == ["stopped"] and gap["as_of"] == "2026-01-30" and gap["recent"] == 3
+    assert fw.no_date_sentence(gap).replace("\\", "") == (
+        "No date can be given for this series' next figures: the record holds 3 releases of it; the latest, for "
+        "January-November 2022, was published on 2022-12-20, more than a year before the latest release in the "
+        "record.")
+    assert fw.no_date_words(gap) == ("the latest release of this series is more than a year old, so no date can "
+                                     "be given for its next figures")
+
+
+def test_too_few_timely_releases_and_none_at_all():
+    few = _figures([("2023-02", "2023-03-20"), ("2023-03", "2023-09-30")])       # the second found 6 months later
+    gap = calendar.no_date(few)
+    assert gap["reasons"] == ["few"] and (gap["releases"], gap["timely"], gap["recent"]) == (2, 1, 1)
+    one = calendar.no_date(_figures([("2023-02", "2023-09-30")]), "2026-01-30")
+    assert one["reasons"] == ["few", "stopped"] and one["recent"] == 0
+    assert fw.no_date_sentence(one).replace("\\", "") == (
+        "No date can be given for this series' next figures: the record holds only 1 release of it, fewer than the "
+        "3 a release calendar is learned from; the latest, for January-February 2023, was published on 2023-09-30, "
+        "more than a year before the latest release in the record.")
+    columns = list(_figures([("2023-02", "2023-03-20")]).columns)
+    none = calendar.no_date(pd.DataFrame(columns=columns))
+    assert none["reasons"] == ["few"] and none["releases"] == 0 and none["latest_period"] is None
+    assert fw.no_date_sentence(none) == ("No date can be given for this series' next figures: the record holds no "
+                                         "year-to-date or annual release of it.")
+    assert fw.no_date_sentence(None) == "" and fw.no_date_words(None) == ""
+
+
+def test_the_horgos_record_gives_no_date_and_the_region_one():
+    """Horgos port's few releases (none since January-November 2022) do not borrow the region's calendar."""
+    from xjtrade.data.clean import clean
+    from xjtrade.data.raw import load_raw
+    figs = clean(load_raw(ROOT / "data" / "raw")).figures
+    gap = calendar.no_date(figs, "2026-01-30", entity="Horgos port")
+    assert calendar.next_release(figs, entity="Horgos port", as_of="2026-01-30") is None
+    assert gap["reasons"] == ["few", "stopped"] and gap["latest_period"] == "January-November 2022"
+    assert gap["recent"] < calendar.MIN_RELEASES <= gap["releases"]
+    assert calendar.next_release(figs, as_of="2026-01-30")["period"] == "January-February 2026"
+    # the end-2022 edition's date: the region's releases of 2022, a date for the year 2022
+    old = figs[figs["published"].astype(str) <= "2022-12-31"]
+    assert calendar.next_release(old, as_of="2022-12-31")["period"] == "the year 2022"
+
+
+def test_front_page_and_chapter_say_why_there_is_no_date():
+    gap = calendar.no_date(_figures([("2019-03", "2019-04-20"), ("2019-11", "2019-12-20"),
+                                     ("2021-12", "2022-01-20")]), "2026-01-30")
+    assert gap["reasons"] == ["few", "stopped"]
+    f = ForecastResults(outlook=_outlook(), calendar=None, no_release_date=gap)
+    words = fw.front_page(f, "billion yuan", "2026-12-07")
+    assert words["warning"] == ""                                      # no stale warning without a calendar
+    assert words["calendar"] == fw.next_release_sentence(f) == fw.no_date_sentence(gap)
+    assert "fewer than the 3 a release calendar is learned from; the latest, for the year 2021" in words["calendar"]
+    assert words["calendar"].endswith("2022\\-01\\-20, more than a year before the latest release in the record.")
+    assert fw.next_release_sentence(ForecastResults(outlook=_outlook(), calendar=WINDOW)).startswith(
+        "The next figures (January-February 2024) are expected around 2024-03-20")

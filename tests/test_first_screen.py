@@ -46,6 +46,22 @@ def test_answer_is_one_sentence_with_level_growth_outlook_and_dates():
     assert "expected around [2024-03-20]{.date}, are not in the record yet" in stale
 
 
+def test_answer_says_no_date_can_be_given_for_a_series_without_regular_releases():
+    """A port's few releases give no date (issue 21, item 6): the answer says so, not the region's date."""
+    from xjtrade.report.first_screen import answer
+    from xjtrade.report.results import NoReleaseDate
+    res = _results(OUTLOOK, growth=GROWTH)
+    gap = NoReleaseDate(reasons=["few", "stopped"], releases=5, timely=5, recent=1,
+                        latest_period="January-November 2022", latest_published="2022-12-23", as_of="2026-01-30",
+                        min_releases=3, max_lag_days=90)
+    res = res.model_copy(update={"forecast": res.forecast.model_copy(update={"no_release_date": gap})})
+    text = answer(res, "billion yuan", "Horgos port total trade", "2026-01-30", stale=False)
+    assert text.endswith("[figures published up to [2026-01-30]{.date}; the record has too few recent releases of "
+                         "this series and its latest is more than a year old, so no date can be given for its next "
+                         "figures]{.answer-dates}.")
+    assert "expected" not in text and text.count(". ") == 0
+
+
 def test_answer_carries_the_qualifier_the_release_printed():
     """A figure printed as "about 20 bn" is "about 20.0" in the answer too (issue 21, item 4)."""
     from xjtrade.report.first_screen import answer

@@ -175,3 +175,46 @@ def test_a_one_scenario_sweep_gives_the_books_numbers(editions, name, tmp_path):
         assert r["cagr_pct"] == pytest.approx(growth["cagr"][0]["cagr_pct"], abs=1e-4)
         assert r["trend_growth_pct"] == pytest.approx(growth["trend"]["growth_pct"], abs=1e-4)
     print(name, [(r["period"], round(r["forecast"], 2), round(a["point"], 2)) for r, a in zip(rows, outlook["annual"])])
+
+
+# --- sparse editions say once what cannot be estimated (issue 21, item 6) -----------------------
+
+def _captions(html: str) -> list[str]:
+    """The numbers of a page's table captions, in order (the captions sit in the tables, out of the prose)."""
+    return re.findall(r"<caption>Table (\d+\.\d+):", html)
+
+
+@pytest.mark.parametrize("name", EDITIONS)
+def test_forecast_chapter_shows_no_empty_table_and_no_dangling_reference(editions, name):
+    """No "No rows." table, no unresolved @tbl-/@fig- reference, tables numbered 3.1, 3.2, ... without a gap
+    on the site and in the PDF; an edition with nothing to compare says why once, and its release calendar
+    is its own series' (Horgos port: no date, never the region's)."""
+    site = _site(editions, name)
+    html = (site / "notebooks" / "03-forecast.html").read_text(encoding="utf-8")
+    text = prose(html).replace("\u2019", "'")          # pandoc curls apostrophes
+    results = json.loads(_results(editions, name).read_text())
+    assert "No rows." not in html and "?@tbl-" not in html and "?@fig-" not in html
+    tables = _captions(html)
+    assert tables == [f"3.{i}" for i in range(1, len(tables) + 1)], tables
+    pdf = " ".join(" ".join((p.extract_text() or "") for p in
+                            PdfReader(next((editions.reports / name).glob("*.pdf"))).pages).split())
+    assert "No rows." not in pdf and "?@tbl" not in pdf
+    forecast = results["forecast"]
+    compared = 'id="tbl-comparison"' in html
+    assert text.count("so the models cannot be compared") == (0 if compared else 1)
+    if not compared:
+        assert f"The evaluation scored {forecast['evaluation']['forecasts']} forecasts" in text
+        for gone in ("Year by year", "Intervals against a naive benchmark"):
+            assert gone not in text, gone
+    if name == "horgos-port":
+        assert not compared and len(tables) == 1          # the track record's forecasts of the next release
+        assert "Nowcast of the current year" not in text  # no outlook: said once at the top
+        assert forecast["calendar"] is None and forecast["no_release_date"]["reasons"] == ["few", "stopped"]
+        assert "No date can be given for this series' next figures" in text and "expected around" not in text
+        index = prose((site / "index.html").read_text(encoding="utf-8")).replace("\u2019", "'")
+        assert "so no date can be given for its next figures" in index and "expected around" not in index
+    else:
+        assert forecast["no_release_date"] is None
+        assert f"are expected around {forecast['calendar']['expected']}" in text
+    if name == "default":
+        assert compared and len(tables) >= 6

@@ -246,3 +246,18 @@ def test_skill_weighted_nowcast_mixes_its_members_path_by_path(raw):
     # half of the paths from each member (binomial: within 5 sd of 1000)
     same = {m: np.isclose(mixed.draws[:, cur], p.draws[:, cur]).all(axis=1).sum() for m, p in alone.items()}
     assert sum(same.values()) == 2000 and all(abs(v - 1000) < 5 * 22.4 for v in same.values())
+
+
+def test_release_calendar_is_the_editions_own_series(processed):
+    """Horgos port's edition takes no date from the region's calendar: its few releases, none since
+    January-November 2022, give none, with the facts of why (issue 21, item 6)."""
+    from xjtrade.report import outlook as xo
+    from xjtrade.report.chapters import load_context
+    from xjtrade.report.params import RunParams
+    horgos = load_context(processed, RunParams(entity="Horgos port", start_year=2017))
+    assert xo.release_window(horgos) is None
+    gap = xo.release_gap(horgos)
+    assert gap is not None and gap.reasons == ["few", "stopped"] and gap.recent < gap.min_releases
+    assert gap.latest_period == "January-November 2022" and gap.as_of == xo._as_of(horgos)[:10]
+    region = _ctx(processed)
+    assert xo.release_gap(region) is None and xo.release_window(region).period == "January-February 2026"

@@ -154,9 +154,21 @@ FORECAST = notebook(
     "track record of the choice rule; the forecasts actually published, from the ledger; and when the next "
     "figures are expected.",
     [
-        code('#| output: false\nfrom xjtrade.report import outlook as xo\nfrom xjtrade.report import forecast_words as fw\n\n'
+        code('#| output: false\nfrom xjtrade.report import outlook as xo\nfrom xjtrade.report import forecast_words as fw\n'
+             'from xjtrade.report import forecast_sections as fs\nfrom xjtrade.report import evaluation_facts as ef\n\n'
              '# the evaluation\'s vintages come from the raw tables in the run\'s data folder (cached under cache_dir)\n'
-             'o = xo.outlook(ctx, raw=ctx.raw(), cache_dir=ctx.vintage_cache)\nest = xo.annual_with_estimates(ctx)\nr = o["results"]'),
+             'o = xo.outlook(ctx, raw=ctx.raw(), cache_dir=ctx.vintage_cache)\nest = xo.annual_with_estimates(ctx)\nr = o["results"]\n'
+             'facts = ef.evaluation_facts(ctx, o)\n\n'
+             '# the chapter\'s tables: a section with nothing to show is left out, and the chapter says once what\n'
+             '# is missing and why (forecast_sections)\n'
+             'comparison = xo.comparison_table(o["frame"])\n'
+             'years_within = xo.year_table(o["frame"])\n'
+             'years_coverage = xo.year_table(o["frame"], value="coverage80")\n'
+             'bench = xo.benchmark_table(o["frame"])\n'
+             'annual_track = o["track"][o["track"]["target"] != "next release"] if len(o["track"]) else o["track"]\n'
+             'coverage = xo.coverage_table(o["track"])\n'
+             'track = xo.track_table(o["track"])\n'
+             'compared = bool(len(comparison))'),
         code('xa.show_markdown(o["markdown"])'),
         code('#| label: fig-outlook\n#| fig-cap: "Annual totals and the outlook (median) with 80% and 95% intervals"\n'
              'if o["ok"]:\n'
@@ -170,82 +182,62 @@ FORECAST = notebook(
              '    xa.save_table(ctx, o["monthly"], "outlook_monthly")\n'
              '    xa.show_table(table, "Source: Xinjiang Trade Monitor; medians, means and quantiles of simulated monthly paths.",\n'
              '                  also=[("outlook_monthly", "Monthly outlook as CSV")])'),
-        new_markdown_cell("## Nowcast of the current year\n\nWhile a year is under way, the rest of it is estimated by "
-                          "several methods that fail in different kinds of year (the usual shares of the months, last "
-                          "year's months grown at a shrunk growth rate, the latent monthly model), mixed path by path; "
-                          "each new release updates it."),
-        code('xa.show_markdown(fw.nowcast_sentence(r, ctx.unit))'),
-        new_markdown_cell("## Models compared by horizon\n\n@tbl-comparison scores every model on the forecasts of "
-                          "annual totals it would have made at each release date, for the totals published later, by "
-                          "months known within the year and by months ahead beyond it. MAPE is the mean absolute error "
-                          "of the median in % of the outcome; MASE the log error divided by the typical one-year change "
-                          "known at the time (so 1 means as large as a typical year's change); coverage is the share of "
-                          "outcomes inside the intervals; the Winkler score adds to an interval's width a penalty for "
-                          "outcomes outside it (lower is better)."),
+        new_markdown_cell("## Nowcast of the current year"),
+        code('xa.show_markdown(fs.nowcast(r, ctx.unit))'),
+        new_markdown_cell("## Models compared by horizon"),
+        code('xa.show_markdown(fs.comparison(comparison, facts, ctx.subject, track_shown=bool(len(track))))'),
         code('#| label: tbl-comparison\n#| tbl-cap: "Pseudo-real-time scores of the annual totals by use, horizon and model"\n'
-             'comparison = xo.comparison_table(o["frame"])\n'
-             'xa.save_table(ctx, comparison, "model_comparison")\n'
-             'xa.save_table(ctx, o["frame"], "evaluation")\n'
-             'xa.show_table(comparison, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f",\n'
-             '              also=[("evaluation", "Every scored forecast as CSV")])'),
-        new_markdown_cell("## Year by year\n\nA small average error can hide large errors in the latest years. "
-                          "@tbl-years-within gives each method's error within the year by months known and target year, "
-                          "with the years up to 2023 (on which the choice rule was designed) and from 2024 apart; "
-                          "@tbl-years-coverage the coverage of its 80% intervals."),
+             'if len(o["frame"]):\n'
+             '    xa.save_table(ctx, o["frame"], "evaluation")\n'
+             'if compared:\n'
+             '    xa.save_table(ctx, comparison, "model_comparison")\n'
+             '    xa.show_table(comparison, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f",\n'
+             '                  also=[("evaluation", "Every scored forecast as CSV")])'),
+        new_markdown_cell("## Year by year"),
+        code('xa.show_markdown(fs.years(years_within, years_coverage, compared))'),
         code('#| label: tbl-years-within\n#| tbl-cap: "Within the year: MAPE of the median (%) by months known and target year"\n'
-             'years_within = xo.year_table(o["frame"])\n'
-             'xa.save_table(ctx, years_within, "scores_by_year")\n'
-             'xa.show_table(years_within, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
+             'if len(years_within):\n'
+             '    xa.save_table(ctx, years_within, "scores_by_year")\n'
+             '    xa.show_table(years_within, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
         code('#| label: tbl-years-coverage\n#| tbl-cap: "Within the year: coverage of the 80% intervals (%) by months known and target year"\n'
-             'years_coverage = xo.year_table(o["frame"], value="coverage80")\n'
-             'xa.save_table(ctx, years_coverage, "coverage_by_year")\n'
-             'xa.show_table(years_coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.0f")'),
-        new_markdown_cell("## Intervals against a naive benchmark\n\nCoverage alone rewards wide intervals. "
-                          "@tbl-benchmark compares the interval score of the years-ahead outlook with that of a "
-                          "benchmark: the last total times a growth drawn from every past one-year growth. A ratio "
-                          "below 1 means the outlook's intervals are better."),
+             'if len(years_coverage):\n'
+             '    xa.save_table(ctx, years_coverage, "coverage_by_year")\n'
+             '    xa.show_table(years_coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.0f")'),
+        new_markdown_cell("## Intervals against a naive benchmark"),
+        code('xa.show_markdown(fs.benchmark(bench, compared))'),
         code('#| label: tbl-benchmark\n#| tbl-cap: "Years ahead: interval scores of the outlook and of the benchmark"\n'
-             'bench = xo.benchmark_table(o["frame"])\n'
-             'xa.save_table(ctx, bench, "benchmark")\n'
-             'xa.show_table(bench, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f")'),
+             'if len(bench):\n'
+             '    xa.save_table(ctx, bench, "benchmark")\n'
+             '    xa.show_table(bench, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f")'),
         new_markdown_cell("## Track record"),
-        code('annual_track = o["track"][o["track"]["target"] != "next release"] if len(o["track"]) else o["track"]\n'
-             'if len(annual_track):\n'
-             '    xa.show_markdown("@fig-track shows what the outlook would have said at each release date about the "\n'
-             '                     "annual totals, by the choice rule applied with what was known then, against the totals "\n'
-             '                     "published later (dotted lines); @tbl-interval-coverage compares the empirical coverage of "\n'
-             '                     "its intervals with the nominal one, by horizon.")\n'
-             'else:\n'
-             '    xa.show_markdown("No annual total was published after a release date of this series, so the track "\n'
-             '                     "record holds only forecasts of the next year-to-date release (@tbl-track); "\n'
-             '                     "@tbl-interval-coverage compares the empirical coverage of their intervals with the nominal one.")'),
+        code('xa.show_markdown(fs.track(len(annual_track), len(coverage), len(track), compared))'),
         code('#| label: fig-track\n#| fig-cap: "What the outlook said at each release date, against the published totals"\n'
              'if len(annual_track):\n'
              '    fig = xo.track_chart(o["track"], ctx.params.currency, f"{ctx.subject}: track record",\n'
              '                         ctx.source_note(o["track"]["figure"].unique(), "fig-track"))\n'
              '    xa.show_figure(ctx, fig, "track_record", data="track_record")'),
         code('#| label: tbl-interval-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals, by horizon"\n'
-             'coverage = xo.coverage_table(o["track"])\nxa.save_table(ctx, coverage, "interval_coverage")\n'
-             'xa.show_table(coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
+             'if len(coverage):\n'
+             '    xa.save_table(ctx, coverage, "interval_coverage")\n'
+             '    xa.show_table(coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
         code('#| label: tbl-track\n#| tbl-cap: "The outlook at each release date against what was published later"\n'
-             'track = xo.track_table(o["track"])\nxa.save_table(ctx, track, "track_record")\n'
-             'xa.show_table(track, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f")'),
-        new_markdown_cell("## Forecasts actually published\n\nThe track record above is recomputed: what the rule "
-                          "would have said. The ledger keeps what this project actually published "
-                          "(`ledger/forecasts.csv`), never rewritten, and scores it against the totals published since."),
-        code('xa.show_markdown(fw.ledger_sentence(o["forecast"]))'),
+             'if len(track):\n'
+             '    xa.save_table(ctx, track, "track_record")\n'
+             '    xa.show_table(track, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.1f",\n'
+             '                  also=[] if compared else [("evaluation", "Every scored forecast as CSV")])'),
+        new_markdown_cell("## Forecasts actually published"),
+        code('xa.show_markdown(fs.ledger(track_shown=bool(len(track))))\n'
+             'xa.show_markdown(fw.ledger_sentence(o["forecast"]))'),
         code('#| label: tbl-ledger\n#| tbl-cap: "The ledger: published outlooks of annual totals and their outcomes"\n'
              'ledger_table = xo.ledger_table(o["forecast"].ledger)\nxa.save_table(ctx, ledger_table, "ledger")\n'
              'if len(ledger_table):\n'
              '    xa.show_table(ledger_table, "Source: Xinjiang Trade Monitor forecast ledger.", ",.1f")'),
         new_markdown_cell("## The next release"),
-        code('xa.show_markdown(fw.release_sentence(o["forecast"].calendar) or "Too few past releases of this series to "\n'
-             '                 "say when the next figures are expected.")'),
+        code('xa.show_markdown(fw.next_release_sentence(o["forecast"]))'),
         code('#| include: false\n# the front page\'s chart (the annual series of the window and the outlook), its\n'
-             '# interactive version and its table; the methods chapter\'s facts about this evaluation\n'
-             'from xjtrade.report import evaluation_facts as ef, series as xs\n\n'
-             'headline = xs.save_headline(ctx, xa.annual_series(ctx), o["results"])\n'
-             'facts = ef.evaluation_facts(ctx, o)'),
+             '# interactive version and its table\n'
+             'from xjtrade.report import series as xs\n\n'
+             'headline = xs.save_headline(ctx, xa.annual_series(ctx), o["results"])'),
         new_markdown_cell("## Key results"),
         code('# NBVAL_CHECK_OUTPUT\nprint(xa.save_results(ctx, "forecast", {**o["forecast"].model_dump(),\n'
              '                                             "models": [m.model_dump() for m in ef.model_rows()],\n'

@@ -9,6 +9,11 @@ the release; only the latest ``RECENT`` lags count (practice changes).  The next
 the lower to the upper decile of the lags.  The record is **stale** when a date ("today") is more
 than ``GRACE_DAYS`` after that expected date and the period is still missing.
 
+A date is expected only for a series the record follows release by release: with fewer than
+``MIN_RELEASES`` timely releases in the twelve months up to its latest (a port printed now and then),
+or a latest release more than ``STOPPED_DAYS`` before the edition's date (``as_of``), no date is
+given and :func:`no_date` says why (its facts, for a sentence the report generates).
+
 "Today" is injectable: :func:`xjtrade.manifest.today` reads ``XJTRADE_TODAY`` (YYYY-MM-DD) before
 the clock; pages compare with the edition's build date instead (reproducible), the build log with the
 clock.
@@ -25,12 +30,14 @@ from xjtrade.manifest import today as today_date
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["next_release", "today", "lags", "MAX_LAG_DAYS", "GRACE_DAYS", "RECENT", "TODAY_VARIABLE", "is_stale"]
+__all__ = ["next_release", "no_date", "today", "lags", "MAX_LAG_DAYS", "GRACE_DAYS", "RECENT", "TODAY_VARIABLE",
+           "is_stale", "STOPPED_DAYS"]
 
 MAX_LAG_DAYS = 90
 GRACE_DAYS = 7
-MIN_RELEASES = 3          # fewer lags than this: no expected date
+MIN_RELEASES = 3          # fewer timely releases than this in the year up to the latest: no expected date
 RECENT = 24               # the lags of the latest releases only (about two years): practice changes
+STOPPED_DAYS = 365        # a latest release more than this before the edition's date: no longer followed
 
 
 def _month_end(period) -> dt.date:
@@ -66,18 +73,45 @@ def lags(figures: pd.DataFrame, entity: str = "Xinjiang", flow: str = "total", p
     return first.reset_index(drop=True)
 
 
+def no_date(figures: pd.DataFrame, as_of: dt.date | str | None = None, entity: str = "Xinjiang",
+            flow: str = "total", partner: str = "World") -> dict | None:
+    """Why no release date can be expected for the series (None when one can): ``releases`` (periods
+    whose first release is in the record), ``timely`` (of those, published within ``MAX_LAG_DAYS``),
+    ``recent`` (timely releases of periods ending in the twelve months up to the latest),
+    ``latest_period`` / ``latest_published`` (None without a release), ``as_of`` and the reasons that
+    apply: ``few`` (fewer than ``MIN_RELEASES`` recent releases: the record does not follow the series
+    release by release), ``stopped`` (the latest published more than ``STOPPED_DAYS`` before `as_of`)."""
+    lg = lags(figures, entity, flow, partner)
+    last = lg["end"].max() if len(lg) else None
+    recent = int((lg["used"] & (lg["end"] > last - 12)).sum()) if last is not None else 0
+    published = str(lg.loc[lg["end"] == last, "published"].iloc[0]) if last is not None else None
+    day = None if as_of is None else as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of)[:10])
+    reasons = []
+    if recent < MIN_RELEASES:
+        reasons.append("few")
+    if published is not None and day is not None and (day - dt.date.fromisoformat(published)).days > STOPPED_DAYS:
+        reasons.append("stopped")
+    if not reasons:
+        return None
+    return {"reasons": reasons, "releases": int(len(lg)), "timely": int(lg["used"].sum()) if len(lg) else 0,
+            "recent": recent, "latest_period": _period_words(last) if last is not None else None,
+            "latest_published": published, "as_of": str(day) if day is not None else None,
+            "min_releases": MIN_RELEASES, "max_lag_days": MAX_LAG_DAYS}
+
+
 def next_release(figures: pd.DataFrame, today: dt.date | str | None = None, entity: str = "Xinjiang",
-                 flow: str = "total", partner: str = "World") -> dict | None:
-    """The expected window of the series' next release (None when fewer than ``MIN_RELEASES`` past lags):
-    latest_period / latest_end / latest_published (the latest period in the record), period / end (the
-    next one: the month after, or January-February after a December), expected, earliest, latest
-    (dates), lag_median / lag_low / lag_high (days) and releases (lags used); with `today`, also
+                 flow: str = "total", partner: str = "World", as_of: dt.date | str | None = None) -> dict | None:
+    """The expected window of the series' next release (None when :func:`no_date` gives a reason: fewer
+    than ``MIN_RELEASES`` timely releases in the year up to the latest, or, with `as_of`, a latest
+    release more than a year before it): latest_period / latest_end / latest_published (the latest period in the record), period /
+    end (the next one: the month after, or January-February after a December), expected, earliest,
+    latest (dates), lag_median / lag_low / lag_high (days) and releases (lags used); with `today`, also
     ``today``, ``stale`` and ``days_late`` (days past the expected date)."""
     import numpy as np
-    lg = lags(figures, entity, flow, partner)
-    used = lg[lg["used"]].tail(RECENT) if len(lg) else lg
-    if len(used) < MIN_RELEASES:
+    if no_date(figures, as_of, entity, flow, partner) is not None:
         return None
+    lg = lags(figures, entity, flow, partner)
+    used = lg[lg["used"]].tail(RECENT)
     last = lg["end"].max()
     nxt = last + 1
     if nxt.month == 1:          # January is published with February

@@ -165,7 +165,9 @@ def things_to_know(results: Results) -> str:
     other, this = OTHER_CURRENCY.get(p.currency, ("another currency", p.currency))
     return markdown("things_to_know.md.j2", p=p, unit=_unit(results), other=other, this=this,
                     cited=d.sources_cited if d else None, rev=d.revisions if d else None,
-                    cal=f.calendar if f else None)
+                    cal=f.calendar if f else None,
+                    no_date=f.no_release_date if f else None,
+                    converted=results.growth.converted_years if results.growth else [])
 
 
 def changelog(results: Results) -> list[dict[str, Any]]:

@@ -94,8 +94,11 @@ def _r(x, n=4):
 
 
 def show_markdown(text: str):
-    """Display prose; any Python literal or model identifier that slipped into it is put into words."""
+    """Display prose; any Python literal or model identifier that slipped into it is put into words.
+    Empty text displays nothing (a section with nothing to say shows nothing: the book drops its heading)."""
     from IPython.display import Markdown, display
+    if not str(text or "").strip():
+        return
     display(Markdown(wording.prose(text)))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from xjtrade.report import wording
+from xjtrade.report import forecast_words, wording
 from xjtrade.report.results import Results
 from xjtrade.textsafe import md_escape
 
@@ -92,6 +92,9 @@ def answer(results: Results, unit: str, subject: str, latest_source: str | None,
         nxt = (f"the next ({md_escape(cal.period)}), expected around {_date(cal.expected)}, are not in the record yet"
                if stale else f"the next ({md_escape(cal.period)}) are expected around {_date(cal.expected)}")
         data = f"{data}, {nxt}" if data else nxt
+    elif results.forecast is not None and results.forecast.no_release_date is not None:
+        nxt = forecast_words.no_date_words(results.forecast.no_release_date)   # the series' own releases
+        data = f"{data}; {nxt}" if data else wording.capitalised(nxt)
     if data:
         parts.append(f"[{data}]{{.answer-dates}}")
     return "; ".join(parts) + "."

@@ -173,7 +173,8 @@ def track_table(track: pd.DataFrame) -> pd.DataFrame:
     t["error %"] = 100 * t["error"] / t["actual"]
     t = t[["vintage", "target", "period", "horizon", "model", "point", "lo80", "hi80", "lo95", "hi95", "actual",
            "error %"]]
-    return t.rename(columns={"horizon": "months ahead", "point": "median"})
+    return t.rename(columns={"horizon": "months ahead", "point": "median", "lo80": "lower 80%", "hi80": "upper 80%",
+                             "lo95": "lower 95%", "hi95": "upper 95%"})
 
 
 def outlook_table(res: OutlookResults) -> pd.DataFrame:

@@ -13,9 +13,11 @@ import datetime as dt
 
 from xjtrade.data.calendar import GRACE_DAYS, is_stale, stale_text  # noqa: F401
 from xjtrade.report import wording
-from xjtrade.report.results import CoverageRow, OutlookResults, ReleaseWindow
+from xjtrade.textsafe import md_escape
+from xjtrade.report.results import CoverageRow, NoReleaseDate, OutlookResults, ReleaseWindow
 
 __all__ = ["central_sentence", "width_sentence", "coverage_sentence", "release_sentence", "stale_warning",
+           "no_date_sentence", "no_date_words", "next_release_sentence",
            "headline_sentences", "horizon_words", "front_page", "methods_evaluation",
            "evaluation_table", "evaluation_sentences", "nowcast_sentence", "ledger_sentence"]
 
@@ -78,6 +80,63 @@ def release_sentence(cal: ReleaseWindow | dict | None) -> str:
     c = cal if isinstance(cal, ReleaseWindow) else ReleaseWindow(**cal)
     return (f"The next figures ({c.period}) are expected around {c.expected} (between {c.earliest} and "
             f"{c.latest}, from the publication lags of the latest {c.releases} releases).")
+
+
+def _gap(gap: NoReleaseDate | dict | None) -> NoReleaseDate | None:
+    return gap if isinstance(gap, NoReleaseDate) or gap is None else NoReleaseDate(**gap)
+
+
+def no_date_sentence(gap: NoReleaseDate | dict | None) -> str:
+    """Why no date can be given for the next figures, from the record's facts (markdown, its data
+    escaped; '' when a date can be given): 'No date can be given for this series' next figures: the
+    record holds 5 releases of it; only 1 of them came out in the twelve months up to the latest and
+    within 90 days of its period's end, fewer than the 3 a release calendar is learned from; the
+    latest, for January-November 2022, was published on 2022-12-23, more than a year before the
+    latest release in the record.'"""
+    g = _gap(gap)
+    if g is None:
+        return ""
+    if not g.releases:
+        return ("No date can be given for this series' next figures: the record holds no year-to-date or annual "
+                "release of it.")
+    fewer = f"fewer than the {g.min_releases} a release calendar is learned from"
+    if "few" in g.reasons and g.releases < g.min_releases:
+        parts = [f"the record holds only {wording.count(g.releases, 'release')} of it, {fewer}"]
+    else:
+        parts = [f"the record holds {wording.count(g.releases, 'release')} of it"]
+        if "few" in g.reasons:
+            parts.append(f"{f'only {g.recent}' if g.recent else 'none'} of them came out in the twelve months up to "
+                         f"the latest and within {g.max_lag_days} days of its period's end, {fewer}")
+    if "stopped" in g.reasons and g.latest_published:
+        parts.append(f"the latest, for {md_escape(g.latest_period)}, was published on {md_escape(g.latest_published)}, "
+                     "more than a year before the latest release in the record")
+    return "No date can be given for this series' next figures: " + "; ".join(parts) + "."
+
+
+def no_date_words(gap: NoReleaseDate | dict | None) -> str:
+    """The first screen's short form: 'the record has too few recent releases of this series and its
+    latest is more than a year old, so no date can be given for its next figures' ('' when a date can
+    be given)."""
+    g = _gap(gap)
+    if g is None:
+        return ""
+    if not g.releases:
+        why = ["no release of this series is in the record"]
+    elif g.reasons == ["stopped"]:
+        why = ["the latest release of this series is more than a year old"]
+    else:
+        why = ["the record has too few recent releases of this series"]
+        if "stopped" in g.reasons:
+            why.append("its latest is more than a year old")
+    return wording.join_words(why) + ", so no date can be given for its next figures"
+
+
+def next_release_sentence(forecast) -> str:
+    """The chapter's and the front page's sentence on the next release: when it is expected, or why no
+    date can be given (`forecast`: a ForecastResults, or None)."""
+    if forecast is None:
+        return ""
+    return release_sentence(forecast.calendar) or no_date_sentence(forecast.no_release_date)
 
 
 def stale_warning(cal: ReleaseWindow | dict | None, today: dt.date | str | None = None) -> str:
@@ -192,7 +251,7 @@ def front_page(forecast, unit: str, build_date: str | None = None) -> dict:
         return {"outlook": "", "calendar": "", "warning": ""}
     o = forecast.outlook
     return {"outlook": " ".join(s for s in (headline_sentences(o, unit), central_sentence(o)) if s),
-            "calendar": release_sentence(forecast.calendar),
+            "calendar": next_release_sentence(forecast),
             "warning": stale_warning(forecast.calendar, build_date)}
 
 

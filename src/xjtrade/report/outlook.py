@@ -37,7 +37,8 @@ from xjtrade.report import ledger
 from xjtrade.report import wording
 from xjtrade.report.wording import capitalised
 from xjtrade.report.results import (CoverageRow, ForecastResults, Interval, LedgerRow, ModelChoice,  # noqa: F401
-                                    OutlookResults, ReleaseWindow, ScoreRow, Target)
+                                    NoReleaseDate, OutlookResults, ReleaseWindow, ScoreRow,
+                                    Target)
 from xjtrade.stats.latent_adapter import latent_paths
 from xjtrade.stats.paths import Paths, simulate
 
@@ -207,7 +208,8 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
     until = max(int(as_of[:4]), y_last or 0) + p.horizon
     track = prt.track_record(frame)
     out = {"frame": frame, "choices": choices, "scores": prt.scores(frame), "as_of": as_of, "track": track,
-           "calendar": release_window(ctx), "ledger": ledger_rows(ctx, final)}
+           "calendar": release_window(ctx, as_of), "no_release_date": release_gap(ctx, as_of),
+           "ledger": ledger_rows(ctx, final)}
     if y_last is None or int(as_of[:4]) - y_last > 1:
         why = ("no annual or year-to-date figure of this series was published" if y_last is None else
                f"its latest figure {_latest_words(y_last, m_last)}, "
@@ -262,16 +264,26 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
 
 def _finish(out: dict, ctx, res: OutlookResults, ok: bool) -> dict:
     out.update(ok=ok, results=res,
-               forecast=ForecastResults(outlook=res, calendar=out["calendar"], ledger=out["ledger"]),
+               forecast=ForecastResults(outlook=res, calendar=out["calendar"],
+                                        no_release_date=out["no_release_date"], ledger=out["ledger"]),
                markdown=_text(ctx, res) if ok else capitalised(res.reason) + ".")
     return out
 
 
-def release_window(ctx) -> ReleaseWindow | None:
-    """When the region's next figures are expected (None with too few past releases): the calendar of
-    Urumqi Customs' monthly release of the region's total, which every edition's figures follow."""
-    w = calendar.next_release(ctx.figures)
+def release_window(ctx, as_of: str | None = None) -> ReleaseWindow | None:
+    """When the edition's series' next figures are expected, from its own releases (the region's
+    monthly ones, a port's few): None when :func:`release_gap` says why no date can be expected."""
+    p = ctx.params
+    w = calendar.next_release(ctx.figures, entity=p.entity, flow=p.flow, partner=p.partner,
+                              as_of=as_of or _as_of(ctx))
     return ReleaseWindow(**w) if w else None
+
+
+def release_gap(ctx, as_of: str | None = None) -> NoReleaseDate | None:
+    """Why no date can be expected for the series' next figures (None when one can)."""
+    p = ctx.params
+    g = calendar.no_date(ctx.figures, as_of or _as_of(ctx), entity=p.entity, flow=p.flow, partner=p.partner)
+    return NoReleaseDate(**g) if g else None
 
 
 def _ledger_path() -> Path | None:

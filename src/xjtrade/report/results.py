@@ -28,7 +28,7 @@ from xjtrade.report.params import RunParams
 from xjtrade.report.results_forecast import _Strict  # one strict base for the whole contract
 from xjtrade.report.results_forecast import (  # noqa: F401  (part of the contract, re-exported)
     Interval, Target, ModelChoice, CoverageRow, ScoreRow,
-    ReleaseWindow, LedgerRow, OutlookResults, ModelRow, ScoreFacts,
+    ReleaseWindow, NoReleaseDate, LedgerRow, OutlookResults, ModelRow, ScoreFacts,
     BucketFacts, ChoiceFacts, Outcome, CoverageFacts, EvaluationFacts)
 
 
@@ -220,6 +220,7 @@ class ForecastResults(_Strict):
     interactive: str | None = None      # the data of its interactive version (figures/headline.json)
     scopes: dict[str, ScopeCounts] = {}
     calendar: Optional[ReleaseWindow] = None   # the next release's expected window
+    no_release_date: Optional[NoReleaseDate] = None   # why no window can be given (when calendar is None)
     ledger: list[LedgerRow] = []               # the real forecasts of the ledger, scored
 
 

@@ -81,6 +81,21 @@ class ReleaseWindow(_Strict):
     releases: int
 
 
+class NoReleaseDate(_Strict):
+    """Why no date can be expected for the series' next figures (data.calendar.no_date): the reasons
+    that apply ("few": fewer than min_releases timely releases in the twelve months up to the latest;
+    "stopped": the latest more than a year before the edition's date) and the facts the sentence states."""
+    reasons: list[Literal["few", "stopped"]]
+    releases: int                              # periods whose first release is in the record
+    timely: int                                # of them, published within max_lag_days of the period's end
+    recent: int                                # timely ones of periods in the twelve months up to the latest
+    latest_period: Optional[str] = None
+    latest_published: Optional[str] = None
+    as_of: Optional[str] = None                # the date of the edition's data the latest release is compared with
+    min_releases: int                          # recent timely releases needed for a calendar
+    max_lag_days: int
+
+
 class LedgerRow(_Strict):
     """A real forecast from the ledger (ledger/forecasts.csv), scored when its outcome is published."""
     vintage: str
