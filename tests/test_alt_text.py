@@ -44,8 +44,8 @@ def test_annual_alt_states_first_last_extremes_derived_years_and_trend():
     # the first year is the lowest: not said twice; no trend fitted: no trend sentence
     rising = _annual().assign(value=[10.0, 20.0, 30.0, 40.0, 35.0], origin="reported")
     text = xt.annual(rising, UNIT, SUBJECT, None)
-    assert "from 10.00 in 2011 to about 35.00 in 2015; highest 40.00 in 2014." in text
-    assert "lowest" not in text and "trend" not in text and "Hatched" not in text
+    assert "from 10.00 in 2011 (the lowest) to about 35.00 in 2015; highest 40.00 in 2014." in text
+    assert text.count("lowest") == 1 and "trend" not in text and "Hatched" not in text
 
 
 def test_sparse_series_get_sentences_without_nan():
@@ -63,7 +63,7 @@ def test_sparse_series_get_sentences_without_nan():
         assert text and "nan" not in text.lower() and "none" not in text.lower(), text
     assert texts[0] == "Bar chart of Xinjiang total trade, billion yuan: no calendar-year figure falls in the window, so it is empty."
     assert texts[1] == "Bar chart of Xinjiang total trade, billion yuan, one bar a calendar year, 2012: 150.46 in 2012."
-    assert "2012 and 2015: from 5.00 in 2012 to about 7.25 in 2015." in texts[2]
+    assert "2012 and 2015: from 5.00 in 2012 (the lowest) to about 7.25 in 2015 (the highest)." in texts[2]
     assert texts[5] == "Chart of Xinjiang total trade, billion yuan: no annual total in the window; no outlook."
 
 
@@ -74,7 +74,7 @@ def test_estimates_alt_lists_estimated_years_with_their_intervals():
                         "lo95": [200.0, 210.0, 210.0, 150.0], "hi95": [200.0, 210.0, 260.0, 150.0]})
     assert xt.estimates(est, UNIT, SUBJECT) == (
         "Chart of Xinjiang total trade, billion yuan, every year with evidence, from 200.00 in 2017 to 150.00 in "
-        "2020; highest 237.04 in 2019. Derived from other reported figures (squares): 2018. Estimated from "
+        "2020 (the lowest); highest 237.04 in 2019. Derived from other reported figures (squares): 2018. Estimated from "
         "part-year figures (diamonds): 2019 237.04 (80% interval 220.00 to 250.50, 95% interval 210.00 to 260.00).")
     assert xt.estimates(est[est["origin"] != "estimated"], UNIT, SUBJECT).endswith(
         "No year needed an estimate from part-year figures.")
@@ -95,7 +95,8 @@ def test_outlook_alt_gives_the_history_and_each_outlook_year_with_intervals():
     ahead = pd.DataFrame({"year": [2026], "point": [480.0], "lo80": [400.126], "hi80": [560.0], "lo95": [350.0],
                           "hi95": [650.0]})
     assert xt.outlook(est, ahead, UNIT, SUBJECT) == (
-        "Chart of Xinjiang total trade, billion yuan: annual totals from 357.33 in 2023 to 454.75 in 2025; then the "
+        "Chart of Xinjiang total trade, billion yuan: annual totals from 357.33 in 2023 (the lowest) to 454.75 in "
+        "2025 (the highest); then the "
         "outlook, dashed, with its median and intervals: 2026 480.00 (80% interval 400.13 to 560.00, 95% interval "
         "350.00 to 650.00).")
 

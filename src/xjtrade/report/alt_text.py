@@ -64,16 +64,21 @@ def _rows(df: pd.DataFrame, value: str = "value") -> list[dict]:
 
 
 def _span(rows: list[dict], digits: int = TABLE_DECIMALS) -> str:
-    """'from 227.09 in 2011 to 454.75 in 2025; highest ... in ..., lowest ... in ...'."""
+    """'from 147.45 in 2011 to 520.37 in 2025 (the highest); lowest 117.56 in 2016': the ends, and the
+    highest and lowest where they are not an end."""
     first, last = rows[0], rows[-1]
     if len(rows) == 1:
         return f"{_value(first, digits)} in {int(first['year'])}"
-    text = f"from {_value(first, digits)} in {int(first['year'])} to {_value(last, digits)} in {int(last['year'])}"
     high = max(rows, key=lambda r: r["value"])
     low = min(rows, key=lambda r: r["value"])
+
+    def end(r) -> str:
+        mark = " (the highest)" if r is high else " (the lowest)" if r is low else ""
+        return f"{_value(r, digits)} in {int(r['year'])}{mark}"
+
     extremes = [f"{what} {_value(r, digits)} in {int(r['year'])}" for what, r in (("highest", high), ("lowest", low))
                 if r is not first and r is not last]
-    return text + ("; " + ", ".join(extremes) if extremes else "")
+    return f"from {end(first)} to {end(last)}" + ("; " + ", ".join(extremes) if extremes else "")
 
 
 def coverage(figs: pd.DataFrame, entity: str) -> str:
