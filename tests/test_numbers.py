@@ -63,6 +63,14 @@ def test_every_page_of_every_edition_fits_the_window(editions, name, chromium_av
     assert_pages_fit(_site(editions, name), min_pages=8)
 
 
+@pytest.mark.parametrize("name", EDITIONS)
+def test_every_figure_of_every_edition_has_a_generated_alt(editions, name):
+    """Issue 21, item 9: every chart of every page of the four editions (a port, a past vintage, dollars)
+    has an alt text that states numbers and is not its caption (the check: test_alt_text.py)."""
+    from test_alt_text import assert_figures_described
+    assert_figures_described(_site(editions, name), min_figures=3)
+
+
 OLD_PARAGRAPH = ("For the years ahead the evidence is thin: the 14 years-ahead forecasts since 2019 concern only two "
                  "outcomes, 2022 and 2023, which grew by about 57% and 45%.")
 

@@ -19,7 +19,8 @@ PARAMETERS = parameters_cell()
 
 def setup(chapter):
     """The setup cell; `chapter` names the notebook (the owner of the table files it saves)."""
-    return ("#| output: false\nfrom xjtrade.report import chapters as xa\nfrom xjtrade.report import figures as xf\n\n"
+    return ("#| output: false\nfrom xjtrade.report import chapters as xa\nfrom xjtrade.report import figures as xf\n"
+            "from xjtrade.report import alt_text as xt\n\n"
             f"ctx = xa.context_from_namespace(globals(), chapter={chapter!r})")
 
 
@@ -61,7 +62,8 @@ DATA = notebook(
              '                           ctx.source_note(cov["figures"].query("origin == \'reported\'")["figure_id"],\n'
              '                                           "fig-coverage", values=False))\n'
              'xa.save_table(ctx, cov["chart"], "coverage_figures")\n'
-             'xa.show_figure(ctx, fig, "coverage", data="coverage_figures")'),
+             'xa.show_figure(ctx, fig, "coverage", data="coverage_figures",\n'
+             '               alt=xt.coverage(cov["figures"], ctx.params.entity))'),
         code('#| label: tbl-coverage\n#| tbl-cap: "Figures by kind of period"\n'
              'xa.save_table(ctx, cov["by_kind"], "data_coverage")\n'
              'xa.show_table(cov["by_kind"], "Source: Xinjiang Trade Monitor processed data (figures table).", ",.0f")'),
@@ -97,7 +99,8 @@ GROWTH = notebook(
              'trend = g["trend"].fitted if g["trend"] is not None else None\n'
              'fig = xf.annual_levels(g["annual"], ctx.params.currency, xa.level_title(ctx, g["annual_series"]),\n'
              '                       ctx.source_note(g["annual"]["figure_id"], "fig-annual"), trend=trend)\n'
-             'xa.show_figure(ctx, fig, "annual", data="annual_growth")'),
+             'xa.show_figure(ctx, fig, "annual", data="annual_growth",\n'
+             '               alt=xt.annual(g["annual"], ctx.unit, ctx.subject, g["trend"]))'),
         new_markdown_cell("## Every year with evidence\n\n@fig-estimates adds the years for which only "
                           "year-to-date figures were published, estimated with their intervals, so the series "
                           "runs without a gap; @tbl-estimates lists the figures behind each year."),
@@ -106,7 +109,8 @@ GROWTH = notebook(
              'est = xo.annual_with_estimates(ctx)\n'
              'fig = xo.estimates_chart(est, ctx.params.currency, f"{ctx.subject}, every year with evidence",\n'
              '                         ctx.source_note(est["inputs"].str.split(";").explode(), "fig-estimates"))\n'
-             'xa.show_figure(ctx, fig, "annual_estimates", data="annual_estimates")'),
+             'xa.show_figure(ctx, fig, "annual_estimates", data="annual_estimates", label="fig-estimates",\n'
+             '               alt=xt.estimates(est, ctx.unit, ctx.subject))'),
         code('#| label: tbl-estimates\n#| tbl-cap: "Annual totals with their origin, intervals and inputs"\n'
              'xa.save_table(ctx, est, "annual_estimates")\n'
              'xa.show_table(est.assign(inputs=est["inputs"].str.replace(";", ", ")),\n'
@@ -136,7 +140,7 @@ GROWTH = notebook(
              'if len(main):\n'
              '    fig = xf.shares_chart(main, xa.shares_title(ctx, main), ctx.source_note(main["figure_id"], "fig-shares",\n'
              '                                                                  values=False))\n'
-             '    xa.show_figure(ctx, fig, "shares", data="partner_shares")'),
+             '    xa.show_figure(ctx, fig, "shares", data="partner_shares", alt=xt.shares(main, ctx.subject))'),
         new_markdown_cell("## Against China as a whole\n\nReleases often say how far regional growth beat the "
                           "national rate; @tbl-national turns those gaps into China's rate."),
         code('#| label: tbl-national\n#| tbl-cap: "Regional and national trade growth"\n'
@@ -174,7 +178,8 @@ FORECAST = notebook(
              'if o["ok"]:\n'
              '    fig = xo.outlook_chart(est, o["annual"], ctx.params.currency, f"{ctx.subject}: outlook",\n'
              '                           ctx.source_note(est["inputs"].str.split(";").explode(), "fig-outlook"))\n'
-             '    xa.show_figure(ctx, fig, "outlook", data=["annual_estimates", "outlook"])'),
+             '    xa.show_figure(ctx, fig, "outlook", data=["annual_estimates", "outlook"],\n'
+             '                   alt=xt.outlook(est, o["annual"], ctx.unit, ctx.subject))'),
         code('#| label: tbl-outlook\n#| tbl-cap: "The outlook: annual and year-to-date totals, median and mean, with intervals"\n'
              'if o["ok"]:\n'
              '    table = xo.outlook_table(r)\n'
@@ -215,7 +220,8 @@ FORECAST = notebook(
              'if len(annual_track):\n'
              '    fig = xo.track_chart(o["track"], ctx.params.currency, f"{ctx.subject}: track record",\n'
              '                         ctx.source_note(o["track"]["figure"].unique(), "fig-track"))\n'
-             '    xa.show_figure(ctx, fig, "track_record", data="track_record")'),
+             '    xa.show_figure(ctx, fig, "track_record", data="track_record", label="fig-track",\n'
+             '                   alt=xt.track(o["track"], ctx.unit, ctx.subject))'),
         code('#| label: tbl-interval-coverage\n#| tbl-cap: "Empirical and nominal coverage of the intervals, by horizon"\n'
              'if len(coverage):\n'
              '    xa.save_table(ctx, coverage, "interval_coverage")\n'

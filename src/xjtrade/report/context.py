@@ -21,7 +21,7 @@ from xjtrade.data.processed import load_processed, load_raw_tables
 from xjtrade.data.selector import split_ids, unique_ids
 from xjtrade.report import wording
 from xjtrade.report.params import ParameterError, RunParams
-from xjtrade.report.results import ScopeCounts, SourceRef
+from xjtrade.report.results import ChartText, ScopeCounts, SourceRef
 
 subject = wording.subject
 
@@ -38,6 +38,7 @@ class Context:
     cache_dir: Path | None = None         # the project's cache folder (None: nothing cached)
     chapter: str | None = None            # the notebook's section (data, growth, forecast): owns the tables it saves
     scopes: dict[str, ScopeCounts] = field(default_factory=dict)
+    charts: dict[str, ChartText] = field(default_factory=dict)   # the alt text of the charts shown (show_figure)
     _leaves: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _lineage: dict[str, tuple] = field(default_factory=dict, repr=False)
 

@@ -143,15 +143,29 @@ def show_table(df: pd.DataFrame, source: str | None = None, floatfmt: str = ",.2
     show_markdown(text)
 
 
-def show_figure(ctx, fig, name: str, data: str | list[str] | None = None):
+def show_figure(ctx, fig, name: str, data: str | list[str] | None = None, *, alt: str,
+                label: str | None = None):
     """Display a figure as SVG and save it (SVG + PNG) into the run folder; on the site, a link to the
-    data it is drawn from under it (`data`: the name(s) of tables saved with `save_table`)."""
+    data it is drawn from under it (`data`: the name(s) of tables saved with `save_table`).
+
+    `alt` is the chart's text alternative: its message and numbers, generated from the data it draws
+    (`report/alt_text.py`), never its caption.  It becomes the SVG's ``<desc>`` and is kept in the
+    chapter's results under the cell's label (`label`, default ``fig-<name>``), from which staging
+    writes the cell's ``fig-alt``: the image's alt text on the site and in the PDF, under both engines."""
     import matplotlib.pyplot as plt
     from IPython.display import SVG, display
     from xjtrade.report import figures as xf
-    xf.save(fig, ctx.out_dir / "figures" if ctx.out_dir else None, name)
-    display(SVG(xf.svg_bytes(fig)))
+    from xjtrade.report.results import ChartText
+    text = " ".join(str(alt or "").split())
+    if not text:
+        raise ValueError(f"figure {name!r}: no alt text (say what the chart shows, with its numbers)")
+    label = label or f"fig-{name}"
+    if not label.startswith("fig-"):
+        raise ValueError(f"figure {name!r}: label {label!r} is not a figure label (fig-...)")
+    xf.save(fig, ctx.out_dir / "figures" if ctx.out_dir else None, name, desc=text)
+    display(SVG(xf.svg_bytes(fig, text)))
     plt.close(fig)
+    ctx.charts[label] = ChartText(file=f"figures/{name}.svg", alt=text)
     names = [data] if isinstance(data, str) else list(data or [])
     if names and ctx.out_dir is not None:   # nothing saved, nothing to link
         show_markdown("\n\n".join(csv_link(n, text=CHART_DATA if len(names) == 1 else
@@ -209,12 +223,15 @@ def save_table(ctx, df: pd.DataFrame, name: str) -> None:
 
 def save_results(ctx, section: str, results: dict) -> str:
     """Validate a section against the results contract (`report/results.py`), with the counts behind
-    the chapter's charts and tables (`ctx.scopes`), write results/<section>.json (if saving) and
-    return the JSON text."""
+    the chapter's charts and tables (`ctx.scopes`) and the alt text of its charts (`ctx.charts`),
+    write results/<section>.json (if saving) and return the JSON text."""
     values = {**results, "scopes": {**{k: v.model_dump() for k, v in ctx.scopes.items()},
-                                    **results.get("scopes", {})}}
-    if not values["scopes"]:
-        values.pop("scopes")
+                                    **results.get("scopes", {})},
+              "charts": {**{k: v.model_dump() for k, v in getattr(ctx, "charts", {}).items()},
+                         **results.get("charts", {})}}
+    for key in ("scopes", "charts"):
+        if not values[key]:
+            values.pop(key)
     text = section_json(section, json.loads(json.dumps(values, default=_r)))
     if ctx.out_dir is not None:
         folder = ctx.out_dir / "results"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import matplotlib
 
@@ -136,23 +137,51 @@ def finish(fig, ax, title: str, source: str, ylabel: str | None = None, xlabel: 
     return fig
 
 
-def save(fig, folder: Path | str | None, name: str) -> dict[str, Path]:
-    """Write `name`.svg and `name`.png into folder (no-op when folder is None)."""
+def chart_title(fig) -> str:
+    """The title drawn on a figure (its first axes' title, on one line, as typed)."""
+    for ax in fig.axes:
+        for loc in ("left", "center"):
+            title = ax.get_title(loc=loc)
+            if title:
+                return " ".join(title.replace("\\$", "$").split())
+    return ""
+
+
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>")
+
+
+def describe(svg: str, title: str | None = None, desc: str | None = None) -> str:
+    """An SVG with its accessible name and description: ``<title>`` and ``<desc>`` as the first children
+    of the root element (XML-escaped text; a screen reader reading the file gets the chart's message)."""
+    parts = [f"<{tag}>{escape(' '.join(str(text).split()))}</{tag}>" for tag, text in (("title", title), ("desc", desc))
+             if text]
+    if not parts:
+        return svg
+    m = _SVG_OPEN.search(svg)
+    if m is None:
+        raise ValueError("not an SVG document: no <svg> element")
+    return svg[:m.end()] + "\n " + "\n ".join(parts) + svg[m.end():]
+
+
+def save(fig, folder: Path | str | None, name: str, desc: str | None = None) -> dict[str, Path]:
+    """Write `name`.svg (with the chart's title and `desc` as its <title> and <desc>) and `name`.png
+    into folder (no-op when folder is None)."""
     if folder is None:
         return {}
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"svg": folder / f"{name}.svg", "png": folder / f"{name}.png"}
-    fig.savefig(paths["svg"], format="svg", metadata={"Date": None, "Creator": None})
+    paths["svg"].write_text(svg_bytes(fig, desc), encoding="utf-8")
     fig.savefig(paths["png"], format="png", metadata={"Software": None})
     return paths
 
 
-def svg_bytes(fig) -> str:
+def svg_bytes(fig, desc: str | None = None) -> str:
+    """The figure as SVG text, titled with the chart's title and described by `desc` (its alt text)."""
     import io
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return buf.getvalue()
+    return describe(buf.getvalue(), chart_title(fig), desc)
 
 
 # --- charts ---------------------------------------------------------------------------------

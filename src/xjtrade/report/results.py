@@ -87,6 +87,14 @@ class RevisionFacts(_Strict):
     rows: list[Revision] = []
 
 
+class ChartText(_Strict):
+    """A chapter chart's text alternative, as the run wrote it (display.show_figure, from
+    report/alt_text.py): staging gives it to the chart's cell as ``fig-alt`` (the image's alt text on the
+    site and in the PDF); the SVG carries it as its ``<desc>``."""
+    file: str                      # the chart's file in the run's figures folder (figures/<name>.svg)
+    alt: str                       # what the chart shows, with its numbers (plain text)
+
+
 # ---------------------------------------------------------------- data chapter
 class DataResults(_Strict):
     reported_figures: int
@@ -105,6 +113,7 @@ class DataResults(_Strict):
     scopes: dict[str, ScopeCounts] = {}     # what each chart or table of the chapter rests on
     sources_cited: int = 0              # sources_used found in the sources table: those the sources page lists first
     revisions: RevisionFacts | None = None   # earlier figures of the series revised by a later release
+    charts: dict[str, ChartText] = {}   # the chapter's charts by cell label (fig-coverage): their alt text
 
 
 # ---------------------------------------------------------------- growth chapter
@@ -208,6 +217,7 @@ class GrowthResults(_Strict):
     contributions: int = 0
     national_periods: int = 0
     scopes: dict[str, ScopeCounts] = {}
+    charts: dict[str, ChartText] = {}   # the chapter's charts by cell label (fig-annual ...): their alt text
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -222,6 +232,7 @@ class ForecastResults(_Strict):
     calendar: Optional[ReleaseWindow] = None   # the next release's expected window
     no_release_date: Optional[NoReleaseDate] = None   # why no window can be given (when calendar is None)
     ledger: list[LedgerRow] = []               # the real forecasts of the ledger, scored
+    charts: dict[str, ChartText] = {}          # the chapter's charts by cell label (fig-outlook ...): alt text
 
 
 # ---------------------------------------------------------------- the whole run
@@ -273,6 +284,11 @@ class Results(BaseModel):
         if self.dataset is not None:
             out["dataset"] = self.dataset.model_dump(mode="json", exclude_unset=True)
         return json.dumps(out, indent=1, sort_keys=True) + "\n"
+
+    def chart_alts(self) -> dict[str, str]:
+        """The alt text of every chapter chart, by its cell label (fig-annual: ...)."""
+        return {label: chart.alt for name in SECTIONS if (section := getattr(self, name)) is not None
+                for label, chart in getattr(section, "charts", {}).items()}
 
     def with_parameters(self, overrides: dict[str, Any]) -> "Results":
         """The results with some parameters replaced (a retitled edition is rendered again, not run)."""

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 import yaml
@@ -20,6 +21,7 @@ from xjtrade.report.render import edition_site_url
 from xjtrade.project import Project
 from xjtrade.report import pages
 from xjtrade.report.editions import editions
+from xjtrade.report.first_screen import attribute
 from xjtrade.report.results import Results, load_results
 
 
@@ -75,7 +77,28 @@ def _heading_level(cell: dict) -> int | None:
     return len(m.group(1)) if m and cell.get("cell_type") == "markdown" else None
 
 
-def stage_notebook(nb: dict) -> dict:
+_FIG_LABEL = re.compile(r"^#\|\s*label:\s*[\"']?(fig-[\w-]+)", re.M)
+_FIG_ALT = re.compile(r"^#\|\s*fig-alt\s*:")
+
+
+def with_fig_alt(source: str, alt: str) -> str:
+    """A figure cell's source with ``#| fig-alt: "<alt>"`` right after its label (any typed fig-alt
+    replaced): the text both engines give the image as its alt.  The text is made safe for an
+    attribute value in double quotes (no double quote, backslash or brace) and written as a YAML
+    double-quoted string."""
+    out, done = [], False
+    for line in source.splitlines(keepends=True):
+        if _FIG_ALT.match(line):
+            continue
+        out.append(line if line.endswith("\n") else line + "\n")
+        if not done and _FIG_LABEL.match(line):
+            out.append(f"#| fig-alt: {json.dumps(attribute(' '.join(alt.split())), ensure_ascii=False)}\n")
+            done = True
+    text = "".join(out)
+    return text if source.endswith("\n") else text.rstrip("\n")
+
+
+def stage_notebook(nb: dict, alts: Mapping[str, str] | None = None) -> dict:
     """A notebook as the book shows it, identical for identical inputs under both engines:
 
     * papermill's metadata (notebook and cells), the cells' ``execution`` timestamps and empty ``tags``
@@ -84,7 +107,9 @@ def stage_notebook(nb: dict) -> dict:
       their outputs (the JSON they print is for nbval and results.json, not the page);
     * a heading cell whose section then shows nothing is dropped (no empty "Key results" heading);
     * the "Chart data as CSV" link a figure cell prints under its chart moves to a markdown cell of its own
-      right after it: a second output of a labelled figure cell is a sub-figure to Quarto ("(a)", "(b)")."""
+      right after it: a second output of a labelled figure cell is a sub-figure to Quarto ("(a)", "(b)");
+    * a figure cell whose label has a text in `alts` (the run's results: ``Results.chart_alts``) gets it
+      as its ``fig-alt`` option (:func:`with_fig_alt`)."""
     nb = json.loads(json.dumps(nb))
     nb.get("metadata", {}).pop("papermill", None)
     for cell in nb.get("cells", []):
@@ -99,6 +124,9 @@ def stage_notebook(nb: dict) -> dict:
                 source = "#| output: false\n" + source
             cell["source"] = source.splitlines(keepends=True)
             cell["outputs"] = []
+        label = _FIG_LABEL.search("".join(cell.get("source") or [])) if cell.get("cell_type") == "code" else None
+        if label and alts and label.group(1) in alts:
+            cell["source"] = with_fig_alt("".join(cell["source"]), alts[label.group(1)]).splitlines(keepends=True)
     cells = nb.get("cells", [])
     keep = []
     for i, cell in enumerate(cells):
@@ -166,7 +194,7 @@ def stage_project(project: Project, run_dir: Path, stage: Path, manifest: dict) 
     (stage / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (stage / "notebooks").mkdir(exist_ok=True)
     for path in sorted((run_dir / "notebooks").glob("*.ipynb")):
-        nb = stage_notebook(json.loads(path.read_text(encoding="utf-8")))
+        nb = stage_notebook(json.loads(path.read_text(encoding="utf-8")), results.chart_alts())
         (stage / "notebooks" / path.name).write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False)
                                                      + "\n", encoding="utf-8")
     if (run_dir / "figures").exists():

@@ -75,6 +75,12 @@ def _caption_text(value: Any) -> str:
     return " ".join(str(value or "").split())
 
 
+def attribute_value(text: str) -> str:
+    """Text inside a pandoc attribute value in double quotes: backslashes and double quotes escaped
+    (pandoc reads ``\\"`` as a quote), so a ``fig-alt`` with quotes is kept, not dropped."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _paragraph(text: str) -> str:
     """Markdown for a one-line paragraph that must not turn into a heading, list, quote or table."""
     if re.match(r"^(?:[#>|*+:-]|\d+[.)])", text):
@@ -156,7 +162,7 @@ def notebook_to_markdown(nb: Mapping[str, Any], stem: str, source: str = "",
                 content = bundle[mime]
                 data = content.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(content)
                 assets.append(Asset(path, data))
-                alt = f'{{fig-alt="{fig_alt}"}}' if fig_alt and '"' not in fig_alt else ""
+                alt = f'{{fig-alt="{attribute_value(fig_alt)}"}}' if fig_alt else ""
                 images.append(f"![](/{path}){alt}")
             elif mime == "text/markdown":
                 others.append(bundle[mime].strip())

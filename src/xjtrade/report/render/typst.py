@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import fonts
-from .base import RenderError, elements, meta, raw, run_pandoc, slugify, typst_string, walk
+from .base import RenderError, elements, meta, raw, run_pandoc, slugify, stringify, typst_string, walk
 from .book import Chapter
 from .config import BookConfig
 from .crossref import Xref
@@ -106,6 +106,29 @@ def drop_dangling_links(blocks: list, source: str = "book") -> tuple[list, list[
     return walk(blocks, fix), warnings
 
 
+def figure_image_alts(blocks: list) -> list:
+    """A figure's image with alt text as typst's ``image(path, alt: "...")``: pandoc's typst writer drops
+    the alt, typst keeps it in the PDF (the tagged figure's alternative text).  Sized images are left
+    to pandoc."""
+
+    def image(el: dict) -> Any:
+        if el["t"] != "Image":
+            return None
+        attr, alt, (src, _title) = el["c"]
+        text = stringify(alt)
+        if not text or attr[2]:
+            return None
+        return {"t": "RawInline", "c": ["typst", f"#image({typst_string(src)}, alt: {typst_string(text)})"]}
+
+    def fix(el: dict) -> Any:
+        if el["t"] != "Figure":
+            return None
+        attr, caption, body = el["c"]
+        return {"t": "Figure", "c": [attr, caption, walk(body, image)]}
+
+    return walk(blocks, fix)
+
+
 def book_blocks(chapters: list[Chapter], xrefs: Mapping[str, Xref]) -> tuple[list, list[str], list[str]]:
     """The whole book as one block list for the PDF (pure): ``(blocks, images used, warnings)``."""
     anchors = {ch.page: "ch-" + slugify(posixpath.splitext(ch.source)[0], "chapter") for ch in chapters}
@@ -118,7 +141,7 @@ def book_blocks(chapters: list[Chapter], xrefs: Mapping[str, Xref]) -> tuple[lis
             blocks.append(raw("typst", f"#counter(heading).update({int(ch.number) - 1})"))
         blocks.append({"t": "Header", "c": [1, [anchors[ch.page], [] if ch.number else ["unnumbered"], []], ch.title]})
         body, used, warn = chapter_blocks(ch, xrefs, pages, "pdf", anchors)
-        blocks += pdf_ids(body, anchors[ch.page], ch.number is None)
+        blocks += pdf_ids(figure_image_alts(body), anchors[ch.page], ch.number is None)
         images += used
         warnings += warn
     blocks, dangling = drop_dangling_links(blocks)
