@@ -228,8 +228,8 @@ def front_titled(tmp_path_factory, quarto_bin):
     root = tmp_path_factory.mktemp("quarto-front")
     stage = make_project(root)
     index = stage / "index.qmd"
-    index.write_text(index.read_text(encoding="utf-8").replace("# Overview {.unnumbered}",
-                                                               f"# {BOOK_TITLE} {{.unnumbered}}"), encoding="utf-8")
+    text = index.read_text(encoding="utf-8").replace("# Overview {.unnumbered}", f"# {BOOK_TITLE} {{.unnumbered}}")
+    index.write_text(text.replace("A broken reference: @fig-missing.", ""), encoding="utf-8")  # no warning
     logs: list[str] = []
     result = render_project(stage, root / "out", engine="quarto", metadata={PAGE_FOOTER: FOOTER}, log=logs.append)
     return result, logs
@@ -263,3 +263,30 @@ def test_quarto_front_page_headed_otherwise_keeps_its_heading(both):
     html = quarto.index_html.read_text(encoding="utf-8")
     headings = [_words(re.sub(r"<[^>]+>", "", h)).strip() for h in re.findall(r"<h1\b[^>]*>(.*?)</h1>", html, re.S)]
     assert headings == [BOOK_TITLE, "Overview"], headings
+
+
+@pytest.mark.parametrize("template", ["quarto-pdf.typ", "report.typ"])
+def test_a_table_caption_stays_with_its_table(template, tmp_path):
+    """Both engines' rule: a caption above a table that breaks across pages is not left alone at the
+    foot of a page (it went to the next page with the table's first rows)."""
+    import typst
+    from pypdf import PdfReader
+    from xjtrade.report.render.typst import TEMPLATES
+
+    rules = [line for line in (TEMPLATES / template).read_text(encoding="utf-8").splitlines()
+             if line.startswith("#show figure.caption.where(position: top)")]
+    assert len(rules) == 1, template
+    setup = ("#set page(height: 12cm, width: 10cm)\n#show figure.where(kind: table): set block(breakable: true)\n"
+             "#show figure.where(kind: table): set figure.caption(position: top)\n")
+    table = "#figure(kind: table, caption: [The caption], table(columns: 2, table.header[a][b], ..range(30).map(str)))\n"
+
+    def pages(words: int, rule: str) -> list[str]:
+        (tmp_path / "t.typ").write_text(setup + rule + f"#lorem({words})\n" + table, encoding="utf-8")
+        typst.compile(str(tmp_path / "t.typ"), output=str(tmp_path / "t.pdf"))
+        return [p.extract_text() for p in PdfReader(str(tmp_path / "t.pdf")).pages]
+
+    # a text just long enough that, without the rule, the caption ends page 1 and the rows start page 2
+    words = next(n for n in range(80, 140, 2) if pages(n, "")[0].rstrip().endswith("The caption"))
+    kept = pages(words, rules[0] + "\n")
+    assert "The caption" not in kept[0]
+    assert "The caption" in kept[1] and re.search(r"\b0 1\b", kept[1])
