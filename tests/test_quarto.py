@@ -219,6 +219,8 @@ def test_page_footer_rule_prints_the_text_as_text_on_body_pages_only(tmp_path):
     footed = [i for i, t in enumerate(texts) if _squeezed(FOOTER) in t]
     front = next(i for i, t in enumerate(texts) if t.startswith("FrontFirst"))
     assert front >= 2 and footed == list(range(front, len(texts))), (front, footed, texts)
+    # no running header here (Quarto's has none on a chapter's first page): the footer numbers the page
+    assert texts[front].endswith(_squeezed(FOOTER) + str(front + 1)), texts[front]
 
 
 @pytest.fixture(scope="module")
@@ -243,6 +245,8 @@ def test_quarto_pdf_has_the_page_footer_on_every_body_page(front_titled, quarto_
     front = next(i for i, t in enumerate(texts) if "Thisreporttracksreportedfigures" in t)
     footed = [i for i, t in enumerate(texts) if _squeezed(FOOTER) in t]
     assert front >= 1 and footed == list(range(front, len(texts))), (front, footed)   # not the cover, nor contents
+    # the front page's first page is numbered (Quarto's running header has no number there)
+    assert re.search(re.escape(_squeezed(FOOTER)) + str(front + 1) + r"$", texts[front]), texts[front][-300:]
     # the footer is the PDF's: Quarto's site is not given the key
     assert "xj-page-footer" not in result.index_html.read_text(encoding="utf-8")
 

@@ -114,6 +114,7 @@ def test_quarto_engine_when_installed(built, tmp_path, chromium_available):
     front = reader.get_destination_page_number(reader.outline[0])          # the front page's first page
     assert reader.outline[0].title == results.parameters.title and 1 <= front <= 4
     assert [i for i, t in enumerate(texts) if re.sub(r"\s+", "", footer) in t] == list(range(front, len(texts)))
+    assert texts[front].endswith(re.sub(r"\s+", "", footer) + str(front + 1))       # numbered by the footer
     # the front page: the title once (Quarto's title block; the page's own heading is the PDF's)
     index = result.index_html.read_text(encoding="utf-8")
     assert [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h1\b[^>]*>(.*?)</h1>", index, re.S)] == \

@@ -207,16 +207,23 @@ def page_footer_typst(footer: str) -> str:
     """The typst page rule that prints ``footer`` (plain text: how to cite the edition, its licence) at
     the foot of every page from the book's first chapter on, as the portable PDF does: not on the cover
     or the contents.  The text is a typst string literal, never markup.  Orange-book (Quarto's book
-    format) sets the page header (with the page number) and leaves the footer free."""
+    format) sets the page header, with the page number, and leaves the footer free; its header has no
+    number on a chapter's first page nor anywhere before chapter 1 (the front page): there the
+    footer prints it, at its right as in the portable PDF."""
     if not footer.strip():
         return ""
     return ("// how to cite the edition and its licence on every body page (xjtrade.report.bulletin.pdf_footer)\n"
             "#set page(footer: context {\n"
             "  let chapters = query(heading.where(level: 1, outlined: true))\n"
             "  if chapters.len() > 0 and here().page() >= chapters.first().location().page() {\n"
+            "    let opens = query(heading.where(level: 1)).any(h => h.location().page() == here().page())\n"
+            "    let number = if opens or counter(heading).at(here()).first() == 0 {\n"
+            "      text(size: 9pt, fill: black, counter(page).display(\"1\"))\n"
+            "    }\n"
             "    set text(size: 7pt, fill: luma(110), hyphenate: false)\n"
             "    set par(justify: false, first-line-indent: 0em, leading: 0.45em)\n"
-            f"    block(width: 100%, {typst_string(footer)})\n"
+            "    grid(columns: (1fr, auto), column-gutter: 1.5em, align: (left + top, right + top),\n"
+            f"      {typst_string(footer)}, number)\n"
             "  }\n"
             "})\n")
 
