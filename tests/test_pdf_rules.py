@@ -66,6 +66,17 @@ def test_site_only_links_become_absolute_with_a_site_url(site_url):
     assert '#link("sources.qmd#src-a")[a source]' in out and "#link(<top>)[above]" in out
 
 
+def test_a_download_link_is_dropped_without_a_site_url_and_absolute_with_one():
+    """"Full table as CSV" with nothing to click would be a dead promise in a forwarded PDF."""
+    text = ("| a | b |\n|---|---|\n| 1 | 2 |\n\n[Full table as CSV](tables/revisions.csv){.csv-link}\n\n"
+            "Values in billion yuan. [R1](figures.html#R1)\n")
+    out = to_typst(text)
+    assert "Full table as CSV" not in out and "revisions.csv" not in out
+    assert "Values in billion yuan. R1" in out  # other site-only links still become their text
+    out = to_typst(text, {"xj-site-url": SITE})
+    assert f'#link("{SITE}/tables/revisions.csv")[Full table as CSV]' in out
+
+
 def test_site_url_at_the_host_root():
     out = to_typst("[R1](figures.html#R1) and [other](../../x/site/index.html)", {"xj-site-url": "https://h.org"})
     assert '#link("https://h.org/figures.html#R1")[R1]' in out

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from xjtrade.report.render import RenderError, find_quarto, plan_engines, render_project
+from xjtrade.report.render import PAGE_FOOTER, RenderError, find_quarto, plan_engines, render_project
+from xjtrade.report.render.quarto import page_footer_typst
 
 from test_pdf_rules import SITE, book
-from test_render import LONG_ROWS, long_table_project, make_project, row_baselines
+from test_render import BOOK_TITLE, LONG_ROWS, long_table_project, make_project, row_baselines
 
 pytestmark = pytest.mark.slow
 
@@ -168,10 +169,128 @@ def test_older_quarto_falls_back_to_the_portable_pdf(quarto_bin, tmp_path, monke
     if reported != "1.9.17":
         pytest.skip(f"this quarto does not honour QUARTO_FORCE_VERSION (reports {reported})")
     logs: list[str] = []
-    result = render_project(make_project(tmp_path), tmp_path / "out", engine="auto", log=logs.append)
+    result = render_project(make_project(tmp_path), tmp_path / "out", engine="auto", metadata={PAGE_FOOTER: FOOTER},
+                            log=logs.append)
     assert result.engines["site"] == {"engine": "quarto", "version": "1.9.17"}
     assert result.engines["pdf"]["engine"] == "portable"
     assert result.engines["pdf"]["reason"] == "quarto 1.9.17 cannot render a book to typst (needs >= 1.9.18)"
     assert any("the PDF from the portable typst renderer" in m for m in logs), logs
     assert ("Figure", "1.1", "Reported figures") in pdf_captions(result.pdf)
     assert (result.html_dir / "site_libs").is_dir()  # the site is Quarto's
+    texts = _page_texts(result.pdf)  # the portable PDF keeps its page footer under Quarto's site
+    assert [i for i, t in enumerate(texts) if _squeezed(FOOTER) in t] == list(range(2, len(texts)))
+
+
+# --------------------------------------------------------------------------------------------------
+# The PDF's page footer (how to cite, licence: issue 21 item 8) and the front page's title, once
+# --------------------------------------------------------------------------------------------------
+
+# plain text with typst's markup characters, quotes and a non-Latin name: printed as written
+FOOTER = ('Cite as: A. Analyst (2024). Synthetic Trade Monitor, edition “default”, data as of 2024-05-01 '
+          '(新疆) $5 *not bold* _nor_ #emph <tag> @ref [x] // y \\ z "q" https://monitor.example.org/site/ . '
+          'Licence: CC-BY-4.0.')
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [_squeezed(p.extract_text()) for p in PdfReader(str(pdf)).pages]
+
+
+def test_page_footer_rule_prints_the_text_as_text_on_body_pages_only(tmp_path):
+    """The typst rule Quarto's PDF gets (no Quarto needed): the footer from the first chapter on, not on
+    the cover or the contents, its markup characters printed as written."""
+    import typst
+
+    assert page_footer_typst("") == "" and page_footer_typst("  ") == ""
+    source = (page_footer_typst(FOOTER)
+              + "#show heading.where(level: 1): it => { pagebreak(to: \"odd\"); it }\n"
+              "#page[Cover]\n#outline()\n#heading(level: 1, numbering: none)[Front]\nFirst.\n"
+              "#heading(level: 1)[Second]\nSecond.\n")
+    (tmp_path / "t.typ").write_text(source, encoding="utf-8")
+    from xjtrade.report.render import fonts
+    typst.compile(str(tmp_path / "t.typ"), output=str(tmp_path / "t.pdf"),
+                  font_paths=[str(fonts.font_folder(tmp_path / "fonts"))], ignore_system_fonts=True)
+    texts = _page_texts(tmp_path / "t.pdf")
+    footed = [i for i, t in enumerate(texts) if _squeezed(FOOTER) in t]
+    front = next(i for i, t in enumerate(texts) if t.startswith("FrontFirst"))
+    assert front >= 2 and footed == list(range(front, len(texts))), (front, footed, texts)
+    # no running header here (Quarto's has none on a chapter's first page): the footer numbers the page
+    assert texts[front].endswith(_squeezed(FOOTER) + str(front + 1)), texts[front]
+
+
+@pytest.fixture(scope="module")
+def front_titled(tmp_path_factory, quarto_bin):
+    """The synthetic book whose front page is headed by the book's title (as the real front page is:
+    staging.front_page), rendered by Quarto with the page footer the publish step passes."""
+    root = tmp_path_factory.mktemp("quarto-front")
+    stage = make_project(root)
+    index = stage / "index.qmd"
+    text = index.read_text(encoding="utf-8").replace("# Overview {.unnumbered}", f"# {BOOK_TITLE} {{.unnumbered}}")
+    index.write_text(text.replace("A broken reference: @fig-missing.", ""), encoding="utf-8")  # no warning
+    logs: list[str] = []
+    result = render_project(stage, root / "out", engine="quarto", metadata={PAGE_FOOTER: FOOTER}, log=logs.append)
+    return result, logs
+
+
+def test_quarto_pdf_has_the_page_footer_on_every_body_page(front_titled, quarto_pdf):
+    result, logs = front_titled
+    assert result.engines["pdf"]["engine"] == "quarto"
+    assert logs[-1] == "render: 0 warnings", logs
+    texts = _page_texts(result.pdf)
+    front = next(i for i, t in enumerate(texts) if "Thisreporttracksreportedfigures" in t)
+    footed = [i for i, t in enumerate(texts) if _squeezed(FOOTER) in t]
+    assert front >= 1 and footed == list(range(front, len(texts))), (front, footed)   # not the cover, nor contents
+    # the front page's first page is numbered (Quarto's running header has no number there)
+    assert re.search(re.escape(_squeezed(FOOTER)) + str(front + 1) + r"$", texts[front]), texts[front][-300:]
+    # the footer is the PDF's: Quarto's site is not given the key
+    assert "xj-page-footer" not in result.index_html.read_text(encoding="utf-8")
+
+
+def test_quarto_front_page_shows_the_title_once(front_titled):
+    result, _ = front_titled
+    html = result.index_html.read_text(encoding="utf-8")
+    headings = re.findall(r"<h1\b[^>]*>(.*?)</h1>", html, re.S)
+    assert len(headings) == 1, headings
+    assert _words(re.sub(r"<[^>]+>", "", headings[0])).strip() == BOOK_TITLE
+    assert "This report tracks reported figures" in _words(re.sub(r"<[^>]+>", " ", html))
+    # the PDF keeps the front page as its unnumbered first chapter
+    assert pdf_chapters(result.pdf)[0] == BOOK_TITLE
+
+
+def test_quarto_front_page_headed_otherwise_keeps_its_heading(both):
+    _, quarto, _ = both
+    html = quarto.index_html.read_text(encoding="utf-8")
+    headings = [_words(re.sub(r"<[^>]+>", "", h)).strip() for h in re.findall(r"<h1\b[^>]*>(.*?)</h1>", html, re.S)]
+    assert headings == [BOOK_TITLE, "Overview"], headings
+
+
+@pytest.mark.parametrize("template", ["quarto-pdf.typ", "report.typ"])
+def test_a_table_caption_stays_with_its_table(template, tmp_path):
+    """Both engines' rule: a caption above a table that breaks across pages is not left alone at the
+    foot of a page (it went to the next page with the table's first rows)."""
+    import typst
+    from pypdf import PdfReader
+    from xjtrade.report.render.typst import TEMPLATES
+
+    rules = [line for line in (TEMPLATES / template).read_text(encoding="utf-8").splitlines()
+             if line.startswith("#show figure.caption.where(position: top)")]
+    assert len(rules) == 1, template
+    setup = ("#set page(height: 12cm, width: 10cm)\n#show figure.where(kind: table): set block(breakable: true)\n"
+             "#show figure.where(kind: table): set figure.caption(position: top)\n")
+    table = "#figure(kind: table, caption: [The caption], table(columns: 2, table.header[a][b], ..range(30).map(str)))\n"
+
+    def pages(words: int, rule: str) -> list[str]:
+        (tmp_path / "t.typ").write_text(setup + rule + f"#lorem({words})\n" + table, encoding="utf-8")
+        typst.compile(str(tmp_path / "t.typ"), output=str(tmp_path / "t.pdf"))
+        return [p.extract_text() for p in PdfReader(str(tmp_path / "t.pdf")).pages]
+
+    # a text just long enough that, without the rule, the caption ends page 1 and the rows start page 2
+    words = next(n for n in range(80, 140, 2) if pages(n, "")[0].rstrip().endswith("The caption"))
+    kept = pages(words, rules[0] + "\n")
+    assert "The caption" not in kept[0]
+    assert "The caption" in kept[1] and re.search(r"\b0 1\b", kept[1])

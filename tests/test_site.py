@@ -79,27 +79,56 @@ def test_pdf_text(built):
 
 
 def test_quarto_engine_when_installed(built, tmp_path, chromium_available):
-    """The real book with Quarto (when one is found): site and PDF numbered as by the portable
-    engine, no warnings, and the Sources page no wider than the window at 1366 px."""
-    from xjtrade.report.render import find_quarto, render_project
+    """The real book with Quarto (when one is found), rendered as the publish step renders it: site and
+    PDF numbered as by the portable engine, no warnings, the Sources page no wider than the window at
+    1366 px, the front page's title once with the answer and the chart's top on the first screen, and
+    the page footer (how to cite, licence) on every body page of the PDF."""
+    from xjtrade.report.render import PAGE_FOOTER, find_quarto, render_project
     if find_quarto() is None:
         pytest.skip("quarto not found (PATH, QUARTO_PATH, quarto-cli): the portable engine is tested instead")
+    import yaml
+    from test_first_screen import DESKTOP, measure
     from test_quarto import assert_same_numbering
+    from xjtrade.report.bulletin import pdf_footer
+    from xjtrade.report.editions import editions
+    from xjtrade.report.site import finish_site
+    from xjtrade.report.staging import run_results, stage_project
     project, out, _ = built
-    from xjtrade.report.staging import stage_project
-    import json
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))   # what the about page states
-    stage = stage_project(project, project.runs / "default", tmp_path / "stage", manifest)
+    run = project.runs / "default"
+    stage = stage_project(project, run, tmp_path / "stage", manifest)
+    results = run_results(run, manifest)
+    config = yaml.safe_load((stage / "_quarto.yml").read_text(encoding="utf-8"))
+    footer = pdf_footer(results, manifest, config)
     logs: list[str] = []
-    result = render_project(stage, tmp_path / "out", engine="quarto", log=logs.append)
+    result = render_project(stage, tmp_path / "out", engine="quarto", metadata={"run": "default", PAGE_FOOTER: footer},
+                            log=logs.append)
     assert result.index_html.exists() and result.pdf and result.pdf.exists()
     assert logs[-1] == "render: 0 warnings", logs
     portable = render_project(stage, tmp_path / "portable", engine="portable", log=lambda m: None)
     assert_same_numbering(portable, result)
+    # every body page (from the front page, after the cover and the contents) carries the footer
+    reader = PdfReader(str(result.pdf))
+    texts = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    assert "Citeas:" in re.sub(r"\s+", "", footer) and "Licence:CC-BY-4.0" in re.sub(r"\s+", "", footer)
+    front = reader.get_destination_page_number(reader.outline[0])          # the front page's first page
+    assert reader.outline[0].title == results.parameters.title and 1 <= front <= 4
+    assert [i for i, t in enumerate(texts) if re.sub(r"\s+", "", footer) in t] == list(range(front, len(texts)))
+    assert texts[front].endswith(re.sub(r"\s+", "", footer) + str(front + 1))       # numbered by the footer
+    # the front page: the title once (Quarto's title block; the page's own heading is the PDF's)
+    index = result.index_html.read_text(encoding="utf-8")
+    assert [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h1\b[^>]*>(.*?)</h1>", index, re.S)] == \
+        [results.parameters.title]
+    finish_site(result.html_dir, run, results, manifest, editions(project, "default"), config)
     with serve_directory(result.html_dir) as url:
         widths = _open(url, ["sources.html", "index.html"],
                        lambda page, _: page.evaluate("document.documentElement.scrollWidth"))
+        first = measure(url, DESKTOP, tmp_path / "quarto-1366.png")
     assert widths == {"sources.html": 1366, "index.html": 1366}
+    assert first["errors"] == [] and first["drawn"], first
+    for part in ("title", "level", "growth", "outlook"):
+        assert first[part] is not None and first[part]["bottom"] <= DESKTOP["height"], (part, first)
+    assert first["chart"]["top"] < DESKTOP["height"] - 100, first
 
 
 # --- what a reader sees (issue 10) --------------------------------------------------------------

@@ -27,7 +27,7 @@ from xjtrade.report.staging import run_results, stage_project
 def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto", log=print) -> Path:
     """Render the run into reports/<name>/ (site/, the PDF, manifest.json, notebooks/), atomically:
     the previous report is replaced only when the whole render succeeded."""
-    from xjtrade.report.render import plan_engines, render_project
+    from xjtrade.report.render import PAGE_FOOTER, plan_engines, render_project
     name = Path(run_dir).name
     final = project.reports / name
     plan = plan_engines(engine)  # engine and version of the site and of the PDF, for the about page
@@ -40,11 +40,8 @@ def publish(project: Project, run_dir: Path, manifest: dict, engine: str = "auto
         results = run_results(run_dir, manifest)
         config = yaml.safe_load((src / "_quarto.yml").read_text(encoding="utf-8"))
         with staged_dir(final, "report") as out:
-            metadata = {"run": name}
-            if plan.site.get("engine") == plan.pdf.get("engine") == "portable":
-                # the PDF's page footer: how to cite the edition, its licence (the portable engine's template;
-                # Quarto is not given the key: its typst template has no such footer)
-                metadata["xj-page-footer"] = pdf_footer(results, manifest, config)
+            # the PDF's page footer, whichever engine writes the PDF: how to cite the edition, its licence
+            metadata = {"run": name, PAGE_FOOTER: pdf_footer(results, manifest, config)}
             result = render_project(src, out, metadata=metadata, log=log, plan=plan)
             finish_site(out / "site", Path(run_dir), results, manifest, editions(project, name), config)
             (out / "manifest.json").write_text(json.dumps({**manifest, "render_engine": result.engine,

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import quarto
-from .base import RenderError, page_name, pandoc_binary, pandoc_version, relurl, slugify, stringify
+from .base import PAGE_FOOTER, RenderError, page_name, pandoc_binary, pandoc_version, relurl, slugify, stringify
 from .book import Chapter, assign_numbers, read_chapter
 from .config import (BookConfig, apply_metadata, creation_timestamp, edition_site_url, load_config, parse_config,
                      resolve_date)
@@ -53,7 +53,7 @@ from .quarto import find_quarto, parse_version, quarto_command
 from .typst import render_pdf
 
 __all__ = [
-    "RenderError", "RenderResult", "BookConfig", "Chapter", "render_project", "find_quarto", "quarto_command",
+    "PAGE_FOOTER", "RenderError", "RenderResult", "BookConfig", "Chapter", "render_project", "find_quarto", "quarto_command",
     "parse_version", "parse_config", "load_config", "parse_cell_options", "notebook_to_markdown", "slugify",
     "page_name", "relurl", "stringify", "collect_xrefs", "number_floats", "resolve_xrefs", "creation_timestamp",
     "resolve_date", "EnginePlan", "plan_engines", "engine_key", "warnings_summary", "describe_engine", "edition_site_url",
@@ -244,10 +244,13 @@ def _render_quarto(project_dir: Path, output_dir: Path, config: BookConfig, meta
     warnings = list(config.warnings)
     book_config = apply_metadata(config, metadata)
     pdf = output_dir / f"{slugify(book_config.title)}.pdf"
-    warnings += [f"quarto (html): {w}" for w in quarto.quarto_html(quarto_bin, project_dir, site, metadata, pdf.name)]
+    # the page footer is the PDF's (a typst rule of our own), not metadata for Quarto's templates
+    footer = str((metadata or {}).get(PAGE_FOOTER) or "")
+    quarto_meta = {k: v for k, v in (metadata or {}).items() if k != PAGE_FOOTER}
+    warnings += [f"quarto (html): {w}" for w in quarto.quarto_html(quarto_bin, project_dir, site, quarto_meta, pdf.name)]
     if plan.pdf["engine"] == "quarto":
-        warnings += [f"quarto (typst): {w}"
-                     for w in quarto.quarto_pdf(quarto_bin, project_dir, output_dir, pdf, book_config, metadata)]
+        warnings += [f"quarto (typst): {w}" for w in quarto.quarto_pdf(quarto_bin, project_dir, output_dir, pdf,
+                                                                        book_config, quarto_meta, footer)]
     else:
         log(f"{plan.pdf['reason']}: the HTML comes from quarto, the PDF from the portable typst renderer "
             f"({plan.pdf['version']})")

@@ -54,6 +54,12 @@ def fence(text: str, char: str = "`") -> str:
     return char * max(3, max(runs, default=0) + 1)
 
 
+# The metadata key of the PDF's page footer (plain text: how to cite the edition, its licence), given by
+# the publish step.  The portable engine's template prints it on every body page; for Quarto's PDF it
+# becomes a typst page rule (quarto.page_footer_typst) and is not passed to the Quarto CLI.
+PAGE_FOOTER = "xj-page-footer"
+
+
 def typst_string(text: str) -> str:
     """A typst string literal."""
     clean = " ".join(str(text).split())

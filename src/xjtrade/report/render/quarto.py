@@ -6,10 +6,11 @@ Quarto >= :data:`BOOK_TYPST_MIN` the PDF comes from ``quarto render --to typst``
 unreadable) version the HTML comes from Quarto and the PDF from the portable typst path.
 
 Each render gets the project's additions as a Quarto profile (``_quarto-xjtrade-<fmt>.yml``, written
-into the project for the render and removed after it): for the site, the PDF in the sidebar and a
-few CSS rules; for the PDF, the pandoc filters both engines share (``templates/pdf.lua``,
-``pdf-text.lua``), the project's fonts (system fonts ignored: ``TYPST_IGNORE_SYSTEM_FONTS``) and
-typst rules (``templates/quarto-pdf.typ``).  Quarto's stderr is read for warnings and errors
+into the project for the render and removed after it): for the site, the PDF in the sidebar, a
+few CSS rules and the front page's title once (``templates/quarto-front-title.lua``); for the PDF,
+the pandoc filters both engines share (``templates/pdf.lua``, ``pdf-text.lua``), the project's fonts
+(system fonts ignored: ``TYPST_IGNORE_SYSTEM_FONTS``), typst rules (``templates/quarto-pdf.typ``)
+and the page footer the portable template prints too (how to cite, licence: :func:`page_footer_typst`).  Quarto's stderr is read for warnings and errors
 (:func:`messages`): warnings are returned, errors counted and grouped in the :class:`RenderError`.
 """
 
@@ -23,7 +24,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Mapping
 
-from .base import RenderError, meta_arg
+from .base import RenderError, meta_arg, typst_string
 
 BOOK_TYPST_MIN = (1, 9, 18)
 
@@ -190,22 +191,53 @@ QUARTO_PDF_TYPST = Path(__file__).resolve().parent / "templates" / "quarto-pdf.t
 QUARTO_TABLE_LINE_CHARS = 90
 
 
+QUARTO_FRONT_TITLE = QUARTO_PDF_TYPST.with_name("quarto-front-title.lua")
+
+
 def html_profile(pdf_name: str) -> dict:
-    """The site: the PDF linked from the sidebar; the project's additions to Quarto's theme."""
+    """The site: the PDF linked from the sidebar; the project's additions to Quarto's theme; the
+    front page's title once (``templates/quarto-front-title.lua``)."""
     css = QUARTO_PDF_TYPST.with_name("quarto-site.css").read_text(encoding="utf-8")
     return {"book": {"sidebar": {"tools": [{"icon": "file-pdf", "href": pdf_name, "text": "PDF"}]}},
-            "format": {"html": {"include-in-header": [{"text": f"<style>\n{css}</style>\n"}]}}}
+            "format": {"html": {"include-in-header": [{"text": f"<style>\n{css}</style>\n"}],
+                                "filters": [str(QUARTO_FRONT_TITLE)]}}}
 
 
-def typst_profile(config, fonts_dir: str, text_file: Path) -> dict:
-    """The PDF: the filters both engines share, the project's fonts, and the typst rules that make
-    Quarto's book break long tables and number like the portable PDF."""
+def page_footer_typst(footer: str) -> str:
+    """The typst page rule that prints ``footer`` (plain text: how to cite the edition, its licence) at
+    the foot of every page from the book's first chapter on, as the portable PDF does: not on the cover
+    or the contents.  The text is a typst string literal, never markup.  Orange-book (Quarto's book
+    format) sets the page header, with the page number, and leaves the footer free; its header has no
+    number on a chapter's first page nor anywhere before chapter 1 (the front page): there the
+    footer prints it, at its right as in the portable PDF."""
+    if not footer.strip():
+        return ""
+    return ("// how to cite the edition and its licence on every body page (xjtrade.report.bulletin.pdf_footer)\n"
+            "#set page(footer: context {\n"
+            "  let chapters = query(heading.where(level: 1, outlined: true))\n"
+            "  if chapters.len() > 0 and here().page() >= chapters.first().location().page() {\n"
+            "    let opens = query(heading.where(level: 1)).any(h => h.location().page() == here().page())\n"
+            "    let number = if opens or counter(heading).at(here()).first() == 0 {\n"
+            "      text(size: 9pt, fill: black, counter(page).display(\"1\"))\n"
+            "    }\n"
+            "    set text(size: 7pt, fill: luma(110), hyphenate: false)\n"
+            "    set par(justify: false, first-line-indent: 0em, leading: 0.45em)\n"
+            "    grid(columns: (1fr, auto), column-gutter: 1.5em, align: (left + top, right + top),\n"
+            f"      {typst_string(footer)}, number)\n"
+            "  }\n"
+            "})\n")
+
+
+def typst_profile(config, fonts_dir: str, text_file: Path, footer: str = "") -> dict:
+    """The PDF: the filters both engines share, the project's fonts, the typst rules that make
+    Quarto's book break long tables and number like the portable PDF, and the page footer."""
     from . import fonts
     from .typst import PDF_FILTER, TEXT_FILTER, filter_meta
 
     opts = config.format("typst")
     header = f"#set text(font: {fonts.typst_font_list(fonts.text_fonts(opts.mainfont))})\n" \
-             f"#show raw: set text(font: {fonts.typst_font_list(fonts.MONO_FONTS)})\n"
+             f"#show raw: set text(font: {fonts.typst_font_list(fonts.MONO_FONTS)})\n" \
+             + page_footer_typst(footer)
     return {
         "format": {"typst": {
             "filters": [{"path": str(PDF_FILTER), "at": "pre-quarto"}, {"path": str(TEXT_FILTER), "at": "pre-render"}],
@@ -247,10 +279,11 @@ def quarto_html(quarto: Path, project_dir: Path, site: Path, metadata: Mapping[s
 
 
 def quarto_pdf(quarto: Path, project_dir: Path, output_dir: Path, pdf: Path, config,
-               metadata: Mapping[str, Any] | None) -> list[str]:
-    """``quarto render --to typst`` into a scratch folder; the PDF is moved to ``pdf``.  No PDF is an
-    error, whatever Quarto's exit status, and so are an unknown font and a character without a glyph
-    (:func:`.fonts.check_pdf`).  Returns Quarto's (and typst's) warnings."""
+               metadata: Mapping[str, Any] | None, footer: str = "") -> list[str]:
+    """``quarto render --to typst`` into a scratch folder; the PDF is moved to ``pdf``; ``footer``:
+    the text at the foot of every body page (:func:`page_footer_typst`).  No PDF is an error, whatever
+    Quarto's exit status, and so are an unknown font and a character without a glyph, the footer's
+    included (:func:`.fonts.check_pdf`).  Returns Quarto's (and typst's) warnings."""
     from . import fonts
     from .config import creation_timestamp
 
@@ -268,13 +301,16 @@ def quarto_pdf(quarto: Path, project_dir: Path, output_dir: Path, pdf: Path, con
         if stamp is not None:
             env["SOURCE_DATE_EPOCH"] = str(stamp)
         stderr = render_with_profile(quarto, project_dir, scratch, "typst", metadata,
-                                     typst_profile(config, f"{WORK_DIR}/fonts", text_file), env)
+                                     typst_profile(config, f"{WORK_DIR}/fonts", text_file, footer), env)
         warnings = messages(stderr)[0]
         pdfs = sorted(scratch.rglob("*.pdf"))
         if not pdfs:
             raise RenderError(f"quarto wrote no PDF for the book (quarto render --to typst); its messages:\n"
                               f"{stderr.strip() or '(none)'}")
         shutil.move(str(pdfs[0]), pdf)
+        if footer and text_file.is_file():  # its characters need glyphs too
+            with text_file.open("a", encoding="utf-8") as out:
+                out.write("\n" + footer + "\n")
         fonts.check_pdf(pdf, text_file, warnings, "quarto")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import fonts
-from .base import RenderError, elements, meta, raw, run_pandoc, slugify, stringify, typst_string, walk
+from .base import PAGE_FOOTER, RenderError, elements, meta, raw, run_pandoc, slugify, stringify, typst_string, walk
 from .book import Chapter
 from .config import BookConfig
 from .crossref import Xref
@@ -223,4 +223,8 @@ def render_pdf(project_dir: Path, root: Path, pdf: Path, config: BookConfig, cha
         typst_warnings: list[str] = []
         compile_typst(source, pdf, root, timestamp, fonts.font_folder(Path(scratch) / "fonts"), typst_warnings)
         warnings += typst_warnings
+        footer = str((metadata or {}).get(PAGE_FOOTER) or "")
+        if footer and text_file.is_file():  # the page footer's characters need glyphs too
+            with text_file.open("a", encoding="utf-8") as out:
+                out.write("\n" + footer + "\n")
         fonts.check_pdf(pdf, text_file, typst_warnings, "portable renderer")

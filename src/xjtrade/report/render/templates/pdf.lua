@@ -4,8 +4,10 @@
 -- 1. Site-only links.  A local link to a page that is not a chapter of the book (the figures table,
 --    another edition, a download) exists only on the site: it becomes an absolute link to the
 --    published site (metadata `xj-site-url`, the address of this edition's site) or, without one,
---    its plain text.  The link is resolved against the folder of the chapter it is in (Quarto's
---    book file markers; without them the project root), or the site root for a `/path`.
+--    its plain text (a download link, class `csv-link`, is dropped: "Full table as CSV" with nothing
+--    to click is a dead promise in a forwarded PDF).  The link is resolved against the folder of the
+--    chapter it is in (Quarto's book file markers; without them the project root), or the site root
+--    for a `/path`.
 -- 2. Anchors.  An empty span with an id (`[]{#src-x}`) becomes an invisible typst element that
 --    carries the label, so links to it land (pandoc writes a bare `<src-x>` that typst attaches to
 --    nothing: "label is not attached to anything", and the links are dead).
@@ -121,7 +123,20 @@ local function site_only_link(link)
     link.target = absolute(parts, fragment)
     return link
   end
+  if link.classes:includes("csv-link") then
+    return {} -- a download only the site has ("Full table as CSV"): no dead promise in the PDF
+  end
   return link.content
+end
+
+-- A paragraph left with nothing to print (its only link was a site-only download) is dropped.
+local function empty_para(para)
+  for _, el in ipairs(para.content) do
+    if el.t ~= "Space" and el.t ~= "SoftBreak" and el.t ~= "LineBreak" then
+      return nil
+    end
+  end
+  return {}
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -437,7 +452,7 @@ local function read_meta(meta)
   end
 end
 
-local rules = { Link = site_only_link, Span = anchor, Table = size_table }
+local rules = { Link = site_only_link, Span = anchor, Table = size_table, Para = empty_para }
 if quarto ~= nil and quarto.utils ~= nil and quarto.utils.file_metadata_filter ~= nil then
   -- Quarto's book file markers, read in the same traversal, tell the current chapter's folder
   rules = quarto.utils.combineFilters({ quarto.utils.file_metadata_filter(), rules })
