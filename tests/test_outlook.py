@@ -261,3 +261,10 @@ def test_release_calendar_is_the_editions_own_series(processed):
     assert gap.latest_period == "January-November 2022" and gap.as_of == xo._as_of(horgos)[:10]
     region = _ctx(processed)
     assert xo.release_gap(region) is None and xo.release_window(region).period == "January-February 2026"
+    # the region's exports are printed in the same releases as its total, though the record keeps fewer of
+    # them: their edition takes the region's calendar, not "no date" (the record has 2 export releases in 2025)
+    from xjtrade.data import calendar
+    exports = load_context(processed, RunParams(flow="exports"))
+    assert calendar.no_date(exports.figures, xo._as_of(exports), flow="exports") is not None
+    assert xo.release_gap(exports) is None
+    assert xo.release_window(exports) == xo.release_window(region)

@@ -38,11 +38,16 @@ USES = {
     "forecast": COMMON + ["horizon", "models", "min_origins"],
 }
 
+# Declared costs (seconds, order of magnitude): the forecast notebook runs the pseudo-real-time evaluation.
+EXPECTED_SECONDS = {"forecast": 60}
+
 
 def notebook(title, intro, cells, uses):
     nb = new_notebook()
     # the run parameters this notebook's results depend on (the build cache keys on them)
     nb.metadata["xjtrade"] = {"parameters": USES[uses]}
+    if uses in EXPECTED_SECONDS:   # its cost, so that a build starts the slowest notebook first (report/run.py)
+        nb.metadata["xjtrade"]["expected_seconds"] = EXPECTED_SECONDS[uses]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells = [new_markdown_cell(f"# {title}\n\n{intro}"), code(PARAMETERS, ["parameters"]), code(setup(uses))] + cells

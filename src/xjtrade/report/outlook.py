@@ -270,19 +270,34 @@ def _finish(out: dict, ctx, res: OutlookResults, ok: bool) -> dict:
     return out
 
 
-def release_window(ctx, as_of: str | None = None) -> ReleaseWindow | None:
-    """When the edition's series' next figures are expected, from its own releases (the region's
-    monthly ones, a port's few): None when :func:`release_gap` says why no date can be expected."""
+def _calendar_series(ctx, as_of: str) -> tuple[str, str, str]:
+    """Whose releases date the edition's next figures: its own series' when the record follows them;
+    else its entity's total trade's (customs print a region's flows and partners in the same releases as
+    its total, the record keeps only some of them); else its own (whose gap then says why no date)."""
     p = ctx.params
-    w = calendar.next_release(ctx.figures, entity=p.entity, flow=p.flow, partner=p.partner,
-                              as_of=as_of or _as_of(ctx))
+    own = (p.entity, p.flow, p.partner)
+    total = (p.entity, "total", "World")
+    if own != total and calendar.no_date(ctx.figures, as_of, *own) is not None \
+            and calendar.no_date(ctx.figures, as_of, *total) is None:
+        return total
+    return own
+
+
+def release_window(ctx, as_of: str | None = None) -> ReleaseWindow | None:
+    """When the edition's next figures are expected, from its own releases (the region's monthly ones,
+    a port's few; a flow or partner of the region from the region's total: `_calendar_series`): None
+    when :func:`release_gap` says why no date can be expected."""
+    day = as_of or _as_of(ctx)
+    entity, flow, partner = _calendar_series(ctx, day)
+    w = calendar.next_release(ctx.figures, entity=entity, flow=flow, partner=partner, as_of=day)
     return ReleaseWindow(**w) if w else None
 
 
 def release_gap(ctx, as_of: str | None = None) -> NoReleaseDate | None:
     """Why no date can be expected for the series' next figures (None when one can)."""
-    p = ctx.params
-    g = calendar.no_date(ctx.figures, as_of or _as_of(ctx), entity=p.entity, flow=p.flow, partner=p.partner)
+    day = as_of or _as_of(ctx)
+    entity, flow, partner = _calendar_series(ctx, day)
+    g = calendar.no_date(ctx.figures, day, entity=entity, flow=flow, partner=partner)
     return NoReleaseDate(**g) if g else None
 
 
