@@ -245,3 +245,12 @@ def test_figure_and_table_labels_are_unique_across_the_book():
             labels += re.findall(r"^#\|\s*label:\s*(\S+)", "".join(cell["source"]), re.M)
     assert len(labels) > 10
     assert sorted(set(labels)) == sorted(labels), sorted(l for l in labels if labels.count(l) > 1)
+
+
+def test_report_modules_stay_small():
+    """A module of report/ over 400 lines holds more than one job (split it by what it holds); the publish
+    step's entry stays a short sequence of calls (issue "Publish from the results alone")."""
+    sizes = {p.relative_to(PKG).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
+             for p in sorted((PKG / "report").rglob("*.py"))}
+    assert sizes["report/publish.py"] <= 250
+    assert {name: n for name, n in sizes.items() if n > 400} == {}
