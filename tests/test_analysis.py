@@ -161,3 +161,24 @@ def test_markdown_table_widths_follow_the_visible_text():
                        "note": ["the January-November total was published later and differs " * 2, "x"]})
     sep = xa.markdown_table(df, link_prefix="../").splitlines()[1].strip("|").split("|")
     assert [len(c) for c in sep] == [5, 8, 24, 48]    # "issue", "other id", capped ids, capped prose
+
+
+def test_markdown_table_shows_no_negative_zero():
+    """A tiny negative value that rounds to zero shows as 0.00 (Table 2.4 showed "-0.00"); others keep their sign."""
+    df = pd.DataFrame({"growth": [-0.001, -0.004999, -0.006, 0.0, 2.5], "when": list("abcde")})
+    rows = [line.split("|")[1].strip() for line in xa.markdown_table(df).split("\n")[2:]]
+    assert rows == ["0.00", "0.00", "-0.01", "0.00", "2.50"]
+    one = [line.split("|")[1].strip() for line in xa.markdown_table(df, floatfmt=".1f").split("\n")[2:]]
+    assert one == ["0.0", "0.0", "0.0", "0.0", "2.5"]
+
+
+def test_quality_table_and_counts_leave_out_issues_of_non_trade_facts():
+    """An issue about a fact with no trade flow (tasks of a free-trade-zone plan) is neither a row of the
+    data-quality table nor counted with its notes (issue 21, item 5)."""
+    from xjtrade.report.counts import counts, trade_issues
+    issues = pd.DataFrame({"issue_id": ["Q1", "Q2", "Q3"], "entity": ["X"] * 3,
+                           "flow": ["total", None, "exports"], "severity": ["note", "note", "conflict"]})
+    assert trade_issues(issues)["issue_id"].tolist() == ["Q1", "Q3"]
+    figs = pd.DataFrame({"entity": ["X"], "origin": ["reported"], "figure_id": ["R1"], "source_ids": ["s"]})
+    n = counts(figs, issues, entity="X")
+    assert (n.notes, n.conflicts) == (1, 1)

@@ -22,7 +22,7 @@ from xjtrade.data.clean import Tolerance
 from xjtrade.data.selector import unique_ids
 from xjtrade.report import wording
 from xjtrade.report.context import Context, context_from_namespace, load_context  # noqa: F401 (notebooks)
-from xjtrade.report.counts import counts
+from xjtrade.report.counts import counts, trade_issues
 from xjtrade.report.revisions import facts as revision_facts
 from xjtrade.report.display import (  # noqa: F401 (the notebooks' namespace)
     csv_link, link_ids, markdown_table, save_frame, save_results, save_table, show_figure, show_markdown,
@@ -145,7 +145,7 @@ def _segment_words(segment) -> str | None:
 def quality_table(ctx: Context, max_note: int | None = None) -> pd.DataFrame:
     """Data-quality issues of the entity. 'figure used' is the figure the selection rule chose for the
     quantity (never a row set aside as implausible or mismatched); 'figure compared' the other one."""
-    q = ctx.issues[ctx.issues["entity"] == ctx.params.entity]
+    q = trade_issues(ctx.issues[ctx.issues["entity"] == ctx.params.entity])
     selected = set(ctx.figures.loc[ctx.figures["selected"].astype(bool), "figure_id"])
     order = {"conflict": 0, "warning": 1, "note": 2}
     q = q.assign(_o=q["severity"].map(order)).sort_values(["_o", "issue_id"])

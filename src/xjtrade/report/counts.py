@@ -18,6 +18,12 @@ from xjtrade.report.results import ScopeCounts
 SEVERITIES = ("conflict", "warning", "note")
 
 
+def trade_issues(issues: pd.DataFrame) -> pd.DataFrame:
+    """The issues about trade figures: those of a fact that is not a trade flow (no flow: a count of tasks,
+    envoys, rules) are kept out of the data-quality table and its counts, as the facts are out of trade counts."""
+    return issues[issues["flow"].notna() & (issues["flow"].astype(str) != "")] if "flow" in issues else issues
+
+
 def counts(figures: pd.DataFrame, issues: pd.DataFrame | None = None, sources: pd.DataFrame | None = None,
            entity: str | None = None, figure_ids=None, scope: str | None = None) -> ScopeCounts:
     """Counts over the whole dataset (`entity` None), one entity, or an explicit set of figures
@@ -31,7 +37,7 @@ def counts(figures: pd.DataFrame, issues: pd.DataFrame | None = None, sources: p
     der = f[f["origin"] == "derived"]
     sev = {k: 0 for k in SEVERITIES}
     if issues is not None and len(issues):
-        q = issues if entity is None else issues[issues["entity"] == entity]
+        q = trade_issues(issues if entity is None else issues[issues["entity"] == entity])
         if figure_ids is not None:
             ids = set(figure_ids)
             q = q[q["selected_id"].isin(ids) | q["other_id"].isin(ids)]

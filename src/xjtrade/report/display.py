@@ -65,6 +65,11 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ",.2f", max_text: int = 160
             shown[col] = shown[col].map(lambda v: wording.model_name(v) if isinstance(v, str) else v)
         elif pd.api.types.is_bool_dtype(shown[col]):
             shown[col] = shown[col].map({True: "yes", False: "no"})
+    digits = re.search(r"\.(\d+)[fe%]", floatfmt)
+    if digits:   # a value that shows as zero shows as 0.00, not -0.00 (a tiny negative rounded)
+        for col in shown.columns:
+            if pd.api.types.is_float_dtype(shown[col]):
+                shown[col] = shown[col].mask(shown[col].round(int(digits.group(1))) == 0, 0.0)
     shown = shown.astype(object).where(shown.notna(), None)
     text = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
     lines = text.split("\n")
