@@ -176,9 +176,21 @@ def test_quality_table_and_counts_leave_out_issues_of_non_trade_facts():
     """An issue about a fact with no trade flow (tasks of a free-trade-zone plan) is neither a row of the
     data-quality table nor counted with its notes (issue 21, item 5)."""
     from xjtrade.report.counts import counts, trade_issues
-    issues = pd.DataFrame({"issue_id": ["Q1", "Q2", "Q3"], "entity": ["X"] * 3,
-                           "flow": ["total", None, "exports"], "severity": ["note", "note", "conflict"]})
-    assert trade_issues(issues)["issue_id"].tolist() == ["Q1", "Q3"]
+    issues = pd.DataFrame({"issue_id": ["Q1", "Q2", "Q3", "Q4"], "entity": ["X"] * 4,
+                           "flow": ["total", None, "exports", "n/a"], "severity": ["note", "note", "conflict", "note"]})
+    assert trade_issues(issues)["issue_id"].tolist() == ["Q1", "Q3"]   # the raw table writes "n/a" (R0366)
     figs = pd.DataFrame({"entity": ["X"], "origin": ["reported"], "figure_id": ["R1"], "source_ids": ["s"]})
     n = counts(figs, issues, entity="X")
     assert (n.notes, n.conflicts) == (1, 1)
+
+
+def test_the_default_editions_quality_table_has_no_issue_of_a_non_trade_fact(processed):
+    """On the real record: the free-trade-zone plan's 37 tasks (R0366, flow "n/a", kept with a doubt) is not a
+    row of Xinjiang's data-quality table, and the table's notes are as many as the counts say."""
+    from xjtrade.report.params import RunParams
+    ctx = xa.load_context(processed, RunParams())
+    table = xa.quality_table(ctx)
+    assert not table["figure used"].eq("R0366").any() and not table["figure compared"].eq("R0366").any()
+    assert set(table["flow"].dropna()) <= {"total", "exports", "imports"}
+    n = xa.counts(ctx.figures, ctx.issues, ctx.sources, entity="Xinjiang")
+    assert (table["severity"] == "note").sum() == n.notes and (table["severity"] == "conflict").sum() == n.conflicts

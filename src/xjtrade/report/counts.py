@@ -21,7 +21,9 @@ SEVERITIES = ("conflict", "warning", "note")
 def trade_issues(issues: pd.DataFrame) -> pd.DataFrame:
     """The issues about trade figures: those of a fact that is not a trade flow (no flow: a count of tasks,
     envoys, rules) are kept out of the data-quality table and its counts, as the facts are out of trade counts."""
-    return issues[issues["flow"].notna() & (issues["flow"].astype(str) != "")] if "flow" in issues else issues
+    if "flow" not in issues:
+        return issues
+    return issues[issues["flow"].notna() & ~issues["flow"].astype(str).str.strip().isin(["", "n/a"])]
 
 
 def counts(figures: pd.DataFrame, issues: pd.DataFrame | None = None, sources: pd.DataFrame | None = None,
