@@ -132,6 +132,9 @@ def test_qualifier_words_and_the_figures_page_value():
         ["about", "over", "nearly", "under", "", "", ""]
     assert _value_text(20.0, "USD bn", "about") == "about 20 USD bn"
     assert _value_text(3573.3, "CNY 100m", "exact") == "3,573 CNY 100m"
+    assert _value_text(30504.6, "billion yuan") == "30,505 billion yuan"     # no "3.05e+04"
+    assert _value_text(10050.0, "count", "over") == "over 10,050 count"
+    assert _value_text(0.4167, "billion USD", "about") == "about 0.4167 billion USD"
     assert _value_text(float("nan"), "USD bn", "over") == ""
 
 

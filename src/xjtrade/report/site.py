@@ -29,7 +29,9 @@ def _value_text(value, unit, qualifier=None) -> str:
     if pd.isna(value):
         return ""
     word = wording.qualifier_word(qualifier)
-    return f"{word + ' ' if word else ''}{value:,.4g} {unit}"
+    # four significant digits, never an exponent: China's 30,505 bn yuan showed as "3.05e+04"
+    number = f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:,.4g}"
+    return f"{word + ' ' if word else ''}{number} {unit}"
 
 
 def _growth_text(yoy, qualifier=None) -> str:
