@@ -55,10 +55,6 @@ Read the [methods](methods.qmd) and [the table](notebooks/01-data.ipynb#tbl-demo
 <figure class="raw-chart"><img src="figures/raw-only.svg" alt="a chart drawn by raw HTML"></figure>
 ```
 :::
-
-::: {.content-hidden when-format="html"}
-![The same chart in the PDF](figures/raw-only.svg)
-:::
 """
 
 METHODS_QMD = """---
