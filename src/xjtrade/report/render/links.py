@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .base import RenderError, is_external, relurl, str_, walk
+from .base import RenderError, elements, is_external, relurl, str_, walk
 from .book import Chapter, select_format
 from .crossref import FLOAT_NAMES, Xref, number_floats, resolve_xrefs
 
@@ -102,19 +102,9 @@ def raw_html_sources(blocks: list, source: str) -> list[str]:
     """The site paths that raw HTML blocks name in ``src`` attributes (pure): the front page's chart block
     names its static fallback image, which no Image element carries on the site."""
     chapter_dir = posixpath.dirname(source)
-    found: list[str] = []
-
-    def look(el: dict) -> None:
-        if el["t"] in ("RawBlock", "RawInline") and el["c"][0] == "html":
-            for src in RAW_SRC.findall(el["c"][1]):
-                if not (src.startswith("data:") or is_external(src)):
-                    path = _site_path(src, chapter_dir)
-                    if path is not None:
-                        found.append(path)
-        return None
-
-    walk(blocks, look)
-    return found
+    srcs = [src for el in elements(blocks) if el["t"] in ("RawBlock", "RawInline") and el["c"][0] == "html"
+            for src in RAW_SRC.findall(el["c"][1]) if not (src.startswith("data:") or is_external(src))]
+    return [path for path in (_site_path(src, chapter_dir) for src in srcs) if path is not None]
 
 
 def chapter_blocks(ch: Chapter, xrefs: Mapping[str, Xref], pages: Mapping[str, str], fmt: str,
