@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import pandas as pd
 
+from xjtrade.data.raw import FLOWS
 from xjtrade.data.selector import unique_ids
 from xjtrade.report.results import ScopeCounts
 
 SEVERITIES = ("conflict", "warning", "note")
 
 
+TRADE_FLOWS = tuple(f for f in FLOWS if f != "n/a")   # the raw table's flows of trade ("n/a": a fact that is not)
+
+
 def trade_issues(issues: pd.DataFrame) -> pd.DataFrame:
     """The issues about trade figures: those of a fact that is not a trade flow (no flow: a count of tasks,
     envoys, rules) are kept out of the data-quality table and its counts, as the facts are out of trade counts."""
-    if "flow" not in issues:
-        return issues
-    return issues[issues["flow"].notna() & ~issues["flow"].astype(str).str.strip().isin(["", "n/a"])]
+    return issues[issues["flow"].isin(TRADE_FLOWS)] if "flow" in issues else issues
 
 
 def counts(figures: pd.DataFrame, issues: pd.DataFrame | None = None, sources: pd.DataFrame | None = None,
