@@ -157,7 +157,8 @@ GROWTH = notebook(
 
 FORECAST = notebook(
     "Forecasts",
-    "One outlook for the coming months, each year-to-date total and the annual totals, with 80% and 95% "
+    "Where the record allows it: one outlook for the coming months, each year-to-date total and the annual "
+    "totals, with 80% and 95% "
     "intervals that add up; the current year estimated from its year-to-date releases; the models compared "
     "by what they would have said at every release date since 2019, by months known and year by year; the "
     "track record of the choice rule; the forecasts actually published, from the ledger; and when the next "
