@@ -347,7 +347,14 @@ TABLE_BOXES = """() => Array.from(document.querySelectorAll('.table-scroll')).ma
   return {id: t.id, columns: t.rows[0].cells.length, scrolls: d.scrollWidth > d.clientWidth + 1,
           narrowest_prose: prose.length ? Math.min(...prose) : null,
           nowrap_numbers: Array.from(t.querySelectorAll('td[style*="right"]')).every(c =>
-            getComputedStyle(c).whiteSpace === 'nowrap')};
+            getComputedStyle(c).whiteSpace === 'nowrap'),
+          caption_in_view: (() => {   // the caption inside the box, before and after scrolling to its end
+            const c = t.querySelector(':scope > caption');
+            if (!c) return true;
+            const inside = () => { const r = c.getBoundingClientRect(), b = d.getBoundingClientRect();
+                                   return r.left >= b.left - 1 && r.right <= b.right + 1; };
+            const first = inside(); d.scrollLeft = d.scrollWidth; const last = inside(); d.scrollLeft = 0;
+            return first && last; })()};
 })"""
 
 
@@ -368,7 +375,8 @@ def test_every_page_fits_the_window(built, chromium_available):
 def test_tables_fit_their_box_where_they_can_and_prose_wraps_readably(built, chromium_available):
     """On a desktop screen the outlook table shows all seven columns without scrolling (a last column of
     numbers was once kept 14rem wide and pushed out of view); numbers never wrap; a prose column is
-    never squeezed below 10rem, even on a phone."""
+    never squeezed below 10rem, even on a phone; a wide table's caption wraps inside its box and stays in
+    view as the table scrolls (it was cut at the box's edge: on a phone after a few words)."""
     _, out, _ = built
     pages = ["index.html", "notebooks/01-data.html", "notebooks/02-growth.html", "notebooks/03-forecast.html"]
     with serve_directory(out / "site") as url:
@@ -384,6 +392,7 @@ def test_tables_fit_their_box_where_they_can_and_prose_wraps_readably(built, chr
         for name, tables in shown.items():
             for b in tables:
                 assert b["nowrap_numbers"], (name, b)
+                assert b["caption_in_view"], (name, b)     # a long caption is not cut at the box's edge
                 assert b["narrowest_prose"] is None or b["narrowest_prose"] >= 160 - 1, (name, b)
     # the data chapter's issues table has prose (its notes), so it is marked
     assert any(b["narrowest_prose"] for b in desk["notebooks/01-data.html"] if b["id"] == "tbl-quality")
