@@ -69,3 +69,31 @@ def test_the_book_drops_the_heading_of_a_section_that_shows_nothing():
           "metadata": {}}
     kept = ["".join(c["source"]) for c in stage_notebook(nb)["cells"] if c["cell_type"] == "markdown"]
     assert kept == ["## Track record"]
+
+
+def _bench(by, group, n, ratio):
+    from xjtrade.report.results import BenchmarkRow
+    return BenchmarkRow(by=by, group=group, n=n, years=1, ratio80=ratio)
+
+
+def test_benchmark_by_target_year_and_era_in_words():
+    """Better, worse or the same as the ratio prints (2 decimals: 0.996 prints 1.00, so 'the same'); the
+    eras named with their forecasts; one year alone is not called better or worse 'by target year'."""
+    from xjtrade.report import forecast_words as fw
+    rows = [_bench("horizon", "12-17 months", 5, 1.2), _bench("era", "2019-2023", 3, 1.234),
+            _bench("era", "2024-latest", 2, 0.5), _bench("target year", "2021", 1, 0.996),
+            _bench("target year", "2022", 2, 1.5), _bench("target year", "2023", 1, 0.7),
+            _bench("target year", "2024", 2, 0.5), _bench("pooled", "all", 5, 1.2)]
+    assert fw.benchmark_by_year(rows) == (
+        "By target year, the outlook's 80% intervals scored better than the benchmark's in 2023 and 2024; "
+        "worse in 2022; the same in 2021. By era, the ratio is 1.23 over the target years 2019-2023 (3 forecasts) "
+        "and 0.50 over the target years 2024-latest (2 forecasts).")
+    assert fw.benchmark_by_year([rows[3], rows[4]]) == (
+        "By target year, the outlook's 80% intervals scored worse than the benchmark's in 2022; the same in 2021.")
+    assert fw.benchmark_by_year([rows[3], _bench("target year", "2022", 2, 1.004)]) == (
+        "By target year, the outlook's 80% intervals scored as well as the benchmark's in 2021 and 2022.")
+    assert fw.benchmark_by_year([rows[4]]) == "The one target year scored, 2022, gives a ratio of 1.50."
+    assert fw.benchmark_by_year(rows[:3]) == ""          # no target year: nothing to say by year
+    # the section's lead-in carries it after the fixed text, only when the table is shown
+    assert fs.benchmark(ROWS, True, rows).endswith("(2 forecasts).")
+    assert fs.benchmark(EMPTY, True, rows).startswith("No forecast of the years ahead was scored")

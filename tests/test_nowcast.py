@@ -169,3 +169,30 @@ def test_benchmark_comparison_by_hand():
     b = scoring.benchmark_comparison(pd.DataFrame(rows), "outlook").set_index("bucket")
     assert b.loc["all", "n"] == 2 and b.loc["all", "winkler80"] == pytest.approx(4.0)
     assert b.loc["all", "ratio80"] == pytest.approx(1.0) and b.loc["all", "coverage80"] == 0.5
+
+
+def test_benchmark_comparison_by_horizon_era_and_target_year_by_hand():
+    """Three target years, two horizons: each class scored over its own forecasts; a forecast the
+    benchmark did not make is left out of every class."""
+    rows = []
+    cases = [  # (vintage, target year, horizon bucket, outlook's Winkler, benchmark's)
+        ("2021-06-01", 2022, "18-23 months", 4.0, 2.0), ("2022-01-30", 2022, "12-17 months", 2.0, 2.0),
+        ("2022-06-01", 2023, "18-23 months", 9.0, 3.0), ("2023-06-01", 2024, "18-23 months", 1.0, 2.0),
+        ("2024-01-30", 2024, "12-17 months", 3.0, 6.0)]
+    for vintage, year, bucket, wo, wb in cases:
+        for model, w in (("outlook", wo), ("empirical_growth", wb)):
+            rows.append({"vintage": vintage, "model": model, "use": "years ahead", "target": "next year",
+                         "year": year, "bucket": bucket, "winkler80": w, "winkler95": w, "in80": w < 5})
+    rows.append({**rows[-2], "vintage": "2024-03-01"})          # the outlook alone: not compared
+    b = scoring.benchmark_comparison(pd.DataFrame(rows), "outlook")
+    assert list(zip(b["by"], b["bucket"])) == [
+        ("horizon", "12-17 months"), ("horizon", "18-23 months"), ("era", "2019-2023"), ("era", "2024-latest"),
+        ("target year", "2022"), ("target year", "2023"), ("target year", "2024"), ("pooled", "all")]
+    b = b.set_index("bucket")
+    assert b.loc["12-17 months", "winkler80"] == pytest.approx(2.5) and b.loc["12-17 months", "ratio80"] == pytest.approx(0.625)
+    assert b.loc["2019-2023", "n"] == 3 and b.loc["2019-2023", "years"] == 2
+    assert b.loc["2019-2023", "ratio80"] == pytest.approx(5.0 / (7.0 / 3))
+    assert b.loc["2024-latest", "ratio80"] == pytest.approx(0.5) and b.loc["2024-latest", "coverage80"] == 1.0
+    assert b.loc["2022", "ratio80"] == pytest.approx(1.5) and b.loc["2023", "coverage80"] == 0.0
+    assert b.loc["all", "n"] == 5 and b.loc["all", "years"] == 3
+    assert b.loc["all", "winkler80"] == pytest.approx(19.0 / 5) and b.loc["all", "winkler80_benchmark"] == pytest.approx(3.0)

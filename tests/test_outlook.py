@@ -158,6 +158,31 @@ def test_default_run_has_one_coherent_outlook_for_the_current_year(default_outlo
     assert all(x.actual is None for x in ledger if x.target_year >= 2026)
 
 
+def test_benchmark_comparison_of_the_default_outlook_by_horizon_era_and_year(default_outlook):
+    """The years-ahead outlook against the benchmark (issue 20: scores by year as well as pooled): the
+    horizon classes, the eras and the target years each split the same pooled forecasts, and each class's
+    score is the mean over its own forecasts, so the classes' scores weighted by their counts give the
+    pooled one; the pooled row is the one the methods chapter quotes."""
+    _, o = default_outlook
+    r = o["results"]
+    pooled = [b for b in r.benchmark if b.by == "pooled"]
+    assert len(pooled) == 1 and pooled[0].group == "all"
+    p = pooled[0]
+    assert (p.ratio80, p.ratio95, p.n) == (r.benchmark_ratio80, r.benchmark_ratio95, r.benchmark_n) and p.n >= 20
+    for by in ("horizon", "era", "target year"):
+        part = [b for b in r.benchmark if b.by == by]
+        assert sum(b.n for b in part) == p.n
+        assert sum(b.n * b.winkler80 for b in part) / p.n == pytest.approx(p.winkler80, rel=1e-9)
+        assert sum(b.n * b.winkler80_benchmark for b in part) / p.n == pytest.approx(p.winkler80_benchmark, rel=1e-9)
+    years = [b.group for b in r.benchmark if b.by == "target year"]
+    assert years == sorted(years) and {"2020", "2023", "2024", "2025"} <= set(years)
+    assert [b.group for b in r.benchmark if b.by == "era"] == ["2019-2023", "2024-latest"]
+    assert all(b.years == 1 for b in r.benchmark if b.by == "target year")
+    from xjtrade.report import forecast_words as fw
+    words = fw.benchmark_by_year(r.benchmark)
+    assert words.startswith("By target year, the outlook's 80% intervals scored ") and "2024-latest" in words
+
+
 def test_annual_series_with_estimates_has_no_gap(processed):
     from xjtrade.report import outlook as xo
     est = xo.annual_with_estimates(_ctx(processed)).set_index("year")

@@ -174,7 +174,8 @@ FORECAST = notebook(
              'comparison = xo.comparison_table(o["frame"])\n'
              'years_within = xo.year_table(o["frame"])\n'
              'years_coverage = xo.year_table(o["frame"], value="coverage80")\n'
-             'bench = xo.benchmark_table(o["frame"])\n'
+             'bench_rows = xo.benchmark_rows(o["frame"])\n'
+             'bench = xo.benchmark_table(bench_rows)\n'
              'annual_track = o["track"][o["track"]["target"] != "next release"] if len(o["track"]) else o["track"]\n'
              'coverage = xo.coverage_table(o["track"])\n'
              'track = xo.track_table(o["track"])\n'
@@ -215,8 +216,8 @@ FORECAST = notebook(
              '    xa.save_table(ctx, years_coverage, "coverage_by_year")\n'
              '    xa.show_table(years_coverage, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.0f")'),
         new_markdown_cell("## Intervals against a naive benchmark"),
-        code('xa.show_markdown(fs.benchmark(bench, compared))'),
-        code('#| label: tbl-benchmark\n#| tbl-cap: "Years ahead: interval scores of the outlook and of the benchmark"\n'
+        code('xa.show_markdown(fs.benchmark(bench, compared, bench_rows))'),
+        code('#| label: tbl-benchmark\n#| tbl-cap: "Years ahead: interval scores of the outlook and of the benchmark, by horizon, era and target year"\n'
              'if len(bench):\n'
              '    xa.save_table(ctx, bench, "benchmark")\n'
              '    xa.show_table(bench, "Source: Xinjiang Trade Monitor pseudo-real-time evaluation.", ",.2f")'),

@@ -79,9 +79,11 @@ def years(within, coverage, comparison_shown: bool) -> str:
     return ""
 
 
-def benchmark(table, comparison_shown: bool) -> str:
+def benchmark(table, comparison_shown: bool, rows=()) -> str:
+    """The benchmark section's lead-in, with the comparison by target year and era in words when the
+    rows of the comparison (:class:`xjtrade.report.results.BenchmarkRow`) are given."""
     if len(table):
-        return BENCHMARK
+        return " ".join(t for t in (BENCHMARK, fw.benchmark_by_year(list(rows))) if t)
     if comparison_shown:
         return ("No forecast of the years ahead was scored, so the outlook's intervals cannot be compared with a "
                 "naive benchmark's.")

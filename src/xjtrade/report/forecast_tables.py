@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 
 from xjtrade.report import ledger
-from xjtrade.report.results import CoverageRow, LedgerRow, OutlookResults, ScoreRow
+from xjtrade.report.results import BenchmarkRow, CoverageRow, LedgerRow, OutlookResults, ScoreRow
 from xjtrade.stats import pseudo_real_time as prt
 from xjtrade.stats import registry as reg
 from xjtrade.stats import scoring
 from xjtrade.stats.nowcast import KNOWN_BUCKETS, known_bucket
 
-__all__ = ["coverage_rows", "score_rows", "comparison_table", "year_table", "coverage_table", "benchmark_table", "ledger_table", "weights_table",
-           "outlook_table", "track_table", "estimates_chart", "outlook_chart", "track_chart", "label"]
+__all__ = ["coverage_rows", "score_rows", "comparison_table", "year_table", "coverage_table", "benchmark_table",
+           "benchmark_rows", "ledger_table", "weights_table", "outlook_table", "track_table", "estimates_chart", "outlook_chart", "track_chart", "label"]
 
 COLUMN_WORDS = {"use": "used for", "bucket": "horizon", "n": "forecasts", "years": "outcome years",
                 "MAPE": "MAPE, %", "coverage80": "coverage 80%", "coverage95": "coverage 95%",
@@ -133,18 +133,31 @@ def coverage_table(track: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def benchmark_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The years-ahead outlook's interval scores beside the naive-with-empirical-growth benchmark's."""
+def benchmark_rows(frame: pd.DataFrame) -> list[BenchmarkRow]:
+    """The years-ahead outlook's interval scores beside the naive-with-empirical-growth benchmark's, by
+    horizon, era and target year and pooled, for the results."""
     b = scoring.benchmark_comparison(frame, prt.OUTLOOK)
-    if b.empty:
-        return b
-    for c in ("coverage80", "coverage80_benchmark"):
-        b[c] = 100 * b[c]
-    return b.rename(columns={"bucket": "horizon", "n": "forecasts", "winkler80": "outlook Winkler 80%",
-                             "winkler80_benchmark": "benchmark Winkler 80%", "ratio80": "ratio 80%",
-                             "winkler95": "outlook Winkler 95%", "winkler95_benchmark": "benchmark Winkler 95%",
-                             "ratio95": "ratio 95%", "coverage80": "outlook coverage 80%",
-                             "coverage80_benchmark": "benchmark coverage 80%"})
+    return [BenchmarkRow(by=r["by"], group=str(r["bucket"]), n=int(r["n"]), years=int(r["years"]),
+                         **{k: finite(r[k]) for k in scoring.BENCHMARK_COLUMNS[4:]})
+            for r in b.to_dict("records")]
+
+
+BENCHMARK_BY = {"horizon": "horizon", "era": "era", "target year": "target year", "pooled": "all"}
+
+
+def benchmark_table(rows: list[BenchmarkRow]) -> pd.DataFrame:
+    """The benchmark comparison (the results' rows) with readers' names; coverage in %."""
+    out = [{"scored by": BENCHMARK_BY[r.by], "group": r.group, "forecasts": r.n, "outcome years": r.years,
+            "outlook Winkler 80%": r.winkler80, "benchmark Winkler 80%": r.winkler80_benchmark,
+            "ratio 80%": r.ratio80, "outlook Winkler 95%": r.winkler95,
+            "benchmark Winkler 95%": r.winkler95_benchmark, "ratio 95%": r.ratio95,
+            "outlook coverage 80%": None if r.coverage80 is None else 100 * r.coverage80,
+            "benchmark coverage 80%": None if r.coverage80_benchmark is None else 100 * r.coverage80_benchmark}
+           for r in rows]
+    return pd.DataFrame(out, columns=["scored by", "group", "forecasts", "outcome years", "outlook Winkler 80%",
+                                      "benchmark Winkler 80%", "ratio 80%", "outlook Winkler 95%",
+                                      "benchmark Winkler 95%", "ratio 95%", "outlook coverage 80%",
+                                      "benchmark coverage 80%"])
 
 
 def ledger_table(rows: list[LedgerRow]) -> pd.DataFrame:

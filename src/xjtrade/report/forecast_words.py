@@ -14,12 +14,12 @@ import datetime as dt
 from xjtrade.data.calendar import GRACE_DAYS, is_stale, stale_text  # noqa: F401
 from xjtrade.report import wording
 from xjtrade.textsafe import md_escape
-from xjtrade.report.results import CoverageRow, NoReleaseDate, OutlookResults, ReleaseWindow
+from xjtrade.report.results import BenchmarkRow, CoverageRow, NoReleaseDate, OutlookResults, ReleaseWindow
 
 __all__ = ["central_sentence", "width_sentence", "coverage_sentence", "release_sentence", "stale_warning",
            "no_date_sentence", "no_date_words", "next_release_sentence",
            "headline_sentences", "horizon_words", "front_page", "methods_evaluation",
-           "evaluation_table", "evaluation_sentences", "nowcast_sentence", "ledger_sentence"]
+           "evaluation_table", "evaluation_sentences", "benchmark_by_year", "nowcast_sentence", "ledger_sentence"]
 
 
 def _num(v: float) -> str:
@@ -193,6 +193,29 @@ def evaluation_table(o: OutlookResults) -> str:
     return "\n".join(lines)
 
 
+def benchmark_by_year(rows: list[BenchmarkRow]) -> str:
+    """The benchmark comparison by target year and era, in words: the years in which the outlook's 80 %
+    intervals scored better than the benchmark's, worse, or the same (as the ratio prints, to 2 decimals)."""
+    years = [(r.group, round(r.ratio80, 2)) for r in rows if r.by == "target year" and r.ratio80 is not None]
+    if not years:
+        return ""
+    if len(years) == 1:
+        text = f"The one target year scored, {years[0][0]}, gives a ratio of {years[0][1]:.2f}"
+    else:
+        side = {word: [y for y, q in years if test(q)] for word, test in (
+            ("better", lambda q: q < 1), ("worse", lambda q: q > 1), ("the same", lambda q: q == 1))}
+        said = [f"{word} in {wording.join_words(ys)}" for word, ys in side.items() if ys]
+        first = said[0].split(" in ", 1)
+        said[0] = (f"{first[0]} than the benchmark's in {first[1]}" if first[0] != "the same"
+                   else f"as well as the benchmark's in {first[1]}")
+        text = "By target year, the outlook's 80% intervals scored " + "; ".join(said)
+    eras = [r for r in rows if r.by == "era" and r.ratio80 is not None]
+    if len(eras) > 1:
+        text += ". By era, the ratio is " + wording.join_words(
+            f"{r.ratio80:.2f} over the target years {r.group} ({wording.count(r.n, 'forecast')})" for r in eras)
+    return text + "."
+
+
 def evaluation_sentences(o: OutlookResults) -> str:
     """What the evaluation shows, in words generated from the scores (the edition's own evidence)."""
     if not o.ok or not o.scores:
@@ -221,6 +244,9 @@ def evaluation_sentences(o: OutlookResults) -> str:
                      f"{o.benchmark_ratio80:.2f} times the benchmark's (the last total with the empirical "
                      f"distribution of past growth) over {o.benchmark_n} forecasts: {better} than the benchmark; at "
                      f"95%, {o.benchmark_ratio95:.2f} times.")
+        bench_words = benchmark_by_year(o.benchmark)
+        if bench_words:
+            parts.append(bench_words)
     n_years = max((s.outcome_years for s in rows if s.years == "all"), default=0)
     parts.append(f"All of this rests on {wording.count(n_years, 'outcome year')}: forecasts of one year made at "
                  "successive release dates share that year's surprises, so the scores are a rough guide.")

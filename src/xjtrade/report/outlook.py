@@ -28,7 +28,7 @@ from xjtrade.stats.nowcast import known_bucket
 from xjtrade.stats.registry import model_label
 from xjtrade.report import forecast_words as fw
 # the chapter's tables and charts (re-exported: the notebook and the benchmarks call them from here)
-from xjtrade.report.forecast_tables import (benchmark_table, comparison_table, coverage_rows,  # noqa: F401
+from xjtrade.report.forecast_tables import (benchmark_rows, benchmark_table, comparison_table, coverage_rows,  # noqa: F401
                                             coverage_table, estimates_chart, ledger_table, outlook_chart,
                                             outlook_table, score_rows, track_chart, track_table, weights_table,
                                             year_table, finite as _fin)
@@ -227,8 +227,8 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
     use_h, hclass = _horizon_of(headline_year, y0, m0)
     head_cov = next((c for c in cov if c.use == use_h and c.horizon == hclass),
                     CoverageRow(use=use_h, horizon=hclass, n=0, years=0))
-    bench = scoring.benchmark_comparison(frame, prt.OUTLOOK)
-    b_all = bench[bench["bucket"] == "all"]
+    bench = benchmark_rows(frame)
+    b_all = next((b for b in bench if b.by == "pooled"), None)
     used_within = paths.notes.get("within_model") or within.model
     res = OutlookResults(
         ok=True, as_of=as_of, current_year=y0, months_known=m0,
@@ -247,9 +247,8 @@ def outlook(ctx, raw=None, cache_dir=None, n: int = 4000) -> dict:
         headline_coverage=head_cov, coverage_by_horizon=cov,
         within_weights={k: float(v) for k, v in (paths.notes.get("weights") or {}).items()},
         scores=score_rows(frame),
-        benchmark_ratio80=_fin(b_all["ratio80"].iloc[0]) if len(b_all) else None,
-        benchmark_ratio95=_fin(b_all["ratio95"].iloc[0]) if len(b_all) else None,
-        benchmark_n=int(b_all["n"].iloc[0]) if len(b_all) else 0)
+        benchmark_ratio80=b_all.ratio80 if b_all else None, benchmark_ratio95=b_all.ratio95 if b_all else None,
+        benchmark_n=b_all.n if b_all else 0, benchmark=bench)
     out.update(paths=paths, annual=annual, ytd=ytd, monthly=monthly)
     return _finish(out, ctx, res, ok=True)
 

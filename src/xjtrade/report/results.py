@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from xjtrade.report.params import RunParams
 from xjtrade.report.results_forecast import _Strict  # one strict base for the whole contract
 from xjtrade.report.results_forecast import (  # noqa: F401  (part of the contract, re-exported)
-    Interval, Target, ModelChoice, CoverageRow, ScoreRow,
+    Interval, Target, ModelChoice, CoverageRow, ScoreRow, BenchmarkRow,
     ReleaseWindow, NoReleaseDate, LedgerRow, OutlookResults, ModelRow, ScoreFacts,
     BucketFacts, ChoiceFacts, Outcome, CoverageFacts, EvaluationFacts)
 

@@ -48,6 +48,23 @@ class CoverageRow(_Strict):
     mape: Optional[float] = None               # mean absolute error of the central number, % of the outcome
 
 
+class BenchmarkRow(_Strict):
+    """The years-ahead outlook's interval scores beside the benchmark's (stats.scoring.benchmark_comparison)
+    over one class of forecasts: a horizon bucket, an era of target years, one target year, or all pooled."""
+    by: Literal["horizon", "era", "target year", "pooled"]
+    group: str                                 # "12-17 months", "2019-2023", "2023", "all"
+    n: int
+    years: int                                 # distinct target years
+    winkler80: Optional[float] = None
+    winkler80_benchmark: Optional[float] = None
+    ratio80: Optional[float] = None            # below 1: the outlook's 80 % intervals score better
+    winkler95: Optional[float] = None
+    winkler95_benchmark: Optional[float] = None
+    ratio95: Optional[float] = None
+    coverage80: Optional[float] = None         # 0-1
+    coverage80_benchmark: Optional[float] = None
+
+
 class ScoreRow(_Strict):
     """One row of the evaluation's scores (stats.scoring.score_table): a model at a horizon, a target year,
     every year pooled ("all") or an era ("2019-2023", "2024-latest")."""
@@ -145,6 +162,7 @@ class OutlookResults(_Strict):
     benchmark_ratio80: Optional[float] = None  # the years-ahead outlook's Winkler-80 score / the benchmark's
     benchmark_ratio95: Optional[float] = None
     benchmark_n: int = 0
+    benchmark: list[BenchmarkRow] = []         # the same by horizon, era and target year, and pooled
 
 
 class ModelRow(_Strict):         # one model of the registry (the methods chapter's model table)

@@ -24,7 +24,7 @@ import pandas as pd
 from xjtrade.stats.nowcast import KNOWN_BUCKETS, known_bucket
 
 __all__ = ["HORIZON_BUCKETS", "KNOWN_BUCKETS", "bucket", "known_bucket", "scores", "score_table", "era",
-           "SPLIT_YEAR", "SCORE_COLUMNS", "benchmark_comparison"]
+           "SPLIT_YEAR", "SCORE_COLUMNS", "BENCHMARK_COLUMNS", "benchmark_comparison"]
 
 HORIZON_BUCKETS = [(1, 3, "1-3 months"), (4, 6, "4-6 months"), (7, 11, "7-11 months"),
                    (12, 17, "12-17 months"), (18, 23, "18-23 months"), (24, 36, "24 months or more")]
@@ -110,28 +110,40 @@ def score_table(frame: pd.DataFrame, targets=("current year", "next year"), spli
     return _order(out)[["use", "model", "bucket", "year", *SCORE_COLUMNS]]
 
 
+BENCHMARK_COLUMNS = ["by", "bucket", "n", "years", "winkler80", "winkler80_benchmark", "ratio80", "winkler95",
+                     "winkler95_benchmark", "ratio95", "coverage80", "coverage80_benchmark"]
+
+
 def benchmark_comparison(frame: pd.DataFrame, model: str, benchmark: str = "empirical_growth",
-                         use: str = "years ahead") -> pd.DataFrame:
-    """The interval scores of `model` beside the benchmark's on the annual totals both forecast for `use`, by
-    horizon and pooled: n, Winkler 80 % and 95 % of each, their ratio (below 1: the model's intervals
-    score better), and the coverage of each."""
+                         use: str = "years ahead", split_year: int = SPLIT_YEAR) -> pd.DataFrame:
+    """The interval scores of `model` beside the benchmark's on the annual totals both forecast for `use`:
+    one row per horizon bucket (``by`` = "horizon"), per era of target years ("era": before and from
+    `split_year`), per target year ("target year") and pooled ("pooled", bucket "all"); n forecasts and
+    their distinct target years, Winkler 80 % and 95 % of each, their ratio (below 1: the model's
+    intervals score better), and the coverage of each."""
     f = frame[(frame["use"] == use) & frame["model"].isin([model, benchmark])
               & frame["target"].isin(["current year", "next year"])]
     if f.empty:
-        return pd.DataFrame(columns=["bucket", "n", "winkler80", "winkler80_benchmark", "ratio80",
-                                     "winkler95", "winkler95_benchmark", "ratio95", "coverage80",
-                                     "coverage80_benchmark"])
+        return pd.DataFrame(columns=BENCHMARK_COLUMNS)
     key = ["vintage", "target"]
     both = f.groupby(key)["model"].nunique()
     f = f.set_index(key).loc[both[both == 2].index].reset_index()
+    order = {b[2]: i for i, b in enumerate(HORIZON_BUCKETS)}
+    years = f["year"].astype(int) if "year" in f else pd.Series(0, index=f.index)
+    groups = [("horizon", b, g) for b, g in sorted(f.groupby("bucket"), key=lambda bg: order.get(bg[0], 99))]
+    if "year" in f:
+        eras = years.map(lambda y: era(y, split_year))
+        groups += [("era", e, f[eras == e]) for e in sorted(eras.unique())]
+        groups += [("target year", str(y), f[years == y]) for y in sorted(years.unique())]
+    groups.append(("pooled", "all", f))
     rows = []
-    for b, g in [*f.groupby("bucket", sort=False), ("all", f)]:
+    for by, b, g in groups:
         a, z = g[g["model"] == model], g[g["model"] == benchmark]
-        r = {"bucket": b, "n": len(a)}
+        r = {"by": by, "bucket": b, "n": len(a), "years": int(a["year"].nunique()) if "year" in a else 0}
         for lv in (80, 95):
             r[f"winkler{lv}"] = float(a[f"winkler{lv}"].mean())
             r[f"winkler{lv}_benchmark"] = float(z[f"winkler{lv}"].mean())
             r[f"ratio{lv}"] = r[f"winkler{lv}"] / r[f"winkler{lv}_benchmark"]
         r["coverage80"], r["coverage80_benchmark"] = float(a["in80"].mean()), float(z["in80"].mean())
         rows.append(r)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=BENCHMARK_COLUMNS)
