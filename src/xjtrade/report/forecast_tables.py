@@ -17,7 +17,8 @@ from xjtrade.stats import scoring
 from xjtrade.stats.nowcast import KNOWN_BUCKETS, known_bucket
 
 __all__ = ["coverage_rows", "score_rows", "comparison_table", "year_table", "coverage_table", "benchmark_table",
-           "benchmark_rows", "ledger_table", "weights_table", "outlook_table", "track_table", "estimates_chart", "outlook_chart", "track_chart", "label"]
+           "benchmark_rows", "ledger_table", "weights_table", "outlook_table", "track_table", "estimates_chart",
+           "outlook_chart", "track_chart", "label"]
 
 COLUMN_WORDS = {"use": "used for", "bucket": "horizon", "n": "forecasts", "years": "outcome years",
                 "MAPE": "MAPE, %", "coverage80": "coverage 80%", "coverage95": "coverage 95%",

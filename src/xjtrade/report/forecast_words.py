@@ -204,10 +204,11 @@ def benchmark_by_year(rows: list[BenchmarkRow]) -> str:
     else:
         side = {word: [y for y, q in years if test(q)] for word, test in (
             ("better", lambda q: q < 1), ("worse", lambda q: q > 1), ("the same", lambda q: q == 1))}
-        said = [f"{word} in {wording.join_words(ys)}" for word, ys in side.items() if ys]
-        first = said[0].split(" in ", 1)
-        said[0] = (f"{first[0]} than the benchmark's in {first[1]}" if first[0] != "the same"
-                   else f"as well as the benchmark's in {first[1]}")
+        said: list[str] = []
+        for word, ys in ((w, ys) for w, ys in side.items() if ys):
+            lead = word if said else ("as well as the benchmark's" if word == "the same"
+                                      else f"{word} than the benchmark's")
+            said.append(f"{lead} in {wording.join_words(ys)}")
         text = "By target year, the outlook's 80% intervals scored " + "; ".join(said)
     eras = [r for r in rows if r.by == "era" and r.ratio80 is not None]
     if len(eras) > 1:

@@ -31,7 +31,7 @@ from xjtrade.report import forecast_words as fw
 from xjtrade.report.forecast_tables import (benchmark_rows, benchmark_table, comparison_table, coverage_rows,  # noqa: F401
                                             coverage_table, estimates_chart, ledger_table, outlook_chart,
                                             outlook_table, score_rows, track_chart, track_table, weights_table,
-                                            year_table, finite as _fin)
+                                            year_table)
 from xjtrade.report.releases import as_of_date as _as_of, ledger_rows, release_gap, release_window  # noqa: F401
 from xjtrade.report import wording
 from xjtrade.report.wording import capitalised
