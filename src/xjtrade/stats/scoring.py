@@ -129,9 +129,9 @@ def benchmark_comparison(frame: pd.DataFrame, model: str, benchmark: str = "empi
     both = f.groupby(key)["model"].nunique()
     f = f.set_index(key).loc[both[both == 2].index].reset_index()
     order = {b[2]: i for i, b in enumerate(HORIZON_BUCKETS)}
-    years = f["year"].astype(int) if "year" in f else pd.Series(0, index=f.index)
     groups = [("horizon", b, g) for b, g in sorted(f.groupby("bucket"), key=lambda bg: order.get(bg[0], 99))]
-    if "year" in f:
+    if "year" in f:      # the eras and target years (a frame without years is scored by horizon only)
+        years = f["year"].astype(int)
         eras = years.map(lambda y: era(y, split_year))
         groups += [("era", e, f[eras == e]) for e in sorted(eras.unique())]
         groups += [("target year", str(y), f[years == y]) for y in sorted(years.unique())]
